@@ -1,0 +1,789 @@
+"""Stage 2: find the flows in a parsed module and describe them in the IR.
+
+Reads imports (``flowc`` and ``metaflow`` alike), module-level literal
+constants, FlowSpec subclasses (through local base classes and mixins),
+their parameters, steps, transitions, decorators and artifacts. Produces IR
+steps without derived graph facts (compiler/graph.py adds those) plus the
+extra facts the checks need (spans of each read, of each transition target).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import libcst as cst
+
+from . import ir
+from .artifacts import BodyScan, FLOW_API, scan_step
+from .decorators import FLOW_DECORATORS, STEP_DECORATORS, UNSUPPORTED, Args, normalize
+from .diagnostics import ERROR, WARNING, Diagnostic
+from .literals import AMBIGUOUS, NotLiteral, dotted_name, evaluate
+from .parse import ParsedModule
+from .spans import Span
+
+AUTHORING_MODULES = ("flowc", "metaflow")
+KNOWN_NAMES = {"FlowSpec", "step", "Parameter", "JSONType", "current", "IncludeFile", "Config",
+               *STEP_DECORATORS, *FLOW_DECORATORS, *UNSUPPORTED}
+
+
+@dataclass
+class StepExtras:
+    """What the checks need beyond the IR: where things are written."""
+
+    num_args: int
+    self_name: str
+    scan: BodyScan
+    target_spans: dict[str, Span] = field(default_factory=dict)
+    has_next: bool = False
+    is_start: bool = False
+    is_end: bool = False
+
+
+@dataclass
+class FlowFacts:
+    flow: ir.Flow  # start/end may be "" when they could not be resolved
+    extras: dict[str, StepExtras]
+    members: frozenset[str]  # methods and class attributes (not artifacts)
+    external_bases: tuple[str, ...]
+
+
+@dataclass
+class _Class:
+    node: cst.ClassDef
+    bases: list[str]  # local class names, or "FlowSpec", or "?dotted" for external
+
+
+class ModuleAnalyzer:
+    def __init__(self, parsed: ParsedModule):
+        self.p = parsed
+        self.tagged: list[tuple[str | None, Diagnostic]] = []  # (flow being analyzed, diagnostic)
+        self.current_flow: str | None = None
+        self.aliases: dict[str, str] = {}  # local name -> canonical flowc name
+        self.module_aliases: set[str] = set()  # `import metaflow as mf`
+        self.constants: dict[str, Any] = {}
+        self.classes: dict[str, _Class] = {}
+
+    # ------------------------------------------------------------ helpers
+
+    def span(self, node: cst.CSTNode) -> Span:
+        return self.p.span(node)
+
+    def diag(self, code: str, node: cst.CSTNode | Span, message: str, hint: str | None = None,
+             severity: str = ERROR) -> None:
+        span = node if isinstance(node, Span) else self.span(node)
+        self.add(Diagnostic(code, severity, message, span, hint))
+
+    def add(self, diagnostic: Diagnostic) -> None:
+        self.tagged.append((self.current_flow, diagnostic))
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        return [d for _, d in self.tagged]
+
+    def canonical(self, node: cst.CSTNode) -> str | None:
+        """The flowc name an expression refers to (``step``, ``FlowSpec``...), if any."""
+        if isinstance(node, cst.Call):
+            node = node.func
+        name = dotted_name(node)
+        if name is None:
+            return None
+        if name in self.aliases:
+            return self.aliases[name]
+        head, _, rest = name.partition(".")
+        if head in self.module_aliases and rest and "." not in rest:
+            return rest
+        return None
+
+    # ------------------------------------------------------------ module level
+
+    def run(self) -> list[FlowFacts]:
+        body = self.p.module.body
+        for stmt in body:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    self._module_statement(small)
+            elif isinstance(stmt, cst.ClassDef):
+                self.classes[stmt.name.value] = _Class(stmt, [self._base_name(a.value) for a in stmt.bases])
+            elif isinstance(stmt, (cst.If, cst.Try, cst.With, cst.For, cst.While)):
+                self._mark_conditional_bindings(stmt)
+        flows = [name for name in self.classes if self._is_flow(name, set())]
+        bases_in_module = {b for c in self.classes.values() for b in c.bases}
+        result = []
+        for name in flows:
+            self.current_flow = name
+            facts = self._flow(name)
+            self.current_flow = None
+            if facts is None:
+                continue
+            incomplete = not facts.flow.start or not facts.flow.end
+            if name in bases_in_module and incomplete:
+                continue  # an abstract base flow, completed by a subclass
+            result.append(facts)
+        if not result and not any(d.is_error for d in self.diagnostics):
+            self.diag("FC002", Span.at(self.p.path, 1), "no flow found: no class here derives from FlowSpec",
+                      "define `class MyFlow(FlowSpec)` with `from flowc import FlowSpec` (or from metaflow)")
+        return result
+
+    def _module_statement(self, small: cst.BaseSmallStatement) -> None:
+        if isinstance(small, cst.ImportFrom) and not small.relative and small.module is not None:
+            mod = dotted_name(small.module) or ""
+            if mod.split(".")[0] in AUTHORING_MODULES and not isinstance(small.names, cst.ImportStar):
+                for alias in small.names:
+                    real = dotted_name(alias.name) or ""
+                    local = alias.asname.name.value if alias.asname else real
+                    self.aliases[local] = real
+            elif mod.split(".")[0] in AUTHORING_MODULES:
+                for n in KNOWN_NAMES:
+                    self.aliases.setdefault(n, n)
+        elif isinstance(small, cst.Import):
+            for alias in small.names:
+                real = dotted_name(alias.name) or ""
+                if real in AUTHORING_MODULES:
+                    self.module_aliases.add(alias.asname.name.value if alias.asname else real)
+        elif isinstance(small, cst.Assign):
+            for target in small.targets:
+                if isinstance(target.target, cst.Name):
+                    self._bind_constant(target.target.value, small.value, len(small.targets) == 1)
+                else:
+                    for name in _names_in(target.target):
+                        self.constants[name] = AMBIGUOUS
+        elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.value is not None:
+            self._bind_constant(small.target.value, small.value, True)
+        elif isinstance(small, cst.AugAssign) and isinstance(small.target, cst.Name):
+            self.constants[small.target.value] = AMBIGUOUS
+
+    def _bind_constant(self, name: str, value: cst.BaseExpression, single: bool) -> None:
+        if name in self.constants or not single:
+            self.constants[name] = AMBIGUOUS
+            return
+        try:
+            self.constants[name] = evaluate(value, self.constants)
+        except NotLiteral:
+            self.constants[name] = AMBIGUOUS
+
+    def _mark_conditional_bindings(self, stmt: cst.CSTNode) -> None:
+        """A name bound inside if/try/for at module level has no single value."""
+
+        class Binder(cst.CSTVisitor):
+            def __init__(self, outer: ModuleAnalyzer):
+                self.outer = outer
+
+            def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+                for n in _names_in(node.target):
+                    self.outer.constants[n] = AMBIGUOUS
+
+            def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+                if node.module is not None and (dotted_name(node.module) or "").split(".")[0] in AUTHORING_MODULES:
+                    if not isinstance(node.names, cst.ImportStar):
+                        for alias in node.names:
+                            real = dotted_name(alias.name) or ""
+                            self.outer.aliases[alias.asname.name.value if alias.asname else real] = real
+
+        stmt.visit(Binder(self))
+
+    def _base_name(self, expr: cst.BaseExpression) -> str:
+        if self.canonical(expr) == "FlowSpec":
+            return "FlowSpec"
+        name = dotted_name(expr)
+        return name if name is not None else "?"
+
+    def _is_flow(self, name: str, seen: set[str]) -> bool:
+        if name in seen or name not in self.classes:
+            return False
+        seen.add(name)
+        return any(b == "FlowSpec" or self._is_flow(b, seen) for b in self.classes[name].bases)
+
+    def _mro(self, name: str) -> list[str]:
+        """C3 linearization over the module's classes (external bases are leaves)."""
+
+        def merge(seqs: list[list[str]]) -> list[str]:
+            out: list[str] = []
+            seqs = [s[:] for s in seqs if s]
+            while seqs:
+                for seq in seqs:
+                    head = seq[0]
+                    if not any(head in s[1:] for s in seqs):
+                        break
+                else:  # inconsistent hierarchy: fall back to depth-first order
+                    head = seqs[0][0]
+                out.append(head)
+                seqs = [[x for x in s if x != head] for s in seqs]
+                seqs = [s for s in seqs if s]
+            return out
+
+        def lin(n: str, stack: tuple[str, ...]) -> list[str]:
+            if n not in self.classes or n in stack:
+                return [n]
+            bases = self.classes[n].bases
+            return [n] + merge([lin(b, stack + (n,)) for b in bases] + [list(bases)])
+
+        return lin(name, ())
+
+    # ------------------------------------------------------------ one flow
+
+    def _flow(self, name: str) -> FlowFacts | None:
+        cls = self.classes[name]
+        mro = self._mro(name)
+        local_mro = [c for c in mro if c in self.classes]
+        external = tuple(c for c in mro if c not in self.classes and c != "FlowSpec")
+        if external:
+            self.diag("FC005", cls.node.name,
+                      f"flow {name} derives from {', '.join(external)}, defined in another module; "
+                      "its steps and parameters are invisible to flowc", severity=WARNING,
+                      hint="define mixins in the flow's own module so flowc can read them")
+
+        # Members, walking the MRO from the most basic class: subclasses override.
+        functions: dict[str, cst.FunctionDef] = {}
+        attributes: dict[str, cst.BaseExpression | None] = {}
+        step_names_seen: dict[str, cst.FunctionDef] = {}
+        for cname in reversed(local_mro):
+            for stmt in self.classes[cname].node.body.body:
+                if isinstance(stmt, cst.FunctionDef):
+                    fname = stmt.name.value
+                    if cname == name and fname in step_names_seen and step_names_seen[fname] is not stmt \
+                            and self._is_step(stmt) and self._defined_in(step_names_seen[fname], name):
+                        self.diag("FC127", stmt.name, f"step '{fname}' is defined twice in {name}",
+                                  "the second definition silently replaces the first in Python; rename one")
+                    functions[fname] = stmt
+                    attributes.pop(fname, None)
+                    if self._is_step(stmt):
+                        step_names_seen[fname] = stmt
+                elif isinstance(stmt, cst.SimpleStatementLine):
+                    for small in stmt.body:
+                        if isinstance(small, cst.Assign):
+                            for t in small.targets:
+                                for n in _names_in(t.target):
+                                    attributes[n] = small.value if isinstance(t.target, cst.Name) else None
+                                    functions.pop(n, None)
+                        elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+                            attributes[small.target.value] = small.value
+                            functions.pop(small.target.value, None)
+
+        parameters = self._parameters(attributes)
+        param_attrs = {p.attribute for p in parameters}
+        steps_defs = [f for f in functions.values() if self._is_step(f)]
+        steps_defs.sort(key=lambda f: (self.span(f).line, self.span(f).col))
+        methods = {n: f for n, f in functions.items() if not self._is_step(f)}
+        members = frozenset(set(functions) | (set(attributes) - param_attrs))
+
+        start, end = self._start_end(name, cls.node, steps_defs)
+        steps: list[ir.Step] = []
+        extras: dict[str, StepExtras] = {}
+        for fdef in steps_defs:
+            step, extra = self._step(fdef, start, end, methods, members)
+            steps.append(step)
+            extras[step.name] = extra
+
+        flow = ir.Flow(
+            name=name,
+            source=ir.Source(self.p.path, self.p.sha256),
+            span=self.span(cls.node.name),
+            steps=tuple(steps),
+            start=start or "",
+            end=end or "",
+            parameters=parameters,
+            decorators=self._flow_decorators(cls.node),
+            docstring=_docstring(cls.node),
+        )
+        return FlowFacts(flow, extras, members, external)
+
+    def _defined_in(self, fdef: cst.FunctionDef, cname: str) -> bool:
+        return any(s is fdef for s in self.classes[cname].node.body.body)
+
+    def _is_step(self, fdef: cst.FunctionDef) -> bool:
+        return any(self.canonical(d.decorator) == "step" for d in fdef.decorators)
+
+    def _step_flags(self, fdef: cst.FunctionDef) -> tuple[bool, bool]:
+        start = end = False
+        for d in fdef.decorators:
+            if self.canonical(d.decorator) == "step" and isinstance(d.decorator, cst.Call):
+                for arg in d.decorator.args:
+                    if arg.keyword is None:
+                        self.diag("FC403", arg, "@step takes only start= and end= keywords")
+                        continue
+                    key = arg.keyword.value
+                    try:
+                        value = evaluate(arg.value, self.constants)
+                    except NotLiteral as exc:
+                        self.diag("FC401", exc.node, f"argument '{key}' of @step is not a literal: {exc.reason}")
+                        continue
+                    if key not in ("start", "end"):
+                        self.diag("FC402", arg, f"@step has no argument '{key}'", "known arguments: end, start")
+                    elif not isinstance(value, bool):
+                        self.diag("FC403", arg.value, f"@step({key}=...) must be True or False")
+                    elif key == "start":
+                        start = value
+                    else:
+                        end = value
+        return start, end
+
+    def _start_end(self, flow_name: str, cls: cst.ClassDef, defs: list[cst.FunctionDef]) -> tuple[str | None, str | None]:
+        names = [f.name.value for f in defs]
+        flags = {f.name.value: self._step_flags(f) for f in defs}
+        if len(defs) == 1:
+            return names[0], names[0]
+        resolved = []
+        for which, idx, default, code in (("start", 0, "start", "FC101"), ("end", 1, "end", "FC102")):
+            annotated = [n for n in names if flags[n][idx]]
+            if len(annotated) > 1:
+                for n in annotated[1:]:
+                    f = defs[names.index(n)]
+                    self.diag("FC103", f.name, f"several steps are marked @step({which}=True): {', '.join(annotated)}",
+                              f"a flow has exactly one {which} step")
+                resolved.append(None)
+            elif annotated:
+                if default in names and annotated[0] != default:
+                    f = defs[names.index(default)]
+                    self.diag("FC104", f.name,
+                              f"step '{annotated[0]}' is marked @step({which}=True) but a step named '{default}' also exists",
+                              f"rename '{default}' or drop the {which}=True annotation")
+                resolved.append(annotated[0])
+            elif default in names:
+                resolved.append(default)
+            else:
+                if defs:
+                    self.diag(code, cls.name, f"flow {flow_name} has no {which} step",
+                              f"name a step '{default}' or mark one with @step({which}=True)")
+                resolved.append(None)
+        if not defs:
+            self.diag("FC101", cls.name, f"flow {flow_name} has no steps",
+                      "add methods decorated with @step, starting with `def start(self)`")
+        return resolved[0], resolved[1]
+
+    # ------------------------------------------------------------ parameters
+
+    def _parameters(self, attributes: dict[str, cst.BaseExpression | None]) -> tuple[ir.Parameter, ...]:
+        params: list[ir.Parameter] = []
+        seen: dict[str, ir.Parameter] = {}
+        for attr, value in attributes.items():
+            if not isinstance(value, cst.Call):
+                continue
+            kind = self.canonical(value)
+            if kind in ("IncludeFile", "Config"):
+                self.diag("FC006", value, f"{kind} is not supported by flowc yet",
+                          "use a Parameter (JSONType for structured values) instead")
+                continue
+            if kind != "Parameter":
+                continue
+            param = self._parameter(attr, value)
+            if param is None:
+                continue
+            if param.name in seen:
+                self.diag("FC305", value, f"parameter '{param.name}' is defined twice",
+                          "parameter names must be unique in a flow")
+                continue
+            seen[param.name] = param
+            params.append(param)
+        params.sort(key=lambda p: (p.span.line, p.span.col))
+        return tuple(params)
+
+    def _parameter(self, attr: str, call: cst.Call) -> ir.Parameter | None:
+        kwargs: dict[str, cst.BaseExpression] = {}
+        positional = []
+        for arg in call.args:
+            if arg.star:
+                self.diag("FC301", arg, "Parameter(*args/**kwargs) cannot be read without running the module")
+                return None
+            if arg.keyword is None:
+                positional.append(arg.value)
+            else:
+                kwargs[arg.keyword.value] = arg.value
+        if positional:
+            kwargs.setdefault("name", positional[0])
+        if len(positional) > 1:
+            self.diag("FC301", positional[1], "Parameter takes its name positionally; pass the rest by keyword")
+        span = self.span(call)
+
+        def lit(key: str) -> tuple[bool, Any]:
+            node = kwargs.get(key)
+            if node is None:
+                return False, None
+            try:
+                return True, evaluate(node, self.constants)
+            except NotLiteral as exc:
+                code = "FC302" if key == "default" else "FC301"
+                self.diag(code, exc.node, f"argument '{key}' of Parameter '{attr}' is not a literal: {exc.reason}",
+                          "flowc reads flows without running them; give a literal value")
+                return False, AMBIGUOUS
+
+        _, name = lit("name")
+        if name is AMBIGUOUS:
+            return None
+        if not isinstance(name, str) or not name:
+            self.diag("FC301", call, f"Parameter '{attr}' needs a name: Parameter(\"{attr}\", ...)")
+            return None
+        if not all(c.isalnum() or c in "_-" for c in name) or not name[0].isalpha():
+            self.diag("FC301", kwargs["name"], f"parameter name {name!r} must start with a letter and hold only letters, digits, - and _")
+            return None
+        has_default, default = lit("default")
+        _, help_text = lit("help")
+        _, required = lit("required")
+        if help_text is not None and help_text is not AMBIGUOUS and not isinstance(help_text, str):
+            self.diag("FC301", kwargs["help"], "help= must be a string")
+            help_text = None
+        if help_text is AMBIGUOUS:
+            help_text = None
+        if required is AMBIGUOUS or required is None:
+            required = False
+        elif not isinstance(required, bool):
+            self.diag("FC301", kwargs["required"], "required= must be True or False")
+            required = False
+        for key in kwargs:
+            if key not in ("name", "default", "help", "required", "type", "show_default", "separator"):
+                self.diag("FC402", kwargs[key], f"Parameter has no argument '{key}'",
+                          "known arguments: default, help, name, required, separator, show_default, type")
+        if "separator" in kwargs:
+            self.diag("FC006", kwargs["separator"], "Parameter(separator=...) is not supported by flowc",
+                      "use type=JSONType and pass a JSON list instead")
+        ptype = self._parameter_type(attr, kwargs.get("type"), default if has_default else None)
+        if ptype is None or default is AMBIGUOUS:
+            return None
+        default = self._coerce_default(attr, ptype, default, kwargs.get("default"))
+        if default is AMBIGUOUS:
+            return None
+        return ir.Parameter(name=name, attribute=attr, type=ptype, span=span, default=default,
+                            required=bool(required), help=help_text)
+
+    def _parameter_type(self, attr: str, node: cst.BaseExpression | None, default: Any) -> str | None:
+        if node is not None:
+            canon = self.canonical(node)
+            if canon == "JSONType":
+                return "json"
+            name = dotted_name(node)
+            if name in ("str", "int", "float", "bool"):
+                return name
+            self.diag("FC303", node, f"type of Parameter '{attr}' must be str, int, float, bool or JSONType",
+                      "other types cannot be passed through an orchestrator's parameters")
+            return None
+        if isinstance(default, bool):
+            return "bool"
+        if isinstance(default, int):
+            return "int"
+        if isinstance(default, float):
+            return "float"
+        if isinstance(default, (list, dict)):
+            return "json"
+        return "str"
+
+    def _coerce_default(self, attr: str, ptype: str, default: Any, node: cst.BaseExpression | None) -> Any:
+        if default is None:
+            return None
+        bad = False
+        if ptype == "json":
+            if isinstance(default, str):
+                import json
+
+                try:
+                    default = json.loads(default)
+                except ValueError as exc:
+                    self.diag("FC304", node, f"default of JSON parameter '{attr}' is not valid JSON: {exc}")
+                    return AMBIGUOUS
+            elif not _is_json(default):
+                bad = True
+        elif ptype == "bool":
+            bad = not isinstance(default, bool)
+        elif ptype == "int":
+            bad = not isinstance(default, int) or isinstance(default, bool)
+        elif ptype == "float":
+            bad = not isinstance(default, (int, float)) or isinstance(default, bool)
+            if not bad:
+                default = float(default)
+        elif ptype == "str":
+            bad = not isinstance(default, str)
+        if bad:
+            self.diag("FC304", node, f"default {default!r} of parameter '{attr}' is not of type {ptype}",
+                      "make the default match type=, or drop type= to infer it from the default")
+            return AMBIGUOUS
+        return default
+
+    # ------------------------------------------------------------ decorators
+
+    def _decorator_call(self, deco: cst.Decorator) -> tuple[str | None, dict[str, cst.BaseExpression]]:
+        canon = self.canonical(deco.decorator)
+        kwargs: dict[str, cst.BaseExpression] = {}
+        if isinstance(deco.decorator, cst.Call):
+            for arg in deco.decorator.args:
+                if arg.keyword is None:
+                    self.diag("FC403", arg, f"@{canon} takes keyword arguments only",
+                              f"write @{canon}(name=value)")
+                elif arg.keyword.value in kwargs:
+                    self.diag("FC403", arg, f"argument '{arg.keyword.value}' given twice")
+                else:
+                    kwargs[arg.keyword.value] = arg.value
+        return canon, kwargs
+
+    def _normalize(self, canon: str, deco: cst.Decorator, kwargs: dict[str, cst.BaseExpression]) -> Any:
+        args = Args(canon, self.span(deco.decorator), kwargs, self.constants, self.span)
+        value = normalize(args)
+        for d in args.diagnostics:
+            self.add(d)
+        return value
+
+    def _unknown_decorator(self, deco: cst.Decorator, where: str) -> None:
+        name = dotted_name(deco.decorator.func if isinstance(deco.decorator, cst.Call) else deco.decorator) or "?"
+        canon = self.canonical(deco.decorator)
+        if canon in UNSUPPORTED:
+            self.diag("FC404", deco.decorator, f"@{canon} is not supported: {UNSUPPORTED[canon]}")
+        elif canon is not None:
+            self.diag("FC404", deco.decorator, f"@{canon} is not a {where} decorator flowc knows")
+        else:
+            self.diag("FC409", deco.decorator,
+                      f"@{name} is not a flowc decorator; flowc cannot see what it does and ignores it",
+                      "if it changes how the step runs, express that with flowc's decorators", severity=WARNING)
+
+    def _step_decorators(self, fdef: cst.FunctionDef) -> ir.StepDecorators:
+        values: dict[str, Any] = {}
+        step_seen = False
+        for deco in fdef.decorators:  # outermost first
+            canon = self.canonical(deco.decorator)
+            if canon == "step":
+                step_seen = True
+                continue
+            if canon in STEP_DECORATORS:
+                if step_seen:
+                    self.diag("FC406", deco.decorator, f"@{canon} is below @step",
+                              "put @step last, right above `def`, and the other decorators above it")
+                canon_kw = self._decorator_call(deco)[1]
+                if canon in values:
+                    self.diag("FC405", deco.decorator, f"@{canon} is used twice on step '{fdef.name.value}'")
+                    continue
+                values[canon] = self._normalize(canon, deco, canon_kw)
+            elif canon in FLOW_DECORATORS:
+                self.diag("FC406", deco.decorator, f"@{canon} applies to the flow class, not to a step",
+                          f"move @{canon} above `class ...(FlowSpec)`")
+            else:
+                self._unknown_decorator(deco, "step")
+        if "pypi" in values and "conda" in values:
+            self.diag("FC408", values["conda"].span, f"step '{fdef.name.value}' has both @pypi and @conda",
+                      "use one package manager per step")
+        if "kubernetes" in values and "batch" in values:
+            self.diag("FC408", values["batch"].span, f"step '{fdef.name.value}' has both @kubernetes and @batch",
+                      "a step runs in one place; keep one of them")
+        return ir.StepDecorators(**values)
+
+    def _flow_decorators(self, cls: cst.ClassDef) -> ir.FlowDecorators:
+        values: dict[str, Any] = {}
+        for deco in cls.decorators:
+            canon = self.canonical(deco.decorator)
+            if canon in FLOW_DECORATORS:
+                if canon in values:
+                    self.diag("FC405", deco.decorator, f"@{canon} is used twice on the flow")
+                    continue
+                value = self._normalize(canon, deco, self._decorator_call(deco)[1])
+                if value is not None:
+                    values[canon] = value
+            elif canon in STEP_DECORATORS:
+                self.diag("FC406", deco.decorator, f"@{canon} applies to steps, not to the flow class",
+                          f"put @{canon} on each step that needs it"
+                          + (f", or use @{canon}_base on the flow" if canon in ("pypi", "conda") else ""))
+            else:
+                self._unknown_decorator(deco, "flow")
+        if "pypi_base" in values and "conda_base" in values:
+            self.diag("FC408", values["conda_base"].span, "the flow has both @pypi_base and @conda_base",
+                      "use one package manager per flow")
+        return ir.FlowDecorators(**values)
+
+    # ------------------------------------------------------------ steps
+
+    def _step(self, fdef: cst.FunctionDef, start: str | None, end: str | None,
+              methods: dict[str, cst.FunctionDef], members: frozenset[str]) -> tuple[ir.Step, StepExtras]:
+        name = fdef.name.value
+        params = list(fdef.params.params)
+        extra_params = fdef.params.star_arg, fdef.params.kwonly_params, fdef.params.star_kwarg
+        if any(isinstance(p, cst.Param) for p in extra_params if p is not None) or fdef.params.kwonly_params \
+                or fdef.params.posonly_params:
+            self.diag("FC122", fdef.name, f"step '{name}' takes *args, **kwargs or keyword-only arguments",
+                      "a step takes `self`, and a join also `inputs`")
+        num_args = len(params)
+        self_name = params[0].name.value if params else "self"
+        join_arg = params[1].name.value if num_args == 2 else None
+        if num_args == 0:
+            self.diag("FC122", fdef.name, f"step '{name}' is missing the 'self' argument", "write `def %s(self):`" % name)
+        elif num_args > 2:
+            self.diag("FC122", params[2], f"step '{name}' takes too many arguments",
+                      "a step takes `self`; a join takes `self` and one argument for its inputs")
+        if isinstance(fdef.asynchronous, cst.Asynchronous):
+            self.diag("FC006", fdef.name, f"step '{name}' is async; steps must be plain functions")
+
+        decorators = self._step_decorators(fdef)
+        scan = scan_step(fdef, self_name, join_arg, methods, members, self.span)
+        for code, node, message, hint, severity in scan.problems:
+            self.diag(code, node, message, hint, severity)
+
+        is_end = name == end
+        extra = StepExtras(num_args=num_args, self_name=self_name, scan=scan, is_start=name == start, is_end=is_end)
+        kind, nxt, foreach, condition, cases, next_span = self._transition(fdef, self_name, extra, scan)
+        if is_end:
+            if nxt:
+                self.diag("FC109", next_span or fdef.name, f"the end step '{name}' has a self.next()",
+                          "the end step finishes the flow; remove self.next()")
+            if join_arg is not None and start != end:
+                self.diag("FC122", fdef.name, f"the end step '{name}' takes inputs (it is a join)",
+                          "add a join step before the end step")
+            kind, nxt, foreach, condition, cases = ir.END, (), None, None, {}
+        elif join_arg is not None:
+            if kind != ir.LINEAR and nxt:
+                self.diag("FC121", next_span or fdef.name, f"step '{name}' is a join and also splits",
+                          "add a step after the join that does the split")
+            kind = ir.JOIN
+        elif not extra.has_next:
+            self.diag("FC107", fdef.name, f"step '{name}' has no self.next() as its last statement",
+                      "end the step with self.next(self.<next_step>)")
+
+        step = ir.Step(
+            name=name, kind=kind, span=self.span(fdef.name), next=nxt, next_span=next_span,
+            foreach=foreach, condition=condition, cases=cases, join_arg=join_arg,
+            decorators=decorators, reads=tuple(sorted(scan.reads)), writes=tuple(sorted(scan.writes)),
+            merge=scan.merge, docstring=_docstring(fdef),
+        )
+        return step, extra
+
+    def _transition(self, fdef: cst.FunctionDef, self_name: str, extra: StepExtras, scan: BodyScan):
+        body = [s for s in fdef.body.body] if isinstance(fdef.body, cst.IndentedBlock) else []
+        last_call = _tail_next_call(body, self_name)
+        for call in scan.next_calls:
+            if call is not last_call:
+                self.diag("FC108", call, f"self.next() in step '{fdef.name.value}' is not the step's last statement",
+                          "call self.next() exactly once, unconditionally, as the last statement of the step")
+        if last_call is None:
+            return ir.LINEAR, (), None, None, {}, None
+        extra.has_next = True
+        next_span = self.span(last_call)
+        positional = [a for a in last_call.args if a.keyword is None and not a.star]
+        keywords = {a.keyword.value: a for a in last_call.args if a.keyword is not None}
+        for a in last_call.args:
+            if a.star:
+                self.diag("FC111", a, "self.next() cannot take *args or **kwargs")
+        for key in keywords:
+            if key == "num_parallel":
+                self.diag("FC404", keywords[key], "self.next(num_parallel=...) needs @parallel, which flowc does not support")
+            elif key not in ("foreach", "condition"):
+                self.diag("FC111", keywords[key], f"self.next() has no argument '{key}'",
+                          "self.next(self.a), self.next(self.a, self.b), self.next(self.a, foreach='items'), "
+                          "or self.next({'x': self.a, 'y': self.b}, condition='attr')")
+
+        def attr_name(key: str) -> str | None:
+            arg = keywords[key]
+            try:
+                value = evaluate(arg.value, {})
+            except NotLiteral:
+                value = None
+            if not isinstance(value, str) or not value.isidentifier():
+                self.diag("FC125", arg.value, f"{key}= must name an artifact as a string, e.g. {key}='items'")
+                return None
+            return value
+
+        def target(node: cst.BaseExpression) -> str | None:
+            if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == self_name:
+                extra.target_spans.setdefault(node.attr.value, self.span(node))
+                return node.attr.value
+            self.diag("FC111", node, "self.next() takes steps as self.<step_name>",
+                      "write self.next(self.train), not a string or another expression")
+            return None
+
+        if "condition" in keywords:
+            condition = attr_name("condition")
+            if len(positional) != 1 or not isinstance(positional[0].value, cst.Dict) or "foreach" in keywords:
+                self.diag("FC119", last_call, "a switch is self.next({'case': self.step, ...}, condition='attr')")
+                return ir.SWITCH, (), None, condition, {}, next_span
+            cases: dict[str, str] = {}
+            for el in positional[0].value.elements:
+                if isinstance(el, cst.StarredDictElement):
+                    self.diag("FC119", el, "switch cases cannot be unpacked from another dict")
+                    continue
+                try:
+                    key = evaluate(el.key, self.constants)
+                except NotLiteral as exc:
+                    self.diag("FC119", el.key, f"switch case keys must be literals: {exc.reason}")
+                    continue
+                if not isinstance(key, (str, int, bool)):
+                    self.diag("FC119", el.key, "switch case keys must be strings, integers or booleans")
+                    continue
+                step = target(el.value)
+                skey = _case_key(key)
+                if skey in cases:
+                    self.diag("FC119", el.key, f"switch case {skey!r} is given twice")
+                elif step is not None:
+                    cases[skey] = step
+            if len(cases) < 2 and not any(d.code == "FC119" and d.span.line == next_span.line for d in self.diagnostics):
+                self.diag("FC119", last_call, "a switch needs at least two cases")
+            nxt = tuple(dict.fromkeys(cases.values()))
+            return ir.SWITCH, nxt, None, condition, cases, next_span
+
+        names = [t for t in (target(a.value) for a in positional) if t is not None]
+        if not positional:
+            self.diag("FC111", last_call, "self.next() needs at least one step")
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        for d in dupes:
+            self.diag("FC112", last_call, f"self.next() names step '{d}' twice",
+                      "each branch of a split must be a different step")
+        nxt = tuple(dict.fromkeys(names))
+        if "foreach" in keywords:
+            foreach = attr_name("foreach")
+            if len(positional) != 1:
+                self.diag("FC111", last_call, "a foreach goes to exactly one step: self.next(self.body, foreach='items')")
+            return ir.FOREACH, nxt, foreach, None, {}, next_span
+        kind = ir.BRANCH if len(nxt) > 1 else ir.LINEAR
+        return kind, nxt, None, None, {}, next_span
+
+
+# ------------------------------------------------------------ small helpers
+
+
+def _tail_next_call(body: list[cst.BaseStatement], self_name: str) -> cst.Call | None:
+    if not body:
+        return None
+    last = body[-1]
+    if isinstance(last, cst.SimpleStatementLine) and last.body:
+        small = last.body[-1]
+        if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+            func = small.value.func
+            if isinstance(func, cst.Attribute) and func.attr.value == "next" \
+                    and isinstance(func.value, cst.Name) and func.value.value == self_name:
+                return small.value
+    return None
+
+
+def _case_key(key: Any) -> str:
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    return str(key)
+
+
+def _names_in(target: cst.BaseExpression) -> list[str]:
+    if isinstance(target, cst.Name):
+        return [target.value]
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return [n for el in target.elements for n in _names_in(el.value)]
+    if isinstance(target, cst.StarredElement):
+        return _names_in(target.value)
+    return []
+
+
+def _docstring(node: cst.ClassDef | cst.FunctionDef) -> str | None:
+    doc = node.get_docstring(clean=True)
+    return doc if doc else None
+
+
+def _is_json(value: Any) -> bool:
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return True
+    if isinstance(value, list):
+        return all(_is_json(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _is_json(v) for k, v in value.items())
+    return False
+
+
+def analyze_module(parsed: ParsedModule) -> tuple[list[FlowFacts], dict[str | None, list[Diagnostic]]]:
+    """The flows of a module, and the diagnostics found for each (None: the module's own)."""
+    analyzer = ModuleAnalyzer(parsed)
+    flows = analyzer.run()
+    by_flow: dict[str | None, list[Diagnostic]] = {}
+    for flow, diag in analyzer.tagged:
+        by_flow.setdefault(flow, []).append(diag)
+    return flows, by_flow
+
+
+__all__ = ["FlowFacts", "StepExtras", "analyze_module", "FLOW_API"]

@@ -1,0 +1,209 @@
+"""Which ``self.X`` a step writes and reads, found by walking its body.
+
+Writes: assignment targets (plain, augmented, annotated, for/with targets,
+``setattr(self, "x", ...)``). Reads: every other ``self.X`` that is not a
+method, class attribute or part of the FlowSpec API. Calls to the flow's own
+helper methods (``self.prepare()``) are followed, so artifacts they set are
+the calling step's. When ``self`` escapes (passed to a function) or is
+accessed with a computed name, the scan says so: the checks then stop
+claiming that a read has no writer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import libcst as cst
+
+from . import ir
+from .diagnostics import WARNING
+from .literals import NotLiteral, evaluate
+from .spans import Span
+
+# Attributes of a FlowSpec that are not artifacts.
+FLOW_API = frozenset({
+    "next", "merge_artifacts", "input", "index", "foreach_stack", "name", "script_name", "cmd", "graph",
+})
+# Names a step may not assign: they are the API above.
+RESERVED_ARTIFACTS = FLOW_API
+
+
+@dataclass
+class BodyScan:
+    reads: dict[str, Span] = field(default_factory=dict)  # first read of each artifact
+    writes: dict[str, Span] = field(default_factory=dict)  # first write of each artifact
+    next_calls: list[cst.Call] = field(default_factory=list)
+    merge: ir.Merge | None = None
+    inputs_attrs: list[tuple[str, Span]] = field(default_factory=list)  # `inputs.<name>` uses
+    dynamic: Span | None = None  # where self escapes or is accessed by a computed name
+    problems: list[tuple] = field(default_factory=list)  # (code, node, message, hint, severity)
+
+
+class _Scanner(cst.CSTVisitor):
+    def __init__(self, self_name: str, inputs_name: str | None, methods: dict[str, cst.FunctionDef],
+                 members: frozenset[str], span_of: Callable[[cst.CSTNode], Span], scan: BodyScan,
+                 visiting: frozenset[str], top: bool):
+        self.self_name = self_name
+        self.inputs_name = inputs_name
+        self.methods = methods
+        self.members = members
+        self.span_of = span_of
+        self.scan = scan
+        self.visiting = visiting
+        self.top = top
+        self.store: set[int] = set()  # ids of Attribute nodes being written
+        self.consumed: set[int] = set()  # ids of Name(self) nodes used as attribute bases
+
+    # ---- helpers
+
+    def _self_attr(self, node: cst.CSTNode) -> str | None:
+        if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == self.self_name:
+            return node.attr.value
+        return None
+
+    def _mark_store(self, target: cst.BaseExpression) -> None:
+        if isinstance(target, (cst.Tuple, cst.List)):
+            for el in target.elements:
+                self._mark_store(el.value)
+        elif isinstance(target, cst.StarredElement):
+            self._mark_store(target.value)
+        else:
+            name = self._self_attr(target)
+            if name is not None:
+                self.store.add(id(target))
+                self._write(name, target)
+
+    def _write(self, name: str, node: cst.CSTNode) -> None:
+        if name in RESERVED_ARTIFACTS:
+            self.scan.problems.append(("FC207", node, f"self.{name} is part of the FlowSpec API and cannot be assigned",
+                                       "choose another artifact name", "error"))
+            return
+        self.scan.writes.setdefault(name, self.span_of(node))
+
+    def _read(self, name: str, node: cst.CSTNode) -> None:
+        if name in FLOW_API or name in self.members or (name.startswith("__") and name.endswith("__")):
+            return
+        self.scan.reads.setdefault(name, self.span_of(node))
+
+    def _dynamic(self, node: cst.CSTNode) -> None:
+        if self.scan.dynamic is None:
+            self.scan.dynamic = self.span_of(node)
+
+    # ---- stores
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for t in node.targets:
+            self._mark_store(t.target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            self._mark_store(node.target)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        name = self._self_attr(node.target)
+        if name is not None:
+            self._write(name, node.target)  # also a read: the Attribute visit records it
+
+    def visit_For(self, node: cst.For) -> None:
+        self._mark_store(node.target)
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        self._mark_store(node.target)
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None:
+            self._mark_store(node.asname.name)
+
+    def visit_Del(self, node: cst.Del) -> None:
+        self._mark_store(node.target)
+
+    # ---- loads
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if isinstance(node.value, cst.Name):
+            if node.value.value == self.self_name:
+                self.consumed.add(id(node.value))
+                if id(node) not in self.store:
+                    self._read(node.attr.value, node)
+            elif self.inputs_name and node.value.value == self.inputs_name:
+                self.scan.inputs_attrs.append((node.attr.value, self.span_of(node)))
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value == self.self_name and id(node) not in self.consumed:
+            self._dynamic(node)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        method = self._self_attr(func)
+        if method == "next":
+            if self.top:
+                self.scan.next_calls.append(node)
+            else:
+                self.scan.problems.append(("FC108", node, "self.next() is called from a helper method",
+                                           "call self.next() in the step itself, as its last statement", "error"))
+        elif method == "merge_artifacts":
+            self._merge(node)
+        elif method is not None and method in self.methods and method not in self.visiting:
+            self._follow(method)
+        elif isinstance(func, cst.Name) and func.value in ("getattr", "setattr", "hasattr", "delattr") and node.args:
+            first = node.args[0].value
+            if isinstance(first, cst.Name) and first.value == self.self_name:
+                self.consumed.add(id(first))
+                name = None
+                if len(node.args) > 1:
+                    try:
+                        value = evaluate(node.args[1].value, {})
+                        name = value if isinstance(value, str) else None
+                    except NotLiteral:
+                        name = None
+                if name is None:
+                    self._dynamic(node)
+                elif func.value == "setattr":
+                    self._write(name, node)
+                elif func.value == "getattr":
+                    self._read(name, node) if len(node.args) == 2 else None
+
+    def _merge(self, node: cst.Call) -> None:
+        include: tuple[str, ...] = ()
+        exclude: tuple[str, ...] = ()
+        for arg in node.args:
+            if arg.keyword is None:
+                continue
+            key = arg.keyword.value
+            try:
+                value = evaluate(arg.value, {})
+            except NotLiteral:
+                self.scan.problems.append(("FC208", arg.value,
+                                           f"merge_artifacts({key}=...) is not a literal list; flowc assumes every artifact is merged",
+                                           "write the names as a literal list", WARNING))
+                continue
+            names = tuple(v for v in (value or []) if isinstance(v, str))
+            if key == "include":
+                include = names
+            elif key == "exclude":
+                exclude = names
+        if self.scan.merge is None:
+            self.scan.merge = ir.Merge(span=self.span_of(node), include=include, exclude=exclude)
+
+    def _follow(self, method: str) -> None:
+        fdef = self.methods[method]
+        params = fdef.params.params
+        if not params:
+            return
+        inner = _Scanner(params[0].name.value, None, self.methods, self.members, self.span_of, self.scan,
+                         self.visiting | {method}, top=False)
+        fdef.body.visit(inner)
+
+
+def scan_step(fdef: cst.FunctionDef, self_name: str, inputs_name: str | None, methods: dict[str, cst.FunctionDef],
+              members: frozenset[str], span_of: Callable[[cst.CSTNode], Span]) -> BodyScan:
+    scan = BodyScan()
+    fdef.body.visit(_Scanner(self_name, inputs_name, methods, members, span_of, scan, frozenset(), top=True))
+    if scan.dynamic is not None:
+        scan.problems.append((
+            "FC208", scan.dynamic,
+            f"step '{fdef.name.value}' passes self along or reads attributes by computed names; "
+            "flowc cannot see which artifacts that sets or reads", None, WARNING,
+        ))
+    return scan

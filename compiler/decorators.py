@@ -1,0 +1,376 @@
+"""Normalize decorator arguments into the IR's typed decorator fields.
+
+Each decorator flowc knows has one function here that reads its keyword
+arguments through an ``Args`` reader. The reader evaluates literals (or
+module-level names bound to literals), checks types, and reports any
+argument it was not asked for: nothing a user writes is silently dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import libcst as cst
+
+from . import ir
+from .diagnostics import ERROR, NOTE, Diagnostic
+from .literals import NotLiteral, evaluate
+from .spans import Span
+
+STEP_DECORATORS = (
+    "resources", "retry", "timeout", "catch", "environment", "pypi", "conda",
+    "secrets", "kubernetes", "batch", "card",
+)
+FLOW_DECORATORS = ("schedule", "project", "trigger", "pypi_base", "conda_base")
+# Metaflow names flowc reads but cannot honour: an error, never a silent drop.
+UNSUPPORTED = {
+    "parallel": "@parallel (gang-scheduled multi-node steps) is not supported by flowc",
+    "trigger_on_finish": "@trigger_on_finish is not supported yet; use @trigger with an event",
+    "exit_hook": "@exit_hook is not supported yet",
+    "checkpoint": "@checkpoint is not supported by flowc",
+    "model": "@model is not supported by flowc",
+    "huggingface_hub": "@huggingface_hub is not supported by flowc",
+    "uv": "@uv is not supported; use @pypi",
+    "slurm": "@slurm is not supported by flowc",
+    "nvidia": "@nvidia is not supported by flowc",
+    "nvct": "@nvct is not supported by flowc",
+    "snowpark": "@snowpark is not supported by flowc",
+    "airflow_external_task_sensor": "use Airflow sensors outside the flow",
+    "airflow_s3_key_sensor": "use Airflow sensors outside the flow",
+}
+
+
+@dataclass
+class Args:
+    """Typed access to one decorator call's keyword arguments."""
+
+    decorator: str
+    span: Span
+    kwargs: dict[str, cst.BaseExpression]
+    constants: dict[str, Any]
+    span_of: Callable[[cst.CSTNode], Span]
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    used: set[str] = field(default_factory=set)
+
+    def error(self, node: cst.CSTNode | None, code: str, message: str, hint: str | None = None) -> None:
+        span = self.span_of(node) if node is not None else self.span
+        self.diagnostics.append(Diagnostic(code, ERROR, message, span, hint))
+
+    def has(self, name: str) -> bool:
+        return name in self.kwargs
+
+    def raw(self, name: str) -> tuple[bool, Any]:
+        """(found, value); a non-literal is reported and counts as not found."""
+        self.used.add(name)
+        node = self.kwargs.get(name)
+        if node is None:
+            return False, None
+        try:
+            return True, evaluate(node, self.constants)
+        except NotLiteral as exc:
+            self.error(
+                exc.node, "FC401",
+                f"argument '{name}' of @{self.decorator} is not a literal: {exc.reason}",
+                "flowc reads flows without running them; write the value, or bind it to a module-level name",
+            )
+            return False, None
+
+    def _typed(self, name: str, default: Any, check: Callable[[Any], bool], want: str, convert=lambda v: v) -> Any:
+        found, value = self.raw(name)
+        if not found or value is None:
+            return default
+        if not check(value):
+            self.error(self.kwargs[name], "FC403", f"argument '{name}' of @{self.decorator} must be {want}, not {value!r}")
+            return default
+        return convert(value)
+
+    def str(self, name: str, default: str | None = None) -> str | None:
+        return self._typed(name, default, lambda v: isinstance(v, str), "a string")
+
+    def bool(self, name: str, default: bool = False) -> bool:
+        return self._typed(name, default, lambda v: isinstance(v, bool), "True or False")
+
+    def number(self, name: str, default: float | None = None, minimum: float = 0) -> float | None:
+        def ok(v: Any) -> bool:
+            v = _as_number(v)
+            return v is not None and v >= minimum
+        return self._typed(name, default, ok, f"a number >= {minimum:g}", _as_number)
+
+    def int(self, name: str, default: int | None = None, minimum: int = 0) -> int | None:
+        def ok(v: Any) -> bool:
+            v = _as_number(v)
+            return v is not None and float(v).is_integer() and v >= minimum
+        return self._typed(name, default, ok, f"a whole number >= {minimum}", lambda v: int(_as_number(v)))
+
+    def str_map(self, name: str) -> dict[str, str]:
+        def ok(v: Any) -> bool:
+            return isinstance(v, dict) and all(isinstance(k, str) for k in v) and all(
+                isinstance(x, (str, int, float, bool)) for x in v.values())
+        value = self._typed(name, {}, ok, "a dict of strings to strings")
+        return {k: _scalar_str(v) for k, v in sorted(value.items())}
+
+    def str_list(self, name: str) -> tuple[str, ...]:
+        found, value = self.raw(name)
+        if not found or value is None:
+            return ()
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.error(self.kwargs[name], "FC403", f"argument '{name}' of @{self.decorator} must be a list of strings")
+            return ()
+        return tuple(value)
+
+    def finish(self) -> None:
+        for name, node in self.kwargs.items():
+            if name not in self.used:
+                known = ", ".join(sorted(self.used)) or "none"
+                self.error(
+                    node, "FC402", f"@{self.decorator} has no argument '{name}'",
+                    f"known arguments: {known}",
+                )
+
+
+def _as_number(v: Any) -> float | int | None:
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, (int, float)):
+        return v
+    if isinstance(v, str):
+        try:
+            f = float(v)
+        except ValueError:
+            return None
+        return int(f) if f.is_integer() and "." not in v else f
+    return None
+
+
+def _scalar_str(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+# ------------------------------------------------------------ step decorators
+
+
+def _resources(a: Args) -> ir.Resources:
+    return ir.Resources(
+        span=a.span,
+        cpu=_float_or_none(a.number("cpu", None)),
+        memory=a.int("memory", None),
+        gpu=a.int("gpu", None),
+        disk=a.int("disk", None),
+        shared_memory=a.int("shared_memory", None),
+    )
+
+
+def _float_or_none(v: Any) -> float | None:
+    return None if v is None else float(v)
+
+
+def _retry(a: Args) -> ir.Retry:
+    return ir.Retry(
+        span=a.span,
+        times=a.int("times", 3),
+        minutes_between_retries=float(a.number("minutes_between_retries", 2)),
+    )
+
+
+def _timeout(a: Args) -> ir.Timeout:
+    seconds = a.int("seconds", 0) + 60 * a.int("minutes", 0) + 3600 * a.int("hours", 0)
+    if seconds <= 0 and not a.diagnostics:
+        a.error(None, "FC403", "@timeout needs seconds, minutes or hours greater than zero")
+        seconds = 1
+    return ir.Timeout(span=a.span, seconds=seconds)
+
+
+def _catch(a: Args) -> ir.Catch:
+    var = a.str("var", None)
+    if var is not None and not var.isidentifier():
+        a.error(a.kwargs["var"], "FC403", f"@catch(var={var!r}) must be a valid artifact name")
+    return ir.Catch(span=a.span, var=var, print_exception=a.bool("print_exception", True))
+
+
+def _environment(a: Args) -> ir.Environment:
+    env = a.str_map("vars")
+    for key in env:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+            a.error(a.kwargs["vars"], "FC403", f"environment variable name {key!r} is not valid")
+    return ir.Environment(span=a.span, vars=env)
+
+
+def _packages(manager: str) -> Callable[[Args], ir.Packages]:
+    def build(a: Args) -> ir.Packages:
+        packages = a.str_map("packages")
+        if manager == "conda" and a.has("libraries"):
+            for k, v in a.str_map("libraries").items():
+                if k in packages and packages[k] != v:
+                    a.error(a.kwargs["libraries"], "FC603", f"package {k!r} is pinned twice: {packages[k]!r} and {v!r}")
+                packages[k] = v
+            packages = dict(sorted(packages.items()))
+        python = a.str("python", None)
+        disabled = a.bool("disabled", False)
+        if manager == "conda":
+            a.str_list("channels")  # accepted: channels are a resolver detail
+        return ir.Packages(span=a.span, manager=manager, packages=packages, python=python, disabled=disabled)
+
+    return build
+
+
+def _secrets(a: Args) -> ir.Secrets:
+    return ir.Secrets(span=a.span, sources=a.str_list("sources"))
+
+
+def _tolerations(a: Args) -> tuple[ir.Toleration, ...]:
+    found, value = a.raw("tolerations")
+    if not found or value is None:
+        return ()
+    out = []
+    allowed = {"key", "operator", "value", "effect", "tolerationSeconds", "toleration_seconds"}
+    if not isinstance(value, list):
+        a.error(a.kwargs["tolerations"], "FC403", "tolerations must be a list of dicts")
+        return ()
+    for item in value:
+        if not isinstance(item, dict) or set(item) - allowed:
+            a.error(a.kwargs["tolerations"], "FC403",
+                    f"toleration {item!r} must be a dict with keys among {sorted(allowed - {'toleration_seconds'})}")
+            continue
+        secs = item.get("tolerationSeconds", item.get("toleration_seconds"))
+        out.append(ir.Toleration(
+            key=item.get("key"), operator=item.get("operator"), value=item.get("value"),
+            effect=item.get("effect"), toleration_seconds=secs,
+        ))
+    return tuple(out)
+
+
+def _kubernetes(a: Args) -> ir.Kubernetes:
+    pull = a.str("image_pull_policy", None)
+    if pull is not None and pull not in ("Always", "IfNotPresent", "Never"):
+        a.error(a.kwargs["image_pull_policy"], "FC403", "image_pull_policy must be Always, IfNotPresent or Never")
+    return ir.Kubernetes(
+        span=a.span,
+        image=a.str("image", None),
+        image_pull_policy=pull,
+        namespace=a.str("namespace", None),
+        service_account=a.str("service_account", None),
+        node_selector=a.str_map("node_selector"),
+        tolerations=_tolerations(a),
+        labels=a.str_map("labels"),
+        annotations=a.str_map("annotations"),
+        secrets=a.str_list("secrets"),
+        cpu=_float_or_none(a.number("cpu", None)),
+        memory=a.int("memory", None),
+        disk=a.int("disk", None),
+        gpu=a.int("gpu", None),
+        gpu_vendor=a.str("gpu_vendor", None),
+        shared_memory=a.int("shared_memory", None),
+        persistent_volume_claims=a.str_map("persistent_volume_claims"),
+    )
+
+
+def _batch(a: Args) -> ir.Batch:
+    return ir.Batch(
+        span=a.span,
+        image=a.str("image", None),
+        queue=a.str("queue", None),
+        iam_role=a.str("iam_role", None),
+        execution_role=a.str("execution_role", None),
+        cpu=_float_or_none(a.number("cpu", None)),
+        memory=a.int("memory", None),
+        gpu=a.int("gpu", None),
+        shared_memory=a.int("shared_memory", None),
+    )
+
+
+def _card(a: Args) -> ir.Card:
+    card = ir.Card(span=a.span, type=a.str("type", None), id=a.str("id", None))
+    for name in ("options", "timeout", "save_errors", "refresh_interval"):
+        a.raw(name)
+    a.diagnostics.append(Diagnostic(
+        "FC407", NOTE, "@card is accepted and ignored: flowc renders no cards", a.span,
+        "cards need Metaflow's UI; remove the decorator to silence this note",
+    ))
+    return card
+
+
+# ------------------------------------------------------------ flow decorators
+
+_CRON_FIELD = re.compile(r"^(\*|\?|[0-9A-Za-z]+(-[0-9A-Za-z]+)?)(/[0-9]+)?(,(\*|[0-9A-Za-z]+(-[0-9A-Za-z]+)?)(/[0-9]+)?)*$|^\*/[0-9]+$|^[0-9]+/[0-9]+$")
+
+
+def _schedule(a: Args) -> ir.Schedule | None:
+    cron = a.str("cron", None)
+    chosen = [k for k in ("hourly", "daily", "weekly") if a.bool(k, False)]
+    tz = a.str("timezone", None)
+    if cron is not None and chosen or len(chosen) > 1:
+        a.error(None, "FC403", "@schedule takes exactly one of cron=, hourly=, daily=, weekly=")
+        return None
+    if cron is not None:
+        fields = cron.split()
+        if len(fields) != 5 or not all(_CRON_FIELD.match(f) for f in fields):
+            a.error(a.kwargs["cron"], "FC403", f"cron {cron!r} is not a five-field cron line",
+                    "minute hour day-of-month month day-of-week, e.g. '30 2 * * *'")
+            return None
+        return ir.Schedule(span=a.span, cron=" ".join(fields), timezone=tz, kind="cron")
+    kind = chosen[0] if chosen else "daily"
+    line = {"hourly": "0 * * * *", "daily": "0 0 * * *", "weekly": "0 0 * * 0"}[kind]
+    return ir.Schedule(span=a.span, cron=line, timezone=tz, kind=kind)
+
+
+def _project(a: Args) -> ir.Project | None:
+    name = a.str("name", None)
+    if not name:
+        a.error(None, "FC403", "@project needs name=")
+        return None
+    if not re.fullmatch(r"[a-z0-9_]+", name):
+        a.error(a.kwargs["name"], "FC403", f"project name {name!r} may hold only lowercase letters, digits and _")
+    return ir.Project(span=a.span, name=name, branch=a.str("branch", None), production=a.bool("production", False))
+
+
+def _trigger(a: Args) -> ir.Trigger | None:
+    events: list[str] = []
+    for key in ("event", "events"):
+        found, value = a.raw(key)
+        if not found or value is None:
+            continue
+        values = value if isinstance(value, list) else [value]
+        for v in values:
+            if isinstance(v, dict):
+                a.error(a.kwargs[key], "FC403",
+                        "event parameter mappings are not supported yet; name the event only")
+            elif not isinstance(v, str) or not v:
+                a.error(a.kwargs[key], "FC403", f"event names must be non-empty strings, not {v!r}")
+            else:
+                events.append(v)
+    if not events and not a.diagnostics:
+        a.error(None, "FC403", "@trigger needs event= or events=")
+        return None
+    return ir.Trigger(span=a.span, events=tuple(events))
+
+
+NORMALIZERS: dict[str, Callable[[Args], Any]] = {
+    "resources": _resources,
+    "retry": _retry,
+    "timeout": _timeout,
+    "catch": _catch,
+    "environment": _environment,
+    "pypi": _packages("pypi"),
+    "conda": _packages("conda"),
+    "secrets": _secrets,
+    "kubernetes": _kubernetes,
+    "batch": _batch,
+    "card": _card,
+    "schedule": _schedule,
+    "project": _project,
+    "trigger": _trigger,
+    "pypi_base": _packages("pypi"),
+    "conda_base": _packages("conda"),
+}
+
+
+def normalize(args: Args) -> Any:
+    value = NORMALIZERS[args.decorator](args)
+    args.finish()
+    return value

@@ -1,0 +1,302 @@
+"""Stage 3: derive the graph facts once, and check the flow's structure.
+
+From the steps' transitions this computes, for every reachable step: its
+parents, its parent groups (what it waits for), its foreach stack, each
+split's matching join and each join's split, and a topological order. The
+walk follows Metaflow's rules (a join closes the innermost open split; a
+switch opens no split; a recursive switch loops only onto itself) and turns
+every violation into a diagnostic at the line that causes it.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import replace
+
+from . import ir
+from .analyzer import FlowFacts
+from .diagnostics import ERROR, Diagnostic
+from .spans import Span
+
+Frame = tuple[str, str]  # (split step, branch: the split's child this path went through)
+
+
+class GraphBuilder:
+    def __init__(self, facts: FlowFacts):
+        self.facts = facts
+        self.flow = facts.flow
+        self.steps = {s.name: s for s in self.flow.steps}
+        self.source_rank = {s.name: i for i, s in enumerate(self.flow.steps)}
+        self.diagnostics: list[Diagnostic] = []
+
+    def diag(self, code: str, span: Span, message: str, hint: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic(code, ERROR, message, span, hint))
+
+    def target_span(self, step: ir.Step, target: str) -> Span:
+        return self.facts.extras[step.name].target_spans.get(target) or step.next_span or step.span
+
+    # ------------------------------------------------------------ edges
+
+    def edges(self) -> dict[str, list[str]]:
+        """Known, forward transitions (a switch's loop onto itself excluded)."""
+        out: dict[str, list[str]] = {}
+        for s in self.flow.steps:
+            targets = []
+            for n in s.next:
+                if n not in self.steps:
+                    close = difflib.get_close_matches(n, list(self.steps), n=1)
+                    self.diag("FC110", self.target_span(s, n), f"step '{s.name}' goes to '{n}', which is not a step",
+                              f"did you mean '{close[0]}'?" if close else
+                              f"steps of {self.flow.name}: {', '.join(self.steps)}")
+                    continue
+                if n == s.name:
+                    if s.kind != ir.SWITCH:
+                        self.diag("FC113", self.target_span(s, n), f"step '{s.name}' goes to itself",
+                                  "only a switch may loop back onto its own step (a recursive switch)")
+                    continue
+                if n == self.flow.start:
+                    self.diag("FC126", self.target_span(s, n), f"step '{s.name}' goes back to the start step '{n}'",
+                              "the start step must have no incoming transitions")
+                    continue
+                targets.append(n)
+            out[s.name] = targets
+        return out
+
+    # ------------------------------------------------------------ reachability and order
+
+    def reachable(self, edges: dict[str, list[str]]) -> list[str]:
+        seen = [self.flow.start]
+        stack = [self.flow.start]
+        while stack:
+            for n in edges[stack.pop()]:
+                if n not in seen:
+                    seen.append(n)
+                    stack.append(n)
+        for s in self.flow.steps:
+            if s.name not in seen:
+                self.diag("FC105", s.span, f"step '{s.name}' is never reached from the start step '{self.flow.start}'",
+                          f"add self.next(self.{s.name}) to the step that should precede it, or delete the step")
+        return seen
+
+    def reaches_end(self, edges: dict[str, list[str]], reachable: list[str]) -> None:
+        back: dict[str, list[str]] = {n: [] for n in reachable}
+        for n in reachable:
+            for m in edges[n]:
+                back[m].append(n)
+        seen = {self.flow.end}
+        stack = [self.flow.end]
+        while stack:
+            for p in back.get(stack.pop(), []):
+                if p not in seen:
+                    seen.add(p)
+                    stack.append(p)
+        for n in reachable:
+            if n not in seen:
+                s = self.steps[n]
+                self.diag("FC106", s.span, f"step '{n}' never reaches the end step '{self.flow.end}'",
+                          "every path must end at the end step")
+
+    def topological(self, edges: dict[str, list[str]], reachable: list[str]) -> list[str] | None:
+        indeg = {n: 0 for n in reachable}
+        for n in reachable:
+            for m in edges[n]:
+                indeg[m] += 1
+        ready = sorted((n for n in reachable if indeg[n] == 0), key=self.source_rank.get)
+        order: list[str] = []
+        while ready:
+            n = ready.pop(0)
+            order.append(n)
+            for m in edges[n]:
+                indeg[m] -= 1
+                if indeg[m] == 0:
+                    ready.append(m)
+                    ready.sort(key=self.source_rank.get)
+        if len(order) == len(reachable):
+            return order
+        cycle = self._find_cycle(edges, [n for n in reachable if n not in order])
+        first = self.steps[cycle[-2]]
+        self.diag("FC113", self.target_span(first, cycle[-1]),
+                  f"the flow loops: {' -> '.join(cycle)}",
+                  "a flow is a DAG; only a switch may loop, and only onto its own step")
+        return None
+
+    def _find_cycle(self, edges: dict[str, list[str]], nodes: list[str]) -> list[str]:
+        inside = set(nodes)
+        for root in sorted(nodes, key=self.source_rank.get):
+            path: list[str] = []
+            on_path: set[str] = set()
+
+            def dfs(n: str) -> list[str] | None:
+                path.append(n)
+                on_path.add(n)
+                for m in edges[n]:
+                    if m in on_path:
+                        return path[path.index(m):] + [m]
+                    if m in inside:
+                        found = dfs(m)
+                        if found:
+                            return found
+                path.pop()
+                on_path.discard(n)
+                return None
+
+            found = dfs(root)
+            if found:
+                return found
+        return nodes[:1] * 2
+
+    # ------------------------------------------------------------ splits and joins
+
+    def derive(self) -> tuple[ir.Flow, list[Diagnostic]]:
+        flow = self.flow
+        if not flow.start or not flow.end or flow.start not in self.steps or flow.end not in self.steps:
+            return flow, self.diagnostics
+        edges = self.edges()
+        reachable = self.reachable(edges)
+        self.reaches_end(edges, reachable)
+        order = self.topological(edges, reachable)
+        if order is None:
+            return flow, self.diagnostics
+
+        parents: dict[str, list[str]] = {n: [] for n in order}
+        for n in order:
+            for m in edges[n]:
+                parents[m].append(n)
+
+        ctx: dict[str, tuple[Frame, ...]] = {}
+        groups: dict[str, tuple[tuple[str, ...], ...]] = {}
+        matching: dict[str, str] = {}
+        closes: dict[str, str] = {}
+        broken = False
+
+        def out_ctx(p: str, child: str) -> tuple[Frame, ...]:
+            kind = self.steps[p].kind
+            return ctx[p] + ((p, child),) if kind in (ir.BRANCH, ir.FOREACH) else ctx[p]
+
+        for n in order:
+            step = self.steps[n]
+            ps = parents[n]
+            if n == flow.start:
+                ctx[n] = ()
+                groups[n] = ()
+                continue
+            if any(p not in ctx for p in ps):
+                broken = True
+                continue
+            incoming = {p: out_ctx(p, n) for p in ps}
+            if step.kind == ir.JOIN:
+                result = self._join(step, ps, incoming)
+                if result is None:
+                    broken = True
+                    continue
+                split, prefix, grouped = result
+                if split in matching and matching[split] != n:
+                    self.diag("FC115", step.span,
+                              f"split '{split}' is closed by two joins, '{matching[split]}' and '{n}'",
+                              "all branches of a split must meet in one join")
+                    broken = True
+                    continue
+                matching[split] = n
+                closes[n] = split
+                ctx[n] = prefix
+                groups[n] = grouped
+            else:
+                contexts = set(incoming.values())
+                if len(contexts) > 1:
+                    self._non_join_merge(step, incoming)
+                    broken = True
+                    continue
+                ctx[n] = next(iter(contexts))
+                groups[n] = (tuple(ps),)
+
+        if not broken:
+            for split in (s for s in order if self.steps[s].kind in (ir.BRANCH, ir.FOREACH)):
+                if split not in matching:
+                    s = self.steps[split]
+                    self.diag("FC116", s.next_span or s.span, f"the {s.kind} in step '{split}' is never joined",
+                              "add a join step (def join(self, inputs)) where its branches meet")
+                    broken = True
+            end_ctx = ctx.get(flow.end, ())
+            if end_ctx and not broken:
+                split = end_ctx[-1][0]
+                s = self.steps[split]
+                self.diag("FC116", s.next_span or s.span,
+                          f"the end step is reached before the {s.kind} in step '{split}' is joined",
+                          "add a join step before the end step")
+
+        rank = {n: i for i, n in enumerate(order)}
+        new_steps = []
+        for s in flow.steps:
+            if s.name not in ctx:
+                new_steps.append(s)
+                continue
+            stack = tuple(f for f, _ in ctx[s.name] if self.steps[f].kind == ir.FOREACH)
+            new_steps.append(replace(
+                s,
+                parents=tuple(sorted(parents[s.name], key=rank.get)),
+                parent_groups=groups.get(s.name, ()),
+                foreach_stack=stack,
+                matching_join=matching.get(s.name),
+                closes=closes.get(s.name),
+            ))
+        return replace(flow, steps=tuple(new_steps), order=tuple(order)), self.diagnostics
+
+    def _join(self, step: ir.Step, ps: list[str], incoming: dict[str, tuple[Frame, ...]]):
+        n = step.name
+        for p in ps:
+            if self.steps[p].kind == ir.SWITCH:
+                self.diag("FC120", self.target_span(self.steps[p], n),
+                          f"a case of the switch in step '{p}' goes straight to the join '{n}'",
+                          "put a step between the switch case and the join")
+                return None
+        if any(not c for c in incoming.values()):
+            self.diag("FC114", step.span, f"step '{n}' is a join (it takes '{step.join_arg}') but no split precedes it",
+                      "remove the inputs argument, or split before it with self.next(self.a, self.b)")
+            return None
+        tops = {c[-1][0] for c in incoming.values()}
+        prefixes = {c[:-1] for c in incoming.values()}
+        if len(tops) > 1 or len(prefixes) > 1:
+            self.diag("FC117", step.span,
+                      f"join '{n}' gathers steps of unrelated splits ({', '.join(sorted(tops))})",
+                      "close the inner split with its own join before joining the outer one")
+            return None
+        split = tops.pop()
+        split_step = self.steps[split]
+        by_branch: dict[str, list[str]] = {}
+        for p in ps:
+            by_branch.setdefault(incoming[p][-1][1], []).append(p)
+        if split in ps or n in split_step.next:
+            self.diag("FC118", self.target_span(split_step, n),
+                      f"the {split_step.kind} in step '{split}' goes straight to its join '{n}'",
+                      "each branch needs at least one step between the split and the join")
+            return None
+        expected = list(split_step.next)
+        if set(by_branch) != set(expected):
+            missing = [b for b in expected if b not in by_branch]
+            self.diag("FC115", step.span,
+                      f"join '{n}' closes the {split_step.kind} in '{split}', but branch"
+                      f"{'es' if len(missing) > 1 else ''} {', '.join(missing)} never reach{'' if len(missing) > 1 else 'es'} it",
+                      "every branch of a split must end in the same join")
+            return None
+        grouped = tuple(tuple(by_branch[b]) for b in expected)
+        return split, prefix_of(incoming), grouped
+
+    def _non_join_merge(self, step: ir.Step, incoming: dict[str, tuple[Frame, ...]]) -> None:
+        contexts = list(incoming.values())
+        tops = {c[-1] for c in contexts if c}
+        if all(c for c in contexts) and len({c[:-1] for c in contexts}) == 1 and len({f[0] for f in tops}) == 1:
+            split = next(iter(tops))[0]
+            self.diag("FC117", step.span,
+                      f"step '{step.name}' is reached from parallel branches of '{split}' but is not a join",
+                      f"make it a join: def {step.name}(self, inputs)")
+        else:
+            self.diag("FC117", step.span, f"step '{step.name}' is reached from steps of unrelated splits",
+                      "join each split before its branches meet")
+
+
+def prefix_of(incoming: dict[str, tuple[Frame, ...]]) -> tuple[Frame, ...]:
+    return next(iter(incoming.values()))[:-1]
+
+
+def derive(facts: FlowFacts) -> tuple[ir.Flow, list[Diagnostic]]:
+    return GraphBuilder(facts).derive()

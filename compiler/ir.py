@@ -1,0 +1,371 @@
+"""The intermediate representation: the one contract every target reads.
+
+Frozen dataclasses, built by the analyzer, completed by the graph derivation
+(compiler/graph.py) and never re-derived by a target. ``dump``/``load`` give a
+JSON round trip (``load(dump(flow)) == flow``) with sorted keys, so the same
+flow always serializes to the same bytes. Sequences are tuples; maps are
+plain dicts whose keys are sorted when dumped. Any change to the shape bumps
+``SCHEMA_VERSION``.
+
+The runtime never imports this module: it reads the JSON this module writes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from .spans import Span
+
+SCHEMA_VERSION = 1
+
+# Step kinds: how a step leaves (and, for ``join``, how it is entered; a join
+# always leaves linearly, a join that splits again is an error, as in Metaflow).
+LINEAR, BRANCH, FOREACH, JOIN, SWITCH, END = "linear", "branch", "foreach", "join", "switch", "end"
+STEP_KINDS = (LINEAR, BRANCH, FOREACH, JOIN, SWITCH, END)
+
+PARAMETER_TYPES = ("str", "int", "float", "bool", "json")
+
+# ------------------------------------------------------------ step decorators
+
+
+@dataclass(frozen=True)
+class Resources:
+    """@resources: what the step needs. Memory, disk and shared memory in MB."""
+
+    span: Span
+    cpu: Optional[float] = None
+    memory: Optional[int] = None
+    gpu: Optional[int] = None
+    disk: Optional[int] = None
+    shared_memory: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class Retry:
+    span: Span
+    times: int = 3
+    minutes_between_retries: float = 2.0
+
+
+@dataclass(frozen=True)
+class Timeout:
+    """@timeout(seconds=, minutes=, hours=) summed into one number of seconds."""
+
+    span: Span
+    seconds: int
+
+
+@dataclass(frozen=True)
+class Catch:
+    span: Span
+    var: Optional[str] = None
+    print_exception: bool = True
+
+
+@dataclass(frozen=True)
+class Environment:
+    span: Span
+    vars: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Packages:
+    """@pypi / @conda (and the flow-level _base forms): exact pins per package."""
+
+    span: Span
+    manager: str  # "pypi" | "conda"
+    packages: dict[str, str] = field(default_factory=dict)
+    python: Optional[str] = None
+    disabled: bool = False
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """Secret names only; values never pass through flowc."""
+
+    span: Span
+    sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Toleration:
+    key: Optional[str] = None
+    operator: Optional[str] = None
+    value: Optional[str] = None
+    effect: Optional[str] = None
+    toleration_seconds: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class Kubernetes:
+    """@kubernetes: placement in a pod, and the pod's options."""
+
+    span: Span
+    image: Optional[str] = None
+    image_pull_policy: Optional[str] = None
+    namespace: Optional[str] = None
+    service_account: Optional[str] = None
+    node_selector: dict[str, str] = field(default_factory=dict)
+    tolerations: tuple[Toleration, ...] = ()
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
+    secrets: tuple[str, ...] = ()
+    cpu: Optional[float] = None
+    memory: Optional[int] = None
+    disk: Optional[int] = None
+    gpu: Optional[int] = None
+    gpu_vendor: Optional[str] = None
+    shared_memory: Optional[int] = None
+    persistent_volume_claims: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """@batch: placement on AWS Batch, and the job's options."""
+
+    span: Span
+    image: Optional[str] = None
+    queue: Optional[str] = None
+    iam_role: Optional[str] = None
+    execution_role: Optional[str] = None
+    cpu: Optional[float] = None
+    memory: Optional[int] = None
+    gpu: Optional[int] = None
+    shared_memory: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class Card:
+    """@card: accepted so flows compile unchanged; flowc renders no cards."""
+
+    span: Span
+    type: Optional[str] = None
+    id: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class StepDecorators:
+    resources: Optional[Resources] = None
+    retry: Optional[Retry] = None
+    timeout: Optional[Timeout] = None
+    catch: Optional[Catch] = None
+    environment: Optional[Environment] = None
+    pypi: Optional[Packages] = None
+    conda: Optional[Packages] = None
+    secrets: Optional[Secrets] = None
+    kubernetes: Optional[Kubernetes] = None
+    batch: Optional[Batch] = None
+    card: Optional[Card] = None
+
+
+# ------------------------------------------------------------ flow decorators
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """@schedule: exactly one of cron / hourly / daily / weekly, as a cron line."""
+
+    span: Span
+    cron: str
+    timezone: Optional[str] = None
+    kind: str = "cron"  # "cron" | "hourly" | "daily" | "weekly": what the user wrote
+
+
+@dataclass(frozen=True)
+class Project:
+    span: Span
+    name: str
+    branch: Optional[str] = None
+    production: bool = False
+
+
+@dataclass(frozen=True)
+class Trigger:
+    span: Span
+    events: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FlowDecorators:
+    schedule: Optional[Schedule] = None
+    project: Optional[Project] = None
+    trigger: Optional[Trigger] = None
+    pypi_base: Optional[Packages] = None
+    conda_base: Optional[Packages] = None
+    secrets: Optional[Secrets] = None
+
+
+# ------------------------------------------------------------ flow and steps
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A flow parameter. ``name`` is the command-line and orchestrator name,
+    ``attribute`` the class attribute (and artifact) name; they differ when a
+    flow says ``learning_rate = Parameter("lr")``."""
+
+    name: str
+    attribute: str
+    type: str
+    span: Span
+    default: Any = None  # a JSON value; None with required=False means "no value"
+    required: bool = False
+    help: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Merge:
+    """A ``self.merge_artifacts(inputs, include=..., exclude=...)`` call."""
+
+    span: Span
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    kind: str
+    span: Span
+    next: tuple[str, ...] = ()
+    next_span: Optional[Span] = None
+    foreach: Optional[str] = None  # artifact iterated by a foreach split
+    condition: Optional[str] = None  # artifact read by a switch
+    cases: dict[str, str] = field(default_factory=dict)  # switch case -> step
+    join_arg: Optional[str] = None  # the inputs argument's name in a join
+    decorators: StepDecorators = field(default_factory=StepDecorators)
+    reads: tuple[str, ...] = ()
+    writes: tuple[str, ...] = ()
+    merge: Optional[Merge] = None
+    docstring: Optional[str] = None
+    # ---- derived once by compiler/graph.py; targets read, never recompute
+    parents: tuple[str, ...] = ()
+    # The step runs when each group has delivered: a join over a static
+    # branch has one group per branch; a step after a switch has one group
+    # whose members are alternatives (exactly one of them runs).
+    parent_groups: tuple[tuple[str, ...], ...] = ()
+    foreach_stack: tuple[str, ...] = ()  # enclosing foreach splits, outermost first
+    matching_join: Optional[str] = None  # for branch / foreach splits
+    closes: Optional[str] = None  # for joins: the split this join closes
+
+    @property
+    def is_join(self) -> bool:
+        return self.kind == JOIN
+
+    @property
+    def is_recursive(self) -> bool:
+        """A switch with a case that loops back to the step itself."""
+        return self.kind == SWITCH and self.name in self.next
+
+    @property
+    def depth(self) -> int:
+        return len(self.foreach_stack)
+
+
+@dataclass(frozen=True)
+class Source:
+    path: str  # relative, POSIX separators
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Flow:
+    name: str
+    source: Source
+    span: Span
+    steps: tuple[Step, ...]
+    start: str
+    end: str
+    parameters: tuple[Parameter, ...] = ()
+    decorators: FlowDecorators = field(default_factory=FlowDecorators)
+    docstring: Optional[str] = None
+    order: tuple[str, ...] = ()  # a topological order of the steps (derived)
+    schema_version: int = SCHEMA_VERSION
+
+    def step(self, name: str) -> Step:
+        for s in self.steps:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+    @property
+    def steps_by_name(self) -> dict[str, Step]:
+        return {s.name: s for s in self.steps}
+
+    def ordered_steps(self) -> list[Step]:
+        by_name = self.steps_by_name
+        return [by_name[n] for n in self.order]
+
+    def parameter(self, name: str) -> Parameter:
+        for p in self.parameters:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+
+# ------------------------------------------------------------ JSON round trip
+
+
+def to_data(value: Any) -> Any:
+    """Plain JSON-able data for any IR value."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_data(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (tuple, list)):
+        return [to_data(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): to_data(v) for k, v in value.items()}
+    return value
+
+
+def dump(flow: Flow, indent: int | None = 2) -> str:
+    """The canonical JSON text of a flow: sorted keys, no trailing spaces."""
+    return json.dumps(to_data(flow), indent=indent, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls)
+    return _HINTS[cls]
+
+
+def _from_data(tp: Any, data: Any) -> Any:
+    if tp is Any:
+        return data
+    origin = typing.get_origin(tp)
+    if origin is typing.Union:
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        return None if data is None else _from_data(args[0], data)
+    if origin is tuple:
+        (inner, *_rest) = typing.get_args(tp)
+        return tuple(_from_data(inner, v) for v in data)
+    if origin is dict:
+        _k, inner = typing.get_args(tp)
+        return {k: _from_data(inner, v) for k, v in data.items()}
+    if dataclasses.is_dataclass(tp):
+        hints = _hints(tp)
+        kwargs = {f.name: _from_data(hints[f.name], data[f.name]) for f in dataclasses.fields(tp) if f.name in data}
+        return tp(**kwargs)
+    if tp is float and isinstance(data, int) and not isinstance(data, bool):
+        return float(data)
+    return data
+
+
+class SchemaVersionError(ValueError):
+    pass
+
+
+def load(text: str | bytes) -> Flow:
+    data = json.loads(text)
+    version = data.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise SchemaVersionError(
+            f"IR schema version {version} is not {SCHEMA_VERSION}; recompile the flow with this flowc"
+        )
+    return _from_data(Flow, data)

@@ -1,0 +1,72 @@
+"""Stage 1: read a file into a libcst tree with positions. Never imports it."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from .diagnostics import ERROR, Diagnostic
+from .spans import Span
+
+
+@dataclass
+class ParsedModule:
+    path: str  # as shown to people and stored in the IR: relative, POSIX
+    text: str
+    module: cst.Module
+    positions: object  # libcst's PositionProvider mapping
+    sha256: str
+
+    @property
+    def lines(self) -> list[str]:
+        return self.text.splitlines()
+
+    def span(self, node: cst.CSTNode) -> Span:
+        pos = self.positions[node]
+        return Span(self.path, pos.start.line, pos.start.column + 1, pos.end.line, pos.end.column + 1)
+
+
+def display_path(path: str | Path, root: Path | None = None) -> str:
+    """A stable, relative, POSIX spelling of a path (no absolute paths in output)."""
+    import os
+
+    base = (root or Path.cwd()).resolve()
+    try:
+        return Path(os.path.relpath(Path(path).resolve(), base)).as_posix()
+    except ValueError:  # another drive
+        return Path(path).name
+
+
+def read_source(path: str | Path) -> tuple[str | None, Diagnostic | None]:
+    shown = display_path(path)
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        return None, Diagnostic("FC003", ERROR, f"cannot read {shown}: {exc.strerror or exc}", Span.at(shown, 1))
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        return None, Diagnostic("FC003", ERROR, f"{shown} is not UTF-8 text: {exc.reason} at byte {exc.start}",
+                                Span.at(shown, 1), "save the file as UTF-8")
+
+
+def parse_text(text: str, path: str) -> tuple[ParsedModule | None, Diagnostic | None]:
+    """Parse source text; a syntax error becomes FC001 at its position."""
+    try:
+        module = cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        line = max(exc.raw_line, 1)
+        col = exc.raw_column + 1
+        message = str(exc.message).strip().splitlines()[0] if exc.message else "invalid syntax"
+        return None, Diagnostic("FC001", ERROR, f"not valid Python: {message}", Span(path, line, col, line, col + 1),
+                                "flowc reads the file as Python 3; fix the syntax first")
+    except (RecursionError, ValueError, MemoryError) as exc:  # pathological input
+        return None, Diagnostic("FC001", ERROR, f"not valid Python: {type(exc).__name__}", Span.at(path, 1))
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    positions = wrapper.resolve(PositionProvider)
+    sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return ParsedModule(path, text, module, positions, sha), None

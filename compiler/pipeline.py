@@ -1,0 +1,115 @@
+"""The public analysis API: parse -> analyze -> derive -> check.
+
+``analyze_file`` runs every stage and returns all diagnostics at once;
+lint, ``flowc check`` and the pre-commit hook use it without generating
+anything. ``load_flow`` is what compilation uses: one flow's IR, or a
+CompileError carrying every diagnostic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import ir
+from .analyzer import FlowFacts, analyze_module
+from .checks import check_dataflow, check_names
+from .diagnostics import ERROR, CompileError, Diagnostic, has_errors
+from .graph import derive
+from .parse import display_path, parse_text, read_source
+from .spans import Span
+
+
+@dataclass
+class Analysis:
+    path: str
+    source_lines: list[str]
+    flows: tuple[ir.Flow, ...] = ()
+    facts: tuple[FlowFacts, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = ()
+    # diagnostics found while analyzing each flow (module-level ones under None)
+    by_flow: dict[str | None, tuple[Diagnostic, ...]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not has_errors(self.diagnostics)
+
+    def flow(self, name: str | None = None) -> ir.Flow:
+        """One flow by name, or the only flow; CompileError otherwise."""
+        if not self.flows:
+            raise CompileError(self.diagnostics or [Diagnostic(
+                "FC002", ERROR, f"{self.path} defines no flow", Span.at(self.path, 1))], self.sources)
+        if name is None:
+            if len(self.flows) == 1:
+                return self._checked(self.flows[0])
+            names = ", ".join(f.name for f in self.flows)
+            raise CompileError([Diagnostic("FC004", ERROR, f"{self.path} defines several flows ({names})",
+                                           Span.at(self.path, 1), "pick one with --flow NAME")]
+                               + list(self.by_flow.get(None, ())), self.sources)
+        for f in self.flows:
+            if f.name == name:
+                return self._checked(f)
+        names = ", ".join(f.name for f in self.flows) or "none"
+        raise CompileError([Diagnostic("FC004", ERROR, f"{self.path} has no flow named {name}",
+                                       Span.at(self.path, 1), f"flows in this file: {names}")]
+                           + list(self.by_flow.get(None, ())), self.sources)
+
+    def _checked(self, flow: ir.Flow) -> ir.Flow:
+        diags = tuple(self.by_flow.get(None, ())) + tuple(self.by_flow.get(flow.name, ()))
+        if has_errors(diags):
+            raise CompileError(diags, self.sources)
+        return flow
+
+    @property
+    def sources(self) -> dict[str, list[str]]:
+        return {self.path: self.source_lines}
+
+
+def analyze_source(text: str, path: str) -> Analysis:
+    lines = text.splitlines()
+    parsed, error = parse_text(text, path)
+    if parsed is None:
+        return Analysis(path, lines, diagnostics=(error,), by_flow={None: (error,)})
+    facts_list, by_flow = analyze_module(parsed)
+    flows: list[ir.Flow] = []
+    for facts in facts_list:
+        flow, graph_diags = derive(facts)
+        facts.flow = flow
+        diags = list(graph_diags) + check_names(facts)
+        if not has_errors(graph_diags):
+            diags += check_dataflow(facts)
+        by_flow.setdefault(flow.name, []).extend(diags)
+        flows.append(flow)
+    everything = _dedupe([d for ds in by_flow.values() for d in ds])
+    return Analysis(
+        path=path,
+        source_lines=lines,
+        flows=tuple(flows),
+        facts=tuple(facts_list),
+        diagnostics=tuple(everything),
+        by_flow={k: tuple(_dedupe(v)) for k, v in by_flow.items()},
+    )
+
+
+def analyze_file(path: str | Path) -> Analysis:
+    shown = display_path(path)
+    text, error = read_source(path)
+    if text is None:
+        return Analysis(shown, [], diagnostics=(error,), by_flow={None: (error,)})
+    return analyze_source(text, shown)
+
+
+def load_flow(path: str | Path, flow: str | None = None) -> ir.Flow:
+    """The IR of one flow in a file; raises CompileError with every diagnostic."""
+    return analyze_file(path).flow(flow)
+
+
+def _dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
+    seen = set()
+    out = []
+    for d in sorted(diags, key=Diagnostic.sort_key):
+        key = (d.code, d.span, d.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(d)
+    return out

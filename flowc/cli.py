@@ -1,0 +1,75 @@
+"""The `flowc` command line. Each subcommand lives in flowc/commands/<name>.py
+with ``configure(parser)`` (argparse only, cheap to import) and ``main(args)``
+(which imports what the command needs, so `flowc check` never loads a target).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+COMMANDS = {
+    "check": "check the flows in files or folders and report every problem",
+    "ir": "print a flow's intermediate representation as JSON",
+    "graph": "draw a flow's DAG as text, Mermaid or Graphviz DOT",
+}
+
+
+def _module(name: str):
+    return importlib.import_module(f"flowc.commands.{name.replace('-', '_')}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from flowc import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="flowc",
+        description="Compile Metaflow-style flows to Argo Workflows, Airflow, Prefect and Step Functions; run them locally.",
+    )
+    parser.add_argument("--version", action="version", version=f"flowc {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show internal tracebacks")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name, help_text in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text[0].upper() + help_text[1:] + ".")
+        _module(name).configure(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and not getattr(args, "accepts_extra", False):
+        parser.error("unrecognized arguments: " + " ".join(extra))
+    args.extra = extra
+    from flowc.compiler.diagnostics import CompileError
+
+    try:
+        return int(_module(args.command).main(args) or 0)
+    except CompileError as exc:
+        from flowc.commands._output import print_compile_error
+
+        print_compile_error(exc)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # an internal error: a bug in flowc, not in the flow
+        if args.debug or os.environ.get("FLOWC_DEBUG"):
+            raise
+        print(f"flowc: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print("  this is a bug in flowc; rerun with --debug for the traceback and report it", file=sys.stderr)
+        return 3
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

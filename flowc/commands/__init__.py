@@ -1,0 +1,1 @@
+"""One module per `flowc` subcommand: configure(parser) and main(args)."""

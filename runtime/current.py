@@ -1,0 +1,40 @@
+"""``current``: what a step knows about the task it runs in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class Current:
+    """Filled by the task executor before user code runs; Metaflow's names."""
+
+    _FIELDS = ("flow_name", "run_id", "step_name", "task_id", "retry_count", "origin_run_id",
+               "parameter_names", "is_running_flow", "username", "namespace", "tags", "datastore")
+
+    def __init__(self) -> None:
+        self._clear()
+
+    def _clear(self) -> None:
+        self.__dict__.update({f: None for f in self._FIELDS})
+        self.is_running_flow = False
+        self.parameter_names = []
+        self.tags = []
+        self.retry_count = 0
+
+    def _update(self, **values: Any) -> None:
+        for key, value in values.items():
+            if key not in self._FIELDS:
+                raise AttributeError(key)
+            self.__dict__[key] = value
+
+    @property
+    def pathspec(self) -> str | None:
+        if not self.is_running_flow:
+            return None
+        return f"{self.flow_name}/{self.run_id}/{self.step_name}/{self.task_id}"
+
+    def __repr__(self) -> str:
+        return f"<current {self.pathspec or '(not in a task)'}>"
+
+
+current = Current()
