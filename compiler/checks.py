@@ -129,7 +129,11 @@ class Dataflow:
                 continue
             elsewhere = [o.name for o in self.flow.steps if name in o.writes and o.name != s.name]
             close = difflib.get_close_matches(name, sorted(self.avail_in[s.name]), n=1)
-            if elsewhere:
+            blocking = self.blocking_join(s.name, name)
+            if blocking:
+                hint = (f"self.{name} is set upstream, but join '{blocking}' does not pass it on: "
+                        f"merge it there (self.merge_artifacts) or assign it in '{blocking}'")
+            elif elsewhere:
                 hint = f"self.{name} is set in {', '.join(repr(e) for e in elsewhere)}, which does not run before '{s.name}'"
             elif close:
                 hint = f"did you mean self.{close[0]}?"
@@ -141,6 +145,21 @@ class Dataflow:
             if attr and attr not in self.avail_out[s.name]:
                 self.out.append(Diagnostic(code, ERROR, f"the {label} of step '{s.name}' reads self.{attr}, which is never set",
                                            s.next_span or s.span, f"assign self.{attr} in '{s.name}' before self.next()"))
+
+    def blocking_join(self, step: str, name: str) -> str | None:
+        """The nearest join upstream of ``step`` that receives ``name`` but drops it."""
+        seen: set[str] = set()
+        stack = list(self.steps[step].parents)
+        while stack:
+            n = stack.pop(0)
+            if n in seen:
+                continue
+            seen.add(n)
+            s = self.steps[n]
+            if s.kind == ir.JOIN and name not in self.avail_out[n] and any(name in self.avail_out[p] for p in s.parents):
+                return n
+            stack.extend(s.parents)
+        return None
 
     def inputs_names(self, s: ir.Step) -> None:
         if s.closes is None or self.steps[s.closes].kind != ir.BRANCH:

@@ -270,6 +270,9 @@ class Step:
 class Source:
     path: str  # relative, POSIX separators
     sha256: str
+    # modules imported from beside the flow file (relative to its folder),
+    # which its code package carries
+    modules: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

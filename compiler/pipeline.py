@@ -8,7 +8,7 @@ CompileError carrying every diagnostic.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import ir
@@ -16,6 +16,7 @@ from .analyzer import FlowFacts, analyze_module
 from .checks import check_dataflow, check_names
 from .diagnostics import ERROR, CompileError, Diagnostic, has_errors
 from .graph import derive
+from .modules import local_modules
 from .parse import display_path, parse_text, read_source
 from .spans import Span
 
@@ -65,14 +66,19 @@ class Analysis:
         return {self.path: self.source_lines}
 
 
-def analyze_source(text: str, path: str) -> Analysis:
+def analyze_source(text: str, path: str, real_path: Path | None = None) -> Analysis:
+    """Analyze source text shown as ``path``; ``real_path`` (the file on disk)
+    lets the analysis find the modules the flow imports from beside it."""
     lines = text.splitlines()
     parsed, error = parse_text(text, path)
     if parsed is None:
         return Analysis(path, lines, diagnostics=(error,), by_flow={None: (error,)})
     facts_list, by_flow = analyze_module(parsed)
     flows: list[ir.Flow] = []
+    modules = local_modules(real_path, parsed.module) if real_path is not None and facts_list else ()
     for facts in facts_list:
+        if modules:
+            facts.flow = replace(facts.flow, source=replace(facts.flow.source, modules=modules))
         flow, graph_diags = derive(facts)
         facts.flow = flow
         diags = list(graph_diags) + check_names(facts)
@@ -96,7 +102,7 @@ def analyze_file(path: str | Path) -> Analysis:
     text, error = read_source(path)
     if text is None:
         return Analysis(shown, [], diagnostics=(error,), by_flow={None: (error,)})
-    return analyze_source(text, shown)
+    return analyze_source(text, shown, Path(path))
 
 
 def load_flow(path: str | Path, flow: str | None = None) -> ir.Flow:

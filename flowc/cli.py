@@ -14,6 +14,8 @@ COMMANDS = {
     "check": "check the flows in files or folders and report every problem",
     "ir": "print a flow's intermediate representation as JSON",
     "graph": "draw a flow's DAG as text, Mermaid or Graphviz DOT",
+    "compile": "compile a flow for an orchestrator",
+    "targets": "list the targets and the constructs each can express",
 }
 
 

@@ -1,0 +1,53 @@
+"""Targets by name. Built-in targets are imported only when asked for (so
+compiling for Airflow never loads hera); third-party targets register
+through the ``flowc.targets`` entry-point group."""
+
+from __future__ import annotations
+
+import importlib
+from importlib import metadata
+
+from .base import Target
+
+# name -> "module:Class" of the built-in targets
+BUILTIN: dict[str, str] = {}
+
+_loaded: dict[str, type[Target]] = {}
+
+
+def register(cls: type[Target]) -> type[Target]:
+    """Class decorator for targets defined at run time (tests, plugins)."""
+    if not cls.name:
+        raise ValueError("a target needs a name")
+    _loaded[cls.name] = cls
+    return cls
+
+
+def _entry_points() -> dict[str, metadata.EntryPoint]:
+    try:
+        return {ep.name: ep for ep in metadata.entry_points(group="flowc.targets")}
+    except Exception:  # a broken third-party distribution must not break flowc
+        return {}
+
+
+def names() -> list[str]:
+    return sorted(set(BUILTIN) | set(_loaded) | set(_entry_points()))
+
+
+class UnknownTarget(KeyError):
+    pass
+
+
+def get(name: str) -> type[Target]:
+    if name in _loaded:
+        return _loaded[name]
+    if name in BUILTIN:
+        module, cls = BUILTIN[name].split(":")
+        target = getattr(importlib.import_module(module), cls)
+    else:
+        ep = _entry_points().get(name)
+        if ep is None:
+            raise UnknownTarget(name)
+        target = ep.load()
+    _loaded[name] = target
+    return target

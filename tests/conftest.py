@@ -1,0 +1,60 @@
+"""Shared test helpers: the corpus of flows every target is tested against."""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = sorted((REPO / "examples").glob("*.py"))
+FIXTURES = sorted((REPO / "tests" / "flows").glob("*.py"))
+ALL_FLOWS = EXAMPLES + FIXTURES
+GOLDEN = REPO / "tests" / "golden"
+
+
+def flow_id(path: Path) -> str:
+    return f"{path.parent.name}/{path.stem}"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--regen-golden", action="store_true",
+                     help="rewrite golden files from the current output (read every diff before committing)")
+
+
+@pytest.fixture
+def regen(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--regen-golden"))
+
+
+@functools.lru_cache(maxsize=None)
+def load_ir(path: Path):
+    """The IR of a corpus flow, compiled from the repository root (paths relative to it)."""
+    from flowc.compiler import load_flow
+
+    cwd = os.getcwd()
+    os.chdir(REPO)
+    try:
+        return load_flow(path)
+    finally:
+        os.chdir(cwd)
+
+
+def check_golden(path: Path, actual: bytes, regen: bool) -> None:
+    """Compare with a golden file; rewrite it only with --regen-golden."""
+    if regen:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(actual)
+        return
+    if not path.exists():
+        pytest.fail(f"missing golden file {path.relative_to(REPO)}; create it with --regen-golden and read it")
+    expected = path.read_bytes()
+    if expected != actual:
+        import difflib
+
+        diff = "".join(difflib.unified_diff(
+            expected.decode("utf-8", "replace").splitlines(True), actual.decode("utf-8", "replace").splitlines(True),
+            "golden", "actual", n=2))
+        pytest.fail(f"{path.relative_to(REPO)} differs from the output:\n{diff[:6000]}")
