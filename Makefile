@@ -1,15 +1,20 @@
 # The two commands a newcomer needs: `make demo` and `make test`.
 # Everything installs into .venv from constraints.txt (exact pins, one step).
+# Engines whose pins clash with ours get their own environment, set up by the
+# fragments in mk/ (one per target that needs one); each adds its setup to
+# SETUP so that `make test` prepares it.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+SETUP := $(STAMP)
 
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 120
 export DO_NOT_TRACK := 1
 export METAFLOW_USER := flowc
+export AIRFLOW__CORE__LOAD_EXAMPLES := False
 
 .PHONY: demo test install bench clean
 
@@ -22,14 +27,16 @@ $(STAMP): pyproject.toml constraints.txt requirements-test.txt
 		-c constraints.txt -r requirements-test.txt -e .
 	touch $@
 
+-include mk/*.mk
+
 demo: install
 	$(BIN)/python -m flowc.demo
 
-test: install
+test: $(SETUP)
 	$(BIN)/python -m pytest -q
 
 bench: install
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .flowc
+	rm -rf $(VENV) .venv-* build *.egg-info .flowc
