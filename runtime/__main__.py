@@ -1,0 +1,52 @@
+"""``python -m flowc.runtime step ...``: run one task (docs/runtime-contract.md)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m flowc.runtime", description="Run one task of a flowc flow.")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    s = sub.add_parser("step", help="run one task", description="Run one task of a flow: the command every target runs.")
+    s.add_argument("--flow", required=True, help="the flow module (a path inside the code package with --package)")
+    s.add_argument("--ir", required=True, help="the flow's IR JSON (flowc ir)")
+    s.add_argument("--step", required=True)
+    s.add_argument("--run-id", required=True)
+    s.add_argument("--index", required=True, help="foreach index path: 0 outside any foreach, else I[.J...]")
+    s.add_argument("--attempt", type=int, default=0, help="0 for the first attempt")
+    s.add_argument("--datastore", required=True, help="fsspec URL or local folder")
+    s.add_argument("--package", help="URL of the code package holding --flow and --ir")
+    s.add_argument("--iteration", type=int, default=0, help="visit of a recursive switch step")
+    s.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="a parameter (start step)")
+    s.add_argument("--params", help="parameters as one JSON object (start step)")
+    s.add_argument("--output", help="write OUT.json here")
+    s.add_argument("--origin-run-id", help="the run a resumed run continues")
+    s.add_argument("--no-capture", action="store_true", help="do not keep stdout/stderr in the datastore")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    from .params import ParameterError, parse_pairs
+    from .task import TaskSpec, run
+
+    try:
+        given = json.loads(args.params) if args.params else {}
+        if not isinstance(given, dict):
+            raise ParameterError("--params must be a JSON object")
+        given.update(parse_pairs(args.param))
+    except (ValueError, ParameterError) as exc:
+        print(f"flowc: {exc}", file=sys.stderr)
+        return 2
+    spec = TaskSpec(flow=args.flow, ir=args.ir, step=args.step, run_id=args.run_id, index=args.index,
+                    attempt=args.attempt, datastore=args.datastore, iteration=args.iteration, package=args.package,
+                    params=given, output=args.output, origin_run_id=args.origin_run_id)
+    return run(spec, capture=not args.no_capture)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,149 @@
+"""The datastore: content-addressed artifacts and per-task metadata.
+
+Layout (docs/runtime-contract.md):
+
+    <root>/<Flow>/data/<sha[:2]>/<sha>                  pickled artifact values
+    <root>/<Flow>/packages/<sha>.tar.gz                 code packages
+    <root>/<Flow>/runs/<run>/<step>/<task>/done.json    a finished task (written last)
+    <root>/<Flow>/runs/<run>/<step>/<task>/attempt-<N>/ its logs and failure record
+
+A value stored twice is stored once. ``done.json`` is published in one
+atomic write after everything it points to exists, so any reader that sees
+it can read the whole task.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+from typing import Any
+
+from .storage import StorageError, open_storage
+
+PICKLE_PROTOCOL = 4  # readable by every Python 3 a step environment may pin
+
+
+class DatastoreError(Exception):
+    pass
+
+
+def dumps(value: Any) -> bytes:
+    return pickle.dumps(value, protocol=PICKLE_PROTOCOL)
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class FlowDatastore:
+    """One flow's part of a datastore."""
+
+    def __init__(self, url: str, flow: str):
+        self.url = url
+        self.flow = flow
+        self.storage = open_storage(url)
+        self._blob_cache: dict[str, Any] = {}
+
+    def check(self) -> None:
+        try:
+            self.storage.check()
+        except StorageError as exc:
+            raise DatastoreError(str(exc)) from None
+
+    # ------------------------------------------------------------ keys
+
+    def _data_key(self, sha: str) -> str:
+        return f"{self.flow}/data/{sha[:2]}/{sha}"
+
+    def task_key(self, run: str, step: str, task: str) -> str:
+        return f"{self.flow}/runs/{run}/{step}/{task}"
+
+    def location(self, key: str = "") -> str:
+        base = self.storage.url.rstrip("/")
+        return f"{base}/{self.flow}/{key}".rstrip("/")
+
+    # ------------------------------------------------------------ artifacts
+
+    def put_blob(self, data: bytes) -> str:
+        sha = digest(data)
+        key = self._data_key(sha)
+        if not self.storage.exists(key):
+            self.storage.write_atomic(key, data)
+        return sha
+
+    def put_value(self, value: Any) -> str:
+        return self.put_blob(dumps(value))
+
+    def get_blob(self, sha: str) -> bytes:
+        data = self.storage.read(self._data_key(sha))
+        if data is None:
+            raise DatastoreError(f"artifact {sha[:12]} is missing from {self.location('data')}")
+        return data
+
+    def get_value(self, sha: str) -> Any:
+        if sha not in self._blob_cache:
+            self._blob_cache[sha] = pickle.loads(self.get_blob(sha))
+        return self._blob_cache[sha]
+
+    # ------------------------------------------------------------ tasks
+
+    def read_done(self, run: str, step: str, task: str) -> dict | None:
+        data = self.storage.read(f"{self.task_key(run, step, task)}/done.json")
+        return json.loads(data) if data is not None else None
+
+    def write_done(self, run: str, step: str, task: str, meta: dict) -> None:
+        text = json.dumps(meta, sort_keys=True, indent=1, default=str).encode("utf-8")
+        self.storage.write_atomic(f"{self.task_key(run, step, task)}/done.json", text)
+
+    def write_task_file(self, run: str, step: str, task: str, name: str, data: bytes) -> str:
+        key = f"{self.task_key(run, step, task)}/{name}"
+        self.storage.write_atomic(key, data)
+        return key
+
+    def read_task_file(self, run: str, step: str, task: str, name: str) -> bytes | None:
+        return self.storage.read(f"{self.task_key(run, step, task)}/{name}")
+
+    def write_attempt_file(self, run: str, step: str, task: str, attempt: int, name: str, data: bytes) -> None:
+        self.storage.write_atomic(f"{self.task_key(run, step, task)}/attempt-{attempt}/{name}", data)
+
+    def read_attempt_file(self, run: str, step: str, task: str, attempt: int, name: str) -> bytes | None:
+        return self.storage.read(f"{self.task_key(run, step, task)}/attempt-{attempt}/{name}")
+
+    def attempts(self, run: str, step: str, task: str) -> list[int]:
+        names = self.storage.list(self.task_key(run, step, task))
+        return sorted(int(n.split("-", 1)[1]) for n in names if n.startswith("attempt-") and n[8:].isdigit())
+
+    def tasks(self, run: str, step: str) -> list[str]:
+        return self.storage.list(f"{self.flow}/runs/{run}/{step}")
+
+    def steps(self, run: str) -> list[str]:
+        return [s for s in self.storage.list(f"{self.flow}/runs/{run}") if not s.endswith(".json")]
+
+    def runs(self) -> list[str]:
+        return self.storage.list(f"{self.flow}/runs")
+
+    # ------------------------------------------------------------ runs
+
+    def write_run_file(self, run: str, name: str, data: bytes) -> None:
+        self.storage.write_atomic(f"{self.flow}/runs/{run}/{name}", data)
+
+    def read_run_file(self, run: str, name: str) -> bytes | None:
+        return self.storage.read(f"{self.flow}/runs/{run}/{name}")
+
+    def new_run_id(self) -> str:
+        """The next free integer run id (created atomically, so two runs
+        started at once never share one)."""
+        existing = [int(r) for r in self.runs() if r.isdigit()]
+        n = max(existing, default=0) + 1
+        while not self.storage.create_exclusive(f"{self.flow}/runs/{n}"):
+            n += 1
+        return str(n)
+
+    def claim_run_id(self, run: str) -> bool:
+        return self.storage.create_exclusive(f"{self.flow}/runs/{run}")
+
+    # ------------------------------------------------------------ packages
+
+    def package_key(self, sha: str) -> str:
+        return f"{self.flow}/packages/{sha}.tar.gz"

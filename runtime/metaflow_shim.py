@@ -1,0 +1,56 @@
+"""In a task process started by flowc, ``import metaflow`` gives flowc's names.
+
+Flows written for Metaflow run unchanged: FlowSpec, step, Parameter, current,
+JSONType and the decorators flowc supports resolve to flowc's. Any other
+name (or submodule) fails with one message naming it. Installed only in
+processes flowc starts; nothing changes elsewhere.
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.machinery
+import sys
+import types
+
+
+class UnsupportedMetaflowName(ImportError):
+    pass
+
+
+def _names() -> dict:
+    import flowc
+
+    names = {n: getattr(flowc, n) for n in flowc.__all__ if n not in ("Run", "Flow")}
+    return names
+
+
+class _MetaflowModule(types.ModuleType):
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise UnsupportedMetaflowName(
+            f"metaflow.{name} is not supported by flowc, which runs this flow without Metaflow; "
+            f"supported: {', '.join(sorted(_names()))}")
+
+
+class _Finder(importlib.abc.MetaPathFinder):
+    def find_spec(self, fullname, path, target=None):
+        if fullname.startswith("metaflow."):
+            raise UnsupportedMetaflowName(
+                f"{fullname} is not supported by flowc, which runs this flow without Metaflow; "
+                "import the supported names from metaflow itself (FlowSpec, step, Parameter, current, ...)")
+        return None
+
+
+def install() -> None:
+    if isinstance(sys.modules.get("metaflow"), _MetaflowModule):
+        return
+    module = _MetaflowModule("metaflow", "flowc's stand-in for metaflow")
+    module.__dict__.update(_names())
+    module.__path__ = []  # a package, so `metaflow.x` goes through the finder
+    module.__spec__ = importlib.machinery.ModuleSpec("metaflow", None, is_package=True)
+    sys.modules["metaflow"] = module
+    for key in [k for k in sys.modules if k.startswith("metaflow.")]:
+        del sys.modules[key]
+    sys.meta_path.insert(0, _Finder())

@@ -1,0 +1,150 @@
+"""Byte storage under a root URL: a local folder, or anything fsspec reaches.
+
+Local paths use the os module directly (fast, and fsspec's import costs more
+than a whole small task); URLs with a protocol (s3://, gs://, memory://...)
+go through fsspec, imported only then. Both give the same small interface,
+and the one guarantee the datastore relies on: ``write_atomic`` either
+publishes the whole object or nothing (rename on a local disk, one PUT on an
+object store).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Iterable
+
+
+class StorageError(Exception):
+    pass
+
+
+class LocalStorage:
+    def __init__(self, root: str):
+        if root.startswith("file://"):
+            root = root[len("file://"):]
+        self.root = os.path.abspath(os.path.expanduser(root))
+        self.url = self.root
+
+    def _p(self, key: str) -> str:
+        return os.path.join(self.root, *key.split("/"))
+
+    def check(self) -> None:
+        try:
+            os.makedirs(self.root, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"cannot use datastore {self.root}: {exc.strerror or exc}") from None
+        if not os.access(self.root, os.W_OK):
+            raise StorageError(f"cannot write to datastore {self.root}")
+
+    def read(self, key: str) -> bytes | None:
+        try:
+            with open(self._p(key), "rb") as f:
+                return f.read()
+        except FileNotFoundError:
+            return None
+
+    def exists(self, key: str) -> bool:
+        return os.path.exists(self._p(key))
+
+    def write(self, key: str, data: bytes) -> None:
+        self.write_atomic(key, data)
+
+    def write_atomic(self, key: str, data: bytes) -> None:
+        path = self._p(key)
+        folder = os.path.dirname(path)
+        os.makedirs(folder, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+
+    def create_exclusive(self, key: str) -> bool:
+        """Make a folder only if it does not exist (atomic); False if it did."""
+        path = self._p(key)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        try:
+            os.mkdir(path)
+            return True
+        except FileExistsError:
+            return False
+
+    def list(self, key: str) -> list[str]:
+        try:
+            return sorted(n for n in os.listdir(self._p(key)) if not n.startswith(".tmp-"))
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+
+    def local_path(self, key: str) -> str | None:
+        return self._p(key)
+
+
+class FsspecStorage:
+    def __init__(self, url: str):
+        import fsspec
+
+        self.url = url.rstrip("/")
+        self.fs, self.root = fsspec.core.url_to_fs(self.url)
+        self.root = self.root.rstrip("/")
+
+    def _p(self, key: str) -> str:
+        return f"{self.root}/{key}" if key else self.root
+
+    def check(self) -> None:
+        try:
+            self.fs.makedirs(self.root, exist_ok=True)
+            probe = self._p(".flowc-probe")
+            self.fs.pipe_file(probe, b"ok")
+        except Exception as exc:  # any backend error means: cannot use it
+            raise StorageError(f"cannot use datastore {self.url}: {type(exc).__name__}: {exc}") from None
+
+    def read(self, key: str) -> bytes | None:
+        try:
+            return self.fs.cat_file(self._p(key))
+        except FileNotFoundError:
+            return None
+
+    def exists(self, key: str) -> bool:
+        return self.fs.exists(self._p(key))
+
+    def write(self, key: str, data: bytes) -> None:
+        self.fs.pipe_file(self._p(key), data)
+
+    def write_atomic(self, key: str, data: bytes) -> None:
+        # One PUT: object stores publish whole objects or nothing.
+        self.fs.pipe_file(self._p(key), data)
+
+    def create_exclusive(self, key: str) -> bool:
+        marker = self._p(key) + "/.created"
+        if self.fs.exists(marker):
+            return False
+        self.fs.pipe_file(marker, b"")
+        return True
+
+    def list(self, key: str) -> list[str]:
+        try:
+            entries = self.fs.ls(self._p(key), detail=False)
+        except FileNotFoundError:
+            return []
+        names = sorted({e.rstrip("/").rsplit("/", 1)[-1] for e in entries})
+        return [n for n in names if not n.startswith(".")]
+
+    def local_path(self, key: str) -> str | None:
+        return None
+
+
+def open_storage(url: str) -> LocalStorage | FsspecStorage:
+    if "://" in url and not url.startswith("file://"):
+        return FsspecStorage(url)
+    return LocalStorage(url)
+
+
+def join(*parts: Iterable[str]) -> str:
+    return "/".join(p.strip("/") for p in parts if p)

@@ -1,0 +1,496 @@
+"""Run exactly one task: the semantics every target shares.
+
+1. find the task's inputs (runtime/inputs.py) and their metadata;
+2. import the flow module (with `metaflow` resolving to flowc) and make the
+   flow object, wired to the inherited artifacts (loaded lazily);
+3. set @environment variables and `current`, run the step under @timeout;
+4. on failure: on the last attempt with @catch, store the exception and go
+   on as Metaflow does; otherwise record the failure and exit 1;
+5. store what the step set (content-addressed), then publish done.json, last
+   and atomically, and write OUT.json for the orchestrator.
+
+A task whose done.json already exists is not run again: its OUT.json is
+written from the record (an orchestrator may retry a task that finished).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import signal
+import sys
+import time
+import traceback
+import types
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import metaflow_shim, params as params_mod
+from .current import current
+from .datastore import DatastoreError, FlowDatastore, dumps
+from .flowspec import FlowSpec, FlowSpecError, Inputs
+from .identity import index_text, parse_index, safe_run_id, task_id
+from .inputs import InputError, input_tasks
+from .plan import FlowPlan, PlanError, StepPlan
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class TaskError(Exception):
+    """A task cannot run (bad arguments, missing inputs): exit 2 or 1 with one line."""
+
+    def __init__(self, message: str, code: int = EXIT_FAILED):
+        super().__init__(message)
+        self.code = code
+
+
+class StepTimeout(Exception):
+    pass
+
+
+@dataclass
+class TaskSpec:
+    flow: str
+    ir: str
+    step: str
+    run_id: str
+    index: str
+    attempt: int
+    datastore: str
+    iteration: int = 0
+    package: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    output: str | None = None
+    origin_run_id: str | None = None
+
+
+@dataclass
+class Frame:
+    split: str
+    var: str
+    sha: str
+    index: int
+    count: int
+
+    def to_json(self) -> dict:
+        return {"split": self.split, "var": self.var, "sha": self.sha, "index": self.index, "count": self.count}
+
+
+class Context:
+    """What a flow object reaches through ``self._flowc_ctx``."""
+
+    def __init__(self, executor: "Executor | None", ds: FlowDatastore, step_name: str, artifacts: dict[str, str],
+                 frames: list[Frame], readonly: bool, is_join: bool, param_attrs: set[str]):
+        self.executor = executor
+        self.ds = ds
+        self.step_name = step_name
+        self.artifacts = dict(artifacts)
+        self.frames = frames
+        self.readonly = readonly
+        self.is_join = is_join
+        self.param_attrs = param_attrs
+        self._values: dict[int, Any] = {}
+
+    def has(self, name: str) -> bool:
+        return name in self.artifacts
+
+    def load(self, name: str) -> Any:
+        return self.ds.get_value(self.artifacts[name])
+
+    def artifact_hashes(self) -> dict[str, str]:
+        return dict(self.artifacts)
+
+    def adopt(self, name: str, sha: str, other: "Context") -> None:
+        self.artifacts[name] = sha
+
+    def is_parameter(self, name: str) -> bool:
+        return name in self.param_attrs
+
+    def foreach_value(self, i: int) -> Any:
+        if i not in self._values:
+            frame = self.frames[i]
+            self._values[i] = self.ds.get_value(frame.sha)[frame.index]
+        return self._values[i]
+
+    def transition(self, flow: FlowSpec, dsts: tuple, foreach: str | None, condition: str | None) -> None:
+        if self.executor is None or self.readonly:
+            raise FlowSpecError("self.next() cannot be called here")
+        self.executor.record_transition(flow, dsts, foreach, condition)
+
+
+def _user_frames(tb: types.TracebackType | None, runtime_dir: str) -> types.TracebackType | None:
+    """Drop the runtime's own frames from a traceback, keep the user's."""
+    frames = []
+    while tb is not None:
+        if not os.path.abspath(tb.tb_frame.f_code.co_filename).startswith(runtime_dir):
+            frames.append(tb)
+        tb = tb.tb_next
+    return frames[0] if frames else None
+
+
+def format_user_error(exc: BaseException) -> str:
+    runtime_dir = os.path.dirname(os.path.abspath(__file__))
+    tb = _user_frames(exc.__traceback__, runtime_dir)
+    return "".join(traceback.format_exception(type(exc), exc, tb))
+
+
+class Executor:
+    def __init__(self, spec: TaskSpec):
+        self.spec = spec
+        self.transition: dict | None = None
+
+    # ------------------------------------------------------------ setup
+
+    def load(self) -> None:
+        spec = self.spec
+        flow_path, ir_path = spec.flow, spec.ir
+        if spec.package:
+            from .package import PackageError, fetch
+
+            try:
+                root = fetch(spec.package)
+            except (PackageError, OSError) as exc:
+                raise TaskError(f"cannot fetch the code package: {exc}")
+            flow_path, ir_path = os.path.join(root, spec.flow), os.path.join(root, spec.ir)
+        try:
+            self.plan = FlowPlan.load(ir_path)
+        except FileNotFoundError:
+            raise TaskError(f"no IR at {ir_path}: write it with `flowc ir FLOW.py -o {os.path.basename(ir_path)}`", EXIT_USAGE)
+        except (PlanError, ValueError, KeyError) as exc:
+            raise TaskError(f"cannot read the IR {ir_path}: {exc}", EXIT_USAGE)
+        self.flow_path = flow_path
+        try:
+            self.step = self.plan.step(spec.step)
+            self.index = parse_index(spec.index, self.step.depth)
+        except (PlanError, ValueError) as exc:
+            raise TaskError(str(exc), EXIT_USAGE)
+        if spec.iteration and not self.step.is_recursive:
+            raise TaskError(f"--iteration is only for a recursive switch step; {self.step.name} is not one", EXIT_USAGE)
+        self.run_id = safe_run_id(spec.run_id)
+        self.task_id = task_id(self.index, spec.iteration)
+        self.ds = FlowDatastore(spec.datastore, self.plan.name)
+        self.param_attrs = {p["attribute"] for p in self.plan.parameters}
+
+    def import_flow_class(self) -> type:
+        metaflow_shim.install()
+        sys._flowc_in_task = True  # neutralizes `if __name__ == "__main__": Flow()`
+        folder = os.path.dirname(os.path.abspath(self.flow_path))
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
+        name = os.path.splitext(os.path.basename(self.flow_path))[0]
+        module = sys.modules.get(name)
+        if module is None or os.path.abspath(getattr(module, "__file__", "") or "") != os.path.abspath(self.flow_path):
+            spec = importlib.util.spec_from_file_location(name, self.flow_path)
+            if spec is None or spec.loader is None:
+                raise TaskError(f"cannot import {self.flow_path}")
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module
+            spec.loader.exec_module(module)
+        cls = getattr(module, self.plan.name, None)
+        if not isinstance(cls, type) or not issubclass(cls, FlowSpec):
+            raise TaskError(f"{self.flow_path} defines no flow class {self.plan.name}; was the IR compiled from it?")
+        return cls
+
+    # ------------------------------------------------------------ inputs
+
+    def lookup(self, step: str, tid: str) -> dict | None:
+        return self.ds.read_done(self.run_id, step, tid)
+
+    def resolve_inputs(self) -> list[dict]:
+        try:
+            found = input_tasks(self.plan, self.step, self.index, self.spec.iteration, self.lookup)
+        except InputError as exc:
+            raise TaskError(str(exc))
+        if found is None:
+            raise TaskError(f"the inputs of {self.step.name}/{self.task_id} have not finished in run {self.run_id}")
+        return [self.lookup(s, t) for s, t in found]
+
+    def make_context(self, cls: type, inputs: list[dict]) -> tuple[FlowSpec, Inputs | None]:
+        step = self.step
+        if step.name == self.plan.start:
+            given = dict(self.spec.params)
+            try:
+                values = params_mod.resolve(self.plan.parameters, given)
+            except params_mod.ParameterError as exc:
+                raise TaskError(str(exc), EXIT_USAGE)
+            artifacts = {attr: self.ds.put_value(v) for attr, v in values.items()}
+            frames: list[Frame] = []
+        elif step.is_join:
+            first = inputs[0]
+            artifacts = {k: v for k, v in first["artifacts"].items() if k in self.param_attrs}
+            frames = [Frame(**f) for f in first["frames"]]
+            if self.plan.steps[step.closes].kind == "foreach":
+                frames = frames[:-1]
+        else:
+            parent = inputs[0]
+            artifacts = dict(parent["artifacts"])
+            frames = [Frame(**f) for f in parent["frames"]]
+            pstep = self.plan.steps[parent["step"]]
+            if pstep.kind == "foreach" and parent["step"] != step.name and step.depth == pstep.depth + 1:
+                var = pstep.foreach
+                frames.append(Frame(parent["step"], var, parent["artifacts"][var], self.index[-1], parent["foreach_count"]))
+        ctx = Context(self, self.ds, step.name, artifacts, frames, False, step.is_join, self.param_attrs)
+        flow = cls.__new__(cls)
+        flow._flowc_ctx = ctx
+        self.ctx = ctx
+        input_obj = None
+        if step.is_join:
+            views = []
+            for meta in inputs:
+                view = cls.__new__(cls)
+                view._flowc_ctx = Context(None, self.ds, meta["step"], meta["artifacts"],
+                                          [Frame(**f) for f in meta["frames"]], True, False, self.param_attrs)
+                views.append(view)
+            input_obj = Inputs(views)
+        return flow, input_obj
+
+    # ------------------------------------------------------------ transitions
+
+    def record_transition(self, flow: FlowSpec, dsts: tuple, foreach: str | None, condition: str | None) -> None:
+        step = self.step
+        if self.transition is not None:
+            raise FlowSpecError(f"step {step.name} called self.next() twice")
+        if step.kind == "end":
+            raise FlowSpecError(f"the end step {step.name} cannot call self.next()")
+        if condition is not None:
+            if len(dsts) != 1 or not isinstance(dsts[0], dict):
+                raise FlowSpecError("a switch is self.next({'case': self.step, ...}, condition='attr')")
+            value = getattr(flow, condition)
+            cases = dsts[0]
+            if value not in cases:
+                raise FlowSpecError(f"switch in step {step.name}: self.{condition} is {value!r}, which matches no case "
+                                    f"({', '.join(map(repr, cases))})")
+            target = _step_name(cases[value])
+            self.transition = {"taken": [target], "case": _case_text(value), "chosen": target}
+        elif foreach is not None:
+            items = getattr(flow, foreach)
+            try:
+                count = len(items)
+            except TypeError:
+                raise FlowSpecError(f"foreach over self.{foreach} needs a list-like value with a length") from None
+            names = [_step_name(d) for d in dsts]
+            self.transition = {"taken": names, "foreach_count": count}
+        else:
+            self.transition = {"taken": [_step_name(d) for d in dsts]}
+        expected = list(step.next) if step.kind != "switch" else None
+        taken = self.transition["taken"]
+        if expected is not None and (taken != expected or (step.kind == "foreach") != (foreach is not None)):
+            raise FlowSpecError(f"step {step.name} went to {', '.join(taken) or 'nothing'}, but the compiled flow "
+                                f"goes to {', '.join(expected)}: the flow changed since it was compiled; recompile it")
+        if step.kind == "switch" and (condition is None or taken[0] not in step.next):
+            raise FlowSpecError(f"step {step.name} does not match its compiled switch; recompile the flow")
+
+    def default_transition(self) -> dict:
+        """The transition of a step whose failure @catch caught: its compiled one."""
+        step = self.step
+        if step.kind in ("foreach", "switch"):
+            raise TaskError(f"@catch cannot continue the flow after a failed {step.kind} step {step.name}: "
+                            "its next steps depend on what the step computes")
+        return {"taken": list(step.next)}
+
+    # ------------------------------------------------------------ running
+
+    def run_user_code(self, flow: FlowSpec, inputs: Inputs | None) -> None:
+        func = getattr(type(flow), self.step.name)
+        seconds = self.step.timeout_seconds
+        if seconds and hasattr(signal, "SIGALRM"):
+            def on_alarm(signum, frame):
+                raise StepTimeout(f"step {self.step.name} timed out after {seconds} s (@timeout)")
+
+            previous = signal.signal(signal.SIGALRM, on_alarm)
+            signal.alarm(seconds)
+        try:
+            if inputs is not None:
+                func(flow, inputs)
+            else:
+                func(flow)
+        finally:
+            if seconds and hasattr(signal, "SIGALRM"):
+                signal.alarm(0)
+                signal.signal(signal.SIGALRM, previous)
+
+    def persist(self, flow: FlowSpec, cls: type) -> dict[str, str]:
+        artifacts = dict(self.ctx.artifacts)
+        for name, value in _class_data(cls).items():
+            if name not in flow.__dict__:
+                artifacts[name] = self.ds.put_value(value)
+        for name, value in flow.__dict__.items():
+            if name.startswith("_flowc_") or isinstance(value, (types.FunctionType, types.MethodType)):
+                continue
+            try:
+                data = dumps(value)
+            except Exception as exc:
+                raise TaskError(f"artifact self.{name} of step {self.step.name} cannot be stored: "
+                                f"{type(exc).__name__}: {exc}")
+            artifacts[name] = self.ds.put_blob(data)
+        return artifacts
+
+    def execute(self) -> int:
+        spec = self.spec
+        existing = self.ds.read_done(self.run_id, self.step.name, self.task_id)
+        if existing is not None:
+            self.write_output(existing)
+            return EXIT_OK
+        inputs_meta = self.resolve_inputs()
+        try:
+            cls = self.import_flow_class()
+        except TaskError:
+            raise
+        except (Exception, SystemExit) as exc:  # the module raised at import: the user's error
+            self.record_failure(exc, time.time())
+            return EXIT_FAILED
+        flow, inputs = self.make_context(cls, inputs_meta)
+        os.environ.update(self.step.env_vars)
+        current._update(
+            flow_name=self.plan.name, run_id=self.run_id, step_name=self.step.name, task_id=self.task_id,
+            retry_count=spec.attempt, origin_run_id=spec.origin_run_id,
+            parameter_names=[p["name"] for p in self.plan.parameters], is_running_flow=True,
+            username=os.environ.get("USER") or os.environ.get("USERNAME"), datastore=spec.datastore,
+        )
+        started = time.time()
+        caught = None
+        try:
+            self.run_user_code(flow, inputs)
+        except (Exception, StepTimeout, SystemExit) as exc:
+            catch = self.step.deco("catch")
+            last = spec.attempt >= self.step.retry_times
+            if catch is None or not last:
+                self.record_failure(exc, started)
+                return EXIT_FAILED
+            caught = exc
+            if catch.get("print_exception", True):
+                sys.stderr.write(format_user_error(exc))
+                sys.stderr.write(f"@catch: step {self.step.name} failed on its last attempt; the flow goes on\n")
+            if catch.get("var"):
+                try:
+                    dumps(exc)
+                    flow.__dict__[catch["var"]] = exc
+                except Exception:
+                    flow.__dict__[catch["var"]] = RuntimeError(f"{type(exc).__name__}: {exc}")
+            self.transition = self.default_transition()
+        if self.transition is None and self.step.kind != "end":
+            self.record_failure(FlowSpecError(f"step {self.step.name} finished without calling self.next()"), started)
+            return EXIT_FAILED
+        artifacts = self.persist(flow, cls)
+        meta = self.build_meta(artifacts, inputs_meta, started, caught)
+        if self.step.kind == "foreach" and self.transition:
+            manifest = json.dumps(list(range(meta["foreach_count"]))).encode()
+            self.ds.write_task_file(self.run_id, self.step.name, self.task_id, "foreach.json", manifest)
+            meta["foreach_manifest"] = self.ds.location(
+                f"runs/{self.run_id}/{self.step.name}/{self.task_id}/foreach.json")
+        self.ds.write_done(self.run_id, self.step.name, self.task_id, meta)
+        self.write_output(meta)
+        return EXIT_OK
+
+    def build_meta(self, artifacts: dict[str, str], inputs_meta: list[dict], started: float,
+                   caught: BaseException | None) -> dict:
+        meta = {
+            "flow": self.plan.name, "run_id": self.run_id, "step": self.step.name, "task_id": self.task_id,
+            "index": list(self.index), "iteration": self.spec.iteration, "attempt": self.spec.attempt,
+            "artifacts": artifacts, "frames": [f.to_json() for f in self.ctx.frames],
+            "inputs": [f"{m['step']}/{m['task_id']}" for m in inputs_meta],
+            "started_at": started, "finished_at": time.time(), "origin_run_id": self.spec.origin_run_id,
+            "caught": None if caught is None else f"{type(caught).__name__}: {caught}",
+            "taken": [],
+        }
+        if self.transition:
+            meta.update(self.transition)
+        return meta
+
+    def record_failure(self, exc: BaseException, started: float) -> None:
+        text = format_user_error(exc)
+        sys.stderr.write(text)
+        sys.stderr.flush()
+        record = {"step": self.step.name, "task_id": self.task_id, "attempt": self.spec.attempt,
+                  "error": f"{type(exc).__name__}: {exc}", "traceback": text,
+                  "started_at": started, "finished_at": time.time()}
+        try:
+            self.ds.write_attempt_file(self.run_id, self.step.name, self.task_id, self.spec.attempt, "failure.json",
+                                       json.dumps(record, indent=1).encode())
+        except Exception:  # the failure itself must still be reported
+            pass
+
+    def write_output(self, meta: dict) -> None:
+        if not self.spec.output:
+            return
+        out = {"task_id": meta["task_id"], "step": meta["step"], "next": meta.get("taken", [])}
+        for key in ("foreach_count", "foreach_manifest", "case", "chosen"):
+            if meta.get(key) is not None:
+                out[key] = meta[key]
+        folder = os.path.dirname(os.path.abspath(self.spec.output))
+        os.makedirs(folder, exist_ok=True)
+        tmp = self.spec.output + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(out, f, sort_keys=True)
+        os.replace(tmp, self.spec.output)
+
+
+def _step_name(target: Any) -> str:
+    name = getattr(target, "__name__", None)
+    if not isinstance(name, str):
+        raise FlowSpecError(f"self.next() takes steps (self.<step>), not {target!r}")
+    return name
+
+
+def _case_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _class_data(cls: type) -> dict[str, Any]:
+    """Class-level data attributes of the user's flow classes (Metaflow stores them as artifacts)."""
+    from .parameters import Parameter
+
+    out: dict[str, Any] = {}
+    for klass in reversed(cls.__mro__):
+        if klass in (FlowSpec, object) or klass.__module__.startswith("flowc."):
+            continue
+        for name, value in vars(klass).items():
+            if name.startswith("_") or isinstance(value, (Parameter, property, staticmethod, classmethod,
+                                                          types.FunctionType, type)) or callable(value):
+                continue
+            out[name] = value
+    return out
+
+
+def run(spec: TaskSpec, capture: bool = True) -> int:
+    """Run one task; returns the exit status. Never raises for a user's mistake.
+    Its output is shown live and kept in the datastore (attempt-N/stdout, stderr)."""
+    executor = Executor(spec)
+    try:
+        executor.load()
+    except TaskError as exc:
+        sys.stderr.write(f"flowc: {exc}\n")
+        return exc.code
+    if not capture:
+        return _run_loaded(executor)
+    from .capture import Capture
+
+    with Capture() as cap:
+        code = _run_loaded(executor)
+    try:
+        for name, data in (("stdout", cap.stdout), ("stderr", cap.stderr)):
+            if data:
+                executor.ds.write_attempt_file(executor.run_id, executor.step.name, executor.task_id,
+                                               spec.attempt, name, data)
+    except Exception as exc:  # logs are a convenience; the task's result stands
+        sys.stderr.write(f"flowc: could not store the task's logs: {exc}\n")
+    return code
+
+
+def _run_loaded(executor: Executor) -> int:
+    try:
+        return executor.execute()
+    except TaskError as exc:
+        sys.stderr.write(f"flowc: {exc}\n")
+        return exc.code
+    except DatastoreError as exc:
+        sys.stderr.write(f"flowc: {exc}\n")
+        return EXIT_FAILED
+    except (FlowSpecError, ImportError, SyntaxError) as exc:
+        sys.stderr.write(format_user_error(exc))
+        if hasattr(executor, "step"):
+            executor.record_failure(exc, time.time())
+        return EXIT_FAILED
