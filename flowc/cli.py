@@ -16,6 +16,11 @@ COMMANDS = {
     "graph": "draw a flow's DAG as text, Mermaid or Graphviz DOT",
     "compile": "compile a flow for an orchestrator",
     "targets": "list the targets and the constructs each can express",
+    "run": "run a flow on this machine",
+    "resume": "resume a failed run, reusing what finished",
+    "runs": "list runs",
+    "show": "show a run, step or task and its artifacts",
+    "logs": "show a task's output",
 }
 
 

@@ -110,7 +110,13 @@ class Context:
     def foreach_value(self, i: int) -> Any:
         if i not in self._values:
             frame = self.frames[i]
-            self._values[i] = self.ds.get_value(frame.sha)[frame.index]
+            items = self.ds.get_value(frame.sha)
+            try:
+                self._values[i] = items[frame.index]
+            except (TypeError, KeyError):  # an iterable without indexing, as Metaflow allows
+                import itertools
+
+                self._values[i] = next(itertools.islice(iter(items), frame.index, None))
         return self._values[i]
 
     def transition(self, flow: FlowSpec, dsts: tuple, foreach: str | None, condition: str | None) -> None:
@@ -264,11 +270,17 @@ class Executor:
             target = _step_name(cases[value])
             self.transition = {"taken": [target], "case": _case_text(value), "chosen": target}
         elif foreach is not None:
-            items = getattr(flow, foreach)
             try:
-                count = len(items)
-            except TypeError:
-                raise FlowSpecError(f"foreach over self.{foreach} needs a list-like value with a length") from None
+                items = getattr(flow, foreach)
+            except AttributeError:
+                raise FlowSpecError(f"foreach variable self.{foreach} in step {step.name} does not exist") from None
+            try:
+                count = len(items) if hasattr(items, "__len__") else sum(1 for _ in items)
+            except TypeError as exc:
+                raise FlowSpecError(f"foreach variable self.{foreach} in step {step.name} is not iterable: {exc}") from None
+            if count == 0:
+                raise FlowSpecError(f"foreach over self.{foreach} in step {step.name} produced zero splits; "
+                                    "a foreach needs at least one item")
             names = [_step_name(d) for d in dsts]
             self.transition = {"taken": names, "foreach_count": count}
         else:

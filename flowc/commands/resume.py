@@ -1,0 +1,61 @@
+"""`flowc resume FLOW/RUN [--from STEP]`: rerun what failed, reuse the rest."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    p.add_argument("run", metavar="RUN_ID", help="FLOW/RUN or RUN")
+    p.add_argument("--from", dest="from_step", metavar="STEP", help="rerun this step and everything after it")
+    p.add_argument("--flow-file", help="the flow module (default: the one the run was started from)")
+    from flowc.commands.run import add_run_options
+
+    add_run_options(p)
+
+
+def main(args: argparse.Namespace) -> int:
+    from flowc.commands._local import write_ir
+    from flowc.commands.run import report_end
+    from flowc.compiler import load_flow
+    from flowc.runtime.client import default_datastore, find_run
+    from flowc.runtime.plan import FlowPlan
+    from flowc.runtime.progress import Reporter
+    from flowc.runtime.scheduler import LocalRunner, RunError, descendants
+    from flowc.compiler import ir
+
+    datastore = args.datastore or default_datastore()
+    try:
+        origin = find_run(args.run, datastore)
+    except KeyError as exc:
+        print(f"flowc resume: {exc.args[0]}", file=sys.stderr)
+        return 2
+    record = origin._ds.read_run_file(origin.id, "flow.json")
+    flow_file = args.flow_file or (json.loads(record)["flow_file"] if record else None)
+    if not flow_file or not os.path.exists(flow_file):
+        print(f"flowc resume: cannot find the flow module of {origin.pathspec}; pass --flow-file FLOW.py", file=sys.stderr)
+        return 2
+    flow = load_flow(flow_file, args.flow or origin.flow_name)
+    plan = FlowPlan.from_json(ir.dump(flow))
+    rerun: set[str] = set()
+    if args.from_step:
+        if args.from_step not in plan.steps:
+            print(f"flowc resume: {flow.name} has no step {args.from_step!r}", file=sys.stderr)
+            return 2
+        rerun = descendants(plan, args.from_step)
+    params = origin.info.get("params", {})
+    runner = LocalRunner(plan, flow_file, write_ir(flow), datastore, run_id=args.run_id, params=params,
+                         max_workers=args.max_workers, origin_run_id=origin.id, rerun_steps=rerun)
+    try:
+        run_id = runner.start_run()
+    except RunError as exc:
+        print(f"flowc resume: {exc}", file=sys.stderr)
+        return 2
+    runner.ds.write_run_file(run_id, "flow.json", record or b"{}")
+    reporter = Reporter(flow.name, run_id, quiet=args.quiet)
+    runner.reporter = reporter
+    reporter.info(f"resuming {origin.pathspec}" + (f" from step {args.from_step}" if args.from_step else ""))
+    return report_end(runner.run(), runner, reporter, flow)

@@ -1,0 +1,156 @@
+"""`flowc run FLOW.py [--PARAM VALUE ...]`: run a whole flow on this machine."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", metavar="FLOW.py", nargs="?")
+    add_run_options(p)
+    p.add_argument("--plan", action="store_true", help="print what would run, in order, and run nothing")
+    p.set_defaults(accepts_extra=True)
+
+
+def add_run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--flow", help="which flow, when the file defines several")
+    p.add_argument("--datastore", default=None, help="folder or fsspec URL (default: .flowc, or $FLOWC_DATASTORE)")
+    p.add_argument("--run-id", help="name the run (default: the next number)")
+    p.add_argument("--max-workers", type=int, default=os.cpu_count() or 1, help="tasks run at once (default: cores)")
+    p.add_argument("-q", "--quiet", action="store_true", help="print only failures and the summary")
+
+
+def param_parser(flow, prog: str) -> argparse.ArgumentParser:
+    pp = argparse.ArgumentParser(prog=prog, add_help=False, description=flow.docstring)
+    group = pp.add_argument_group(f"parameters of {flow.name}")
+    for param in flow.parameters:
+        default = "required" if param.required else f"default: {param.default!r}"
+        group.add_argument(f"--{param.name}", dest=param.name, metavar=param.type.upper(),
+                           help=f"{param.help or ''} ({param.type}, {default})".strip())
+    return pp
+
+
+def main(args: argparse.Namespace) -> int:
+    if args.file is None:
+        print("flowc run: give a flow file: flowc run FLOW.py", file=sys.stderr)
+        return 2
+    from flowc.commands._local import local_notes, write_ir
+    from flowc.compiler import load_flow
+    from flowc.runtime import params as params_mod
+    from flowc.runtime.client import default_datastore
+    from flowc.runtime.datastore import DatastoreError, FlowDatastore
+    from flowc.runtime.plan import FlowPlan
+    from flowc.runtime.progress import Reporter
+    from flowc.runtime.scheduler import LocalRunner, RunError
+
+    flow = load_flow(args.file, args.flow)
+    pp = param_parser(flow, f"flowc run {args.file}")
+    if any(a in ("-h", "--help") for a in args.extra):
+        print(f"usage: flowc run {args.file} [--PARAM VALUE ...] [--datastore URL] [--max-workers N] [--quiet] [--plan]\n")
+        pp.print_help()
+        return 0
+    given, rest = pp.parse_known_args(args.extra)
+    if rest:
+        print(f"flowc run: unknown option {rest[0]} (parameters of {flow.name}: "
+              f"{', '.join('--' + p.name for p in flow.parameters) or 'none'})", file=sys.stderr)
+        return 2
+    values = {k: v for k, v in vars(given).items() if v is not None}
+    try:
+        params_mod.resolve([_param_dict(p) for p in flow.parameters], values)
+    except params_mod.ParameterError as exc:
+        print(f"flowc run: {exc}", file=sys.stderr)
+        return 2
+    plan = FlowPlan.from_json(_ir_text(flow))
+    if args.plan:
+        sys.stdout.write(describe_plan(flow))
+        return 0
+    datastore = args.datastore or default_datastore()
+    ds = FlowDatastore(datastore, flow.name)
+    try:
+        ds.check()
+    except DatastoreError as exc:
+        print(f"flowc run: {exc}", file=sys.stderr)
+        return 2
+    ir_path = write_ir(flow)
+    runner = LocalRunner(plan, args.file, ir_path, datastore, run_id=args.run_id, params=values,
+                         max_workers=args.max_workers)
+    try:
+        run_id = runner.start_run()
+    except RunError as exc:
+        print(f"flowc run: {exc}", file=sys.stderr)
+        return 2
+    ds.write_run_file(run_id, "flow.json", _flow_record(args.file, flow))
+    reporter = Reporter(flow.name, run_id, quiet=args.quiet)
+    runner.reporter = reporter
+    for note in local_notes(flow):
+        reporter.info(f"note: {note}")
+    result = runner.run()
+    return report_end(result, runner, reporter, flow)
+
+
+def report_end(result, runner, reporter, flow) -> int:
+    reporter.summary(result.ok, runner.ds.location(f"runs/{result.run_id}"), list(flow.order))
+    if result.ok:
+        return 0
+    from flowc.runtime.client import Run
+
+    run = Run(f"{flow.name}/{result.run_id}", runner.datastore_url)
+    for step, task, attempt in result.failed:
+        if not task:
+            continue
+        failure = run[step][task].failure(attempt) if step in run else None
+        print(f"\nstep {step}, task {task} failed (attempt {attempt}):", file=sys.stderr)
+        if failure:
+            print(failure["traceback"].rstrip() if reporter.quiet else failure["error"], file=sys.stderr)
+    print(f"\nresume with: flowc resume {flow.name}/{result.run_id}"
+          + (f" --datastore {runner.datastore_url}" if runner.datastore_url != ".flowc" else ""), file=sys.stderr)
+    return 1
+
+
+def _param_dict(p) -> dict:
+    from flowc.compiler.ir import to_data
+
+    return to_data(p)
+
+
+def _ir_text(flow) -> str:
+    from flowc.compiler import ir
+
+    return ir.dump(flow)
+
+
+def _flow_record(path: str, flow) -> bytes:
+    import json
+
+    return json.dumps({"flow_file": os.path.abspath(path), "flow": flow.name, "source_sha": flow.source.sha256},
+                      indent=1).encode()
+
+
+def describe_plan(flow) -> str:
+    """The dry run: every step in order, with how many tasks it will have."""
+    lines = [f"flowc run would run {flow.name} ({flow.source.path}):"]
+    for n, s in enumerate(flow.ordered_steps(), 1):
+        indent = "  " * len(s.foreach_stack)
+        if s.foreach_stack:
+            tasks = "one task per item of " + " x ".join(
+                f"self.{flow.step(f).foreach}" for f in s.foreach_stack)
+        else:
+            tasks = "one task"
+        extra = ""
+        if s.kind == "switch":
+            extra = f"; then one of: {', '.join(s.next)} (by self.{s.condition})"
+        elif s.is_join:
+            extra = f"; joins the {flow.step(s.closes).kind} of {s.closes}"
+        d = s.decorators
+        if d.retry:
+            extra += f"; retried up to {d.retry.times} times"
+        if d.timeout:
+            extra += f"; times out after {d.timeout.seconds} s"
+        if d.catch:
+            extra += "; failures caught" + (f" into self.{d.catch.var}" if d.catch.var else "")
+        lines.append(f"  {n:>2}. {indent}{s.name}: {tasks}{extra}")
+    for p in flow.parameters:
+        lines.append(f"  parameter {p.name} = " + ("(required)" if p.required else repr(p.default)))
+    return "\n".join(lines) + "\n"

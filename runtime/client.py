@@ -1,0 +1,249 @@
+"""Read runs back: ``Run("RecSysFlow/12")["end"].task.data.score``.
+
+Works on what any runner leaves in the datastore (``flowc run`` or any
+orchestrator), with Metaflow's names: Flow, Run, Step, Task, and ``.data``.
+The datastore is ``FLOWC_DATASTORE`` or ``.flowc`` in the working directory
+unless given.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Iterator
+
+from .datastore import FlowDatastore
+from .identity import split_task_id
+
+
+def default_datastore() -> str:
+    return os.environ.get("FLOWC_DATASTORE") or ".flowc"
+
+
+def _sort_key(name: str) -> tuple:
+    return (0, int(name), "") if name.isdigit() else (1, 0, name)
+
+
+class Flow:
+    def __init__(self, name: str, datastore: str | None = None):
+        self.name = name
+        self.datastore = datastore or default_datastore()
+        self._ds = FlowDatastore(self.datastore, name)
+
+    def __iter__(self) -> Iterator["Run"]:
+        for run in sorted(self._ds.runs(), key=_sort_key, reverse=True):
+            yield Run(f"{self.name}/{run}", self.datastore)
+
+    @property
+    def latest_run(self) -> "Run | None":
+        return next(iter(self), None)
+
+    def __repr__(self) -> str:
+        return f"Flow('{self.name}')"
+
+
+class Run:
+    def __init__(self, pathspec: str, datastore: str | None = None):
+        flow, _, run = pathspec.partition("/")
+        if not run:
+            raise ValueError(f"a run is named FLOW/RUN_ID, not {pathspec!r}")
+        self.flow_name, self.id = flow, run
+        self.pathspec = pathspec
+        self.datastore = datastore or default_datastore()
+        self._ds = FlowDatastore(self.datastore, flow)
+        if not self._ds.steps(run) and self._ds.read_run_file(run, "run.json") is None:
+            raise KeyError(f"no run {pathspec} in {self._ds.location()}")
+
+    @property
+    def info(self) -> dict:
+        raw = self._ds.read_run_file(self.id, "run.json")
+        return json.loads(raw) if raw else {}
+
+    def steps(self) -> list["Step"]:
+        found = [Step(self, name) for name in self._ds.steps(self.id)]
+        return sorted(found, key=lambda s: s.started_at)
+
+    def __iter__(self) -> Iterator["Step"]:
+        return iter(self.steps())
+
+    def __getitem__(self, step: str) -> "Step":
+        if step not in self._ds.steps(self.id):
+            raise KeyError(f"run {self.pathspec} has no step {step!r}")
+        return Step(self, step)
+
+    def __contains__(self, step: str) -> bool:
+        return step in self._ds.steps(self.id)
+
+    @property
+    def status(self) -> str:
+        info = self.info
+        if info.get("status"):
+            return info["status"]
+        return "succeeded" if self.end_task is not None else "unknown"
+
+    @property
+    def successful(self) -> bool:
+        return self.status == "succeeded"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("succeeded", "failed")
+
+    @property
+    def end_task(self) -> "Task | None":
+        for step in self.steps()[::-1]:
+            for task in step:
+                if task.metadata.get("taken") == [] and task.metadata.get("step") == step.id:
+                    return task
+        return None
+
+    @property
+    def data(self) -> "Data | None":
+        task = self.end_task
+        return task.data if task else None
+
+    @property
+    def created_at(self) -> float:
+        return self.info.get("started_at") or min((s.started_at for s in self.steps()), default=0.0)
+
+    def __repr__(self) -> str:
+        return f"Run('{self.pathspec}')"
+
+
+class Step:
+    def __init__(self, run: Run, name: str):
+        self.run = run
+        self.id = name
+        self.pathspec = f"{run.pathspec}/{name}"
+
+    def tasks(self) -> list["Task"]:
+        names = self.run._ds.tasks(self.run.id, self.id)
+        out = [Task(self, n) for n in names]
+        return sorted(out, key=lambda t: split_task_id(t.id))
+
+    def __iter__(self) -> Iterator["Task"]:
+        return iter(self.tasks())
+
+    def __getitem__(self, task_id: str) -> "Task":
+        if task_id not in self.run._ds.tasks(self.run.id, self.id):
+            raise KeyError(f"step {self.pathspec} has no task {task_id!r}")
+        return Task(self, task_id)
+
+    @property
+    def task(self) -> "Task":
+        """The step's task (the first one, for a foreach body)."""
+        tasks = self.tasks()
+        if not tasks:
+            raise KeyError(f"step {self.pathspec} has no tasks")
+        return tasks[0]
+
+    @property
+    def started_at(self) -> float:
+        times = [t.metadata.get("started_at", 0.0) for t in self.tasks() if t.metadata]
+        return min(times) if times else float("inf")
+
+    def __repr__(self) -> str:
+        return f"Step('{self.pathspec}')"
+
+
+class Data:
+    """A task's artifacts as attributes, each loaded when first read."""
+
+    def __init__(self, task: "Task"):
+        self._task = task
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        shas = self._task.metadata.get("artifacts", {})
+        if name not in shas:
+            raise AttributeError(f"task {self._task.pathspec} has no artifact {name!r}")
+        return self._task.step.run._ds.get_value(shas[name])
+
+    def __dir__(self) -> list[str]:
+        return sorted(self._task.metadata.get("artifacts", {}))
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._task.metadata.get("artifacts", {})
+
+
+class Task:
+    def __init__(self, step: Step, task_id: str):
+        self.step = step
+        self.id = task_id
+        self.pathspec = f"{step.pathspec}/{task_id}"
+        self._meta: dict | None = None
+
+    @property
+    def metadata(self) -> dict:
+        if self._meta is None:
+            run = self.step.run
+            self._meta = run._ds.read_done(run.id, self.step.id, self.id) or {}
+        return self._meta
+
+    @property
+    def successful(self) -> bool:
+        return bool(self.metadata)
+
+    @property
+    def finished(self) -> bool:
+        return self.successful or bool(self.attempts())
+
+    @property
+    def data(self) -> Data:
+        return Data(self)
+
+    @property
+    def artifacts(self) -> list[str]:
+        return sorted(self.metadata.get("artifacts", {}))
+
+    @property
+    def index(self) -> tuple[int, ...]:
+        return split_task_id(self.id)[0]
+
+    def attempts(self) -> list[int]:
+        run = self.step.run
+        return run._ds.attempts(run.id, self.step.id, self.id)
+
+    def _log(self, name: str, attempt: int | None = None) -> str:
+        run = self.step.run
+        attempts = self.attempts()
+        if attempt is None:
+            attempt = self.metadata.get("attempt", attempts[-1] if attempts else 0)
+        data = run._ds.read_attempt_file(run.id, self.step.id, self.id, attempt, name)
+        return data.decode("utf-8", "replace") if data else ""
+
+    @property
+    def stdout(self) -> str:
+        return self._log("stdout")
+
+    @property
+    def stderr(self) -> str:
+        return self._log("stderr")
+
+    def failure(self, attempt: int) -> dict | None:
+        run = self.step.run
+        raw = run._ds.read_attempt_file(run.id, self.step.id, self.id, attempt, "failure.json")
+        return json.loads(raw) if raw else None
+
+    def __getitem__(self, name: str) -> Any:
+        return getattr(self.data, name)
+
+    def __repr__(self) -> str:
+        return f"Task('{self.pathspec}')"
+
+
+def find_run(spec: str, datastore: str | None = None) -> Run:
+    """``Flow/12`` or just ``12`` (when one flow in the datastore has that run)."""
+    datastore = datastore or default_datastore()
+    if "/" in spec:
+        return Run(spec.split("/")[0] + "/" + spec.split("/")[1], datastore)
+    from .storage import open_storage
+
+    storage = open_storage(datastore)
+    matches = [flow for flow in storage.list("") if spec in storage.list(f"{flow}/runs")]
+    if not matches:
+        raise KeyError(f"no run {spec!r} in {datastore}")
+    if len(matches) > 1:
+        raise KeyError(f"run {spec!r} exists for several flows ({', '.join(matches)}); write FLOW/{spec}")
+    return Run(f"{matches[0]}/{spec}", datastore)

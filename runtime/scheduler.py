@@ -1,0 +1,359 @@
+"""`flowc run`: the local interpreter, the embedded default target.
+
+Runs a whole flow on this machine: independent tasks in parallel (up to
+``max_workers``), each in its own process, so a crash or ``sys.exit`` in
+user code fails that task only. Each task is the same task every
+orchestrator runs (runtime/task.py); what is ready next is decided by
+runtime/inputs.py, the same function tasks use to find their inputs.
+
+Tasks start by forking this process (a warm interpreter: a task costs
+milliseconds, not a Python start-up) when the datastore is a local folder
+and the step runs in this interpreter; otherwise by starting
+``python -m flowc.runtime step`` in a new process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import subprocess
+import sys
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .datastore import FlowDatastore
+from .identity import index_text, task_id
+from .inputs import input_tasks
+from .plan import FlowPlan
+from .progress import Reporter
+
+
+@dataclass(frozen=True)
+class TaskRef:
+    step: str
+    index: tuple[int, ...] = ()
+    iteration: int = 0
+
+    @property
+    def tid(self) -> str:
+        return task_id(self.index, self.iteration)
+
+
+@dataclass
+class Running:
+    ref: TaskRef
+    attempt: int
+    fd: int
+    poll: Callable[[], int | None]
+    close: Callable[[], None]
+    buffer: bytes = b""
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    ok: bool
+    failed: list[tuple[str, str, int]] = field(default_factory=list)  # (step, task, attempt)
+
+
+class LocalRunner:
+    def __init__(self, plan: FlowPlan, flow_path: str, ir_path: str, datastore: str, run_id: str | None = None,
+                 params: dict[str, Any] | None = None, max_workers: int | None = None,
+                 origin_run_id: str | None = None, rerun_steps: set[str] | None = None,
+                 reporter: Reporter | None = None, python: Callable[[str], str | None] | None = None):
+        self.plan = plan
+        self.flow_path = os.path.abspath(flow_path)
+        self.ir_path = os.path.abspath(ir_path)
+        self.datastore_url = datastore
+        self.ds = FlowDatastore(datastore, plan.name)
+        self.params = dict(params or {})
+        self.max_workers = max(1, max_workers or os.cpu_count() or 1)
+        self.origin_run_id = origin_run_id
+        self.rerun_steps = rerun_steps or set()
+        self.requested_run_id = run_id
+        self.reporter = reporter
+        # which interpreter runs a step: None means this one (fork); issue: per-step environments
+        self.python_for = python or (lambda step: None)
+        self.fork_ok = hasattr(os, "fork") and "://" not in datastore
+
+        self.done: dict[tuple[str, str], dict] = {}
+        self.scheduled: set[tuple[str, str]] = set()
+        self.cloned: set[tuple[str, str]] = set()
+        self.queue: deque[tuple[TaskRef, int]] = deque()
+        self.delayed: list[tuple[float, TaskRef, int]] = []
+        self.running: dict[int, Running] = {}
+        self.failures: list[tuple[str, str, int]] = []
+        self.selector = selectors.DefaultSelector()
+
+    # ------------------------------------------------------------ lookups
+
+    def lookup(self, step: str, tid: str) -> dict | None:
+        return self.done.get((step, tid))
+
+    def origin_lookup(self, step: str, tid: str) -> dict | None:
+        return self.ds.read_done(self.origin_run_id, step, tid)
+
+    # ------------------------------------------------------------ run
+
+    def start_run(self) -> str:
+        if self.requested_run_id:
+            from .identity import safe_run_id
+
+            self.run_id = safe_run_id(self.requested_run_id)
+            if not self.ds.claim_run_id(self.run_id) and self.ds.steps(self.run_id):
+                raise RunError(f"run {self.plan.name}/{self.run_id} already exists in {self.ds.location()}")
+        else:
+            self.run_id = self.ds.new_run_id()
+        meta = {"flow": self.plan.name, "run_id": self.run_id, "params": self.params, "started_at": time.time(),
+                "status": "running", "origin_run_id": self.origin_run_id, "source_sha": self.plan.source_sha,
+                "runner": "flowc run"}
+        self.ds.write_run_file(self.run_id, "run.json", json.dumps(meta, indent=1, sort_keys=True).encode())
+        return self.run_id
+
+    def run(self) -> RunResult:
+        if not hasattr(self, "run_id"):
+            self.start_run()
+        if self.reporter is None:
+            self.reporter = Reporter(self.plan.name, self.run_id)
+        self.reporter.run_id = self.run_id
+        self.push(TaskRef(self.plan.start))
+        try:
+            while self.queue or self.running or self.delayed:
+                self.release_delayed()
+                while self.queue and len(self.running) < self.max_workers and not self.failures:
+                    ref, attempt = self.queue.popleft()
+                    self.launch(ref, attempt)
+                if self.failures and not self.running:
+                    break
+                self.wait()
+        except KeyboardInterrupt:
+            for pid in list(self.running):
+                try:
+                    os.kill(pid, 15)
+                except OSError:
+                    pass
+            self.failures.append(("(interrupted)", "", 0))
+        ok = not self.failures and (self.plan.end, task_id(())) in self.done
+        self.finish_run(ok)
+        return RunResult(self.run_id, ok, list(self.failures))
+
+    def finish_run(self, ok: bool) -> None:
+        raw = self.ds.read_run_file(self.run_id, "run.json")
+        meta = json.loads(raw) if raw else {}
+        meta.update(status="succeeded" if ok else "failed", finished_at=time.time())
+        self.ds.write_run_file(self.run_id, "run.json", json.dumps(meta, indent=1, sort_keys=True).encode())
+
+    # ------------------------------------------------------------ scheduling
+
+    def push(self, ref: TaskRef, attempt: int = 0) -> None:
+        key = (ref.step, ref.tid)
+        if attempt == 0:
+            if key in self.scheduled:
+                return
+            self.scheduled.add(key)
+        self.queue.append((ref, attempt))
+
+    def release_delayed(self) -> None:
+        now = time.time()
+        keep = []
+        for when, ref, attempt in self.delayed:
+            if when <= now:
+                self.queue.append((ref, attempt))
+            else:
+                keep.append((when, ref, attempt))
+        self.delayed = keep
+
+    def successors(self, ref: TaskRef, meta: dict) -> None:
+        step = self.plan.steps[ref.step]
+        for child in meta.get("taken", []):
+            cs = self.plan.steps[child]
+            if child == step.name:
+                self.push(TaskRef(child, ref.index, ref.iteration + 1))
+            elif cs.is_join:
+                jidx = ref.index[:cs.depth]
+                if (child, task_id(jidx)) not in self.scheduled and \
+                        input_tasks(self.plan, cs, jidx, 0, self.lookup) is not None:
+                    self.push(TaskRef(child, jidx))
+            elif step.kind == "foreach":
+                count = meta["foreach_count"]
+                self.reporter.expect(child, count)
+                for i in range(count):
+                    self.push(TaskRef(child, ref.index + (i,)))
+            else:
+                self.push(TaskRef(child, ref.index))
+
+    def completed(self, ref: TaskRef, meta: dict, cloned: bool = False) -> None:
+        self.done[(ref.step, ref.tid)] = meta
+        if cloned:
+            self.cloned.add((ref.step, ref.tid))
+        self.reporter.task_finished(ref.step, ref.tid, True, cloned)
+        self.successors(ref, meta)
+
+    # ------------------------------------------------------------ resume
+
+    def try_clone(self, ref: TaskRef) -> bool:
+        """Reuse a task of the original run when it finished there and all
+        its inputs were reused too (and its step is not forced to rerun)."""
+        if not self.origin_run_id or ref.step in self.rerun_steps:
+            return False
+        meta = self.origin_lookup(ref.step, ref.tid)
+        if meta is None:
+            return False
+        step = self.plan.steps[ref.step]
+        found = input_tasks(self.plan, step, ref.index, ref.iteration, self.lookup)
+        if found is None or any((s, t) not in self.cloned for s, t in found):
+            return False
+        clone = dict(meta, run_id=self.run_id, origin_run_id=self.origin_run_id,
+                     cloned_from=f"{self.plan.name}/{self.origin_run_id}/{ref.step}/{ref.tid}")
+        self.ds.write_done(self.run_id, ref.step, ref.tid, clone)
+        self.reporter.task_started(ref.step, ref.tid, 0)
+        self.completed(ref, clone, cloned=True)
+        return True
+
+    # ------------------------------------------------------------ processes
+
+    def spec_args(self, ref: TaskRef, attempt: int) -> list[str]:
+        args = ["step", "--flow", self.flow_path, "--ir", self.ir_path, "--step", ref.step,
+                "--run-id", self.run_id, "--index", index_text(ref.index), "--attempt", str(attempt),
+                "--datastore", self.datastore_url]
+        if ref.iteration:
+            args += ["--iteration", str(ref.iteration)]
+        if ref.step == self.plan.start:
+            args += ["--params", json.dumps(self.params)]
+        if self.origin_run_id:
+            args += ["--origin-run-id", self.origin_run_id]
+        return args
+
+    def launch(self, ref: TaskRef, attempt: int) -> None:
+        if attempt == 0 and self.try_clone(ref):
+            return
+        self.reporter.task_started(ref.step, ref.tid, attempt)
+        args = self.spec_args(ref, attempt)
+        python = self.python_for(ref.step)
+        if python is None and self.fork_ok:
+            pid, fd = self._fork(args)
+            poll, close = _fork_poller(pid), (lambda fd=fd: os.close(fd))
+        else:
+            proc = subprocess.Popen([python or sys.executable, "-m", "flowc.runtime", *args],
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            pid, fd, poll, close = proc.pid, proc.stdout.fileno(), proc.poll, proc.stdout.close
+        os.set_blocking(fd, False)
+        self.running[pid] = Running(ref, attempt, fd, poll, close)
+        self.selector.register(fd, selectors.EVENT_READ, pid)
+
+    def _fork(self, args: list[str]) -> tuple[int, int]:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the task process
+            code = 1
+            try:
+                os.close(read_end)
+                os.dup2(write_end, 1)
+                os.dup2(write_end, 2)
+                os.close(write_end)
+                devnull = os.open(os.devnull, os.O_RDONLY)
+                os.dup2(devnull, 0)
+                import signal
+
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                from .__main__ import main
+
+                code = main(args)
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 1
+            except BaseException:
+                import traceback
+
+                traceback.print_exc()
+                code = 1
+            finally:
+                try:
+                    sys.stdout.flush()
+                    sys.stderr.flush()
+                finally:
+                    os._exit(code)
+        os.close(write_end)
+        return pid, read_end
+
+    def wait(self) -> None:
+        timeout = 0.05
+        if self.delayed and not self.running:
+            timeout = max(0.0, min(w for w, _, _ in self.delayed) - time.time())
+        for key, _ in self.selector.select(timeout=timeout):
+            self.read_output(self.running[key.data])
+        for pid, task in list(self.running.items()):
+            code = task.poll()
+            if code is not None:
+                self.read_output(task, final=True)
+                self.selector.unregister(task.fd)
+                task.close()
+                del self.running[pid]
+                self.exited(task, code)
+
+    def read_output(self, task: Running, final: bool = False) -> None:
+        while True:
+            try:
+                chunk = os.read(task.fd, 65536)
+            except BlockingIOError:
+                break
+            except OSError:
+                break
+            if not chunk:
+                break
+            task.buffer += chunk
+        *lines, task.buffer = task.buffer.split(b"\n")
+        if final and task.buffer:
+            lines.append(task.buffer)
+            task.buffer = b""
+        for line in lines:
+            self.reporter.task_output(task.ref.step, task.ref.tid, line.decode("utf-8", "replace"))
+
+    def exited(self, task: Running, code: int) -> None:
+        ref = task.ref
+        if code == 0:
+            meta = self.ds.read_done(self.run_id, ref.step, ref.tid)
+            if meta is not None:
+                self.completed(ref, meta)
+                return
+            code = 1
+        step = self.plan.steps[ref.step]
+        if code != 2 and task.attempt < step.retry_times:
+            delay = step.retry_delay_seconds
+            self.reporter.task_retry(ref.step, ref.tid, task.attempt + 1, delay)
+            self.delayed.append((time.time() + delay, ref, task.attempt + 1))
+            return
+        self.reporter.task_finished(ref.step, ref.tid, False)
+        self.failures.append((ref.step, ref.tid, task.attempt))
+
+
+def _fork_poller(pid: int) -> Callable[[], int | None]:
+    def poll() -> int | None:
+        try:
+            done, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return 1
+        if done == 0:
+            return None
+        return os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode") else (status >> 8)
+
+    return poll
+
+
+class RunError(Exception):
+    pass
+
+
+def descendants(plan: FlowPlan, step: str) -> set[str]:
+    out = {step}
+    stack = [step]
+    while stack:
+        for n in plan.steps[stack.pop()].next:
+            if n not in out:
+                out.add(n)
+                stack.append(n)
+    return out
