@@ -10,7 +10,9 @@ from importlib import metadata
 from .base import Target
 
 # name -> "module:Class" of the built-in targets
-BUILTIN: dict[str, str] = {}
+BUILTIN: dict[str, str] = {
+    "stepfunctions": "flowc.targets.stepfunctions:StepFunctions",
+}
 
 _loaded: dict[str, type[Target]] = {}
 
