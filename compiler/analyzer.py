@@ -107,19 +107,17 @@ class ModuleAnalyzer:
                 self.classes[stmt.name.value] = _Class(stmt, [self._base_name(a.value) for a in stmt.bases])
             elif isinstance(stmt, (cst.If, cst.Try, cst.With, cst.For, cst.While)):
                 self._mark_conditional_bindings(stmt)
-        flows = [name for name in self.classes if self._is_flow(name, set())]
         bases_in_module = {b for c in self.classes.values() for b in c.bases}
+        # A FlowSpec subclass that another class here derives from is a base, not
+        # a flow: its steps are checked as part of the flows that use it.
+        flows = [name for name in self.classes if self._is_flow(name, set()) and name not in bases_in_module]
         result = []
         for name in flows:
             self.current_flow = name
             facts = self._flow(name)
             self.current_flow = None
-            if facts is None:
-                continue
-            incomplete = not facts.flow.start or not facts.flow.end
-            if name in bases_in_module and incomplete:
-                continue  # an abstract base flow, completed by a subclass
-            result.append(facts)
+            if facts is not None:
+                result.append(facts)
         if not result and not any(d.is_error for d in self.diagnostics):
             self.diag("FC002", Span.at(self.p.path, 1), "no flow found: no class here derives from FlowSpec",
                       "define `class MyFlow(FlowSpec)` with `from flowc import FlowSpec` (or from metaflow)")
@@ -300,18 +298,18 @@ class ModuleAnalyzer:
             if self.canonical(d.decorator) == "step" and isinstance(d.decorator, cst.Call):
                 for arg in d.decorator.args:
                     if arg.keyword is None:
-                        self.diag("FC403", arg, "@step takes only start= and end= keywords")
+                        self.diag("FC403", arg, "@step takes only start= and end= keywords", 'write @step, @step(start=True) or @step(end=True)')
                         continue
                     key = arg.keyword.value
                     try:
                         value = evaluate(arg.value, self.constants)
                     except NotLiteral as exc:
-                        self.diag("FC401", exc.node, f"argument '{key}' of @step is not a literal: {exc.reason}")
+                        self.diag("FC401", exc.node, f"argument '{key}' of @step is not a literal: {exc.reason}", 'write start=True or end=True')
                         continue
                     if key not in ("start", "end"):
                         self.diag("FC402", arg, f"@step has no argument '{key}'", "known arguments: end, start")
                     elif not isinstance(value, bool):
-                        self.diag("FC403", arg.value, f"@step({key}=...) must be True or False")
+                        self.diag("FC403", arg.value, f"@step({key}=...) must be True or False", 'write start=True or end=True')
                     elif key == "start":
                         start = value
                     else:
@@ -383,7 +381,7 @@ class ModuleAnalyzer:
         positional = []
         for arg in call.args:
             if arg.star:
-                self.diag("FC301", arg, "Parameter(*args/**kwargs) cannot be read without running the module")
+                self.diag("FC301", arg, "Parameter(*args/**kwargs) cannot be read without running the module", 'write every argument out: Parameter("name", default=...)')
                 return None
             if arg.keyword is None:
                 positional.append(arg.value)
@@ -392,7 +390,7 @@ class ModuleAnalyzer:
         if positional:
             kwargs.setdefault("name", positional[0])
         if len(positional) > 1:
-            self.diag("FC301", positional[1], "Parameter takes its name positionally; pass the rest by keyword")
+            self.diag("FC301", positional[1], "Parameter takes its name positionally; pass the rest by keyword", 'write Parameter("name", default=..., help=...)')
         span = self.span(call)
 
         def lit(key: str) -> tuple[bool, Any]:
@@ -411,23 +409,23 @@ class ModuleAnalyzer:
         if name is AMBIGUOUS:
             return None
         if not isinstance(name, str) or not name:
-            self.diag("FC301", call, f"Parameter '{attr}' needs a name: Parameter(\"{attr}\", ...)")
+            self.diag("FC301", call, f"Parameter '{attr}' needs a name: Parameter(\"{attr}\", ...)", 'the name is what users pass on the command line and to orchestrators')
             return None
         if not all(c.isalnum() or c in "_-" for c in name) or not name[0].isalpha():
-            self.diag("FC301", kwargs["name"], f"parameter name {name!r} must start with a letter and hold only letters, digits, - and _")
+            self.diag("FC301", kwargs["name"], f"parameter name {name!r} must start with a letter and hold only letters, digits, - and _", 'e.g. learning-rate or learning_rate')
             return None
         has_default, default = lit("default")
         _, help_text = lit("help")
         _, required = lit("required")
         if help_text is not None and help_text is not AMBIGUOUS and not isinstance(help_text, str):
-            self.diag("FC301", kwargs["help"], "help= must be a string")
+            self.diag("FC301", kwargs["help"], "help= must be a string", 'write help="what the parameter means"')
             help_text = None
         if help_text is AMBIGUOUS:
             help_text = None
         if required is AMBIGUOUS or required is None:
             required = False
         elif not isinstance(required, bool):
-            self.diag("FC301", kwargs["required"], "required= must be True or False")
+            self.diag("FC301", kwargs["required"], "required= must be True or False", 'write required=True or leave it out')
             required = False
         for key in kwargs:
             if key not in ("name", "default", "help", "required", "type", "show_default", "separator"):
@@ -477,7 +475,7 @@ class ModuleAnalyzer:
                 try:
                     default = json.loads(default)
                 except ValueError as exc:
-                    self.diag("FC304", node, f"default of JSON parameter '{attr}' is not valid JSON: {exc}")
+                    self.diag("FC304", node, f"default of JSON parameter '{attr}' is not valid JSON: {exc}", 'a JSONType default is JSON text (or a dict/list literal)')
                     return AMBIGUOUS
             elif not _is_json(default):
                 bad = True
@@ -502,19 +500,22 @@ class ModuleAnalyzer:
     def _decorator_call(self, deco: cst.Decorator) -> tuple[str | None, dict[str, cst.BaseExpression]]:
         canon = self.canonical(deco.decorator)
         kwargs: dict[str, cst.BaseExpression] = {}
+        self._arg_nodes: dict[str, cst.CSTNode] = {}
         if isinstance(deco.decorator, cst.Call):
             for arg in deco.decorator.args:
                 if arg.keyword is None:
                     self.diag("FC403", arg, f"@{canon} takes keyword arguments only",
                               f"write @{canon}(name=value)")
                 elif arg.keyword.value in kwargs:
-                    self.diag("FC403", arg, f"argument '{arg.keyword.value}' given twice")
+                    self.diag("FC403", arg, f"argument '{arg.keyword.value}' given twice", 'keep one')
                 else:
                     kwargs[arg.keyword.value] = arg.value
+                    self._arg_nodes[arg.keyword.value] = arg
         return canon, kwargs
 
     def _normalize(self, canon: str, deco: cst.Decorator, kwargs: dict[str, cst.BaseExpression]) -> Any:
-        args = Args(canon, self.span(deco.decorator), kwargs, self.constants, self.span)
+        args = Args(canon, self.span(deco.decorator), kwargs, self.constants, self.span,
+                    arg_nodes=dict(getattr(self, "_arg_nodes", {})))
         value = normalize(args)
         for d in args.diagnostics:
             self.add(d)
@@ -524,9 +525,9 @@ class ModuleAnalyzer:
         name = dotted_name(deco.decorator.func if isinstance(deco.decorator, cst.Call) else deco.decorator) or "?"
         canon = self.canonical(deco.decorator)
         if canon in UNSUPPORTED:
-            self.diag("FC404", deco.decorator, f"@{canon} is not supported: {UNSUPPORTED[canon]}")
+            self.diag("FC404", deco.decorator, f"@{canon} is not supported: {UNSUPPORTED[canon]}", 'remove the decorator, or run this flow with Metaflow')
         elif canon is not None:
-            self.diag("FC404", deco.decorator, f"@{canon} is not a {where} decorator flowc knows")
+            self.diag("FC404", deco.decorator, f"@{canon} is not a {where} decorator flowc knows", "flowc's decorators: run `flowc targets` for what each target supports")
         else:
             self.diag("FC409", deco.decorator,
                       f"@{name} is not a flowc decorator; flowc cannot see what it does and ignores it",
@@ -546,7 +547,7 @@ class ModuleAnalyzer:
                               "put @step last, right above `def`, and the other decorators above it")
                 canon_kw = self._decorator_call(deco)[1]
                 if canon in values:
-                    self.diag("FC405", deco.decorator, f"@{canon} is used twice on step '{fdef.name.value}'")
+                    self.diag("FC405", deco.decorator, f"@{canon} is used twice on step '{fdef.name.value}'", 'keep one; merge their arguments')
                     continue
                 values[canon] = self._normalize(canon, deco, canon_kw)
             elif canon in FLOW_DECORATORS:
@@ -568,7 +569,7 @@ class ModuleAnalyzer:
             canon = self.canonical(deco.decorator)
             if canon in FLOW_DECORATORS:
                 if canon in values:
-                    self.diag("FC405", deco.decorator, f"@{canon} is used twice on the flow")
+                    self.diag("FC405", deco.decorator, f"@{canon} is used twice on the flow", 'keep one; merge their arguments')
                     continue
                 value = self._normalize(canon, deco, self._decorator_call(deco)[1])
                 if value is not None:
@@ -604,7 +605,7 @@ class ModuleAnalyzer:
             self.diag("FC122", params[2], f"step '{name}' takes too many arguments",
                       "a step takes `self`; a join takes `self` and one argument for its inputs")
         if isinstance(fdef.asynchronous, cst.Asynchronous):
-            self.diag("FC006", fdef.name, f"step '{name}' is async; steps must be plain functions")
+            self.diag("FC006", fdef.name, f"step '{name}' is async; steps must be plain functions", 'write `def step(self):` and call async code with asyncio.run() inside it')
 
         decorators = self._step_decorators(fdef)
         scan = scan_step(fdef, self_name, join_arg, methods, members, self.span)
@@ -654,10 +655,10 @@ class ModuleAnalyzer:
         keywords = {a.keyword.value: a for a in last_call.args if a.keyword is not None}
         for a in last_call.args:
             if a.star:
-                self.diag("FC111", a, "self.next() cannot take *args or **kwargs")
+                self.diag("FC111", a, "self.next() cannot take *args or **kwargs", 'list the steps: self.next(self.a, self.b)')
         for key in keywords:
             if key == "num_parallel":
-                self.diag("FC404", keywords[key], "self.next(num_parallel=...) needs @parallel, which flowc does not support")
+                self.diag("FC404", keywords[key], "self.next(num_parallel=...) needs @parallel, which flowc does not support", "use a foreach: self.next(self.body, foreach='items')")
             elif key not in ("foreach", "condition"):
                 self.diag("FC111", keywords[key], f"self.next() has no argument '{key}'",
                           "self.next(self.a), self.next(self.a, self.b), self.next(self.a, foreach='items'), "
@@ -670,7 +671,7 @@ class ModuleAnalyzer:
             except NotLiteral:
                 value = None
             if not isinstance(value, str) or not value.isidentifier():
-                self.diag("FC125", arg.value, f"{key}= must name an artifact as a string, e.g. {key}='items'")
+                self.diag("FC125", arg.value, f"{key}= must name an artifact as a string, e.g. {key}='items'", 'the name of an artifact this step sets, as a string literal')
                 return None
             return value
 
@@ -685,35 +686,35 @@ class ModuleAnalyzer:
         if "condition" in keywords:
             condition = attr_name("condition")
             if len(positional) != 1 or not isinstance(positional[0].value, cst.Dict) or "foreach" in keywords:
-                self.diag("FC119", last_call, "a switch is self.next({'case': self.step, ...}, condition='attr')")
+                self.diag("FC119", last_call, "a switch is self.next({'case': self.step, ...}, condition='attr')", 'the cases are a dict literal mapping each value to a step')
                 return ir.SWITCH, (), None, condition, {}, next_span
             cases: dict[str, str] = {}
             for el in positional[0].value.elements:
                 if isinstance(el, cst.StarredDictElement):
-                    self.diag("FC119", el, "switch cases cannot be unpacked from another dict")
+                    self.diag("FC119", el, "switch cases cannot be unpacked from another dict", 'write the cases out in the self.next() call')
                     continue
                 try:
                     key = evaluate(el.key, self.constants)
                 except NotLiteral as exc:
-                    self.diag("FC119", el.key, f"switch case keys must be literals: {exc.reason}")
+                    self.diag("FC119", el.key, f"switch case keys must be literals: {exc.reason}", 'write the case values as literals')
                     continue
                 if not isinstance(key, (str, int, bool)):
-                    self.diag("FC119", el.key, "switch case keys must be strings, integers or booleans")
+                    self.diag("FC119", el.key, "switch case keys must be strings, integers or booleans", "e.g. {'small': self.a, 'large': self.b}")
                     continue
                 step = target(el.value)
                 skey = _case_key(key)
                 if skey in cases:
-                    self.diag("FC119", el.key, f"switch case {skey!r} is given twice")
+                    self.diag("FC119", el.key, f"switch case {skey!r} is given twice", 'each case value leads to one step')
                 elif step is not None:
                     cases[skey] = step
             if len(cases) < 2 and not any(d.code == "FC119" and d.span.line == next_span.line for d in self.diagnostics):
-                self.diag("FC119", last_call, "a switch needs at least two cases")
+                self.diag("FC119", last_call, "a switch needs at least two cases", 'a switch chooses between two or more steps; for one, use self.next(self.step)')
             nxt = tuple(dict.fromkeys(cases.values()))
             return ir.SWITCH, nxt, None, condition, cases, next_span
 
         names = [t for t in (target(a.value) for a in positional) if t is not None]
         if not positional:
-            self.diag("FC111", last_call, "self.next() needs at least one step")
+            self.diag("FC111", last_call, "self.next() needs at least one step", 'write self.next(self.<next_step>)')
         dupes = sorted({n for n in names if names.count(n) > 1})
         for d in dupes:
             self.diag("FC112", last_call, f"self.next() names step '{d}' twice",
@@ -722,7 +723,7 @@ class ModuleAnalyzer:
         if "foreach" in keywords:
             foreach = attr_name("foreach")
             if len(positional) != 1:
-                self.diag("FC111", last_call, "a foreach goes to exactly one step: self.next(self.body, foreach='items')")
+                self.diag("FC111", last_call, "a foreach goes to exactly one step: self.next(self.body, foreach='items')", 'to run several steps in parallel per item, chain them inside the foreach body')
             return ir.FOREACH, nxt, foreach, None, {}, next_span
         kind = ir.BRANCH if len(nxt) > 1 else ir.LINEAR
         return kind, nxt, None, None, {}, next_span

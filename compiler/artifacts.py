@@ -204,6 +204,7 @@ def scan_step(fdef: cst.FunctionDef, self_name: str, inputs_name: str | None, me
         scan.problems.append((
             "FC208", scan.dynamic,
             f"step '{fdef.name.value}' passes self along or reads attributes by computed names; "
-            "flowc cannot see which artifacts that sets or reads", None, WARNING,
+            "flowc cannot see which artifacts that sets or reads",
+            "set and read artifacts as self.<name> in the step, so flowc can check them", WARNING,
         ))
     return scan

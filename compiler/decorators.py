@@ -51,6 +51,7 @@ class Args:
     kwargs: dict[str, cst.BaseExpression]
     constants: dict[str, Any]
     span_of: Callable[[cst.CSTNode], Span]
+    arg_nodes: dict[str, cst.CSTNode] = field(default_factory=dict)  # the whole `name=value`, for pointing
     diagnostics: list[Diagnostic] = field(default_factory=list)
     used: set[str] = field(default_factory=set)
 
@@ -82,7 +83,7 @@ class Args:
         if not found or value is None:
             return default
         if not check(value):
-            self.error(self.kwargs[name], "FC403", f"argument '{name}' of @{self.decorator} must be {want}, not {value!r}")
+            self.error(self.kwargs[name], "FC403", f"argument '{name}' of @{self.decorator} must be {want}, not {value!r}", 'write a literal of that type')
             return default
         return convert(value)
 
@@ -118,7 +119,7 @@ class Args:
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.error(self.kwargs[name], "FC403", f"argument '{name}' of @{self.decorator} must be a list of strings")
+            self.error(self.kwargs[name], "FC403", f"argument '{name}' of @{self.decorator} must be a list of strings", "e.g. ['name-a', 'name-b']")
             return ()
         return tuple(value)
 
@@ -127,7 +128,7 @@ class Args:
             if name not in self.used:
                 known = ", ".join(sorted(self.used)) or "none"
                 self.error(
-                    node, "FC402", f"@{self.decorator} has no argument '{name}'",
+                    self.arg_nodes.get(name, node), "FC402", f"@{self.decorator} has no argument '{name}'",
                     f"known arguments: {known}",
                 )
 
@@ -181,7 +182,7 @@ def _retry(a: Args) -> ir.Retry:
 def _timeout(a: Args) -> ir.Timeout:
     seconds = a.int("seconds", 0) + 60 * a.int("minutes", 0) + 3600 * a.int("hours", 0)
     if seconds <= 0 and not a.diagnostics:
-        a.error(None, "FC403", "@timeout needs seconds, minutes or hours greater than zero")
+        a.error(None, "FC403", "@timeout needs seconds, minutes or hours greater than zero", 'write e.g. @timeout(minutes=30)')
         seconds = 1
     return ir.Timeout(span=a.span, seconds=seconds)
 
@@ -189,7 +190,7 @@ def _timeout(a: Args) -> ir.Timeout:
 def _catch(a: Args) -> ir.Catch:
     var = a.str("var", None)
     if var is not None and not var.isidentifier():
-        a.error(a.kwargs["var"], "FC403", f"@catch(var={var!r}) must be a valid artifact name")
+        a.error(a.kwargs["var"], "FC403", f"@catch(var={var!r}) must be a valid artifact name", "var= names the artifact that will hold the exception, e.g. var='error'")
     return ir.Catch(span=a.span, var=var, print_exception=a.bool("print_exception", True))
 
 
@@ -197,7 +198,7 @@ def _environment(a: Args) -> ir.Environment:
     env = a.str_map("vars")
     for key in env:
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
-            a.error(a.kwargs["vars"], "FC403", f"environment variable name {key!r} is not valid")
+            a.error(a.kwargs["vars"], "FC403", f"environment variable name {key!r} is not valid", 'names are letters, digits and _, not starting with a digit')
     return ir.Environment(span=a.span, vars=env)
 
 
@@ -207,7 +208,7 @@ def _packages(manager: str) -> Callable[[Args], ir.Packages]:
         if manager == "conda" and a.has("libraries"):
             for k, v in a.str_map("libraries").items():
                 if k in packages and packages[k] != v:
-                    a.error(a.kwargs["libraries"], "FC603", f"package {k!r} is pinned twice: {packages[k]!r} and {v!r}")
+                    a.error(a.kwargs["libraries"], "FC603", f"package {k!r} is pinned twice: {packages[k]!r} and {v!r}", 'pin each package once, in packages= (libraries= is its old name)')
                 packages[k] = v
             packages = dict(sorted(packages.items()))
         python = a.str("python", None)
@@ -230,12 +231,12 @@ def _tolerations(a: Args) -> tuple[ir.Toleration, ...]:
     out = []
     allowed = {"key", "operator", "value", "effect", "tolerationSeconds", "toleration_seconds"}
     if not isinstance(value, list):
-        a.error(a.kwargs["tolerations"], "FC403", "tolerations must be a list of dicts")
+        a.error(a.kwargs["tolerations"], "FC403", "tolerations must be a list of dicts", "write tolerations=[{'key': 'gpu', 'operator': 'Exists', 'effect': 'NoSchedule'}]")
         return ()
     for item in value:
         if not isinstance(item, dict) or set(item) - allowed:
             a.error(a.kwargs["tolerations"], "FC403",
-                    f"toleration {item!r} must be a dict with keys among {sorted(allowed - {'toleration_seconds'})}")
+                    f"toleration {item!r} must be a dict with keys among {sorted(allowed - {'toleration_seconds'})}", "write tolerations=[{'key': 'gpu', 'operator': 'Exists', 'effect': 'NoSchedule'}]")
             continue
         secs = item.get("tolerationSeconds", item.get("toleration_seconds"))
         out.append(ir.Toleration(
@@ -248,7 +249,7 @@ def _tolerations(a: Args) -> tuple[ir.Toleration, ...]:
 def _kubernetes(a: Args) -> ir.Kubernetes:
     pull = a.str("image_pull_policy", None)
     if pull is not None and pull not in ("Always", "IfNotPresent", "Never"):
-        a.error(a.kwargs["image_pull_policy"], "FC403", "image_pull_policy must be Always, IfNotPresent or Never")
+        a.error(a.kwargs["image_pull_policy"], "FC403", "image_pull_policy must be Always, IfNotPresent or Never", "these are Kubernetes' three pull policies")
     return ir.Kubernetes(
         span=a.span,
         image=a.str("image", None),
@@ -305,7 +306,7 @@ def _schedule(a: Args) -> ir.Schedule | None:
     chosen = [k for k in ("hourly", "daily", "weekly") if a.bool(k, False)]
     tz = a.str("timezone", None)
     if cron is not None and chosen or len(chosen) > 1:
-        a.error(None, "FC403", "@schedule takes exactly one of cron=, hourly=, daily=, weekly=")
+        a.error(None, "FC403", "@schedule takes exactly one of cron=, hourly=, daily=, weekly=", "e.g. @schedule(cron='0 3 * * *') or @schedule(daily=True)")
         return None
     if cron is not None:
         fields = cron.split()
@@ -322,10 +323,10 @@ def _schedule(a: Args) -> ir.Schedule | None:
 def _project(a: Args) -> ir.Project | None:
     name = a.str("name", None)
     if not name:
-        a.error(None, "FC403", "@project needs name=")
+        a.error(None, "FC403", "@project needs name=", "e.g. @project(name='forecasting')")
         return None
     if not re.fullmatch(r"[a-z0-9_]+", name):
-        a.error(a.kwargs["name"], "FC403", f"project name {name!r} may hold only lowercase letters, digits and _")
+        a.error(a.kwargs["name"], "FC403", f"project name {name!r} may hold only lowercase letters, digits and _", "e.g. @project(name='demand_forecast')")
     return ir.Project(span=a.span, name=name, branch=a.str("branch", None), production=a.bool("production", False))
 
 
@@ -339,13 +340,13 @@ def _trigger(a: Args) -> ir.Trigger | None:
         for v in values:
             if isinstance(v, dict):
                 a.error(a.kwargs[key], "FC403",
-                        "event parameter mappings are not supported yet; name the event only")
+                        "event parameter mappings are not supported yet; name the event only", 'name the event; map its payload to parameters in the flow itself')
             elif not isinstance(v, str) or not v:
-                a.error(a.kwargs[key], "FC403", f"event names must be non-empty strings, not {v!r}")
+                a.error(a.kwargs[key], "FC403", f"event names must be non-empty strings, not {v!r}", "e.g. @trigger(events=['data_updated'])")
             else:
                 events.append(v)
     if not events and not a.diagnostics:
-        a.error(None, "FC403", "@trigger needs event= or events=")
+        a.error(None, "FC403", "@trigger needs event= or events=", "e.g. @trigger(event='data_updated')")
         return None
     return ir.Trigger(span=a.span, events=tuple(events))
 

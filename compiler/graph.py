@@ -72,11 +72,15 @@ class GraphBuilder:
                 if n not in seen:
                     seen.append(n)
                     stack.append(n)
+        return seen
+
+    def report_unreachable(self, seen: list[str]) -> None:
+        # a step named start/end beside an annotated one is reported as FC104 already
+        shadowed = {name for name, chosen in (("start", self.flow.start), ("end", self.flow.end)) if chosen != name}
         for s in self.flow.steps:
-            if s.name not in seen:
+            if s.name not in seen and s.name not in shadowed:
                 self.diag("FC105", s.span, f"step '{s.name}' is never reached from the start step '{self.flow.start}'",
                           f"add self.next(self.{s.name}) to the step that should precede it, or delete the step")
-        return seen
 
     def reaches_end(self, edges: dict[str, list[str]], reachable: list[str]) -> None:
         back: dict[str, list[str]] = {n: [] for n in reachable}
@@ -152,11 +156,17 @@ class GraphBuilder:
         if not flow.start or not flow.end or flow.start not in self.steps or flow.end not in self.steps:
             return flow, self.diagnostics
         edges = self.edges()
+        # A step without a valid transition, or one to an unknown step, leaves the
+        # graph incomplete: reachability errors would only echo that one mistake.
+        incomplete = bool(self.diagnostics) or any(
+            not s.next and s.name != flow.end for s in flow.steps)
         reachable = self.reachable(edges)
-        self.reaches_end(edges, reachable)
         order = self.topological(edges, reachable)
         if order is None:
             return flow, self.diagnostics
+        if not incomplete:
+            self.report_unreachable(reachable)
+            self.reaches_end(edges, reachable)
 
         parents: dict[str, list[str]] = {n: [] for n in order}
         for n in order:

@@ -13,25 +13,45 @@ import libcst as cst
 from .literals import dotted_name
 
 
+def _statements(body) -> "list[cst.CSTNode]":
+    """Every statement, nested ones included (imports can sit in functions,
+    classes, if/try blocks), walking statement blocks only, not expressions."""
+    out = []
+    stack = list(body)
+    while stack:
+        stmt = stack.pop()
+        out.append(stmt)
+        for attr in ("body", "orelse", "finalbody", "handlers"):
+            child = getattr(stmt, attr, None)
+            if child is None:
+                continue
+            if isinstance(child, (list, tuple)):
+                stack.extend(child)
+            elif isinstance(child, cst.SimpleStatementSuite):
+                out.append(child)
+            elif hasattr(child, "body") and isinstance(child.body, (list, tuple)):
+                stack.extend(child.body)
+            else:
+                stack.append(child)
+    return out
+
+
 def imported_names(module: cst.Module) -> set[str]:
     """Top-level names of every absolute import anywhere in a module."""
     names: set[str] = set()
-
-    class Imports(cst.CSTVisitor):
-        def visit_Import(self, node: cst.Import) -> None:
-            for alias in node.names:
-                name = dotted_name(alias.name)
+    for stmt in _statements(module.body):
+        if not isinstance(stmt, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+            continue
+        for small in stmt.body:
+            if isinstance(small, cst.Import):
+                for alias in small.names:
+                    name = dotted_name(alias.name)
+                    if name:
+                        names.add(name.split(".")[0])
+            elif isinstance(small, cst.ImportFrom) and not small.relative and small.module is not None:
+                name = dotted_name(small.module)
                 if name:
                     names.add(name.split(".")[0])
-
-        def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
-            if node.relative or node.module is None:
-                return
-            name = dotted_name(node.module)
-            if name:
-                names.add(name.split(".")[0])
-
-    module.visit(Imports())
     return names
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
+from .positions import positions as compute_positions
 
 from .diagnostics import ERROR, Diagnostic
 from .spans import Span
@@ -18,7 +18,7 @@ class ParsedModule:
     path: str  # as shown to people and stored in the IR: relative, POSIX
     text: str
     module: cst.Module
-    positions: object  # libcst's PositionProvider mapping
+    positions: dict  # node -> ((line, col0), (end_line, end_col0)), see positions.py
     sha256: str
 
     @property
@@ -26,15 +26,25 @@ class ParsedModule:
         return self.text.splitlines()
 
     def span(self, node: cst.CSTNode) -> Span:
-        pos = self.positions[node]
-        return Span(self.path, pos.start.line, pos.start.column + 1, pos.end.line, pos.end.column + 1)
+        (line, col), (end_line, end_col) = self.positions[node]
+        return Span(self.path, line, col + 1, end_line, end_col + 1)
+
+
+def project_root(path: Path) -> Path:
+    """The nearest folder above a file holding pyproject.toml or .git (else the cwd)."""
+    for folder in path.resolve().parents:
+        if (folder / "pyproject.toml").is_file() or (folder / ".git").exists():
+            return folder
+    return Path.cwd()
 
 
 def display_path(path: str | Path, root: Path | None = None) -> str:
-    """A stable, relative, POSIX spelling of a path (no absolute paths in output)."""
+    """A stable, relative, POSIX spelling of a path: relative to its project's
+    root, so the IR, golden files and CI annotations do not depend on the
+    folder flowc runs from (and hold no absolute path)."""
     import os
 
-    base = (root or Path.cwd()).resolve()
+    base = (root or project_root(Path(path))).resolve()
     try:
         return Path(os.path.relpath(Path(path).resolve(), base)).as_posix()
     except ValueError:  # another drive
@@ -62,11 +72,18 @@ def parse_text(text: str, path: str) -> tuple[ParsedModule | None, Diagnostic | 
         line = max(exc.raw_line, 1)
         col = exc.raw_column + 1
         message = str(exc.message).strip().splitlines()[0] if exc.message else "invalid syntax"
+        try:  # CPython's parser usually names the real place and cause; it only parses
+            compile(text, path, "exec", flags=0x400, dont_inherit=True)  # ast.PyCF_ONLY_AST
+        except SyntaxError as err:
+            if err.lineno:
+                line, col = err.lineno, max(err.offset or 1, 1)
+                message = err.msg
+        except (ValueError, RecursionError, MemoryError):
+            pass
         return None, Diagnostic("FC001", ERROR, f"not valid Python: {message}", Span(path, line, col, line, col + 1),
                                 "flowc reads the file as Python 3; fix the syntax first")
     except (RecursionError, ValueError, MemoryError) as exc:  # pathological input
         return None, Diagnostic("FC001", ERROR, f"not valid Python: {type(exc).__name__}", Span.at(path, 1))
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    positions = wrapper.resolve(PositionProvider)
+    positions = compute_positions(module)
     sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return ParsedModule(path, text, module, positions, sha), None

@@ -82,7 +82,8 @@ def analyze_source(text: str, path: str, real_path: Path | None = None) -> Analy
         flow, graph_diags = derive(facts)
         facts.flow = flow
         diags = list(graph_diags) + check_names(facts)
-        if not has_errors(graph_diags):
+        structural = [d for d in list(graph_diags) + by_flow.get(flow.name, []) if d.is_error and d.code.startswith("FC1")]
+        if not structural:  # dataflow on a broken graph would only add noise
             diags += check_dataflow(facts)
         by_flow.setdefault(flow.name, []).extend(diags)
         flows.append(flow)
