@@ -11,6 +11,8 @@ from .base import Target
 
 # name -> "module:Class" of the built-in targets
 BUILTIN: dict[str, str] = {
+    "airflow": "flowc.targets.airflow:AirflowTarget",
+    "argo": "flowc.targets.argo:ArgoTarget",
     "stepfunctions": "flowc.targets.stepfunctions:StepFunctions",
 }
 

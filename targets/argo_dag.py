@@ -1,0 +1,388 @@
+"""Lowering the IR to Argo templates, as hera's typed models.
+
+One DAG template per scope: the flow's top level, the body of each foreach
+whose body is more than one plain step (its tasks run once per item, so it
+takes the item's ``index``), and one recursive template per recursive
+switch. Steps run in container templates: one per step that has settings of
+its own (resources, retries, pod options, parameters, an output the DAG
+reads), and one shared ``run-step`` template for all the others.
+
+Everything the wiring needs comes from the IR (parent groups, foreach
+stacks, switch cases); nothing is re-derived here:
+
+- a task waits for each parent group (``&&``), for any member of a group of
+  alternatives (``||``), and only for parents that succeeded;
+- after a switch, a task runs ``when`` the switch's OUT.json names it in
+  ``chosen``; a step that also has other parents in the same group runs when
+  any of them delivered;
+- a foreach fans out ``withSequence`` over the ``foreach_count`` its split
+  wrote in OUT.json: indices only, never the items;
+- a recursive switch is a DAG that calls itself for the next iteration while
+  the step chooses itself; its output is the last iteration's OUT.json.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import TYPE_CHECKING
+
+from hera.workflows import models as m
+
+from flowc.compiler import ir
+
+from .base import resources_of, source_ref
+
+if TYPE_CHECKING:
+    from .argo import ArgoTarget
+
+OUT_PATH = "/tmp/flowc/out.json"  # where the runtime writes OUT.json (--output)
+SHARED = "run-step"  # the container template shared by steps without settings of their own
+TIMEOUT_MARGIN = 60  # seconds Argo waits past @timeout, as a backstop to the runtime's own
+
+
+# ------------------------------------------------------------ names
+
+
+def dns_label(text: str, limit: int = 63) -> str:
+    """A DNS-1123 label derived from a flow or step name: CamelCase and
+    snake_case become kebab-case; anything else is dropped; long names are cut
+    and given a hash of the whole name so they stay distinct."""
+    s = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", text).lower()
+    s = re.sub(r"[^a-z0-9]+", "-", s).strip("-")
+    if len(s) > limit:
+        digest = hashlib.sha256(text.encode()).hexdigest()[:8]
+        s = s[: limit - 9].rstrip("-") + "-" + digest
+    return s
+
+
+def quote_expr(text: str) -> str:
+    """A string literal for an Argo expression (expr-lang), double-quoted."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def task_ref(task: str) -> str:
+    return f"tasks[{quote_expr(task)}]"
+
+
+def out_of(task: str) -> str:
+    return f"{task_ref(task)}.outputs.parameters.out"
+
+
+def chosen_is(task: str, step: str) -> str:
+    """The expression: the switch run by ``task`` chose ``step``."""
+    return f'jsonpath({out_of(task)}, "$.chosen") == {quote_expr(step)}'
+
+
+# ------------------------------------------------------------ the builder
+
+
+@dataclass
+class Lowered:
+    templates: list[m.Template]
+    comments: dict[str, str] = field(default_factory=dict)  # template name -> comment
+    task_comments: dict[tuple[str, str], str] = field(default_factory=dict)  # (template, task) -> comment
+
+
+class DagBuilder:
+    def __init__(self, target: "ArgoTarget", flow: ir.Flow, entry: str):
+        self.target = target
+        self.flow = flow
+        self.steps = flow.steps_by_name
+        self.entry = entry
+        self.dags: list[m.Template] = []
+        self.containers: list[m.Template] = []
+        self.out = Lowered([])
+        self.shared_users: list[str] = []
+
+    # ---- names (clashes are checked by the target before lowering)
+
+    def task(self, step: str) -> str:
+        return dns_label(step)
+
+    def fanout(self, split: str) -> str:
+        """The task (and template) fanning out the body of a foreach split."""
+        body = self.body_steps(split)
+        if self.direct_body(split):
+            return self.task(body[0].name)
+        return dns_label(f"foreach-{split}")
+
+    def loop(self, step: str) -> str:
+        return dns_label(f"loop-{step}")
+
+    def container(self, step: ir.Step) -> str:
+        return self.task(step.name) if self.own_template(step) else SHARED
+
+    # ---- structure
+
+    def body_steps(self, split: str) -> list[ir.Step]:
+        scope = self.steps[split].foreach_stack + (split,)
+        return [s for s in self.flow.ordered_steps() if s.foreach_stack == scope]
+
+    def direct_body(self, split: str) -> bool:
+        """A body of one plain step fans out that step's container directly."""
+        body = self.body_steps(split)
+        return len(body) == 1 and body[0].kind == ir.LINEAR
+
+    def own_template(self, s: ir.Step) -> bool:
+        d = s.decorators
+        settings = (d.resources, d.retry, d.timeout, d.environment, d.secrets, d.kubernetes)
+        return (any(x is not None for x in settings) or s.kind in (ir.FOREACH, ir.SWITCH)
+                or (s.name == self.flow.start and bool(self.flow.parameters)))
+
+    @staticmethod
+    def scope_index(scope: tuple[str, ...]) -> str:
+        return "{{inputs.parameters.index}}" if scope else "0"
+
+    # ---- lowering
+
+    def build(self) -> Lowered:
+        tasks = self.scope_tasks((), self.entry)
+        self.dags.insert(0, m.Template(name=self.entry, dag=m.DAGTemplate(tasks=tasks)))
+        self.out.comments[self.entry] = (f"the flow {self.flow.name} ({source_ref(self.flow, self.flow.span)}): "
+                                         "one task per step")
+        for s in self.flow.ordered_steps():
+            if self.own_template(s):
+                self.containers.append(self.container_template(s))
+        if self.shared_users:
+            self.containers.insert(0, self.container_template(None))
+            self.out.comments[SHARED] = ("shared by the steps without settings of their own: "
+                                         + ", ".join(self.shared_users))
+        self.out.templates = self.dags + self.containers
+        return self.out
+
+    def scope_tasks(self, scope: tuple[str, ...], template: str) -> list[m.DAGTask]:
+        tasks = []
+        for s in self.flow.ordered_steps():
+            if s.foreach_stack != scope:
+                continue
+            tasks.append(self.step_task(s, scope, template))
+            if s.kind == ir.FOREACH:
+                tasks.append(self.fanout_task(s, scope, template))
+        return tasks
+
+    def step_task(self, s: ir.Step, scope: tuple[str, ...], template: str) -> m.DAGTask:
+        name = self.task(s.name)
+        depends, when = self.wiring(s, scope)
+        if s.is_recursive:
+            args = {"iteration": "0"}
+            if scope:
+                args["index"] = self.scope_index(scope)
+            ref = self.loop(s.name)
+            self.dags.append(self.loop_template(s, scope))
+        else:
+            args = self.container_args(s, self.scope_index(scope))
+            ref = self.container(s)
+        self.out.task_comments[(template, name)] = self.describe(s)
+        return m.DAGTask(name=name, template=ref, depends=depends, when=when, arguments=arguments(args))
+
+    def fanout_task(self, split: ir.Step, scope: tuple[str, ...], template: str) -> m.DAGTask:
+        name = self.fanout(split.name)
+        item = "{{item}}" if not scope else "{{inputs.parameters.index}}.{{item}}"
+        count = f"{{{{={jsonpath_count(self.task(split.name))}}}}}"
+        body = self.body_steps(split.name)
+        if self.direct_body(split.name):
+            ref = self.container(body[0])
+            args = self.container_args(body[0], item)
+            self.out.task_comments[(template, name)] = (self.describe(body[0])
+                                                        + f"; one task per item of {split.name}.{split.foreach}")
+        else:
+            ref = name
+            args = {"index": item}
+            self.dags.append(self.body_template(split, name))
+            self.out.task_comments[(template, name)] = (f"the body of the foreach in step {split.name}, "
+                                                        f"once per item of {split.name}.{split.foreach}")
+        return m.DAGTask(name=name, template=ref, depends=f"{self.task(split.name)}.Succeeded",
+                         with_sequence=m.Sequence(count=m.IntOrString(count)), arguments=arguments(args))
+
+    def body_template(self, split: ir.Step, name: str) -> m.Template:
+        scope = split.foreach_stack + (split.name,)
+        self.out.comments[name] = (f"one item of the foreach in step {split.name} "
+                                   f"({source_ref(self.flow, split.next_span or split.span)}); "
+                                   "index: the item's index path")
+        tasks = self.scope_tasks(scope, name)
+        return m.Template(name=name, inputs=m.Inputs(parameters=[m.Parameter(name="index")]),
+                          dag=m.DAGTemplate(tasks=tasks))
+
+    def loop_template(self, s: ir.Step, scope: tuple[str, ...]) -> m.Template:
+        name, task = self.loop(s.name), self.task(s.name)
+        inputs = [m.Parameter(name="iteration")]
+        forward = {}
+        if scope:
+            inputs.append(m.Parameter(name="index"))
+            forward["index"] = "{{inputs.parameters.index}}"
+        run = self.container_args(s, "{{inputs.parameters.index}}" if scope else "0")
+        run["iteration"] = "{{inputs.parameters.iteration}}"
+        again_args = {"iteration": "{{=asInt(inputs.parameters.iteration) + 1}}", **forward}
+        tasks = [
+            m.DAGTask(name=task, template=self.container(s), arguments=arguments(run)),
+            m.DAGTask(name="again", template=name, depends=f"{task}.Succeeded",
+                      when=f"{{{{={chosen_is(task, s.name)}}}}}", arguments=arguments(again_args)),
+        ]
+        last = f"{chosen_is(task, s.name)} ? {out_of('again')} : {out_of(task)}"
+        self.out.comments[name] = (f"the recursive switch in step {s.name} "
+                                   f"({source_ref(self.flow, s.next_span or s.span)}): runs the step, and again "
+                                   "with the next iteration while it chooses itself; out: the last OUT.json")
+        self.out.task_comments[(name, task)] = self.describe(s)
+        self.out.task_comments[(name, "again")] = f"the next iteration, when {s.name} chose itself"
+        return m.Template(
+            name=name, inputs=m.Inputs(parameters=inputs), dag=m.DAGTemplate(tasks=tasks),
+            outputs=m.Outputs(parameters=[m.Parameter(name="out", value_from=m.ValueFrom(expression=last))]))
+
+    def wiring(self, s: ir.Step, scope: tuple[str, ...]) -> tuple[str | None, str | None]:
+        """``depends`` and ``when`` of a step's task, from its parent groups."""
+        groups: list[list[str]] = []
+        conditions: list[str] = []
+        for group in s.parent_groups:
+            members: list[tuple[str, ir.Step | None]] = []
+            for p in group:
+                ps = self.steps[p]
+                if ps.foreach_stack == scope:
+                    member = (self.task(p), ps if ps.kind == ir.SWITCH else None)
+                elif len(ps.foreach_stack) > len(scope):  # the end of a nested foreach body
+                    member = (self.fanout(ps.foreach_stack[len(scope)]), None)
+                else:  # the split that opened this scope: the body starts here
+                    continue
+                if member[0] not in [t for t, _ in members]:
+                    members.append(member)
+            if not members:
+                continue
+            groups.append([f"{t}.Succeeded" for t, _ in members])
+            if any(sw is not None for _, sw in members):
+                conditions.append(self.group_condition(members, s))
+        depends = " && ".join(
+            f"({' || '.join(g)})" if len(g) > 1 and len(groups) > 1 else " || ".join(g) for g in groups) or None
+        when = None
+        if conditions:
+            joined = conditions[0] if len(conditions) == 1 else " && ".join(f"({c})" for c in conditions)
+            when = f"{{{{={joined}}}}}"
+        return depends, when
+
+    def group_condition(self, members: list[tuple[str, ir.Step | None]], s: ir.Step) -> str:
+        if len(members) == 1:
+            return chosen_is(members[0][0], s.name)
+        terms = []
+        for task, switch in members:
+            ran = f'{task_ref(task)}.status == "Succeeded"'
+            if switch is None:
+                terms.append(ran)
+            else:
+                terms.append(f"({ran} && {chosen_is(task, s.name)})")
+        return " || ".join(terms)
+
+    # ---- containers
+
+    def container_args(self, s: ir.Step, index: str) -> dict[str, str]:
+        if not self.own_template(s):
+            if s.name not in self.shared_users:
+                self.shared_users.append(s.name)
+            return {"step": s.name, "index": index}
+        return {"index": index} if s.foreach_stack else {}
+
+    def container_template(self, s: ir.Step | None) -> m.Template:
+        t, flow = self.target, self.flow
+        inputs: list[m.Parameter] = []
+        if s is None:
+            name, step_ref, index = SHARED, SimpleNamespace(name="{{inputs.parameters.step}}"), None
+            inputs = [m.Parameter(name="step"), m.Parameter(name="index")]
+        else:
+            name, step_ref = self.task(s.name), s
+            if s.foreach_stack:
+                inputs.append(m.Parameter(name="index"))
+            if s.is_recursive:
+                inputs.append(m.Parameter(name="iteration"))
+            self.out.comments[name] = "step " + self.describe(s)
+        d = s.decorators if s is not None else ir.StepDecorators()
+        retry = d.retry
+        extra = []
+        if s is not None and s.name == flow.start and flow.parameters:
+            extra = ["--params", t.params_json(flow)]
+        argv = t.runtime_argv(
+            flow, step_ref, run_id="{{workflow.name}}",
+            index="{{inputs.parameters.index}}" if (s is None or s.foreach_stack) else "0",
+            attempt="{{retries}}" if retry is not None else "0",
+            iteration="{{inputs.parameters.iteration}}" if s is not None and s.is_recursive else None,
+            output=OUT_PATH if s is not None and s.kind in (ir.FOREACH, ir.SWITCH) else None,
+            extra=extra)
+        k8s = d.kubernetes
+        env = [m.EnvVar(name=k, value=str(v)) for k, v in sorted(d.environment.vars.items())] if d.environment else None
+        secrets = t.secret_names(flow, s)
+        resources, volumes, mounts = self.pod_resources(s) if s is not None else (None, [], [])
+        container = m.Container(
+            image=t.image_for(s) if s is not None else t.option("image"),
+            image_pull_policy=(k8s.image_pull_policy if k8s and k8s.image_pull_policy else None)
+            or t.option("image_pull_policy") or None,
+            command=argv[:4], args=argv[4:], env=env,
+            env_from=[m.EnvFromSource(secret_ref=m.SecretEnvSource(name=n)) for n in secrets] or None,
+            resources=resources, volume_mounts=mounts or None)
+        template = m.Template(name=name, inputs=m.Inputs(parameters=inputs) if inputs else None, container=container,
+                              volumes=volumes or None)
+        if s is not None and s.kind in (ir.FOREACH, ir.SWITCH):
+            template.outputs = m.Outputs(parameters=[m.Parameter(name="out", value_from=m.ValueFrom(path=OUT_PATH))])
+        if retry is not None:
+            seconds = round(retry.minutes_between_retries * 60)
+            template.retry_strategy = m.RetryStrategy(
+                limit=m.IntOrString(retry.times), retry_policy="Always",
+                backoff=m.Backoff(duration=f"{seconds}s") if seconds > 0 else None)
+        if d.timeout is not None:
+            template.active_deadline_seconds = m.IntOrString(d.timeout.seconds + TIMEOUT_MARGIN)
+        if k8s is not None:
+            template.node_selector = dict(sorted(k8s.node_selector.items())) or None
+            template.tolerations = [m.Toleration(key=x.key, operator=x.operator, value=x.value, effect=x.effect,
+                                                 toleration_seconds=x.toleration_seconds)
+                                    for x in k8s.tolerations] or None
+            template.service_account_name = k8s.service_account
+            if k8s.labels or k8s.annotations:
+                template.metadata = m.Metadata(labels=dict(sorted(k8s.labels.items())) or None,
+                                               annotations=dict(sorted(k8s.annotations.items())) or None)
+        return template
+
+    def pod_resources(self, s: ir.Step):
+        """Requests and limits (equal), GPUs, shared memory and volumes of a step."""
+        res = resources_of(s)
+        k8s = s.decorators.kubernetes
+        amounts: dict[str, m.Quantity] = {}
+        if "cpu" in res:
+            cpu = res["cpu"]
+            amounts["cpu"] = m.Quantity(str(int(cpu)) if float(cpu).is_integer() else str(cpu))
+        if "memory" in res:
+            amounts["memory"] = m.Quantity(f"{res['memory']}M")
+        if "disk" in res:
+            amounts["ephemeral-storage"] = m.Quantity(f"{res['disk']}M")
+        limits = dict(amounts)
+        if res.get("gpu"):
+            vendor = (k8s.gpu_vendor if k8s and k8s.gpu_vendor else "nvidia").lower()
+            limits[f"{vendor}.com/gpu"] = m.Quantity(str(res["gpu"]))
+        resources = m.ResourceRequirements(requests=amounts or None, limits=limits or None) if limits else None
+        volumes, mounts = [], []
+        if res.get("shared_memory"):
+            volumes.append(m.Volume(name="dshm", empty_dir=m.EmptyDirVolumeSource(
+                medium="Memory", size_limit=m.Quantity(f"{res['shared_memory']}M"))))
+            mounts.append(m.VolumeMount(name="dshm", mount_path="/dev/shm"))
+        if k8s is not None:
+            for claim, path in sorted(k8s.persistent_volume_claims.items()):
+                vname = dns_label(f"pvc-{claim}")
+                volumes.append(m.Volume(name=vname, persistent_volume_claim=m.PersistentVolumeClaimVolumeSource(
+                    claim_name=claim)))
+                mounts.append(m.VolumeMount(name=vname, mount_path=path))
+        return resources, volumes, mounts
+
+    def describe(self, s: ir.Step) -> str:
+        text = f"{s.name} ({source_ref(self.flow, s.span)})"
+        if s.docstring:
+            first = s.docstring.strip().splitlines()[0] if s.docstring.strip() else ""
+            if first:
+                text += f": {first}"
+        return text
+
+
+def jsonpath_count(task: str) -> str:
+    return f'jsonpath({out_of(task)}, "$.foreach_count")'
+
+
+def arguments(values: dict[str, str]) -> m.Arguments | None:
+    if not values:
+        return None
+    return m.Arguments(parameters=[m.Parameter(name=k, value=v) for k, v in values.items()])
