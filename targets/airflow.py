@@ -1,0 +1,816 @@
+"""The Apache Airflow target: one DAG file, rendered from a jinja2 template.
+
+The compile runs in two passes, in the manner of sqlglot's lowering:
+
+1. ``plan(flow)`` lowers the IR to a small, typed DAG plan: one Airflow
+   task per step (placed in a pod, on AWS Batch, or on the Airflow worker),
+   the helper tasks Airflow needs (a foreach's index lister, a switch's
+   branch task or case gates), the mapped task groups foreach levels run
+   in, and the edges between them. Every derived graph fact comes from the
+   IR (parents, parent groups, foreach stacks, matching joins); nothing here
+   walks the flow's graph on its own.
+2. The template ``templates/airflow.py.j2`` renders the plan as readable,
+   commented Python that imports only Airflow and the standard library.
+
+Foreach levels. Airflow maps a task (or a task group) over a list, but
+cannot expand a task inside an expanded group (apache/airflow#27681). So
+every foreach level, however deep, is mapped once, over the flattened index
+paths of its tasks ("2", or "2.1" one level down), which a small lister task
+computes from the splits' OUT.json counts. A level without a nested foreach
+is one mapped task group (its steps keep their per-item order); a level that
+contains a nested foreach has one mapped group per step, all mapped over the
+same list, so each join is mapped over the level it closes.
+
+Switches. Outside a foreach a branch task follows the case the switch step
+took (OUT.json's ``chosen``); inside a mapped group each case starts with a
+small gate task that skips the case unless it was taken, because branch
+operators do not skip inside mapped task groups (apache/airflow#67265).
+The step after the cases waits with ``none_failed_min_one_success``.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from flowc import __version__
+from flowc.compiler import ir
+from flowc.compiler.diagnostics import WARNING, Diagnostic
+from flowc.compiler.spans import Span
+
+from .base import Option, Target, flow_file, no, resources_of, source_ref, yes
+
+LOCAL, KUBERNETES, BATCH = "local", "kubernetes", "batch"
+PLACEMENTS = (KUBERNETES, BATCH, LOCAL)
+
+# Airflow's placeholders in templated fields (KubernetesPodOperator, BatchOperator)
+RUN_ID = "{{ run_id }}"
+ATTEMPT = "{{ ti.try_number - 1 }}"
+PARAMS = "{{ flow_params(params) }}"
+# where KubernetesPodOperator's sidecar reads a pod's return value from
+POD_XCOM_FILE = "/airflow/xcom/return.json"
+# seconds added to @timeout for Airflow's own execution_timeout: the runtime
+# enforces the timeout itself, Airflow's is the backstop
+TIMEOUT_MARGIN = 60
+ONE_OF = "none_failed_min_one_success"
+
+# module-level names of the generated file, which step variables must not shadow
+RESERVED_NAMES = frozenset({
+    "annotations", "json", "os", "subprocess", "sys", "tempfile", "datetime", "timedelta", "timezone",
+    "DAG", "BaseOperator", "Param", "literal", "task", "task_group", "AirflowSkipException",
+    "CronTriggerTimetable", "KubernetesPodOperator", "Secret", "k8s", "BatchOperator",
+    "FLOW_FILE", "IR_FILE", "START_STEP", "PARAMETERS", "RUN_ID", "ATTEMPT", "WORKDIR", "LOCAL_PYTHON",
+    "step_command", "flow_params", "FlowcStep", "foreach_indices", "choose_case", "case_gate", "dag",
+    "str", "list", "dict", "int", "print", "range", "isinstance",
+})
+
+
+# ------------------------------------------------------------------ the plan
+
+
+@dataclass
+class Pod:
+    """What a KubernetesPodOperator task needs beyond the command."""
+
+    image: str
+    namespace: str = ""
+    service_account: str = ""
+    image_pull_policy: str = ""
+    requests: dict[str, str] = field(default_factory=dict)
+    limits: dict[str, str] = field(default_factory=dict)
+    node_selector: dict[str, str] = field(default_factory=dict)
+    tolerations: list[dict[str, Any]] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
+    secrets: list[str] = field(default_factory=list)
+    volumes: list[dict[str, str]] = field(default_factory=list)  # name, claim | shm size, mount path
+
+
+@dataclass
+class BatchJob:
+    """What an AWS Batch task needs beyond the command."""
+
+    job_name: str
+    job_definition: str
+    job_queue: str
+    resources: list[dict[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class Group:
+    """A mapped task group: one foreach level (or one step of a level that
+    holds a nested foreach), expanded over the level's index paths."""
+
+    id: str
+    level: tuple[str, ...]
+    indices: str  # the python variable of the lister task whose list it expands over
+    members: list["StepTask"] = field(default_factory=list)
+
+
+@dataclass
+class StepTask:
+    step: ir.Step
+    var: str  # python variable
+    task_id: str  # id inside its group
+    placement: str
+    ref: str  # flow.py:LINE
+    group: Optional[Group] = None
+    returns: bool = False  # pushes OUT.json to XCom (foreach splits, switches)
+    is_start: bool = False
+    trigger_rule: str = ""
+    retries: Optional[int] = None
+    retry_delay: Optional[float] = None  # seconds
+    timeout: Optional[int] = None  # seconds, runtime's @timeout plus the margin
+    env: dict[str, str] = field(default_factory=dict)
+    pod: Optional[Pod] = None
+    batch: Optional[BatchJob] = None
+    gate_switch: str = ""  # inside a mapped group: full task id of the switch that may skip this case
+    gate_var: str = ""
+    gate_id: str = ""
+    upstream: list[str] = field(default_factory=list)  # python expressions this task waits for
+    notes: list[str] = field(default_factory=list)
+    summary: str = ""
+
+    @property
+    def full_id(self) -> str:
+        return f"{self.group.id}.{self.task_id}" if self.group else self.task_id
+
+
+@dataclass
+class Lister:
+    """Lists the index paths of a foreach's children from the split's OUT.json."""
+
+    var: str
+    task_id: str
+    split: StepTask
+    nested: bool  # the split itself runs mapped: one OUT.json per parent index
+    source: str  # python expression of the split's XCom output
+
+
+@dataclass
+class Brancher:
+    """A branch task after a switch step outside any foreach."""
+
+    var: str
+    task_id: str
+    switch: StepTask
+    cases: dict[str, str]  # case step name -> task id
+
+
+@dataclass
+class Param:
+    name: str
+    default: Any
+    has_default: bool
+    schema_type: Any  # a JSON-schema type, a list of them, or None
+    description: Optional[str]
+    ref: str
+
+
+@dataclass
+class Plan:
+    flow: ir.Flow
+    dag_id: str
+    version: int
+    tasks: list[StepTask]
+    groups: list[Group]
+    listers: list[Lister]
+    branchers: list[Brancher]
+    params: list[Param]
+    edges: list[tuple[Optional[str], str, str]]  # (group id the edge is written in, source, target)
+    schedule: Optional[ir.Schedule]
+    tags: list[str]
+    options: dict[str, Any]
+    runtime: list[tuple[str, str]]  # the runtime command: (kind, value) pairs, see command_parts
+    # the sequence the template renders: ("task", StepTask) | ("group", Group) | ("lister", Lister) | ("branch", Brancher)
+    blocks: list[tuple[str, Any]] = field(default_factory=list)
+
+    def uses(self, what: str) -> bool:
+        if what in PLACEMENTS:
+            return any(t.placement == what for t in self.tasks)
+        if what == "gates":
+            return any(t.gate_switch for t in self.tasks)
+        if what == "resources":
+            return any(t.pod and (t.pod.requests or t.pod.limits) for t in self.tasks)
+        if what == "volumes":
+            return any(t.pod and t.pod.volumes for t in self.tasks)
+        if what == "secrets":
+            return any(t.pod and t.pod.secrets for t in self.tasks)
+        if what == "templated":
+            return any(t.placement != LOCAL for t in self.tasks)
+        if what == "param_macro":  # the start step runs from a template that needs flow_params()
+            return bool(self.flow.parameters) and any(t.is_start and t.placement != LOCAL for t in self.tasks)
+        if what == "timezone":
+            return bool(self.schedule and self.schedule.timezone)
+        raise KeyError(what)
+
+    # ---- what the template asks for
+
+    @property
+    def needs_timedelta(self) -> bool:
+        return any(t.retries is not None or t.timeout is not None for t in self.tasks)
+
+    @property
+    def decorator_imports(self) -> list[str]:
+        out = []
+        if self.listers or self.branchers or self.uses("gates"):
+            out.append("task")
+        if self.groups:
+            out.append("task_group")
+        return out
+
+    @property
+    def sdk_imports(self) -> list[str]:
+        names = ["DAG"]
+        if self.uses(LOCAL):
+            names.append("BaseOperator")
+        if self.uses("timezone"):
+            names.append("CronTriggerTimetable")
+        if self.flow.parameters:
+            names.append("Param")
+        if self.uses("templated"):
+            names.append("literal")
+        return names + self.decorator_imports
+
+    @property
+    def command_lines(self) -> list[str]:
+        """The runtime command as Python expressions, two arguments a line."""
+        exprs = []
+        for kind, value in self.runtime:
+            if kind == "var":
+                exprs.append(value)
+            elif re.fullmatch(r"-m|step|flowc\.runtime|--[a-z][a-z-]*", value):
+                exprs.append(py_literal(value))
+            else:
+                exprs.append(f"fixed({py_literal(value)})")
+        lines, i = [], 0
+        while i < len(exprs):  # a flag and its value on one line
+            take = 2 if exprs[i].startswith('"--') and i + 1 < len(exprs) else (4 if i == 0 else 1)
+            lines.append(", ".join(exprs[i:i + take]))
+            i += take
+        return lines
+
+    @property
+    def schedule_expr(self) -> str:
+        s = self.schedule
+        if s is None:
+            return "None"
+        if s.timezone:
+            return f"CronTriggerTimetable({py_literal(s.cron)}, timezone={py_literal(s.timezone)})"
+        if s.kind in ("hourly", "daily", "weekly"):
+            return py_literal(f"@{s.kind}")
+        return py_literal(s.cron)
+
+    @property
+    def start_date_args(self) -> str:
+        y, m, d = (int(x) for x in self.options["start_date"].split("-"))
+        return f"{y}, {m}, {d}"
+
+    @property
+    def outer_edges(self) -> list[tuple[str, str]]:
+        return _grouped([(a, b) for g, a, b in self.edges if g is None])
+
+    def inner_edges(self, group: Group) -> list[tuple[str, str]]:
+        return _grouped([(a, b) for g, a, b in self.edges if g == group.id])
+
+
+# ------------------------------------------------------------------ the target
+
+
+class AirflowTarget(Target):
+    name = "airflow"
+    description = "Apache Airflow DAG file (Airflow 3 by default, or Airflow 2.10)"
+    CAPABILITIES = {
+        "branch": yes("task dependencies"),
+        "foreach": yes("dynamic task mapping over index paths; Airflow's max_map_length (1024) caps a fan-out"),
+        "nested_foreach": yes("one level of mapping over flattened index paths"),
+        "foreach_body": yes("a mapped task group"),
+        "switch": yes("a branch task; the step after it waits for whichever case ran"),
+        "recursive_switch": no("an Airflow DAG is acyclic, so a step cannot run again after itself"),
+        "parameters": yes("DAG params"),
+        "required_parameters": yes("DAG params without a default"),
+        "retry": yes("retries and retry_delay"),
+        "timeout": yes("execution_timeout"),
+        "catch": yes("the runtime catches; the task succeeds"),
+        "resources": yes("pod resources or Batch resourceRequirements"),
+        "gpu": yes("pod GPU limits or Batch GPU"),
+        "environment": yes(),
+        "secrets": yes("Kubernetes secret references"),
+        "schedule": yes("schedule="),
+        "trigger": no("event triggers are not compiled for Airflow"),
+        "project": yes("dag_id prefix and tags"),
+        "image": yes(),
+        "kubernetes": yes("KubernetesPodOperator"),
+        "batch": yes("the amazon provider's BatchOperator"),
+        "packages": yes("only where a step's own image carries the pins (@kubernetes(image=...))"),
+    }
+    OPTIONS = (
+        Option("airflow_version", int, 3, "Airflow major version the DAG is written for", (3, 2)),
+        Option("placement", str, KUBERNETES, "where steps without @kubernetes or @batch run", PLACEMENTS),
+        Option("force_placement", str, "", "run every step here, ignoring @kubernetes and @batch (for development)",
+               ("",) + PLACEMENTS),
+        Option("dag_id", str, "", "the DAG id (default: the flow's name, after its @project name)"),
+        Option("start_date", str, "2024-01-01", "the DAG's start_date (YYYY-MM-DD); runs never catch up"),
+        Option("namespace", str, "", "Kubernetes namespace of the pods (default: the connection's)"),
+        Option("kubernetes_conn_id", str, "", "Airflow connection to the Kubernetes cluster (default: the provider's)"),
+        Option("batch_queue", str, "", "AWS Batch job queue of @batch steps without queue="),
+        Option("batch_job_definition", str, "flowc", "AWS Batch job definition (its image holds Python and flowc)"),
+        Option("aws_conn_id", str, "", "Airflow connection to AWS (default: the provider's)"),
+        Option("workdir", str, "", "worker folder holding the flow and its IR (default: the DAG file's folder)"),
+        Option("local_python", str, "", "Python that runs worker-placed steps (default: the worker's own)"),
+    )
+
+    # ---- the pipeline
+
+    def emit(self, flow: ir.Flow) -> dict[str, bytes]:
+        plan = self.plan(flow)
+        if any(d.is_error for d in self.diagnostics):
+            return {}
+        return {f"{plan.dag_id}.py": render(plan).encode("utf-8")}
+
+    # ---- lowering: the IR to a plan
+
+    def plan(self, flow: ir.Flow) -> Plan:
+        version = self.option("airflow_version")
+        dag_id = self.option("dag_id") or dag_id_of(flow)
+        if not re.fullmatch(r"[A-Za-z0-9_.\-]{1,250}", dag_id):
+            self.error("FC502", f"DAG id {dag_id!r} may hold only letters, digits, '.', '-' and '_'", flow.span,
+                       "pass --dag-id NAME")
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", self.option("start_date")):
+            self.error("FC502", f"start_date {self.option('start_date')!r} is not YYYY-MM-DD", flow.span)
+
+        steps = flow.ordered_steps()
+        names = _Names(flow, self)
+        tasks: dict[str, StepTask] = {}
+        for s in steps:
+            tasks[s.name] = self.step_task(flow, s, names)
+
+        # foreach levels: which mapped group each step runs in
+        groups: dict[tuple[str, ...], Group] = {}  # whole levels
+        step_groups: dict[str, Group] = {}  # steps of levels that hold a nested foreach
+        listers: dict[str, Lister] = {}
+        for s in steps:
+            if s.kind == ir.FOREACH:
+                t = tasks[s.name]
+                t.returns = True
+                var = names.var(f"{s.name}_indices", s.span)
+                source = f"{t.var}.output" if t.group is None and not s.foreach_stack else None
+                listers[s.name] = Lister(var, names.task_id(f"{s.name}_indices", s.span), t, bool(s.foreach_stack),
+                                         source or "")
+            if not s.foreach_stack:
+                continue
+            level = s.foreach_stack
+            nested_inside = any(o.kind == ir.FOREACH and o.foreach_stack == level for o in steps)
+            lister_var = ""  # filled below once listers exist for every split
+            if nested_inside:
+                g = Group(names.task_id(f"{s.name}_each", s.span), level, lister_var)
+                step_groups[s.name] = g
+            else:
+                g = groups.get(level)
+                if g is None:
+                    g = groups[level] = Group(names.task_id(f"foreach_{level[-1]}", s.span), level, lister_var)
+            g.members.append(tasks[s.name])
+            tasks[s.name].group = g
+        all_groups = list(groups.values()) + list(step_groups.values())
+        for g in all_groups:
+            g.indices = listers[g.level[-1]].var
+        for lister in listers.values():
+            if not lister.source:
+                lister.source = f"dag.get_task({py_literal(lister.split.full_id)}).output"
+
+        # switches: a branch task outside foreach levels, case gates inside them
+        branchers: dict[str, Brancher] = {}
+        for s in steps:
+            if s.kind != ir.SWITCH:
+                continue
+            t = tasks[s.name]
+            t.returns = True
+            if t.group is None:
+                branchers[s.name] = Brancher(names.var(f"{s.name}_branch", s.span),
+                                             names.task_id(f"{s.name}_branch", s.span), t,
+                                             {c: tasks[c].full_id for c in sorted(set(s.cases.values()))
+                                              if c != s.name})  # a recursive case: refused above
+            else:
+                for case in sorted(set(s.cases.values()) - {s.name}):
+                    ct = tasks[case]
+                    ct.gate_switch = t.full_id
+                    ct.gate_var = names.var(f"{s.name}_to_{case}", s.span)
+                    ct.gate_id = names.task_id(f"{s.name}_to_{case}", s.span)
+
+        # edges: each step waits for its parents (from the IR), in Airflow's terms
+        edges: list[tuple[str, str]] = []
+        for s in steps:
+            t = tasks[s.name]
+            if any(len(group) > 1 for group in s.parent_groups):
+                t.trigger_rule = ONE_OF  # one of several alternatives runs (after a switch)
+            for p in s.parents:
+                parent = flow.step(p)
+                pt = tasks[p]
+                if parent.kind == ir.FOREACH and s.name in parent.next:
+                    continue  # the lister feeds the mapped group: Airflow knows that edge from the XCom
+                if parent.kind == ir.SWITCH and s.name in parent.cases.values():
+                    if p in branchers:
+                        edges.append((None, branchers[p].var, t.var))
+                        continue
+                    if len(s.parents) > 1:
+                        self.unsupported(f"step '{s.name}' is a case of the switch in '{p}' and is also reached "
+                                         "from another step, inside a foreach", s.span,
+                                         "put a step between the switch case and the other path")
+                edges.append(self._endpoint(pt, t))
+        edges = _dedupe([e for e in edges if e[1] != e[2]])
+
+        # the order the template writes blocks in: each block after what it uses
+        blocks: list[tuple[str, Any]] = []
+        placed: set[int] = set()
+        for s in steps:
+            t = tasks[s.name]
+            g = t.group
+            if g is None:
+                blocks.append(("task", t))
+            elif id(g) not in placed:
+                placed.add(id(g))
+                blocks.append(("group", g))
+            if s.name in listers:
+                blocks.append(("lister", listers[s.name]))
+            if s.name in branchers:
+                blocks.append(("branch", branchers[s.name]))
+        # a group is written once all its members' dependencies exist: move
+        # lister blocks of splits inside groups after their group (already so)
+
+        params = [self.param(flow, p) for p in flow.parameters]
+        schedule = flow.decorators.schedule
+        if schedule is not None and any(p.required and not p.has_default for p in params):
+            req = next(p for p in flow.parameters if p.required)
+            self.unsupported(f"required parameter '{req.name}' on a scheduled flow: a scheduled run has no one "
+                             "to give it a value", req.span, "give the parameter a default, or drop @schedule")
+        tags = ["flowc"]
+        project = flow.decorators.project
+        if project is not None:
+            tags.append(f"project:{project.name}")
+            if project.branch:
+                tags.append(f"branch:{project.branch}")
+        return Plan(flow=flow, dag_id=dag_id, version=version, tasks=[tasks[s.name] for s in steps],
+                    groups=all_groups, listers=list(listers.values()), branchers=list(branchers.values()),
+                    params=params, edges=edges, schedule=schedule, tags=tags, options=dict(self.options),
+                    runtime=self.command_parts(flow), blocks=blocks)
+
+    @staticmethod
+    def _endpoint(parent: StepTask, child: StepTask) -> tuple[Optional[str], str, str]:
+        """The edge parent -> child, and the group it is written in: tasks of one
+        group are linked inside it; across groups the groups are linked (a group
+        holds one step, or its leaves are exactly the steps its level ends with)."""
+        if parent.group is not None and parent.group is child.group:
+            return parent.group.id, parent.var, child.gate_var or child.var
+        a = _group_var(parent.group.id) if parent.group is not None else parent.var
+        b = _group_var(child.group.id) if child.group is not None else child.var
+        return None, a, b
+
+    def step_task(self, flow: ir.Flow, s: ir.Step, names: "_Names") -> StepTask:
+        d = s.decorators
+        forced = self.option("force_placement")
+        if forced:
+            placement = forced
+        elif d.batch is not None:
+            placement = BATCH
+        elif d.kubernetes is not None:
+            placement = KUBERNETES
+        else:
+            placement = self.option("placement")
+        t = StepTask(step=s, var=names.var(s.name, s.span), task_id=names.task_id(s.name, s.span),
+                     placement=placement, ref=source_ref(flow, s.span), is_start=s.name == flow.start)
+        t.summary = _summary(flow, s)
+        if d.retry is not None:
+            t.retries = d.retry.times
+            t.retry_delay = d.retry.minutes_between_retries * 60
+        if d.timeout is not None:
+            t.timeout = d.timeout.seconds + TIMEOUT_MARGIN
+        if d.environment is not None:
+            t.env = {str(k): str(v) for k, v in sorted(d.environment.vars.items())}
+        if d.catch is not None:
+            t.notes.append(f"@catch(var={d.catch.var!r}): the runtime stores a failure of the last attempt "
+                           "and the task succeeds, so the flow goes on")
+        secrets = list(d.secrets.sources) if d.secrets else []
+        if flow.decorators.secrets is not None:
+            secrets = list(flow.decorators.secrets.sources) + [x for x in secrets if x not in flow.decorators.secrets.sources]
+        if d.kubernetes is not None:
+            secrets += [x for x in d.kubernetes.secrets if x not in secrets]
+        res = resources_of(s)
+
+        if placement == KUBERNETES:
+            t.pod = self.pod(s, res, secrets)
+        elif placement == BATCH:
+            t.batch = self.batch_job(flow, s, res, secrets, forced)
+        else:
+            self.check_local(s, res, secrets, forced, t)
+        for pkg in (d.pypi, d.conda, flow.decorators.pypi_base, flow.decorators.conda_base):
+            if pkg is not None and not pkg.disabled and (placement == LOCAL or self.image_for(s) == self.option("image")):
+                self.placement_gap(f"@{pkg.manager} on step '{s.name}' needs an image that holds those packages",
+                                   pkg.span, "give the step its own image with @kubernetes(image=...), "
+                                   "or pass --unsupported warn to run it with the default image", forced)
+                t.notes.append(f"not installed: @{pkg.manager} packages (the image must hold them)")
+        if forced and placement != KUBERNETES and d.kubernetes is not None:
+            self.ignored(f"@kubernetes on step '{s.name}'", d.kubernetes.span, forced, t)
+        if forced and placement != BATCH and d.batch is not None:
+            self.ignored(f"@batch on step '{s.name}'", d.batch.span, forced, t)
+        return t
+
+    # ---- placements
+
+    def pod(self, s: ir.Step, res: dict[str, Any], secrets: list[str]) -> Pod:
+        k = s.decorators.kubernetes
+        pod = Pod(image=self.image_for(s), namespace=(k.namespace if k and k.namespace else self.option("namespace")))
+        if "cpu" in res:
+            pod.requests["cpu"] = _number(res["cpu"])
+        if "memory" in res:
+            pod.requests["memory"] = f"{res['memory']}Mi"
+            pod.limits["memory"] = f"{res['memory']}Mi"
+        if "disk" in res:
+            pod.requests["ephemeral-storage"] = f"{res['disk']}Mi"
+        if res.get("gpu"):
+            vendor = (k.gpu_vendor if k and k.gpu_vendor else "nvidia").lower()
+            pod.limits[f"{vendor}.com/gpu"] = str(res["gpu"])
+        pod.secrets = secrets
+        if k is not None:
+            pod.service_account = k.service_account or ""
+            pod.image_pull_policy = k.image_pull_policy or ""
+            pod.node_selector = dict(sorted(k.node_selector.items()))
+            pod.labels = dict(sorted(k.labels.items()))
+            pod.annotations = dict(sorted(k.annotations.items()))
+            for tol in k.tolerations:
+                pod.tolerations.append({key: value for key, value in (
+                    ("key", tol.key), ("operator", tol.operator), ("value", tol.value), ("effect", tol.effect),
+                    ("toleration_seconds", tol.toleration_seconds)) if value is not None})
+            for i, (claim, path) in enumerate(sorted(k.persistent_volume_claims.items())):
+                pod.volumes.append({"name": f"pvc-{i}", "claim": claim, "path": path})
+        if res.get("shared_memory"):
+            pod.volumes.append({"name": "dshm", "shm": f"{res['shared_memory']}Mi", "path": "/dev/shm"})
+        return pod
+
+    def batch_job(self, flow: ir.Flow, s: ir.Step, res: dict[str, Any], secrets: list[str], forced: str) -> BatchJob:
+        b = s.decorators.batch
+        queue = (b.queue if b is not None and b.queue else "") or self.option("batch_queue")
+        if not queue:
+            span = b.span if b is not None else s.span
+            self.error("FC502", f"step '{s.name}' runs on AWS Batch but no job queue is set", span,
+                       "pass @batch(queue=...) or --batch-queue NAME")
+        job = BatchJob(job_name=f"{flow.name}-{s.name}", job_definition=self.option("batch_job_definition"),
+                       job_queue=queue)
+        if "cpu" in res:
+            job.resources.append({"type": "VCPU", "value": _number(res["cpu"])})
+        if "memory" in res:
+            job.resources.append({"type": "MEMORY", "value": str(res["memory"])})
+        if res.get("gpu"):
+            job.resources.append({"type": "GPU", "value": str(res["gpu"])})
+        span = b.span if b is not None else s.span
+        cannot = []
+        if b is not None and b.image:
+            cannot.append(("a per-step image", "the job definition decides the image; register one per image "
+                                               "and pass --batch-job-definition"))
+        if b is not None and (b.iam_role or b.execution_role):
+            cannot.append(("IAM roles", "set the roles on the job definition"))
+        if res.get("disk"):
+            cannot.append(("disk", "AWS Batch jobs cannot override their disk"))
+        if res.get("shared_memory"):
+            cannot.append(("shared memory", "set linuxParameters.sharedMemorySize on the job definition"))
+        if secrets:
+            cannot.append(("secrets", "declare them on the job definition"))
+        if s.kind in (ir.FOREACH, ir.SWITCH):
+            cannot.append((f"a {s.kind} step", "AWS Batch returns no values to Airflow, and a "
+                                               f"{s.kind} needs its OUT.json; place this step elsewhere"))
+        for what, hint in cannot:
+            self.placement_gap(f"{what} on step '{s.name}' cannot be expressed on AWS Batch", span, hint, forced)
+        return job
+
+    def check_local(self, s: ir.Step, res: dict[str, Any], secrets: list[str], forced: str, t: StepTask) -> None:
+        d = s.decorators
+        where = "on the Airflow worker"
+        hint = "place the step with @kubernetes or @batch, or compile with --placement kubernetes"
+        asked = [k for k in ("cpu", "memory", "disk", "gpu", "shared_memory") if res.get(k)]
+        if asked:
+            deco = next(x for x in (d.resources, d.kubernetes, d.batch) if x is not None)
+            self.placement_gap(f"the resources of step '{s.name}' ({', '.join(asked)}) cannot be honoured {where}",
+                               deco.span, hint, forced)
+            t.notes.append(f"not honoured {where}: resources {', '.join(asked)}")
+        if secrets:
+            span = d.secrets.span if d.secrets else s.span
+            self.placement_gap(f"@secrets on step '{s.name}' cannot be injected {where}", span, hint, forced)
+            t.notes.append(f"not injected {where}: secrets {', '.join(secrets)}")
+        image = self.image_for(s)
+        if image != self.option("image"):
+            deco = d.kubernetes or d.batch
+            t.notes.append(f"not used {where}: image {image}")
+            if not forced:
+                self.placement_gap(f"the image of step '{s.name}' cannot be used {where}", deco.span, hint, forced)
+
+    def placement_gap(self, message: str, span: Span, hint: str, forced: str) -> None:
+        """A step option its placement cannot express: an error (FC501), or only a
+        warning when the user forced every step onto one placement."""
+        if forced:
+            self.diagnostics.append(Diagnostic("FC501", WARNING, f"{self.name}: {message} (--force-placement "
+                                               f"{forced})", span, None))
+        else:
+            self.unsupported(message, span, hint)
+
+    def ignored(self, what: str, span: Span, forced: str, t: StepTask) -> None:
+        self.diagnostics.append(Diagnostic("FC501", WARNING, f"{self.name}: {what} is ignored "
+                                           f"(--force-placement {forced})", span, None))
+        t.notes.append(f"{what.split(' on ')[0]} ignored: --force-placement {forced}")
+
+    # ---- parameters and the command
+
+    def param(self, flow: ir.Flow, p: ir.Parameter) -> Param:
+        has_default = p.default is not None
+        types = {"str": "string", "int": "integer", "float": "number", "bool": "boolean"}
+        schema = types.get(p.type)
+        if p.type == "json":
+            schema = {dict: "object", list: "array"}.get(type(p.default))
+        if schema is not None and not has_default and not p.required:
+            schema = ["null", schema]
+        return Param(name=p.name, default=p.default, has_default=has_default or not p.required,
+                     schema_type=schema, description=p.help, ref=source_ref(flow, p.span))
+
+    def command_parts(self, flow: ir.Flow) -> list[tuple[str, str]]:
+        """The runtime's one command (base.runtime_argv), as (kind, value):
+        "fixed" for a literal from options or the flow, "var" for what each
+        task fills in (step, run id, index, attempt)."""
+        marker = "\x00{}\x00"
+        stub = ir.Step(name=marker.format("step"), kind=ir.LINEAR, span=flow.span)
+        argv = self.runtime_argv(flow, stub, run_id=marker.format("run_id"), index=marker.format("index"),
+                                 attempt=marker.format("attempt"))
+        parts = []
+        for a in argv:
+            m = re.fullmatch("\x00(\\w+)\x00", a)
+            parts.append(("var", m.group(1)) if m else ("fixed", a))
+        return parts
+
+
+# ------------------------------------------------------------------ helpers
+
+
+class _Names:
+    """Python variables and task ids of the generated file, checked for clashes (FC503)."""
+
+    def __init__(self, flow: ir.Flow, target: AirflowTarget):
+        self.flow = flow
+        self.target = target
+        self.vars: dict[str, str] = {}
+        self.ids: dict[str, str] = {}
+
+    def var(self, name: str, span: Span) -> str:
+        var = name if name not in RESERVED_NAMES and not keyword.iskeyword(name) else f"{name}_"
+        var = var.lower() if var.isupper() else var  # keep constants distinct from tasks
+        return self._claim(self.vars, var, name, span, "Python name")
+
+    def task_id(self, name: str, span: Span) -> str:
+        return self._claim(self.ids, name, name, span, "task id")
+
+    def _claim(self, table: dict[str, str], key: str, owner: str, span: Span, what: str) -> str:
+        if table.get(key, owner) != owner:
+            self.target.error("FC503", f"the generated {what} '{key}' is needed twice ('{table[key]}' and "
+                              f"'{owner}')", span, "rename the step")
+        table[key] = owner
+        return key
+
+
+def _group_var(group_id: str) -> str:
+    return f"{group_id}_group"
+
+
+def dag_id_of(flow: ir.Flow) -> str:
+    project = flow.decorators.project
+    return f"{project.name}.{flow.name}" if project is not None else flow.name
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def _dedupe(items: list) -> list:
+    seen = set()
+    out = []
+    for x in items:
+        if x not in seen:
+            seen.add(x)
+            out.append(x)
+    return out
+
+
+def _summary(flow: ir.Flow, s: ir.Step) -> str:
+    """One line saying what the step does to the flow's shape."""
+    if s.kind == ir.FOREACH:
+        return f"foreach over self.{s.foreach}: one {s.next[0]} per item"
+    if s.kind == ir.BRANCH:
+        return "branch: " + ", ".join(s.next) + " in parallel"
+    if s.kind == ir.SWITCH:
+        return f"switch on self.{s.condition}: " + ", ".join(f"{c!r} -> {n}" for c, n in s.cases.items())
+    if s.kind == ir.JOIN:
+        return f"join of {s.closes}"
+    if s.kind == ir.END or not s.next:
+        return "the end step"
+    return ""
+
+
+def _grouped(edges: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Edges written as few lines as reads well: "a >> [b, c]", "[a, b] >> c"."""
+    by_source: dict[str, list[str]] = {}
+    for a, b in edges:
+        by_source.setdefault(a, []).append(b)
+    by_targets: dict[str, list[str]] = {}
+    for a, bs in by_source.items():
+        by_targets.setdefault(_listed(bs), []).append(a)
+    return [(_listed(sources), targets) for targets, sources in by_targets.items()]
+
+
+def _listed(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else "[" + ", ".join(names) + "]"
+
+
+# ------------------------------------------------------------------ rendering
+
+# Jinja's markers in Airflow's templated fields: text holding one is wrapped in
+# literal() so that Airflow passes it on as it is
+JINJA_MARKERS = ("{{", "{%", "{#")
+
+
+def py_literal(value: Any) -> str:
+    """A Python literal that evaluates to ``value`` (a JSON-like value), in one
+    line, whatever the text holds: quotes, backslashes, newlines, unicode."""
+    if value is None or isinstance(value, bool):
+        return repr(value)
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return _py_str(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(py_literal(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{py_literal(k)}: {py_literal(v)}" for k, v in value.items()) + "}"
+    raise TypeError(f"no Python literal for {type(value).__name__}")
+
+
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _py_str(text: str) -> str:
+    out = []
+    for ch in text:
+        if ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        elif ch.isprintable():
+            out.append(ch)
+        else:  # controls, separators, surrogates: escaped, so each line stays one line
+            n = ord(ch)
+            out.append(f"\\x{n:02x}" if n < 0x100 else f"\\u{n:04x}" if n < 0x10000 else f"\\U{n:08x}")
+    return '"' + "".join(out) + '"'
+
+
+def templated_literal(value: Any) -> str:
+    """A literal for an operator's templated field: text Jinja would read is
+    wrapped in literal(), so it reaches the pod or the job unchanged."""
+    if isinstance(value, str) and any(m in value for m in JINJA_MARKERS):
+        return f"literal({_py_str(value)})"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{py_literal(k)}: {templated_literal(v)}" for k, v in value.items()) + "}"
+    return py_literal(value)
+
+
+def comment_lines(text: str) -> list[str]:
+    """Text made safe for '# ' comments: one entry per line, nothing that could
+    end the comment early or unsettle the file's encoding."""
+    lines = []
+    for line in str(text).splitlines() or [""]:
+        lines.append("".join(ch if ch.isprintable() else _py_str(ch)[1:-1] for ch in line).rstrip())
+    return lines
+
+
+def _environment():
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["py"] = py_literal
+    env.filters["tf"] = templated_literal
+    env.filters["comment"] = comment_lines
+    return env
+
+
+def render(plan: Plan) -> str:
+    text = _environment().get_template("airflow.py.j2").render(plan=plan, version=__version__)
+    return re.sub(r"\n{3,}(?=    \S)", "\n\n", text)  # at most one blank line inside the DAG
+
+
+__all__ = ["AirflowTarget", "Plan", "plan_dag", "render", "py_literal", "templated_literal", "comment_lines"]
+
+
+def plan_dag(flow: ir.Flow, options: dict[str, Any] | None = None) -> Plan:
+    """The plan of a flow's DAG (for tests and tools)."""
+    return AirflowTarget(options).plan(flow)
