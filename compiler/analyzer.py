@@ -763,7 +763,14 @@ def _names_in(target: cst.BaseExpression) -> list[str]:
 
 
 def _docstring(node: cst.ClassDef | cst.FunctionDef) -> str | None:
-    doc = node.get_docstring(clean=True)
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            doc = node.get_docstring(clean=True)
+    except (SyntaxError, ValueError):  # a docstring with an invalid escape
+        return None
     return doc if doc else None
 
 

@@ -125,28 +125,29 @@ class GraphBuilder:
         return None
 
     def _find_cycle(self, edges: dict[str, list[str]], nodes: list[str]) -> list[str]:
+        """One cycle among ``nodes`` (iterative: a flow may have thousands of steps)."""
         inside = set(nodes)
+        color: dict[str, int] = {}  # 1: on the current path, 2: finished
         for root in sorted(nodes, key=self.source_rank.get):
-            path: list[str] = []
-            on_path: set[str] = set()
-
-            def dfs(n: str) -> list[str] | None:
-                path.append(n)
-                on_path.add(n)
-                for m in edges[n]:
-                    if m in on_path:
-                        return path[path.index(m):] + [m]
-                    if m in inside:
-                        found = dfs(m)
-                        if found:
-                            return found
-                path.pop()
-                on_path.discard(n)
-                return None
-
-            found = dfs(root)
-            if found:
-                return found
+            if color.get(root):
+                continue
+            path = [root]
+            iters = [iter(edges[root])]
+            color[root] = 1
+            while iters:
+                child = next(iters[-1], None)
+                if child is None:
+                    color[path.pop()] = 2
+                    iters.pop()
+                    continue
+                if child not in inside:
+                    continue
+                if color.get(child) == 1:
+                    return path[path.index(child):] + [child]
+                if not color.get(child):
+                    color[child] = 1
+                    path.append(child)
+                    iters.append(iter(edges[child]))
         return nodes[:1] * 2
 
     # ------------------------------------------------------------ splits and joins

@@ -44,7 +44,7 @@ def evaluate(node: cst.BaseExpression, constants: dict[str, Any]) -> Any:
     if isinstance(node, cst.Float):
         return float(node.value.replace("_", ""))
     if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
-        value = node.evaluated_value
+        value = string_value(node)
         if isinstance(value, bytes):
             raise NotLiteral(node, "bytes are not supported here; use a str")
         if value is None:
@@ -108,6 +108,18 @@ def evaluate(node: cst.BaseExpression, constants: dict[str, Any]) -> Any:
     if isinstance(node, cst.Lambda):
         raise NotLiteral(node, "a function is evaluated at run time; give a literal value")
     raise NotLiteral(node, "not a literal")
+
+
+def string_value(node: cst.SimpleString | cst.ConcatenatedString) -> Any:
+    """A string literal's value; an invalid one (a bad escape) is not a literal."""
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return node.evaluated_value
+    except (SyntaxError, ValueError) as exc:
+        raise NotLiteral(node, f"invalid string literal: {exc}") from None
 
 
 def _is_number(value: Any) -> bool:

@@ -51,6 +51,11 @@ def display_path(path: str | Path, root: Path | None = None) -> str:
         return Path(path).name
 
 
+def too_deep(path: str) -> Diagnostic:
+    return Diagnostic("FC006", ERROR, "the file nests expressions too deeply for flowc to read", Span.at(path, 1),
+                      "split deeply nested expressions into named parts")
+
+
 def read_source(path: str | Path) -> tuple[str | None, Diagnostic | None]:
     shown = display_path(path)
     try:
@@ -66,6 +71,10 @@ def read_source(path: str | Path) -> tuple[str | None, Diagnostic | None]:
 
 def parse_text(text: str, path: str) -> tuple[ParsedModule | None, Diagnostic | None]:
     """Parse source text; a syntax error becomes FC001 at its position."""
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        return None, Diagnostic("FC001", ERROR, "not valid Python: the file holds a null byte", Span.at(path, line),
+                                "Python source cannot contain null bytes; is this a binary file?")
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
@@ -84,6 +93,9 @@ def parse_text(text: str, path: str) -> tuple[ParsedModule | None, Diagnostic | 
                                 "flowc reads the file as Python 3; fix the syntax first")
     except (RecursionError, ValueError, MemoryError) as exc:  # pathological input
         return None, Diagnostic("FC001", ERROR, f"not valid Python: {type(exc).__name__}", Span.at(path, 1))
-    positions = compute_positions(module)
+    try:
+        positions = compute_positions(module)
+    except RecursionError:
+        return None, too_deep(path)
     sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return ParsedModule(path, text, module, positions, sha), None

@@ -17,7 +17,7 @@ from .checks import check_dataflow, check_names
 from .diagnostics import ERROR, CompileError, Diagnostic, has_errors
 from .graph import derive
 from .modules import local_modules
-from .parse import display_path, parse_text, read_source
+from .parse import display_path, parse_text, read_source, too_deep
 from .spans import Span
 
 
@@ -73,13 +73,20 @@ def analyze_source(text: str, path: str, real_path: Path | None = None) -> Analy
     parsed, error = parse_text(text, path)
     if parsed is None:
         return Analysis(path, lines, diagnostics=(error,), by_flow={None: (error,)})
-    facts_list, by_flow = analyze_module(parsed)
+    try:
+        facts_list, by_flow = analyze_module(parsed)
+    except RecursionError:
+        error = too_deep(path)
+        return Analysis(path, lines, diagnostics=(error,), by_flow={None: (error,)})
     flows: list[ir.Flow] = []
     modules = local_modules(real_path, parsed.module) if real_path is not None and facts_list else ()
     for facts in facts_list:
         if modules:
             facts.flow = replace(facts.flow, source=replace(facts.flow.source, modules=modules))
-        flow, graph_diags = derive(facts)
+        try:
+            flow, graph_diags = derive(facts)
+        except RecursionError:
+            flow, graph_diags = facts.flow, [too_deep(path)]
         facts.flow = flow
         diags = list(graph_diags) + check_names(facts)
         structural = [d for d in list(graph_diags) + by_flow.get(flow.name, []) if d.is_error and d.code.startswith("FC1")]

@@ -1,0 +1,127 @@
+"""The command line of the front end: check, ir, graph, targets."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+
+def flowc(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "flowc", *args], capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+def test_check_clean_examples_exit_0() -> None:
+    result = flowc("check", "examples")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "checked 6 files, 6 flows: 0 errors" in result.stderr
+
+
+def test_check_reports_every_error_at_once_and_exits_1(tmp_path: Path) -> None:
+    for name in ("FC110_unknown_step.py", "FC201_read_unset.py", "FC403_bad_value.py"):
+        shutil.copy(REPO / "tests" / "diagnostics" / name, tmp_path / name)
+    result = flowc("check", str(tmp_path))
+    assert result.returncode == 1
+    codes = [line.split(" ")[2].rstrip(":") for line in result.stdout.splitlines() if ": error FC" in line]
+    assert sorted(codes) == ["FC110", "FC201", "FC201", "FC403", "FC403", "FC403", "FC403"], result.stdout
+    assert "^" in result.stdout and "hint:" in result.stdout
+
+
+def test_folders_are_searched_recursively_and_only_for_flows(tmp_path: Path) -> None:
+    (tmp_path / "pkg" / "deep").mkdir(parents=True)
+    shutil.copy(REPO / "tests/flows/linear.py", tmp_path / "pkg" / "deep" / "flow_a.py")
+    (tmp_path / "pkg" / "helpers.py").write_text("def helper():\n    return 1\n")
+    (tmp_path / ".venv").mkdir()
+    shutil.copy(REPO / "tests/diagnostics/FC110_unknown_step.py", tmp_path / ".venv" / "ignored.py")
+    result = flowc("check", str(tmp_path))
+    assert result.returncode == 0, result.stdout
+    assert "checked 1 file, 1 flow" in result.stderr
+
+
+def test_warnings_pass_unless_strict(tmp_path: Path) -> None:
+    shutil.copy(REPO / "tests/diagnostics/FC205_merge_conflict.py", tmp_path / "w.py")
+    assert flowc("check", str(tmp_path / "w.py")).returncode == 0
+    assert flowc("check", "--strict", str(tmp_path / "w.py")).returncode == 1
+
+
+def test_json_format_for_editors() -> None:
+    result = flowc("check", "--format", "json", "tests/diagnostics/FC110_unknown_step.py")
+    assert result.returncode == 1
+    (item,) = json.loads(result.stdout)
+    assert item == {"code": "FC110", "severity": "error", "file": "tests/diagnostics/FC110_unknown_step.py",
+                    "line": 7, "col": 19, "end_line": 7, "end_col": 29,
+                    "message": "step 'start' goes to 'trian', which is not a step", "hint": "did you mean 'train'?"}
+
+
+def test_github_format_annotations() -> None:
+    result = flowc("check", "--format", "github", "tests/diagnostics/FC110_unknown_step.py",
+                   "tests/diagnostics/FC205_merge_conflict.py")
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("::error file=tests/diagnostics/FC110_unknown_step.py,line=7,col=19,endLine=7,endColumn=29,"
+                               "title=FC110 transition to an unknown step::step 'start' goes to 'trian'")
+    assert lines[1].startswith("::warning file=tests/diagnostics/FC205_merge_conflict.py,line=17,")
+
+
+def test_unreadable_and_not_python_files_are_diagnostics(tmp_path: Path) -> None:
+    (tmp_path / "bin.py").write_bytes(b"\xff\xfe\x00FlowSpec\x00")
+    missing = tmp_path / "missing.py"
+    result = flowc("check", str(tmp_path / "bin.py"), str(missing))
+    assert result.returncode == 1
+    assert result.stdout.count("error FC003") == 2 and "Traceback" not in result.stdout + result.stderr
+
+
+def test_ir_prints_json_and_errors_go_to_stderr() -> None:
+    ok = flowc("ir", "tests/flows/linear.py")
+    assert ok.returncode == 0 and json.loads(ok.stdout)["name"] == "LinearFlow"
+    bad = flowc("ir", "tests/diagnostics/FC110_unknown_step.py")
+    assert bad.returncode == 1 and bad.stdout == "" and "FC110" in bad.stderr and "nothing was written" in bad.stderr
+
+
+def test_several_flows_need_flow_flag() -> None:
+    path = "tests/compiler/data/several_flows.py"
+    assert flowc("check", path).returncode == 0
+    ambiguous = flowc("ir", path)
+    assert ambiguous.returncode == 1 and "FC004" in ambiguous.stderr and "--flow" in ambiguous.stderr
+    one = flowc("ir", path, "--flow", "SecondFlow")
+    assert one.returncode == 0 and json.loads(one.stdout)["name"] == "SecondFlow"
+    steps = [s["name"] for s in json.loads(one.stdout)["steps"]]
+    assert steps == ["middle", "start", "end"]
+    wrong = flowc("ir", path, "--flow", "Nope")
+    assert wrong.returncode == 1 and "FirstFlow, SecondFlow" in wrong.stderr
+
+
+@pytest.mark.parametrize("fmt", ["text", "mermaid", "dot"])
+def test_graph_formats(fmt: str) -> None:
+    result = flowc("graph", "tests/flows/branch_switch.py", "--format", fmt)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    if fmt == "mermaid":
+        assert out.startswith("flowchart TD") and 's_left -.->|"fast"| s_fast' in out
+        assert 's_join{{"join: join of branch in start"}}' in out
+    elif fmt == "dot":
+        import pydot
+
+        (graph,) = pydot.graph_from_dot_data(out)
+        edges = {(e.get_source().strip('"'), e.get_destination().strip('"')) for e in graph.get_edges()}
+        assert ("left", "fast") in edges and ("right", "join") in edges
+    else:
+        assert "[switch on self.mode]  ? fast -> fast | slow -> slow" in out
+
+
+def test_graph_marks_foreach_and_joins_distinctly() -> None:
+    out = flowc("graph", "examples/nested_foreach.py", "--format", "mermaid").stdout
+    assert '==>|"foreach models"|' in out and '==>|"foreach folds"|' in out
+    assert "{{" in out  # joins are hexagons
+    text = flowc("graph", "examples/nested_foreach.py").stdout
+    assert "      score " in text  # two foreach levels deep, indented twice
+
+
+def test_unknown_target_and_bad_usage_exit_2() -> None:
+    assert flowc("compile", "examples/recsys.py", "--target", "nope").returncode == 2
+    assert flowc("check", "--format", "yaml").returncode == 2
