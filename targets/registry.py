@@ -13,6 +13,7 @@ from .base import Target
 BUILTIN: dict[str, str] = {
     "airflow": "flowc.targets.airflow:AirflowTarget",
     "argo": "flowc.targets.argo:ArgoTarget",
+    "prefect": "flowc.targets.prefect:PrefectTarget",
     "stepfunctions": "flowc.targets.stepfunctions:StepFunctions",
 }
 
