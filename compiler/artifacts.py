@@ -20,6 +20,7 @@ from . import ir
 from .diagnostics import WARNING
 from .literals import NotLiteral, evaluate
 from .spans import Span
+from .walk import walk
 
 # Attributes of a FlowSpec that are not artifacts.
 FLOW_API = frozenset({
@@ -40,7 +41,9 @@ class BodyScan:
     problems: list[tuple] = field(default_factory=list)  # (code, node, message, hint, severity)
 
 
-class _Scanner(cst.CSTVisitor):
+class _Scanner:
+    """Walks a step body (compiler/walk.py) and records what it reads and writes."""
+
     def __init__(self, self_name: str, inputs_name: str | None, methods: dict[str, cst.FunctionDef],
                  members: frozenset[str], span_of: Callable[[cst.CSTNode], Span], scan: BodyScan,
                  visiting: frozenset[str], top: bool):
@@ -54,6 +57,17 @@ class _Scanner(cst.CSTVisitor):
         self.top = top
         self.store: set[int] = set()  # ids of Attribute nodes being written
         self.consumed: set[int] = set()  # ids of Name(self) nodes used as attribute bases
+        self.handlers = {
+            cst.Assign: self.visit_Assign, cst.AnnAssign: self.visit_AnnAssign, cst.AugAssign: self.visit_AugAssign,
+            cst.For: self.visit_For, cst.CompFor: self.visit_CompFor, cst.WithItem: self.visit_WithItem,
+            cst.Del: self.visit_Del, cst.Attribute: self.visit_Attribute, cst.Name: self.visit_Name,
+            cst.Call: self.visit_Call,
+        }
+
+    def dispatch(self, node: cst.CSTNode) -> None:
+        handler = self.handlers.get(type(node))
+        if handler is not None:
+            handler(node)
 
     # ---- helpers
 
@@ -193,13 +207,13 @@ class _Scanner(cst.CSTVisitor):
             return
         inner = _Scanner(params[0].name.value, None, self.methods, self.members, self.span_of, self.scan,
                          self.visiting | {method}, top=False)
-        fdef.body.visit(inner)
+        walk(fdef.body, inner.dispatch)
 
 
 def scan_step(fdef: cst.FunctionDef, self_name: str, inputs_name: str | None, methods: dict[str, cst.FunctionDef],
               members: frozenset[str], span_of: Callable[[cst.CSTNode], Span]) -> BodyScan:
     scan = BodyScan()
-    fdef.body.visit(_Scanner(self_name, inputs_name, methods, members, span_of, scan, frozenset(), top=True))
+    walk(fdef.body, _Scanner(self_name, inputs_name, methods, members, span_of, scan, frozenset(), top=True).dispatch)
     if scan.dynamic is not None:
         scan.problems.append((
             "FC208", scan.dynamic,

@@ -1,0 +1,77 @@
+"""How fast `flowc check` is: a 1,000-step flow, each example, the CLI's start-up.
+
+    .venv/bin/python benchmarks/check_bench.py [--write]
+
+--write replaces benchmarks/results/check.md with this run's numbers.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+
+from gen import linear_flow  # noqa: E402
+
+from flowc.compiler import analyze_file  # noqa: E402
+
+
+def median_time(fn, repeat: int) -> float:
+    """Median CPU seconds (this process and the children it waited for): CPU
+    time, unlike wall time, does not grow when other work shares the machine."""
+    import resource
+
+    times = []
+    for _ in range(repeat):
+        before = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        fn()
+        after = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        times.append(sum(a.ru_utime + a.ru_stime - b.ru_utime - b.ru_stime for a, b in zip(after, before)))
+    return statistics.median(times)
+
+
+def main() -> None:
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        big = Path(tmp) / "big_flow.py"
+        big.write_text(linear_flow(1000))
+        analysis = analyze_file(big)
+        assert analysis.ok and len(analysis.flows[0].steps) == 1000
+        rows.append(("check a generated 1,000-step flow (in process)", median_time(lambda: analyze_file(big), 5), 1.0))
+    os.chdir(REPO)
+    for example in sorted((REPO / "examples").glob("*.py")):
+        rows.append((f"check examples/{example.name} (in process)", median_time(lambda: analyze_file(example), 20), 0.1))
+    cli = [sys.executable, "-m", "flowc", "check", "-q", "examples/recsys.py"]
+    rows.append(("`flowc check examples/recsys.py` (whole CLI, new process)",
+                 median_time(lambda: subprocess.run(cli, check=True, capture_output=True), 10), 0.3))
+    lines = [
+        "# flowc check: speed",
+        "",
+        f"Machine: {os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}, "
+        f"{platform.machine()}. Median CPU time (user + system, the process and its children),",
+        "which other work on the machine does not inflate as it does wall time.",
+        "Command: `.venv/bin/python benchmarks/check_bench.py --write`",
+        "",
+        "| what | median | goal |",
+        "|---|---|---|",
+    ]
+    for what, seconds, goal in rows:
+        mark = "ok" if seconds < goal else "OVER"
+        lines.append(f"| {what} | {seconds * 1000:.1f} ms | < {goal * 1000:.0f} ms ({mark}) |")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if "--write" in sys.argv:
+        (HERE / "results" / "check.md").write_text(text)
+
+
+if __name__ == "__main__":
+    main()

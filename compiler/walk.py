@@ -1,0 +1,52 @@
+"""A fast pre-order walk over a libcst tree.
+
+libcst's visitor rebuilds every node it passes (its visit is a transform
+that changes nothing), which costs more than the analysis itself on large
+flows. This walk only reads: it follows each node's fields, skipping the
+ones that hold only whitespace and punctuation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable, Iterator
+
+import libcst as cst
+
+_SKIP_PREFIXES = ("whitespace", "lpar", "rpar", "comma", "semicolon", "leading_lines", "lines_after", "header",
+                  "footer", "colon", "equal", "operator", "dot", "lbrace", "rbrace", "lbracket", "rbracket",
+                  "first_line", "empty_lines", "newline", "indent", "asynchronous", "star", "lambda_")
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _fields(tp: type) -> tuple[str, ...]:
+    names = _FIELDS.get(tp)
+    if names is None:
+        names = tuple(f.name for f in dataclasses.fields(tp)
+                      if not f.name.startswith(_SKIP_PREFIXES) or f.name in ("star_arg", "star_kwarg"))
+        _FIELDS[tp] = names
+    return names
+
+
+def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    for name in _fields(type(node)):
+        value = getattr(node, name)
+        if isinstance(value, cst.CSTNode):
+            yield value
+        elif isinstance(value, (tuple, list)):
+            for item in value:
+                if isinstance(item, cst.CSTNode):
+                    yield item
+
+
+def walk(node: cst.CSTNode, visit: Callable[[cst.CSTNode], bool | None]) -> None:
+    """Call ``visit`` on every node, parents first; a visit returning False
+    skips that node's children."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if visit(current) is False:
+            continue
+        kids = list(children(current))
+        kids.reverse()
+        stack.extend(kids)
