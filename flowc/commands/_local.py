@@ -36,6 +36,9 @@ def local_notes(flow: ir.Flow) -> list[str]:
         for name in ("kubernetes", "batch"):
             if getattr(d, name) is not None:
                 notes.append(f"@{name} on {s.name}: placement applies on an orchestrator; runs here locally")
+        for pkg in (d.pypi, d.conda):
+            if pkg is not None and not pkg.disabled:
+                notes.append(f"@{pkg.manager} on {s.name}: runs in this interpreter (pins not applied locally)")
         if d.secrets is not None:
             notes.append(f"@secrets on {s.name}: not injected locally; set the variables yourself if the step needs them")
     return notes
