@@ -544,9 +544,9 @@ class AirflowTarget(Target):
                     ("key", tol.key), ("operator", tol.operator), ("value", tol.value), ("effect", tol.effect),
                     ("toleration_seconds", tol.toleration_seconds)) if value is not None})
             for i, (claim, path) in enumerate(sorted(k.persistent_volume_claims.items())):
-                pod.volumes.append({"name": f"pvc-{i}", "claim": claim, "path": path})
+                pod.volumes.append({"name": f"pvc-{i}", "claim": claim, "shm": "", "path": path})
         if res.get("shared_memory"):
-            pod.volumes.append({"name": "dshm", "shm": f"{res['shared_memory']}Mi", "path": "/dev/shm"})
+            pod.volumes.append({"name": "dshm", "claim": "", "shm": f"{res['shared_memory']}Mi", "path": "/dev/shm"})
         return pod
 
     def batch_job(self, flow: ir.Flow, s: ir.Step, res: dict[str, Any], secrets: list[str], forced: str) -> BatchJob:

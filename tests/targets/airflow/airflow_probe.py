@@ -1,0 +1,197 @@
+"""Ask a real Airflow about generated DAG files, in a process of its own.
+
+The tests run this script with the Python of an Airflow installation (the
+project's .venv for Airflow 3, .venv-airflow2 for Airflow 2.10), so Airflow's
+configuration (AIRFLOW_HOME, the dags folder) never leaks into pytest's
+process, and one import of Airflow serves many questions. It reads one JSON
+request per line on stdin and answers one JSON line on stdout:
+
+    {"op": "load", "folder": F}              DagBag over F: import errors, DAGs, tasks, parse times
+    {"op": "inspect", "file": F, "dag_id": D, "index": "1"}
+                                             params, and every task's templated fields
+                                             rendered (pods built offline, Batch overrides)
+    {"op": "test", "dag_id": D, "conf": {}}  dag.test() on a DAG of the dags folder
+
+It imports nothing from flowc: .venv-airflow2 does not have it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import io
+import json
+import os
+import sys
+import time
+import traceback
+from datetime import datetime, timezone
+from types import SimpleNamespace
+
+
+def dagbag(folder):
+    try:
+        from airflow.dag_processing.dagbag import DagBag  # Airflow 3
+    except ImportError:
+        from airflow.models.dagbag import DagBag
+    import airflow
+
+    if airflow.__version__.startswith("2."):
+        return DagBag(dag_folder=folder, include_examples=False)
+    return DagBag(dag_folder=folder)
+
+
+def op_load(req):
+    started = time.perf_counter()
+    bag = dagbag(req["folder"])
+    total = time.perf_counter() - started
+    dags = {}
+    for dag_id, dag in bag.dags.items():
+        dags[dag_id] = {
+            "file": os.path.relpath(dag.fileloc, req["folder"]),
+            "tasks": sorted(dag.task_dict),
+            "params": sorted(dag.params.keys()),
+        }
+    stats = {os.path.relpath(s.file if os.path.isabs(s.file) else os.path.join(req["folder"], s.file.lstrip("/")),
+                             req["folder"]): _seconds(s.duration) for s in bag.dagbag_stats}
+    return {"errors": {os.path.relpath(k, req["folder"]): v for k, v in bag.import_errors.items()},
+            "dags": dags, "parse_seconds": stats, "total_seconds": total}
+
+
+def _seconds(duration):
+    return duration.total_seconds() if hasattr(duration, "total_seconds") else float(duration)
+
+
+def op_inspect(req):
+    bag = dagbag(os.path.dirname(req["file"]))
+    if req["dag_id"] not in bag.dags:
+        return {"errors": bag.import_errors}
+    dag = bag.dags[req["dag_id"]]
+    params = {}
+    for name in dag.params.keys():
+        p = dag.params.get_param(name)
+        params[name] = {"value": _jsonable(getattr(p, "value", None)), "description": p.description,
+                        "schema": p.schema, "has_value": p.has_value}
+    tasks = {}
+    for task_id, task in dag.task_dict.items():
+        kind = type(task).__name__
+        if kind in ("_PythonDecoratedOperator", "_BranchPythonDecoratedOperator"):
+            tasks[task_id] = {"type": kind, "op_kwargs": _jsonable(task.op_kwargs)}
+            continue
+        tasks[task_id] = {"type": kind, **render(dag, task, req.get("index", "1"))}
+    return {"params": params, "tasks": tasks, "schedule": _schedule(dag), "doc_md": dag.doc_md,
+            "description": dag.description, "tags": sorted(dag.tags)}
+
+
+def _schedule(dag):
+    timetable = dag.timetable
+    return {"type": type(timetable).__name__, "summary": getattr(timetable, "summary", None),
+            "timezone": str(getattr(timetable, "_timezone", "") or "")}
+
+
+def _resolve_mapped(value, index):
+    """Stand in for Airflow's expansion of a mapped group's argument: the index
+    the group's map index would resolve to."""
+    if type(value).__name__ == "MappedArgument":
+        return index
+    if isinstance(value, list):
+        return [_resolve_mapped(v, index) for v in value]
+    if isinstance(value, dict):
+        return {k: _resolve_mapped(v, index) for k, v in value.items()}
+    return value
+
+
+def render(dag, task, index):
+    op = copy.copy(task)
+    for field in op.template_fields:
+        setattr(op, field, _resolve_mapped(getattr(op, field, None), index))
+    params = {name: dag.params[name] for name in dag.params.keys() if dag.params.get_param(name).has_value}
+    ti = SimpleNamespace(try_number=3, map_index=int(index.split(".")[-1]), task_id=task.task_id,
+                         dag_id=dag.dag_id, run_id="manual__probe")
+    context = {"run_id": "manual__probe", "ti": ti, "task_instance": ti, "params": params, "dag": dag,
+               "task": op, "ds": "2024-01-01", "logical_date": datetime(2024, 1, 1, tzinfo=timezone.utc)}
+    op.render_template_fields(context, jinja_env=dag.get_template_env())
+    out = {"retries": op.retries, "retry_delay": _seconds(op.retry_delay) if op.retry_delay else None,
+           "execution_timeout": _seconds(op.execution_timeout) if op.execution_timeout else None,
+           "trigger_rule": str(getattr(op.trigger_rule, "value", op.trigger_rule)), "doc_md": op.doc_md}
+    kind = type(task).__name__
+    if kind == "KubernetesPodOperator":
+        from kubernetes.client import ApiClient
+
+        try:
+            pod = op.build_pod_request_obj(None, dry_run=True)
+        except TypeError:  # older providers have no dry_run
+            pod = op.build_pod_request_obj(None)
+        out["pod"] = ApiClient().sanitize_for_serialization(pod)
+        out["do_xcom_push"] = op.do_xcom_push
+    elif kind == "BatchOperator":
+        out["batch"] = {"job_name": op.job_name, "job_definition": op.job_definition, "job_queue": op.job_queue,
+                        "container_overrides": _jsonable(op.container_overrides)}
+    elif kind == "FlowcStep":
+        out["local"] = {"step": op.step, "index": op.index, "returns": op.returns, "env": op.env}
+    return out
+
+
+def _jsonable(value):
+    return json.loads(json.dumps(value, default=repr))
+
+
+def op_test(req):
+    from airflow.models import TaskInstance
+
+    bag = dagbag(os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
+    if req["dag_id"] not in bag.dags:
+        return {"errors": bag.import_errors}
+    dag = bag.dags[req["dag_id"]]
+    started = time.perf_counter()
+    run = dag.test(run_conf=req.get("conf") or None)
+    seconds = time.perf_counter() - started
+    states = {}
+    xcom_sizes = {}
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        for ti in session.query(TaskInstance).filter(TaskInstance.dag_id == dag.dag_id,
+                                                     TaskInstance.run_id == run.run_id):
+            states.setdefault(ti.task_id, {})[str(ti.map_index)] = str(getattr(ti.state, "value", ti.state))
+        xcom_sizes = _xcom_sizes(session, dag.dag_id, run.run_id)
+    return {"state": str(getattr(run.state, "value", run.state)), "run_id": run.run_id, "states": states,
+            "xcom_sizes": xcom_sizes, "seconds": seconds}
+
+
+def _xcom_sizes(session, dag_id, run_id):
+    """The size of each XCom value the run stored (bytes of its JSON)."""
+    try:
+        from airflow.models.xcom import XComModel as XCom  # Airflow 3
+    except ImportError:
+        from airflow.models.xcom import XCom
+    sizes = {}
+    for row in session.query(XCom).filter(XCom.dag_id == dag_id, XCom.run_id == run_id):
+        value = row.value
+        text = value if isinstance(value, str) else json.dumps(value, default=repr) if not isinstance(
+            value, bytes) else value.decode("utf-8", "replace")
+        sizes[f"{row.task_id}[{row.map_index}]:{row.key}"] = len(text.encode("utf-8"))
+    return sizes
+
+
+OPS = {"load": op_load, "inspect": op_inspect, "test": op_test}
+
+
+def main():
+    answer = sys.stdout
+    sys.stdout = sys.stderr  # Airflow's own output must not mix with the answers
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        req = json.loads(line)
+        try:
+            with contextlib.redirect_stdout(io.StringIO()) if req.get("quiet") else contextlib.nullcontext():
+                result = {"ok": True, **OPS[req["op"]](req)}
+        except Exception as exc:  # reported to the test, which shows it
+            result = {"ok": False, "error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()}
+        answer.write(json.dumps(result, default=repr) + "\n")
+        answer.flush()
+
+
+if __name__ == "__main__":
+    main()
