@@ -21,6 +21,7 @@ COMMANDS = {
     "runs": "list runs",
     "show": "show a run, step or task and its artifacts",
     "logs": "show a task's output",
+    "package": "upload a flow's code package to a datastore",
     "worker": "serve the tasks of a Step Functions state machine from its SQS queue",
 }
 

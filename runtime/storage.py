@@ -58,6 +58,7 @@ class LocalStorage:
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
+            os.chmod(tmp, 0o644)  # mkstemp makes it private; a datastore is shared
             os.replace(tmp, path)
         except BaseException:
             try:

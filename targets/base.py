@@ -145,6 +145,9 @@ class Target:
         self.options = self.resolve_options(options or {})
         self.unsupported_level = unsupported_level
         self.diagnostics: list[Diagnostic] = []
+        # sha256 of the flow's code package (flowc/packaging.py), when the
+        # compile command read the sources: tasks then fetch the code with --package
+        self.package_sha: str | None = None
 
     # ---- options
 
@@ -230,7 +233,15 @@ class Target:
         return argv + list(extra or [])
 
     def code_package_url(self, flow: ir.Flow) -> str:
-        return self.option("code_package") or ""
+        """Where tasks fetch the code: the code_package option, else the package
+        `flowc package` uploads to the datastore, else nothing (code in the image)."""
+        if self.option("code_package"):
+            return self.option("code_package")
+        if self.package_sha:
+            from flowc.runtime.package import url_for
+
+            return url_for(self.option("datastore"), flow.name, self.package_sha)
+        return ""
 
     def image_for(self, step: ir.Step) -> str:
         """The image a step runs in: its own (@kubernetes/@batch image=) or the default."""

@@ -92,6 +92,12 @@ def main(args: argparse.Namespace) -> int:
 
     target = resolve_target(args, args.file)
     flow = load_flow(args.file, args.flow)
+    if not target.option("code_package"):
+        from flowc.packaging import code_package
+
+        _, target.package_sha = code_package(flow, args.file)
+        print(f"tasks fetch the code from {target.code_package_url(flow)}: upload it with "
+              f"`flowc package {args.file} --datastore {target.option('datastore')}`", file=sys.stderr)
     result = target.compile(flow)
     if result.diagnostics:
         print_diagnostics(result.diagnostics, "text", sys.stderr)

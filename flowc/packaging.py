@@ -1,0 +1,26 @@
+"""The code package of a flow: its module, the modules it imports from beside
+it, and its IR, in one deterministic archive (see runtime/package.py).
+
+`flowc compile` computes the package's URL without writing anything, so the
+emitted tasks can fetch it; `flowc package` builds and uploads exactly that
+archive. Both go through ``code_package`` so they always agree.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flowc.compiler import ir
+from flowc.runtime import package as runtime_package
+
+
+def code_package(flow: ir.Flow, flow_file: str | Path) -> tuple[bytes, str]:
+    """(archive bytes, sha256) of a flow's code package."""
+    files = runtime_package.package_files(str(flow_file), ir.dump(flow).encode("utf-8"), flow.name,
+                                          flow.source.modules)
+    data = runtime_package.build(files)
+    return data, runtime_package.sha256(data)
+
+
+def package_url(datastore: str, flow: ir.Flow, sha: str) -> str:
+    return runtime_package.url_for(datastore, flow.name, sha)
