@@ -42,9 +42,22 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name, help_text in COMMANDS.items():
-        p = sub.add_parser(name, help=help_text, description=help_text[0].upper() + help_text[1:] + ".")
-        _module(name).configure(p)
+        module = _module(name)
+        p = sub.add_parser(name, help=help_text, description=help_text[0].upper() + help_text[1:] + ".",
+                           add_help=getattr(module, "ADD_HELP", True))
+        module.configure(p)
+        _PARSERS[name] = p
     return parser
+
+
+_PARSERS: dict[str, argparse.ArgumentParser] = {}
+
+
+def command_parser(name: str) -> argparse.ArgumentParser:
+    """One subcommand's parser (for commands that print their own help)."""
+    if name not in _PARSERS:
+        build_parser()
+    return _PARSERS[name]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -50,6 +50,7 @@ class Running:
     poll: Callable[[], int | None]
     close: Callable[[], None]
     buffer: bytes = b""
+    tail: list = field(default_factory=list)  # the last lines it printed
 
 
 @dataclass
@@ -311,7 +312,9 @@ class LocalRunner:
             lines.append(task.buffer)
             task.buffer = b""
         for line in lines:
-            self.reporter.task_output(task.ref.step, task.ref.tid, line.decode("utf-8", "replace"))
+            text = line.decode("utf-8", "replace")
+            task.tail = (task.tail + [text])[-40:]
+            self.reporter.task_output(task.ref.step, task.ref.tid, text)
 
     def exited(self, task: Running, code: int) -> None:
         ref = task.ref
@@ -321,6 +324,7 @@ class LocalRunner:
                 self.completed(ref, meta)
                 return
             code = 1
+        self.record_crash(task, code)
         step = self.plan.steps[ref.step]
         if code != 2 and task.attempt < step.retry_times:
             delay = step.retry_delay_seconds
@@ -329,6 +333,19 @@ class LocalRunner:
             return
         self.reporter.task_finished(ref.step, ref.tid, False)
         self.failures.append((ref.step, ref.tid, task.attempt))
+
+
+    def record_crash(self, task: Running, code: int) -> None:
+        """A task that died without recording why (killed, os._exit): record it."""
+        ref = task.ref
+        if self.ds.read_attempt_file(self.run_id, ref.step, ref.tid, task.attempt, "failure.json") is not None:
+            return
+        how = f"killed by signal {-code}" if code < 0 else f"exited with code {code}"
+        record = {"step": ref.step, "task_id": ref.tid, "attempt": task.attempt,
+                  "error": f"the task process {how} before recording an error",
+                  "traceback": "\n".join(task.tail) + f"\n(the task process {how})", "finished_at": time.time()}
+        self.ds.write_attempt_file(self.run_id, ref.step, ref.tid, task.attempt, "failure.json",
+                                   json.dumps(record, indent=1).encode())
 
 
 def _fork_poller(pid: int) -> Callable[[], int | None]:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 
 
+ADD_HELP = False  # `flowc run FLOW.py --help` lists the flow's own parameters
+
+
 def configure(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-h", "--help", action="store_true", help="show this help, and the flow's parameters")
     p.add_argument("file", metavar="FLOW.py", nargs="?")
     add_run_options(p)
     p.add_argument("--plan", action="store_true", help="print what would run, in order, and run nothing")
@@ -34,6 +39,11 @@ def param_parser(flow, prog: str) -> argparse.ArgumentParser:
 
 def main(args: argparse.Namespace) -> int:
     if args.file is None:
+        if args.help:
+            from flowc.cli import command_parser
+
+            command_parser("run").print_help()
+            return 0
         print("flowc run: give a flow file: flowc run FLOW.py", file=sys.stderr)
         return 2
     from flowc.commands._local import local_notes, write_ir
@@ -47,8 +57,11 @@ def main(args: argparse.Namespace) -> int:
 
     flow = load_flow(args.file, args.flow)
     pp = param_parser(flow, f"flowc run {args.file}")
-    if any(a in ("-h", "--help") for a in args.extra):
-        print(f"usage: flowc run {args.file} [--PARAM VALUE ...] [--datastore URL] [--max-workers N] [--quiet] [--plan]\n")
+    if args.help:
+        from flowc.cli import command_parser
+
+        command_parser("run").print_help()
+        print()
         pp.print_help()
         return 0
     given, rest = pp.parse_known_args(args.extra)
@@ -94,13 +107,11 @@ def report_end(result, runner, reporter, flow) -> int:
     reporter.summary(result.ok, runner.ds.location(f"runs/{result.run_id}"), list(flow.order))
     if result.ok:
         return 0
-    from flowc.runtime.client import Run
-
-    run = Run(f"{flow.name}/{result.run_id}", runner.datastore_url)
     for step, task, attempt in result.failed:
         if not task:
             continue
-        failure = run[step][task].failure(attempt) if step in run else None
+        failure = runner.ds.read_attempt_file(result.run_id, step, task, attempt, "failure.json")
+        failure = json.loads(failure) if failure else None
         print(f"\nstep {step}, task {task} failed (attempt {attempt}):", file=sys.stderr)
         if failure:
             print(failure["traceback"].rstrip() if reporter.quiet else failure["error"], file=sys.stderr)
