@@ -224,21 +224,24 @@ class ArgoTarget(Target):
                     names.append(name)
         return names
 
-    def params_json(self, flow: ir.Flow) -> str:
-        """The start step's ``--params``: one JSON object built by an Argo
-        expression per parameter. Each value goes through ``toJson`` and every
-        ``{`` becomes the JSON escape ``\\u007b``: the text Argo puts in the pod
-        then holds no ``{{``, so no later substitution pass can touch a value,
-        and the runtime's JSON parser gives back the exact text. An optional
-        parameter without a default is ``null`` (no value) when left empty."""
-        parts = []
+    def parameter_inputs(self, flow: ir.Flow) -> tuple[list[m.Parameter], str]:
+        """How parameters reach the start step: one input per parameter whose
+        value is an Argo expression giving the parameter as JSON text, with
+        every ``{`` written as the JSON escape ``\\u007b``, and one ``--params``
+        argument gathering them into a JSON object. The text Argo puts in the
+        pod then holds no ``{{``, so no later substitution pass can touch a
+        value, and the runtime's JSON parser gives back the exact text. An
+        optional parameter without a default is ``null`` (no value) when empty."""
+        inputs, fields = [], []
         for p in flow.parameters:
-            ref = f"workflow.parameters[{quote_expr(p.name)}]"
+            ref = f"workflow.parameters.{p.name}" if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", p.name) \
+                else f"workflow.parameters[{quote_expr(p.name)}]"
             value = f'sprig.replace("{{", "\\\\u007b", toJson({ref}))'
             if p.default is None and not p.required:
                 value = f'{ref} == "" ? "null" : {value}'
-            parts.append(f"{json.dumps(p.name)}:{{{{={value}}}}}")
-        return "{" + ",".join(parts) + "}"
+            inputs.append(m.Parameter(name=f"param-{p.name}", value=f"{{{{={value}}}}}"))
+            fields.append(f"{json.dumps(p.name)}:{{{{inputs.parameters.param-{p.name}}}}}")
+        return inputs, "{" + ",".join(fields) + "}"
 
     # ------------------------------------------------------------ emission
 

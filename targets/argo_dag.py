@@ -298,7 +298,11 @@ class DagBuilder:
         retry = d.retry
         extra = []
         if s is not None and s.name == flow.start and flow.parameters:
-            extra = ["--params", t.params_json(flow)]
+            param_inputs, params = t.parameter_inputs(flow)
+            inputs += param_inputs
+            extra = ["--params", params]
+            self.out.comments[name] += ("\nits inputs carry the flow's parameters as JSON text, each '{' "
+                                        "escaped as \\u007b so that no later substitution can change a value")
         argv = t.runtime_argv(
             flow, step_ref, run_id="{{workflow.name}}",
             index="{{inputs.parameters.index}}" if (s is None or s.foreach_stack) else "0",

@@ -19,7 +19,7 @@ import yaml
 
 # Keys written first, in this order, wherever they appear; the rest follow
 # alphabetically. Puts what a reader looks for (kind, name, what runs) on top.
-KEY_ORDER = ("apiVersion", "kind", "metadata", "name", "generateName", "namespace", "spec", "entrypoint",
+KEY_ORDER = ("apiVersion", "kind", "name", "generateName", "namespace", "metadata", "spec", "entrypoint",
              "template", "depends", "when", "withSequence", "arguments", "inputs", "outputs",
              "image", "command", "args")
 _RANK = {key: i for i, key in enumerate(KEY_ORDER)}
