@@ -122,7 +122,7 @@ class StepTask:
     is_start: bool = False
     trigger_rule: str = ""
     retries: Optional[int] = None
-    retry_delay: Optional[float] = None  # seconds
+    retry_delay: Optional[float] = None  # minutes, as @retry says
     timeout: Optional[int] = None  # seconds, runtime's @timeout plus the margin
     env: dict[str, str] = field(default_factory=dict)
     pod: Optional[Pod] = None
@@ -356,9 +356,9 @@ class AirflowTarget(Target):
             if s.kind == ir.FOREACH:
                 t = tasks[s.name]
                 t.returns = True
-                var = names.var(f"{s.name}_indices", s.span)
+                var = names.var(f"{s.name}_indices", s.span, f"the index lister of {s.name}")
                 source = f"{t.var}.output" if t.group is None and not s.foreach_stack else None
-                listers[s.name] = Lister(var, names.task_id(f"{s.name}_indices", s.span), t, bool(s.foreach_stack),
+                listers[s.name] = Lister(var, names.task_id(f"{s.name}_indices", s.span, f"the index lister of {s.name}"), t, bool(s.foreach_stack),
                                          source or "")
             if not s.foreach_stack:
                 continue
@@ -366,16 +366,20 @@ class AirflowTarget(Target):
             nested_inside = any(o.kind == ir.FOREACH and o.foreach_stack == level for o in steps)
             lister_var = ""  # filled below once listers exist for every split
             if nested_inside:
-                g = Group(names.task_id(f"{s.name}_each", s.span), level, lister_var)
+                g = Group(names.task_id(f"{s.name}_each", s.span, f"the mapped group of {s.name}"), level, lister_var)
                 step_groups[s.name] = g
             else:
                 g = groups.get(level)
                 if g is None:
-                    g = groups[level] = Group(names.task_id(f"foreach_{level[-1]}", s.span), level, lister_var)
+                    g = groups[level] = Group(names.task_id(f"foreach_{level[-1]}", s.span, f"the foreach group of {level[-1]}"),
+                                               level, lister_var)
             g.members.append(tasks[s.name])
             tasks[s.name].group = g
         all_groups = list(groups.values()) + list(step_groups.values())
         for g in all_groups:
+            first = g.members[0].step
+            names.var(g.id, first.span, f"the mapped group {g.id}")
+            names.var(_group_var(g.id), first.span, f"the mapped group {g.id}")
             g.indices = listers[g.level[-1]].var
         for lister in listers.values():
             if not lister.source:
@@ -389,16 +393,16 @@ class AirflowTarget(Target):
             t = tasks[s.name]
             t.returns = True
             if t.group is None:
-                branchers[s.name] = Brancher(names.var(f"{s.name}_branch", s.span),
-                                             names.task_id(f"{s.name}_branch", s.span), t,
+                branchers[s.name] = Brancher(names.var(f"{s.name}_branch", s.span, f"the branch task of {s.name}"),
+                                             names.task_id(f"{s.name}_branch", s.span, f"the branch task of {s.name}"), t,
                                              {c: tasks[c].full_id for c in sorted(set(s.cases.values()))
                                               if c != s.name})  # a recursive case: refused above
             else:
                 for case in sorted(set(s.cases.values()) - {s.name}):
                     ct = tasks[case]
                     ct.gate_switch = t.full_id
-                    ct.gate_var = names.var(f"{s.name}_to_{case}", s.span)
-                    ct.gate_id = names.task_id(f"{s.name}_to_{case}", s.span)
+                    ct.gate_var = names.var(f"{s.name}_to_{case}", s.span, f"the gate of case {case}")
+                    ct.gate_id = names.task_id(f"{s.name}_to_{case}", s.span, f"the gate of case {case}")
 
         # edges: each step waits for its parents (from the IR), in Airflow's terms
         edges: list[tuple[str, str]] = []
@@ -479,14 +483,17 @@ class AirflowTarget(Target):
             placement = KUBERNETES
         else:
             placement = self.option("placement")
-        t = StepTask(step=s, var=names.var(s.name, s.span), task_id=names.task_id(s.name, s.span),
+        t = StepTask(step=s, var=names.var(s.name, s.span, f"step {s.name}"),
+                     task_id=names.task_id(s.name, s.span, f"step {s.name}"),
                      placement=placement, ref=source_ref(flow, s.span), is_start=s.name == flow.start)
         t.summary = _summary(flow, s)
         if d.retry is not None:
             t.retries = d.retry.times
-            t.retry_delay = d.retry.minutes_between_retries * 60
+            t.retry_delay = d.retry.minutes_between_retries
         if d.timeout is not None:
             t.timeout = d.timeout.seconds + TIMEOUT_MARGIN
+            t.notes.append(f"@timeout({d.timeout.seconds} s) is enforced by the runtime; Airflow's "
+                           f"execution_timeout is a backstop {TIMEOUT_MARGIN} s later")
         if d.environment is not None:
             t.env = {str(k): str(v) for k, v in sorted(d.environment.vars.items())}
         if d.catch is not None:
@@ -659,18 +666,18 @@ class _Names:
         self.vars: dict[str, str] = {}
         self.ids: dict[str, str] = {}
 
-    def var(self, name: str, span: Span) -> str:
+    def var(self, name: str, span: Span, owner: str) -> str:
         var = name if name not in RESERVED_NAMES and not keyword.iskeyword(name) else f"{name}_"
         var = var.lower() if var.isupper() else var  # keep constants distinct from tasks
-        return self._claim(self.vars, var, name, span, "Python name")
+        return self._claim(self.vars, var, owner, span, "Python name")
 
-    def task_id(self, name: str, span: Span) -> str:
-        return self._claim(self.ids, name, name, span, "task id")
+    def task_id(self, name: str, span: Span, owner: str) -> str:
+        return self._claim(self.ids, name, owner, span, "task id")
 
     def _claim(self, table: dict[str, str], key: str, owner: str, span: Span, what: str) -> str:
         if table.get(key, owner) != owner:
-            self.target.error("FC503", f"the generated {what} '{key}' is needed twice ('{table[key]}' and "
-                              f"'{owner}')", span, "rename the step")
+            self.target.error("FC503", f"the generated {what} '{key}' is needed twice: by {table[key]} and "
+                              f"by {owner}", span, "rename the step")
         table[key] = owner
         return key
 
@@ -682,6 +689,12 @@ def _group_var(group_id: str) -> str:
 def dag_id_of(flow: ir.Flow) -> str:
     project = flow.decorators.project
     return f"{project.name}.{flow.name}" if project is not None else flow.name
+
+
+def doc_text(text: str) -> str:
+    """A docstring for Airflow's doc_md, which reads text ending in ".md" as a
+    file name: such text gets a trailing newline, so it stays text."""
+    return text + "\n" if text.rstrip().endswith(".md") else text
 
 
 def _number(value: float) -> str:
@@ -721,7 +734,24 @@ def _grouped(edges: list[tuple[str, str]]) -> list[tuple[str, str]]:
     by_targets: dict[str, list[str]] = {}
     for a, bs in by_source.items():
         by_targets.setdefault(_listed(bs), []).append(a)
-    return [(_listed(sources), targets) for targets, sources in by_targets.items()]
+    chains = []
+    for targets, sources in by_targets.items():
+        if len(sources) > 1 and targets.startswith("["):  # Airflow has no list >> list
+            chains += [[source, targets] for source in sources]
+        else:
+            chains.append([_listed(sources), targets])
+    merged = True
+    while merged:  # a >> b, b >> c: a >> b >> c
+        merged = False
+        for first in chains:
+            link = first[-1]
+            heads = [c for c in chains if c is not first and c[0] == link]
+            if len(heads) == 1 and sum(link in c[1:] for c in chains) == 1:
+                first.extend(heads[0][1:])
+                chains.remove(heads[0])
+                merged = True
+                break
+    return [(" >> ".join(chain[:-1]), chain[-1]) for chain in chains]
 
 
 def _listed(names: list[str]) -> str:
@@ -800,6 +830,8 @@ def _environment():
     env.filters["py"] = py_literal
     env.filters["tf"] = templated_literal
     env.filters["comment"] = comment_lines
+    env.filters["doc"] = doc_text
+    env.filters["num"] = _number
     return env
 
 

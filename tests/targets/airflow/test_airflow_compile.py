@@ -1,0 +1,249 @@
+"""The Airflow target compiles every flow of the corpus (or refuses it with
+FC501 naming Airflow and the line), deterministically, into readable Python
+that imports only Airflow and the standard library; goldens pin the output."""
+
+from __future__ import annotations
+
+import ast
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flowc.compiler.diagnostics import CompileError
+from tests.conftest import ALL_FLOWS, GOLDEN, REPO, check_golden, flow_id, load_ir
+from tests.targets.airflow.conftest import OWN_FLOWS, compile_flow
+
+FLOWS = ALL_FLOWS + OWN_FLOWS
+# flows the target refuses by default, and the construct it names
+REFUSED = {
+    "flows/recursive_switch": ("recursive switch in step 'loop'", 20),
+    "examples/recsys": ("@pypi on step 'fit_a'", 37),
+}
+# golden variants beyond the default: (suffix, options)
+VARIANTS = {
+    "local": {"placement": "local"},
+    "airflow2": {"airflow_version": 2},
+}
+VARIANT_FLOWS = ["flows/nested_foreach", "flows/switch", "flows/foreach_body", "flows/parameters",
+                 "flows/branch_switch", "airflow/switch_in_foreach", "airflow/placement", "examples/recsys"]
+
+
+def fid(path: Path) -> str:
+    return f"airflow/{path.stem}" if path in OWN_FLOWS else flow_id(path)
+
+
+@pytest.mark.parametrize("path", FLOWS, ids=fid)
+def test_compiles_or_refuses_with_fc501(path, regen):
+    if fid(path) in REFUSED:
+        what, line = REFUSED[fid(path)]
+        with pytest.raises(CompileError) as err:
+            compile_flow(path)
+        diags = err.value.diagnostics
+        assert [d.code for d in diags] == ["FC501"]
+        assert diags[0].message.startswith("airflow: ") and what in diags[0].message
+        assert diags[0].span.line == line
+        return
+    text, diags = compile_flow(path)
+    assert not [d for d in diags if d.is_error]
+    check_golden(GOLDEN / "airflow" / f"{fid(path)}.py", text.encode("utf-8"), regen)
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+@pytest.mark.parametrize("name", VARIANT_FLOWS)
+def test_variants_golden(name, variant, regen):
+    path = next(p for p in FLOWS if fid(p) == name)
+    text, _ = compile_flow(path, unsupported="warn", **VARIANTS[variant])
+    check_golden(GOLDEN / "airflow" / f"{name}.{variant}.py", text.encode("utf-8"), regen)
+
+
+@pytest.mark.parametrize("options", [{}, {"placement": "local"}, {"airflow_version": 2},
+                                     {"placement": "batch", "batch_queue": "q"}], ids=str)
+@pytest.mark.parametrize("path", FLOWS, ids=fid)
+def test_valid_python_importing_only_airflow_and_the_standard_library(path, options):
+    text, _ = compile_flow(path, unsupported="warn", **options)
+    tree = ast.parse(text)
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            for name in ([node.module] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]):
+                top = name.split(".")[0]
+                assert top in sys.stdlib_module_names or top == "airflow" or name == "kubernetes.client" \
+                    or name == "__future__", f"the DAG imports {name}"
+    # no heavy work at import time: the module's top level only defines things
+    for stmt in tree.body:
+        assert isinstance(stmt, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef, ast.With,
+                                 ast.Assign, ast.Expr)), ast.dump(stmt)[:80]
+        if isinstance(stmt, ast.Expr):
+            assert isinstance(stmt.value, ast.Constant)  # the module docstring
+
+
+@pytest.mark.parametrize("path", FLOWS, ids=fid)
+def test_every_task_points_back_at_its_line(path):
+    flow = load_ir(path)
+    text, _ = compile_flow(path, unsupported="warn")
+    file = flow.source.path.rsplit("/", 1)[-1]
+    for step in flow.steps:
+        assert f"# {step.name} ({file}:{step.span.line})" in text
+
+
+@pytest.mark.parametrize("path", FLOWS, ids=fid)
+def test_deterministic_and_free_of_machine_paths(path, tmp_path):
+    first, _ = compile_flow(path, unsupported="warn")
+    second, _ = compile_flow(path, unsupported="warn")
+    assert first == second
+    assert str(REPO) not in first and str(Path.home()) not in first
+
+
+def test_cli_output_is_the_same_bytes_every_time(tmp_path):
+    outputs = []
+    for i in range(2):
+        out = tmp_path / f"dag{i}.py"
+        subprocess.run([sys.executable, "-m", "flowc", "compile", "tests/flows/foreach_body.py", "--target",
+                        "airflow", "-o", str(out)], cwd=REPO, check=True, capture_output=True)
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]
+    # the command line also points tasks at the flow's code package in the datastore
+    package = re.compile(rb'\n +"--package", fixed\("s3://flowc-datastore/ForeachBodyFlow/packages/[0-9a-f]{64}\.tar\.gz"\),')
+    assert len(package.findall(outputs[0])) == 1
+    assert package.sub(b"", outputs[0]) == (GOLDEN / "airflow" / "flows" / "foreach_body.py").read_bytes()
+
+
+WIDTH_FLOW = '''from flowc import FlowSpec, step
+
+
+class WidthFlow(FlowSpec):
+    @step
+    def start(self):
+        self.items = list(range({width}))
+        self.next(self.work, foreach="items")
+
+    @step
+    def work(self):
+        self.double = self.input * 2
+        self.next(self.join)
+
+    @step
+    def join(self, inputs):
+        self.total = sum(i.double for i in inputs)
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+'''
+
+
+def test_output_does_not_grow_with_foreach_width(tmp_path):
+    texts = []
+    path = tmp_path / "width.py"
+    for width in (3, 3_000_000):
+        path.write_text(WIDTH_FLOW.format(width=width))
+        from flowc.compiler import load_flow
+        from flowc.targets.airflow import AirflowTarget
+
+        out = AirflowTarget({}).compile(load_flow(path))
+        texts.append(next(iter(out.files.values())).decode())
+    sha = re.compile(r"sha256 [0-9a-f]{12}")
+    assert len(texts[0]) == len(texts[1])
+    assert sha.sub("", texts[0]) == sha.sub("", texts[1])
+
+
+def test_recursive_switch_is_a_clear_error_naming_airflow():
+    result = subprocess.run([sys.executable, "-m", "flowc", "compile", "tests/flows/recursive_switch.py",
+                             "--target", "airflow"], cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "recursive_switch.py:20" in result.stderr
+    assert "FC501" in result.stderr and "airflow" in result.stderr and "acyclic" in result.stderr
+    assert result.stdout == ""  # nothing written
+
+
+def test_options_from_flags_and_pyproject(tmp_path):
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "flow.py").write_text((REPO / "tests/flows/foreach.py").read_text())
+    (project / "pyproject.toml").write_text(
+        '[tool.flowc]\nimage = "registry.example.com/team/flows:7"\n\n'
+        '[tool.flowc.airflow]\nnamespace = "data"\nairflow_version = 2\ndag_id = "team.foreach"\n')
+    out = project / "dag.py"
+    base = [sys.executable, "-m", "flowc", "compile", "flow.py", "--target", "airflow", "-o", str(out)]
+    subprocess.run(base, cwd=project, check=True, capture_output=True)
+    text = out.read_text()
+    assert 'image="registry.example.com/team/flows:7"' in text
+    assert 'namespace="data"' in text
+    assert "from airflow import DAG" in text and 'dag_id="team.foreach"' in text
+    # flags override the file
+    subprocess.run(base + ["--airflow-version", "3", "--placement", "local", "--namespace", "x"], cwd=project,
+                   check=True, capture_output=True)
+    text = out.read_text()
+    assert "from airflow.sdk import" in text and "FlowcStep(" in text and "KubernetesPodOperator" not in text
+    bad = subprocess.run(base + ["--airflow-version", "1"], cwd=project, capture_output=True, text=True)
+    assert bad.returncode == 2 and "airflow_version" in bad.stderr
+
+
+def test_targets_table_lists_airflow():
+    result = subprocess.run([sys.executable, "-m", "flowc", "targets", "airflow"], cwd=REPO, capture_output=True,
+                            text=True, check=True)
+    assert "airflow" in result.stdout.splitlines()[0]
+    row = next(line for line in result.stdout.splitlines() if line.startswith("recursive_switch"))
+    assert " no" in row
+    assert "--placement" not in result.stdout and "placement" in result.stdout  # the options are listed
+
+
+def test_generated_names_that_clash_are_reported(tmp_path):
+    path = tmp_path / "clash.py"
+    path.write_text('''from flowc import FlowSpec, step
+
+
+class ClashFlow(FlowSpec):
+    @step
+    def start(self):
+        self.items = [1, 2]
+        self.next(self.start_indices, foreach="items")
+
+    @step
+    def start_indices(self):
+        self.next(self.join)
+
+    @step
+    def join(self, inputs):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+''')
+    from flowc.compiler import load_flow
+    from flowc.targets.airflow import AirflowTarget
+
+    with pytest.raises(CompileError) as err:
+        AirflowTarget({}).compile(load_flow(path))
+    assert {d.code for d in err.value.diagnostics} == {"FC503"}
+    assert "start_indices" in err.value.diagnostics[0].message
+
+
+def test_step_names_that_shadow_the_files_own_names_get_a_suffix(tmp_path):
+    path = tmp_path / "shadow.py"
+    path.write_text('''from flowc import FlowSpec, step
+
+
+class ShadowFlow(FlowSpec):
+    @step
+    def start(self):
+        self.next(self.json)
+
+    @step
+    def json(self):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+''')
+    from flowc.compiler import load_flow
+    from flowc.targets.airflow import AirflowTarget
+
+    text = next(iter(AirflowTarget({"placement": "local"}).compile(load_flow(path)).files.values())).decode()
+    assert "json_ = FlowcStep(" in text and 'task_id="json"' in text
+    compile(text, "dag.py", "exec")
