@@ -170,7 +170,7 @@ class Plan:
     tasks: list[TaskPlan]
     body: list[Stmt]
     futures: list[str]
-    command: list[str]
+    command: list[list[str]]
     step_flow_name: str
     deployment: str
     tags: list[str]
@@ -179,6 +179,7 @@ class Plan:
     triggers: list[dict[str, Any]]
     run_var: str = "run_id"
     params_var: str = "params"
+    package: str = ""  # the code package tasks fetch, or "" when the code is in the image
 
     @property
     def has_containers(self) -> bool:
@@ -228,6 +229,21 @@ class PrefectTarget(Target):
         Option("deployment", str, "", "name of the flow's deployment (default: the flow's name, after @project)"),
     )
 
+    @classmethod
+    def resolve_options(cls, given: dict[str, Any], origin: str = "option") -> dict[str, Any]:
+        # flags arrive as text, and the base class converts text to int and
+        # bool but not to float: convert the float options here
+        floats = {o.name for o in cls.all_options().values() if o.type is float}
+        converted = {}
+        for key, value in given.items():
+            if key.replace("-", "_") in floats and isinstance(value, str):
+                try:
+                    value = float(value)
+                except ValueError:
+                    pass  # the base class names the option and its type
+            converted[key] = value
+        return super().resolve_options(converted, origin)
+
     # ---------------------------------------------------------------- emit
 
     def emit(self, flow: ir.Flow) -> dict[str, bytes]:
@@ -239,25 +255,25 @@ class PrefectTarget(Target):
         yaml_text = env.get_template("prefect.yaml.j2").render(plan=plan, version=__version__, opt=self.options,
                                                                containers=[t for t in plan.tasks if t.container])
         template = env.get_template("prefect_job_template.json.j2").render()
-        return {
-            MODULE: module.encode(),
-            YAML: yaml_text.encode(),
-            JOB_TEMPLATE: template.encode(),
-            ir_file(flow): ir.dump(flow).encode(),
-        }
+        files = {MODULE: module.encode(), YAML: yaml_text.encode(), JOB_TEMPLATE: template.encode()}
+        if not plan.package:  # the code is in the image, beside prefect_flow.py: the runtime reads this IR
+            files[ir_file(flow)] = ir.dump(flow).encode()
+        return files
 
     # ---------------------------------------------------------------- plan
 
     def plan(self, flow: ir.Flow) -> Plan:
         names = _Names(MODULE_NAMES)
-        params = [self.param(flow, p) for p in flow.parameters]
+        # required parameters first: Python wants arguments without a default before the others
+        ordered = sorted(flow.parameters, key=lambda p: not p.required)
+        params = [self.param(flow, p) for p in ordered]
         py_params = {p.py for p in params}
-        for p, pp in zip(flow.parameters, params):
+        for p, pp in zip(ordered, params):
             if pp.py in BODY_NAMES:
                 self.unsupported(f"parameter '{p.name}' would hide the generated flow's helper {pp.py}()", p.span,
                                  "rename the parameter")
         seen: dict[str, str] = {}
-        for p, pp in zip(flow.parameters, params):
+        for p, pp in zip(ordered, params):
             if pp.py in seen:
                 self.unsupported(f"parameters '{seen[pp.py]}' and '{p.name}' are both '{pp.py}' as Python names",
                                  p.span, "rename one of them")
@@ -292,14 +308,15 @@ class PrefectTarget(Target):
             triggers=self.triggers(flow),
             run_var=run_var,
             params_var=params_var,
+            package=self.code_package_url(flow),
         )
 
     def module_doc(self, flow: ir.Flow) -> str:
         return (f"Prefect flow of {flow.name}, compiled by flowc {__version__} from {flow.source.path}.\n\n"
                 f"Each step is a Prefect task that runs flowc's runtime; artifacts stay in the\n"
                 f"datastore ({self.option('datastore')}), never in Prefect. Recompile instead of editing.\n\n"
-                f"    python {MODULE}        run it here (every step runs in this process's machine)\n"
-                f"    prefect deploy --all       deploy it and its container steps (see {YAML})")
+                f"    python {MODULE}     run it on this machine, every step here\n"
+                f"    prefect deploy --all      deploy it and its container steps (see {YAML})")
 
     def param(self, flow: ir.Flow, p: ir.Parameter) -> ParamPlan:
         py = p.name.replace("-", "_")
@@ -333,8 +350,9 @@ class PrefectTarget(Target):
                 lines += [f"        {line}" if line else "" for line in rest]
         return py_docstring("\n".join(lines), indent="    ")
 
-    def command(self, flow: ir.Flow) -> list[str]:
-        """The runtime's one command as Python expressions, for runtime_command()."""
+    def command(self, flow: ir.Flow) -> list[list[str]]:
+        """The runtime's one command as Python expressions, for runtime_command(),
+        in lines: the program, then one option and its value per line."""
         argv = self.runtime_argv(flow, flow.steps[0], run_id=_RUN, index=_INDEX, attempt=_ATTEMPT, output=_OUTPUT)
         exprs = {_RUN: "run_id", _INDEX: "index", _ATTEMPT: "str(attempt)", _OUTPUT: "output"}
         out = []
@@ -345,7 +363,12 @@ class PrefectTarget(Target):
                 out.append(exprs[arg])
             else:
                 out.append(py_literal(arg))
-        return out
+        lines: list[list[str]] = [[]]
+        for expr, arg in zip(out, argv):
+            if arg.startswith("--") and lines[-1]:
+                lines.append([])
+            lines[-1].append(expr)
+        return lines
 
     def task(self, flow: ir.Flow, s: ir.Step, names: "_Names", step_prefix: str) -> TaskPlan:
         d = s.decorators

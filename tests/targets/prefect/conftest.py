@@ -1,0 +1,201 @@
+"""Shared setup of the Prefect target's tests: compiling flows, one Prefect
+server for the whole session, running a compiled flow against it, and a
+stand-in for the Kubernetes node that runs a work pool's jobs."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import REPO, load_ir
+
+HERE = Path(__file__).resolve().parent
+OWN_FLOWS = sorted((HERE / "flows").glob("*.py"))
+
+# Prefect reads its settings when first imported: give it a private home (its
+# database, its local storage) before any test imports it.
+_HOME = tempfile.mkdtemp(prefix="flowc-prefect-home-")
+for _key, _value in {
+    "PREFECT_HOME": _HOME,
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "DO_NOT_TRACK": "1",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+    "PREFECT_LOGGING_LEVEL": "WARNING",
+}.items():
+    os.environ[_key] = _value
+
+
+def compile_flow(path: Path, unsupported: str = "error", package: bool = False, **options: Any):
+    """(files, diagnostics, target) of a flow compiled for Prefect, from the IR
+    (paths relative to the repository). With package=True the tasks fetch the
+    flow's code package from the datastore, which this uploads."""
+    from flowc.targets.prefect import PrefectTarget
+
+    target = PrefectTarget(options, unsupported_level="warning" if unsupported == "warn" else "error")
+    flow = load_ir(path)
+    if package:
+        from flowc.packaging import code_package
+        from flowc.runtime.datastore import FlowDatastore
+
+        data, sha = code_package(flow, path)
+        ds = FlowDatastore(target.option("datastore"), flow.name)
+        ds.storage.write_atomic(ds.package_key(sha), data)
+        target.package_sha = sha
+    out = target.compile(flow)
+    return out.files, out.diagnostics, target
+
+
+def write_files(files: dict[str, bytes], folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    return folder
+
+
+def build(path: Path, folder: Path, datastore: Path, unsupported: str = "error", **options: Any):
+    """Compile a flow into ``folder`` for a run on this machine: tasks run this
+    Python and fetch the code package from ``datastore``. Returns the plan."""
+    files, _diags, target = compile_flow(path, unsupported=unsupported, package=True, datastore=str(datastore),
+                                         python=sys.executable, **options)
+    write_files(files, folder)
+    return target.plan(target.lower(load_ir(path)))
+
+
+def load_prefect_flow(folder: Path, func: str):
+    """The flow object, loaded by Prefect's own loader (as a worker does)."""
+    from prefect.flows import load_flow_from_entrypoint
+
+    return load_flow_from_entrypoint(f"{folder / 'prefect_flow.py'}:{func}")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def prefect_api() -> str:
+    """One Prefect server (a temporary database) for the whole session; its API URL."""
+    from prefect.server.api.server import SubprocessASGIServer
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    server = SubprocessASGIServer(port=free_port())
+    server.start(timeout=120)
+    os.environ["PREFECT_API_URL"] = server.api_url
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
+            yield server.api_url
+    finally:
+        os.environ.pop("PREFECT_API_URL", None)
+        server.stop()
+
+
+def prefect_cli(args: list[str], cwd: Path, api_url: str) -> subprocess.CompletedProcess:
+    """The prefect command line against the session's server; fails the test on error."""
+    env = {**os.environ, "PREFECT_API_URL": api_url, "COLUMNS": "200"}
+    result = subprocess.run([str(Path(sys.executable).parent / "prefect"), "--no-prompt", *args], cwd=cwd,
+                            env=env, capture_output=True, text=True, timeout=300)
+    if result.returncode != 0:
+        raise AssertionError(f"prefect {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+class Node:
+    """What a Kubernetes node would do for a Kubernetes work pool, on this
+    machine: it takes each flow run scheduled on the pool, renders the job the
+    Kubernetes worker would create (prefect-kubernetes' own job
+    configuration, from the pool's base job template and the deployment's job
+    variables), and runs that job's container command with its environment.
+    Only the image is not pulled: the command runs in this Python environment."""
+
+    def __init__(self, pool: str, api_url: str):
+        self.pool = pool
+        self.api_url = api_url
+        self.manifests: dict[str, dict] = {}  # deployment name -> the last job manifest
+        self.errors: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def __enter__(self) -> "Node":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=60)
+
+    def _loop(self) -> None:
+        import asyncio
+
+        asyncio.run(self._serve())
+
+    async def _serve(self) -> None:
+        from prefect.client.orchestration import get_client
+        from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType
+        from prefect.client.schemas.filters import WorkPoolFilter, WorkPoolFilterName
+        from prefect.client.schemas.objects import StateType
+        from prefect.states import Pending
+
+        async with get_client() as client:
+            while not self._stop.is_set():
+                runs = await client.read_flow_runs(
+                    work_pool_filter=WorkPoolFilter(name=WorkPoolFilterName(any_=[self.pool])),
+                    flow_run_filter=FlowRunFilter(state=FlowRunFilterState(
+                        type=FlowRunFilterStateType(any_=[StateType.SCHEDULED]))))
+                for run in runs:
+                    state = await client.set_flow_run_state(run.id, Pending())
+                    if state.status.value != "ACCEPT":
+                        continue
+                    try:
+                        await self._run_job(client, run)
+                    except Exception as exc:  # reported by the test
+                        self.errors.append(f"{run.name}: {type(exc).__name__}: {exc}")
+                await asyncio.sleep(0.3)
+
+    async def _run_job(self, client, run) -> None:
+        import asyncio
+
+        from prefect_kubernetes.worker import KubernetesWorkerJobConfiguration
+
+        deployment = await client.read_deployment(run.deployment_id)
+        pool = await client.read_work_pool(self.pool)
+        flow = await client.read_flow(run.flow_id)
+        variables = {**(deployment.job_variables or {}), **(run.job_variables or {})}
+        config = await KubernetesWorkerJobConfiguration.from_template_and_values(pool.base_job_template, variables)
+        config.prepare_for_flow_run(run, deployment, flow)
+        manifest = config.job_manifest
+        self.manifests[deployment.name] = manifest
+        container = manifest["spec"]["template"]["spec"]["containers"][0]
+        env = {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+               "HOME": os.environ.get("HOME", "/tmp")}
+        env.update({e["name"]: e["value"] for e in container.get("env", []) if e.get("value") is not None})
+        env.update({k: v for k, v in os.environ.items() if k.startswith(("PREFECT_", "DO_NOT_TRACK"))
+                    and k not in env})
+        proc = await asyncio.create_subprocess_exec(*container["args"], env=env, cwd=tempfile.gettempdir(),
+                                                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        out, _ = await proc.communicate()
+        if proc.returncode != 0:
+            self.errors.append(f"job of {run.name} exited {proc.returncode}:\n{out.decode(errors='replace')[-3000:]}")
+
+
+def wait_until(predicate, timeout: float = 60.0, step: float = 0.2) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return predicate()
+
+
+__all__ = ["REPO", "OWN_FLOWS", "compile_flow", "write_files", "build", "load_prefect_flow", "prefect_api",
+           "prefect_cli", "Node", "wait_until"]

@@ -1,0 +1,22 @@
+from flowc import FlowSpec, Parameter, project, schedule, secrets, step, trigger
+
+
+@trigger(event="data_updated")
+@schedule(daily=True)
+@project(name="forecasting", branch="nightly")
+class EventsFlow(FlowSpec):
+    """Scheduled daily, triggered by an event, namespaced by a project; reads a secret."""
+
+    region = Parameter("region", default="eu", help="where the data lives")
+
+    @secrets(sources=["db-credentials"])
+    @step
+    def start(self):
+        import os
+
+        self.user = os.environ.get("DB_USER")
+        self.next(self.end)
+
+    @step
+    def end(self):
+        self.seen = (self.region, self.user)
