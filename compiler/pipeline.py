@@ -14,6 +14,7 @@ from pathlib import Path
 from . import ir
 from .analyzer import FlowFacts, analyze_module
 from .checks import check_dataflow, check_names
+from .environments import check_environments
 from .diagnostics import ERROR, CompileError, Diagnostic, has_errors
 from .graph import derive
 from .modules import local_modules
@@ -88,7 +89,7 @@ def analyze_source(text: str, path: str, real_path: Path | None = None) -> Analy
         except RecursionError:
             flow, graph_diags = facts.flow, [too_deep(path)]
         facts.flow = flow
-        diags = list(graph_diags) + check_names(facts)
+        diags = list(graph_diags) + check_names(facts) + check_environments(flow)
         structural = [d for d in list(graph_diags) + by_flow.get(flow.name, []) if d.is_error and d.code.startswith("FC1")]
         if not structural:  # dataflow on a broken graph would only add noise
             diags += check_dataflow(facts)

@@ -1,12 +1,15 @@
 """The recommender ensemble from the article that motivated flowc.
 
-Two models are trained in parallel on the same data: model A needs its own
-(older) package versions, model B needs two GPUs and 16 GB of memory. An
-ensemble step joins them. Locally everything runs on this machine; compiled
-for an orchestrator, each step gets the container it asks for.
+Two models are trained in parallel on the same data: model A needs its own,
+older package versions; model B needs two GPUs and 16 GB of memory, and
+newer versions. An ensemble step joins them. `flowc run` gives each model
+step a virtual environment with exactly its pins; compiled for an
+orchestrator, each step gets an image (or a bootstrapped environment) with
+them, and the resources it asks for.
 
-The models are kept dependency-free so the example runs anywhere; the pins
-on fit_a show how a step asks for its own environment.
+The models themselves are kept to plain Python so the example runs
+anywhere; each step reports its model with the version of `tabulate` it
+pinned.
 """
 
 import random
@@ -15,6 +18,15 @@ from flowc import FlowSpec, Parameter, pypi, resources, step
 
 N_USERS = 40
 N_ITEMS = 25
+
+
+def report(name, model):
+    """Print a model's best items with whichever tabulate the step pinned."""
+    import tabulate
+
+    best = sorted(model.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+    print(f"model {name} (tabulate {tabulate.__version__}):")
+    print(tabulate.tabulate([(item, round(score, 3)) for item, score in best], headers=["item", "score"]))
 
 
 def load_data(seed):
@@ -34,26 +46,33 @@ class RecSysFlow(FlowSpec):
         self.data = load_data(self.seed)
         self.next(self.fit_a, self.fit_b)
 
-    @pypi(packages={"scikit-learn": "0.21.1", "numpy": "1.16.6"}, python="3.7")
+    @pypi(packages={"tabulate": "0.8.10"}, python="3.11")
     @step
     def fit_a(self):
-        """Model A: item popularity (mean rating per item)."""
+        """Model A: item popularity (mean rating per item), with old pins."""
         totals = {}
         for _, item, rating in self.data:
             s, n = totals.get(item, (0, 0))
             totals[item] = (s + rating, n + 1)
         self.model = {item: s / n for item, (s, n) in totals.items()}
+        report("A", self.model)
         self.next(self.ensemble)
 
+    @pypi(packages={"tabulate": "0.9.0"})
     @resources(gpu=2, memory=16000)
     @step
     def fit_b(self):
-        """Model B: user bias on top of the global mean."""
+        """Model B: item scores corrected for each user's bias, on GPUs, with newer pins."""
         mean = sum(r for _, _, r in self.data) / len(self.data)
+        by_user = {}
+        for user, _, rating in self.data:
+            by_user.setdefault(user, []).append(rating)
+        bias = {user: sum(r) / len(r) - mean for user, r in by_user.items()}
         by_item = {}
-        for _, item, rating in self.data:
-            by_item.setdefault(item, []).append(rating - mean)
-        self.model = {item: mean + sum(d) / len(d) for item, d in by_item.items()}
+        for user, item, rating in self.data:
+            by_item.setdefault(item, []).append(rating - bias[user])
+        self.model = {item: sum(d) / len(d) for item, d in by_item.items()}
+        report("B", self.model)
         self.next(self.ensemble)
 
     @step

@@ -22,6 +22,7 @@ COMMANDS = {
     "show": "show a run, step or task and its artifacts",
     "logs": "show a task's output",
     "package": "upload a flow's code package to a datastore",
+    "environments": "list each step's environment; write their build contexts",
     "worker": "serve the tasks of a Step Functions state machine from its SQS queue",
 }
 

@@ -26,11 +26,17 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--output", help="write OUT.json here")
     s.add_argument("--origin-run-id", help="the run a resumed run continues")
     s.add_argument("--no-capture", action="store_true", help="do not keep stdout/stderr in the datastore")
+    s.add_argument("--environment", help="bootstrap: build this environment (JSON: id, manager, python, packages) "
+                                         "and run the task in it")
+    s.add_argument("--env-cache", help="where bootstrap environments are cached (a volume; default: FLOWC_ENV_CACHE)")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser().parse_args(argv)
+    if args.environment:
+        return bootstrap(args, argv)
     from .params import ParameterError, parse_pairs
     from .task import TaskSpec, run
 
@@ -46,6 +52,36 @@ def main(argv: list[str] | None = None) -> int:
                     attempt=args.attempt, datastore=args.datastore, iteration=args.iteration, package=args.package,
                     params=given, output=args.output, origin_run_id=args.origin_run_id)
     return run(spec, capture=not args.no_capture)
+
+
+def bootstrap(args: argparse.Namespace, argv: list[str]) -> int:
+    """Build (or reuse) the step's environment, then run the same task in it."""
+    import os
+
+    from .environment import EnvironmentError_, build
+
+    try:
+        spec = json.loads(args.environment)
+        python = build(spec, args.env_cache, log=lambda m: print(m, file=sys.stderr))
+    except (ValueError, KeyError, EnvironmentError_) as exc:
+        print(f"flowc: cannot prepare the step's environment: {exc}", file=sys.stderr)
+        return 1
+    rest, skip = [], False
+    for item in argv:
+        if skip:
+            skip = False
+            continue
+        if item in ("--environment", "--env-cache"):
+            skip = True
+            continue
+        if item.startswith(("--environment=", "--env-cache=")):
+            continue
+        rest.append(item)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.environ["PYTHONSAFEPATH"] = "1"
+    os.execv(python, [python, "-m", "flowc.runtime", *rest])
+    return 1  # not reached
 
 
 if __name__ == "__main__":

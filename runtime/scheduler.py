@@ -238,8 +238,10 @@ class LocalRunner:
             pid, fd = self._fork(args)
             poll, close = _fork_poller(pid), (lambda fd=fd: os.close(fd))
         else:
+            # PYTHONSAFEPATH: the working folder must not shadow the environment's own flowc
             proc = subprocess.Popen([python or sys.executable, "-m", "flowc.runtime", *args],
-                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                    env={**os.environ, "PYTHONSAFEPATH": "1"})
             pid, fd, poll, close = proc.pid, proc.stdout.fileno(), proc.poll, proc.stdout.close
         os.set_blocking(fd, False)
         self.running[pid] = Running(ref, attempt, fd, poll, close)

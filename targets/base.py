@@ -89,6 +89,9 @@ COMMON_OPTIONS: tuple[Option, ...] = (
     Option("datastore", str, "s3://flowc-datastore", "datastore URL the tasks read and write (fsspec)"),
     Option("code_package", str, "", "URL of the code package (default: computed in the datastore)"),
     Option("python", str, "python", "the Python interpreter inside the container"),
+    Option("registry", str, "", "image registry of per-step environments (REGISTRY/FLOW:ENVID)"),
+    Option("environments", str, "image", "per-step environments: prebuilt images, or built by each container "
+           "at start (bootstrap)", ("image", "bootstrap")),
 )
 
 
@@ -148,6 +151,8 @@ class Target:
         # sha256 of the flow's code package (flowc/packaging.py), when the
         # compile command read the sources: tasks then fetch the code with --package
         self.package_sha: str | None = None
+        self.flow: ir.Flow | None = None
+        self.environments = None  # compiler.environments.EnvironmentPlan, set by compile()
 
     # ---- options
 
@@ -200,7 +205,11 @@ class Target:
         raise NotImplementedError
 
     def compile(self, flow: ir.Flow) -> Output:
+        from flowc.compiler.environments import resolve
+
         self.diagnostics = []
+        self.flow = flow
+        self.environments = resolve(flow)
         self.check_capabilities(flow)
         if any(d.is_error for d in self.diagnostics):
             raise CompileError(self.diagnostics)
@@ -230,6 +239,9 @@ class Target:
             argv += ["--param", p]
         if output is not None:
             argv += ["--output", output]
+        env = self.bootstrap_environment(step)
+        if env is not None:
+            argv += ["--environment", json_text({k: v for k, v in env.to_json().items() if k != "steps"})]
         return argv + list(extra or [])
 
     def code_package_url(self, flow: ir.Flow) -> str:
@@ -243,13 +255,45 @@ class Target:
             return url_for(self.option("datastore"), flow.name, self.package_sha)
         return ""
 
+    def step_environment(self, step: ir.Step):
+        """The step's environment (compiler/environments.py), resolved once per compile."""
+        if self.environments is None:
+            from flowc.compiler.environments import resolve
+
+            self.environments = resolve(self.flow) if self.flow is not None else None
+        return self.environments.of(step.name) if self.environments is not None else None
+
     def image_for(self, step: ir.Step) -> str:
-        """The image a step runs in: its own (@kubernetes/@batch image=) or the default."""
+        """The image a step runs in. A step with pinned packages runs in its
+        environment's image (REGISTRY/FLOW:ENVID, built from `flowc environments
+        --build-context`), or, in bootstrap mode, in the default image, building
+        its environment at start; otherwise its own image (@kubernetes/@batch
+        image=), or the default."""
+        env = self.step_environment(step)
+        if env is not None and env.manager != "none" and self.option("environments") == "image":
+            return environment_image(self.option("registry"), self.flow.name, env.id)
+        if env is not None and env.manager != "none":
+            return env.image or self.option("image")
         d = step.decorators
         for deco in (d.kubernetes, d.batch):
             if deco is not None and deco.image:
                 return deco.image
         return self.option("image")
+
+    def bootstrap_environment(self, step: ir.Step):
+        """The environment a container must build at start (bootstrap mode), or None."""
+        env = self.step_environment(step)
+        if env is not None and env.manager != "none" and self.option("environments") == "bootstrap":
+            return env
+        return None
+
+
+def environment_image(registry: str, flow_name: str, env_id: str) -> str:
+    """REGISTRY/FLOW:ENVID (lowercase, as image names must be)."""
+    import re
+
+    repo = re.sub(r"[^a-z0-9._-]+", "-", flow_name.lower()).strip("-._") or "flow"
+    return f"{registry.rstrip('/')}/{repo}:{env_id}" if registry else f"{repo}:{env_id}"
 
 
 def flow_file(flow: ir.Flow) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import time
 
 from flowc.compiler import ir
 
@@ -36,9 +37,56 @@ def local_notes(flow: ir.Flow) -> list[str]:
         for name in ("kubernetes", "batch"):
             if getattr(d, name) is not None:
                 notes.append(f"@{name} on {s.name}: placement applies on an orchestrator; runs here locally")
-        for pkg in (d.pypi, d.conda):
-            if pkg is not None and not pkg.disabled:
-                notes.append(f"@{pkg.manager} on {s.name}: runs in this interpreter (pins not applied locally)")
         if d.secrets is not None:
             notes.append(f"@secrets on {s.name}: not injected locally; set the variables yourself if the step needs them")
     return notes
+
+
+class EnvironmentProblem(Exception):
+    """An environment cannot be built on this machine: said once, before any step runs."""
+
+
+def prepare_environments(flow: ir.Flow, enabled: bool, say) -> dict[str, str]:
+    """{step: python} for the steps that need their own environment, built (or
+    found in the cache) before the run starts. With ``enabled`` False, every
+    step runs here, with a warning for each step whose pins this
+    interpreter does not satisfy."""
+    from flowc.compiler.environments import resolve
+    from flowc.runtime import environment as envs
+
+    plan = resolve(flow)
+    custom = [e for e in plan.custom if e.manager != "none"]
+    if not enabled:
+        for env in custom:
+            missing = envs.unsatisfied_pins(env.packages) if env.manager == "pypi" else [f"{len(env.packages)} conda pins"]
+            wrong_python = env.python and not envs.matches(env.python)
+            for step in env.steps:
+                if missing or wrong_python:
+                    detail = ", ".join(missing + ([f"python {env.python}"] if wrong_python else []))
+                    say(f"warning: --no-environments: {step} runs here without {detail}")
+        return {}
+    conda = [e for e in custom if e.manager == "conda"]
+    if conda and envs.find_conda() is None:
+        raise EnvironmentProblem(envs.missing_conda_message([s for e in conda for s in e.steps]))
+    pythons: dict[str, str] = {}
+    for env in custom:
+        spec = env.to_json()
+        label = ", ".join(env.requirements()) or "no packages"
+        started = time.time()
+        cached = _is_cached(spec)
+        try:
+            python = envs.build(spec)
+        except envs.EnvironmentError_ as exc:
+            raise EnvironmentProblem(str(exc)) from None
+        took = time.time() - started
+        say(f"environment {env.id} for {', '.join(env.steps)}: python {env.python or 'as here'}, {label}"
+            + (" (cached)" if cached else f" (built in {took:.1f} s)"))
+        for step in env.steps:
+            pythons[step] = python
+    return pythons
+
+
+def _is_cached(spec: dict) -> bool:
+    from flowc.runtime.environment import default_cache
+
+    return os.path.exists(os.path.join(default_cache(), spec["id"], ".flowc-complete"))

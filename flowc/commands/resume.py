@@ -18,7 +18,7 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from flowc.commands._local import write_ir
+    from flowc.commands._local import EnvironmentProblem, prepare_environments, write_ir
     from flowc.commands.run import report_end
     from flowc.compiler import load_flow
     from flowc.runtime.client import default_datastore, find_run
@@ -47,8 +47,14 @@ def main(args: argparse.Namespace) -> int:
             return 2
         rerun = descendants(plan, args.from_step)
     params = origin.info.get("params", {})
+    try:
+        pythons = prepare_environments(flow, not args.no_environments, lambda m: print(m, file=sys.stderr))
+    except EnvironmentProblem as exc:
+        print(f"flowc resume: {exc}", file=sys.stderr)
+        return 2
     runner = LocalRunner(plan, flow_file, write_ir(flow), datastore, run_id=args.run_id, params=params,
-                         max_workers=args.max_workers, origin_run_id=origin.id, rerun_steps=rerun)
+                         max_workers=args.max_workers, origin_run_id=origin.id, rerun_steps=rerun,
+                         python=pythons.get)
     try:
         run_id = runner.start_run()
     except RunError as exc:

@@ -25,6 +25,8 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--run-id", help="name the run (default: the next number)")
     p.add_argument("--max-workers", type=int, default=os.cpu_count() or 1, help="tasks run at once (default: cores)")
     p.add_argument("-q", "--quiet", action="store_true", help="print only failures and the summary")
+    p.add_argument("--no-environments", action="store_true",
+                   help="run every step in this interpreter, ignoring @pypi/@conda (warns when a pin is not met)")
 
 
 def param_parser(flow, prog: str) -> argparse.ArgumentParser:
@@ -46,7 +48,7 @@ def main(args: argparse.Namespace) -> int:
             return 0
         print("flowc run: give a flow file: flowc run FLOW.py", file=sys.stderr)
         return 2
-    from flowc.commands._local import local_notes, write_ir
+    from flowc.commands._local import EnvironmentProblem, local_notes, prepare_environments, write_ir
     from flowc.compiler import load_flow
     from flowc.runtime import params as params_mod
     from flowc.runtime.client import default_datastore
@@ -86,9 +88,14 @@ def main(args: argparse.Namespace) -> int:
     except DatastoreError as exc:
         print(f"flowc run: {exc}", file=sys.stderr)
         return 2
+    try:
+        pythons = prepare_environments(flow, not args.no_environments, lambda m: print(m, file=sys.stderr))
+    except EnvironmentProblem as exc:
+        print(f"flowc run: {exc}", file=sys.stderr)
+        return 2
     ir_path = write_ir(flow)
     runner = LocalRunner(plan, args.file, ir_path, datastore, run_id=args.run_id, params=values,
-                         max_workers=args.max_workers)
+                         max_workers=args.max_workers, python=pythons.get)
     try:
         run_id = runner.start_run()
     except RunError as exc:
