@@ -148,3 +148,28 @@ def test_logs_and_show(tmp_path: Path) -> None:
     assert "scores" in show.stdout and "alpha" in show.stdout
     runs = flowc("runs", "--datastore", ds)
     assert "RecSysFlow/1" in runs.stdout and "succeeded" in runs.stdout
+
+
+def test_a_terminal_gets_a_live_status_line(tmp_path: Path) -> None:
+    import pty
+
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "flowc", "run", "examples/foreach_flow.py", "--datastore",
+                             str(tmp_path / "ds")], cwd=REPO, stdin=follower, stdout=follower, stderr=follower)
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            data = os.read(leader, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    assert proc.wait(timeout=120) == 0
+    os.close(leader)
+    text = b"".join(chunks).decode("utf-8", "replace")
+    assert "\r\x1b[K" in text  # the status line is redrawn in place
+    assert "ForeachFlow/1: " in text and "done, " in text and "running" in text
+    assert "[end/0] sum of squares: 55" in text
+    assert "Run succeeded: ForeachFlow/1" in text
