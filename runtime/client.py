@@ -247,3 +247,16 @@ def find_run(spec: str, datastore: str | None = None) -> Run:
     if len(matches) > 1:
         raise KeyError(f"run {spec!r} exists for several flows ({', '.join(matches)}); write FLOW/{spec}")
     return Run(f"{matches[0]}/{spec}", datastore)
+
+
+def resolve(pathspec: str, datastore: str | None = None) -> tuple[Run, Step | None, list[Task]]:
+    """``FLOW/RUN[/STEP[/TASK]]`` (or ``RUN[/STEP[/TASK]]`` when one flow has
+    that run): the run, the step if named, and its tasks (one if named)."""
+    parts = pathspec.strip("/").split("/")
+    flow_given = len(parts) > 1 and not parts[0].isdigit()
+    run = find_run("/".join(parts[:2]) if flow_given else parts[0], datastore)
+    rest = parts[2:] if flow_given else parts[1:]
+    if not rest:
+        return run, None, []
+    step = run[rest[0]]
+    return run, step, [step[rest[1]]] if len(rest) > 1 else step.tasks()

@@ -16,18 +16,15 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from flowc.runtime.client import default_datastore, find_run
+    from flowc.runtime.client import default_datastore, resolve
 
-    parts = args.pathspec.split("/")
-    if len(parts) < 3:
-        print("flowc logs: name a step: FLOW/RUN/STEP[/TASK]", file=sys.stderr)
-        return 2
     try:
-        run = find_run("/".join(parts[:2]), args.datastore or default_datastore())
-        step = run[parts[2]]
-        tasks = [step[parts[3]]] if len(parts) > 3 else step.tasks()
+        _, step, tasks = resolve(args.pathspec, args.datastore or default_datastore())
     except KeyError as exc:
         print(f"flowc logs: {exc.args[0]}", file=sys.stderr)
+        return 2
+    if step is None:
+        print("flowc logs: name a step: FLOW/RUN/STEP[/TASK]", file=sys.stderr)
         return 2
     for task in tasks:
         attempts = task.attempts()

@@ -14,31 +14,22 @@ def configure(p: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     import sys
 
-    from flowc.runtime.client import default_datastore, find_run
+    from flowc.runtime.client import default_datastore, resolve
 
-    parts = args.pathspec.split("/")
     try:
-        run = find_run("/".join(parts[:2]) if len(parts) > 1 and not parts[0].isdigit() else parts[0],
-                       args.datastore or default_datastore())
+        run, step, tasks = resolve(args.pathspec, args.datastore or default_datastore())
     except KeyError as exc:
         print(f"flowc show: {exc.args[0]}", file=sys.stderr)
         return 2
-    rest = parts[2:] if len(parts) > 1 and not parts[0].isdigit() else parts[1:]
     short = reprlib.Repr()
     short.maxstring, short.maxother, short.maxlist, short.maxdict = 60, 60, 6, 6
-    try:
-        if not rest:
-            print(f"{run.pathspec}: {run.status}")
-            for step in run:
-                tasks = step.tasks()
-                ok = sum(1 for t in tasks if t.successful)
-                print(f"  {step.id:<24} {ok}/{len(tasks)} task{'s' if len(tasks) != 1 else ''} done")
-            return 0
-        step = run[rest[0]]
-        tasks = [step[rest[1]]] if len(rest) > 1 else step.tasks()
-    except KeyError as exc:
-        print(f"flowc show: {exc.args[0]}", file=sys.stderr)
-        return 2
+    if step is None:
+        print(f"{run.pathspec}: {run.status}")
+        for step in run:
+            steps_tasks = step.tasks()
+            ok = sum(1 for t in steps_tasks if t.successful)
+            print(f"  {step.id:<24} {ok}/{len(steps_tasks)} task{'s' if len(steps_tasks) != 1 else ''} done")
+        return 0
     for task in tasks:
         meta = task.metadata
         status = "done" if task.successful else "not done"
