@@ -815,7 +815,7 @@ def py_docstring(text: str, indent: str = "") -> str:
             out.append(repr(ch)[1:-1])
     body = "\n".join(indent + line if line and i else line
                      for i, line in enumerate("".join(out).split("\n")))
-    return f'"""{body}\n{indent}"""' if "\n" in text else f'"""{body}"""'
+    return f'"""{body}"""'
 
 
 _YAML_PLAIN_OK = re.compile(r"[\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
