@@ -27,7 +27,7 @@ from flowc.compiler.spans import Span
 
 from . import argo_yaml
 from .argo_dag import SHARED, DagBuilder, dns_label, quote_expr
-from .base import COMMON_OPTIONS, Option, Target, flow_file, json_text, no, source_ref, yes
+from .base import Option, Target, flow_file, json_text, no, source_ref, yes
 
 API_VERSION = "argoproj.io/v1alpha1"
 POD_GC = ("", "OnPodCompletion", "OnPodSuccess", "OnWorkflowCompletion", "OnWorkflowSuccess")
@@ -65,7 +65,7 @@ class ArgoTarget(Target):
         "image": yes(),
         "kubernetes": yes("one namespace per workflow"),
         "batch": no("AWS Batch placement; use @kubernetes"),
-        "packages": yes("only where a step's own image carries the pins (@kubernetes(image=...))"),
+        "packages": yes("an image per environment (flowc environments --build), or --environments bootstrap"),
     }
 
     OPTIONS = (
@@ -88,7 +88,6 @@ class ArgoTarget(Target):
 
     def check_capabilities(self, flow: ir.Flow) -> None:
         super().check_capabilities(flow)
-        self.check_packages(flow)
         self.check_names(flow)
         self.check_kubernetes(flow)
         self.check_options(flow)
@@ -96,22 +95,6 @@ class ArgoTarget(Target):
             if not _ARGO_PARAM.match(p.name):
                 self.unsupported(f"parameter name '{p.name}' is not a valid Argo parameter name", p.span,
                                  "use letters, digits, - and _")
-
-    def check_packages(self, flow: ir.Flow) -> None:
-        """@pypi/@conda need an image that carries the pins: the step's own,
-        or for the flow-level forms an explicitly chosen --image."""
-        image_given = self.option("image") != COMMON_OPTIONS[0].default
-        for s in flow.steps:
-            d = s.decorators
-            for pkg in (d.pypi, d.conda):
-                if pkg is not None and not pkg.disabled and not (d.kubernetes and d.kubernetes.image):
-                    self.unsupported(f"@{pkg.manager} on step '{s.name}' needs an image with those packages", pkg.span,
-                                     "build an image with the pins and name it with @kubernetes(image=...)")
-        fd = flow.decorators
-        for pkg in (fd.pypi_base, fd.conda_base):
-            if pkg is not None and not pkg.disabled and not image_given:
-                self.unsupported(f"@{pkg.manager}_base needs an image with those packages", pkg.span,
-                                 "build an image with the pins and pass it with --image")
 
     def check_names(self, flow: ir.Flow) -> None:
         """Every generated name is a valid DNS-1123 label, and no two clash."""
@@ -342,7 +325,7 @@ class ArgoTarget(Target):
         params = " ".join(f"-p {p.name}=..." for p in flow.parameters if p.required)
         lines = [
             f"Argo Workflows objects for the flow {flow.name}, compiled by flowc from {source}.",
-            f"Do not edit: change {source} and run `flowc compile {source} --target argo` again.",
+            f"To change them, edit {source} and compile it again.",
             f"Run it: {submit}" + (f" {params}" if params else ""),
             "Each step runs `python -m flowc.runtime step ...`; Argo passes it only the run id, foreach",
             "indices, attempts and the small OUT.json values (foreach counts, switch choices).",

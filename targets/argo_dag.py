@@ -23,10 +23,10 @@ stacks, switch cases); nothing is re-derived here:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 from hera.workflows import models as m
@@ -96,6 +96,7 @@ class DagBuilder:
         self.containers: list[m.Template] = []
         self.out = Lowered([])
         self.shared_users: list[str] = []
+        self._signatures: dict[str, tuple] = {}
 
     # ---- names (clashes are checked by the target before lowering)
 
@@ -126,11 +127,30 @@ class DagBuilder:
         body = self.body_steps(split)
         return len(body) == 1 and body[0].kind == ir.LINEAR
 
-    def own_template(self, s: ir.Step) -> bool:
+    def has_settings(self, s: ir.Step) -> bool:
+        """Settings that make a step's container differ from a plain step's."""
         d = s.decorators
         settings = (d.resources, d.retry, d.timeout, d.environment, d.secrets, d.kubernetes)
         return (any(x is not None for x in settings) or s.kind in (ir.FOREACH, ir.SWITCH)
                 or (s.name == self.flow.start and bool(self.flow.parameters)))
+
+    def signature(self, s: ir.Step) -> tuple:
+        """A plain step's image and command with its name left out: steps
+        with equal signatures can share one container template."""
+        if s.name not in self._signatures:
+            argv = self.target.runtime_argv(self.flow, s, run_id="", index="", attempt="")
+            argv[argv.index("--step") + 1] = ""
+            self._signatures[s.name] = (self.target.image_for(s), tuple(argv))
+        return self._signatures[s.name]
+
+    @functools.cached_property
+    def shared_signature(self) -> tuple | None:
+        """The signature most plain steps have (the first in flow order on a tie)."""
+        plain = [self.signature(s) for s in self.flow.ordered_steps() if not self.has_settings(s)]
+        return max(plain, key=lambda sig: (plain.count(sig), -plain.index(sig))) if plain else None
+
+    def own_template(self, s: ir.Step) -> bool:
+        return self.has_settings(s) or self.signature(s) != self.shared_signature
 
     @staticmethod
     def scope_index(scope: tuple[str, ...]) -> str:
@@ -147,7 +167,7 @@ class DagBuilder:
             if self.own_template(s):
                 self.containers.append(self.container_template(s))
         if self.shared_users:
-            self.containers.insert(0, self.container_template(None))
+            self.containers.insert(0, self.container_template(self.steps[self.shared_users[0]], shared=True))
             self.out.comments[SHARED] = ("shared by the steps without settings of their own: "
                                          + ", ".join(self.shared_users))
         self.out.templates = self.dags + self.containers
@@ -222,9 +242,9 @@ class DagBuilder:
                       when=f"{{{{={chosen_is(task, s.name)}}}}}", arguments=arguments(again_args)),
         ]
         last = f"{chosen_is(task, s.name)} ? {out_of('again')} : {out_of(task)}"
-        self.out.comments[name] = (f"the recursive switch in step {s.name} "
-                                   f"({source_ref(self.flow, s.next_span or s.span)}): runs the step, and again "
-                                   "with the next iteration while it chooses itself; out: the last OUT.json")
+        self.out.comments[name] = (f"the recursive switch in step {s.name} ({source_ref(self.flow, s.next_span or s.span)})"
+                                   ":\nruns the step, then itself for the next iteration while the step chooses "
+                                   "itself;\nits output 'out' is the OUT.json of the last iteration")
         self.out.task_comments[(name, task)] = self.describe(s)
         self.out.task_comments[(name, "again")] = f"the next iteration, when {s.name} chose itself"
         return m.Template(
@@ -281,41 +301,45 @@ class DagBuilder:
             return {"step": s.name, "index": index}
         return {"index": index} if s.foreach_stack else {}
 
-    def container_template(self, s: ir.Step | None) -> m.Template:
+    def container_template(self, s: ir.Step, shared: bool = False) -> m.Template:
+        """The container running step ``s``; or, ``shared``, the one every plain
+        step with ``s``'s signature runs, taking the step's name as an input."""
         t, flow = self.target, self.flow
         inputs: list[m.Parameter] = []
-        if s is None:
-            name, step_ref, index = SHARED, SimpleNamespace(name="{{inputs.parameters.step}}"), None
+        if shared:
+            name = SHARED
             inputs = [m.Parameter(name="step"), m.Parameter(name="index")]
         else:
-            name, step_ref = self.task(s.name), s
+            name = self.task(s.name)
             if s.foreach_stack:
                 inputs.append(m.Parameter(name="index"))
             if s.is_recursive:
                 inputs.append(m.Parameter(name="iteration"))
             self.out.comments[name] = "step " + self.describe(s)
-        d = s.decorators if s is not None else ir.StepDecorators()
+        d = s.decorators
         retry = d.retry
         extra = []
-        if s is not None and s.name == flow.start and flow.parameters:
+        if not shared and s.name == flow.start and flow.parameters:
             param_inputs, params = t.parameter_inputs(flow)
             inputs += param_inputs
             extra = ["--params", params]
-            self.out.comments[name] += ("\nits inputs carry the flow's parameters as JSON text, each '{' "
-                                        "escaped as \\u007b so that no later substitution can change a value")
+            self.out.comments[name] += ("\nits inputs carry the flow's parameters as JSON text; each '{' is written "
+                                        "\\u007b\nso that no later substitution by Argo can change a value")
         argv = t.runtime_argv(
-            flow, step_ref, run_id="{{workflow.name}}",
-            index="{{inputs.parameters.index}}" if (s is None or s.foreach_stack) else "0",
+            flow, s, run_id="{{workflow.name}}",
+            index="{{inputs.parameters.index}}" if (shared or s.foreach_stack) else "0",
             attempt="{{retries}}" if retry is not None else "0",
-            iteration="{{inputs.parameters.iteration}}" if s is not None and s.is_recursive else None,
-            output=OUT_PATH if s is not None and s.kind in (ir.FOREACH, ir.SWITCH) else None,
+            iteration="{{inputs.parameters.iteration}}" if s.is_recursive else None,
+            output=OUT_PATH if s.kind in (ir.FOREACH, ir.SWITCH) else None,
             extra=extra)
+        if shared:
+            argv[argv.index("--step") + 1] = "{{inputs.parameters.step}}"
         k8s = d.kubernetes
         env = [m.EnvVar(name=k, value=str(v)) for k, v in sorted(d.environment.vars.items())] if d.environment else None
         secrets = t.secret_names(flow, s)
-        resources, volumes, mounts = self.pod_resources(s) if s is not None else (None, [], [])
+        resources, volumes, mounts = self.pod_resources(s)
         container = m.Container(
-            image=t.image_for(s) if s is not None else t.option("image"),
+            image=t.image_for(s),
             image_pull_policy=(k8s.image_pull_policy if k8s and k8s.image_pull_policy else None)
             or t.option("image_pull_policy") or None,
             command=argv[:4], args=argv[4:], env=env,
@@ -323,7 +347,7 @@ class DagBuilder:
             resources=resources, volume_mounts=mounts or None)
         template = m.Template(name=name, inputs=m.Inputs(parameters=inputs) if inputs else None, container=container,
                               volumes=volumes or None)
-        if s is not None and s.kind in (ir.FOREACH, ir.SWITCH):
+        if s.kind in (ir.FOREACH, ir.SWITCH):
             template.outputs = m.Outputs(parameters=[m.Parameter(name="out", value_from=m.ValueFrom(path=OUT_PATH))])
         if retry is not None:
             seconds = round(retry.minutes_between_retries * 60)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import re
+import textwrap
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,7 @@ KEY_ORDER = ("apiVersion", "kind", "name", "generateName", "namespace", "metadat
              "image", "command", "args")
 _RANK = {key: i for i, key in enumerate(KEY_ORDER)}
 
+COMMENT_WIDTH = 100
 _BREAKS = "\n\r\x85\u2028\u2029"
 _PLAIN_SAFE = re.compile(r"[A-Za-z_/][A-Za-z0-9_./-]*\Z")
 _YAML11_WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}
@@ -43,7 +45,8 @@ def comment_lines(text: str) -> list[str]:
     out = []
     for line in text.splitlines():
         clean = "".join(ch if ch.isprintable() else " " for ch in line).rstrip()
-        out.append(f"# {clean}" if clean else "#")
+        wrapped = textwrap.wrap(clean, COMMENT_WIDTH, break_long_words=False, break_on_hyphens=False)
+        out.extend(f"# {part}" for part in wrapped) if wrapped else out.append("#")
     return out
 
 

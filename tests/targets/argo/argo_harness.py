@@ -57,7 +57,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tests.targets.argo.argo_checks import depends_names, depends_tokens
-from tests.targets.argo.argo_expr import ExprError, eval_text, substitute, substitute_all
+from tests.targets.argo.argo_expr import ExprError, Unresolved, eval_text, substitute, substitute_all
 
 FULFILLED = ("Succeeded", "Failed", "Error", "Skipped", "Omitted")
 STRICT = ("tasks", "steps")
@@ -207,11 +207,16 @@ class Harness:
         for a in ancestors(name, deps):
             self.add_task_scope(scope, a, results[a], tasks[a])
         body = {k: v for k, v in task.items() if k not in ("depends", "when")}
-        if task.get("when"):
-            when = substitute(task["when"], scope, STRICT)
-            if not govaluate_bool(when):
-                return Node("Skipped", message=f"when '{when}' evaluated false")
-        body = substitute_all(body, scope, STRICT)
+        try:
+            if task.get("when"):
+                when = substitute(task["when"], scope, STRICT)
+                if not govaluate_bool(when):
+                    return Node("Skipped", message=f"when '{when}' evaluated false")
+            body = substitute_all(body, scope, STRICT)
+        except Unresolved as exc:
+            raise HarnessError(f"task {name}: {exc}: the controller would requeue it forever") from None
+        except ExprError as exc:
+            raise HarnessError(f"task {name}: {exc}") from None
         if "withSequence" in body:
             count = int(body["withSequence"]["count"])
             if count == 0:

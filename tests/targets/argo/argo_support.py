@@ -12,8 +12,8 @@ from tests.targets.argo.argo_checks import SCHEMAS
 REPO = Path(__file__).resolve().parents[3]
 GOLDEN_ARGO = REPO / "tests" / "golden" / "argo"
 
-# Flows whose constructs the Argo target rejects (FC501): (file, line of the construct)
-UNSUPPORTED = {"examples/recsys.py": 37}
+# Corpus flows whose constructs the Argo target rejects (FC501): {file: line of the construct}
+UNSUPPORTED: dict[str, int] = {}
 
 requires_schemas = pytest.mark.skipif(
     not (SCHEMAS / "workflow.schema.strict.json").is_file(),
@@ -35,7 +35,7 @@ def compile_argo(path: Path, options: dict | None = None, *, package: bool = Tru
         cwd = os.getcwd()
         os.chdir(REPO)
         try:
-            _, target.package_sha = code_package(flow, path.relative_to(REPO))
+            _, target.package_sha = code_package(flow, path.relative_to(REPO) if path.is_relative_to(REPO) else path)
         finally:
             os.chdir(cwd)
     return target.compile(flow)
