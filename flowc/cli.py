@@ -15,6 +15,8 @@ COMMANDS = {
     "ir": "print a flow's intermediate representation as JSON",
     "graph": "draw a flow's DAG as text, Mermaid or Graphviz DOT",
     "compile": "compile a flow for an orchestrator",
+    "config": "show the effective project configuration and where each value comes from",
+    "publish": "copy the generated files to a folder or fsspec URL (or kubectl apply them)",
     "targets": "list the targets and the constructs each can express",
     "run": "run a flow on this machine",
     "resume": "resume a failed run, reusing what finished",

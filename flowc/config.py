@@ -1,9 +1,26 @@
 """Project configuration: ``[tool.flowc]`` in the nearest pyproject.toml.
 
-``[tool.flowc]`` holds settings every target shares (image, datastore,
-code_package, ...); ``[tool.flowc.<target>]`` holds one target's options and
-overrides the shared ones. Flags override both. Unknown keys are errors that
-name the file and line.
+    [tool.flowc]
+    flows = ["flows/"]              # flow files: folders or globs (default: the whole project)
+    exclude = ["flows/scratch_*"]   # files that are never flows
+    targets = ["argo", "airflow"]   # what `flowc compile` builds with no FLOW.py
+    output = "generated"            # each target writes to <output>/<target> ...
+    datastore = "s3://acme-flows"   # options every target has (image, datastore,
+    registry = "ghcr.io/acme"       #   code_package, python, registry, environments)
+    environments = "image"          #   set here for all targets at once
+
+    [tool.flowc.argo]               # one target's options (see `flowc targets argo`)
+    output = "deploy/argo"          # ... unless its own table says otherwise
+    namespace = "data"
+
+Flags override the file, the file overrides the defaults; every effective
+value carries where it came from (``default``, ``pyproject.toml:LINE`` or
+``flag``), which `flowc config` prints. Unknown keys are errors naming the
+file and line.
+
+This module is light on purpose (no target, no libcst): the pre-commit hook
+reads it on every commit. What needs a target's option table imports it
+where it is used.
 """
 
 from __future__ import annotations
@@ -18,31 +35,86 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib  # type: ignore
 
+DEFAULT = "default"
+FLAG = "flag"
+
 
 class ConfigError(Exception):
-    """A problem in pyproject.toml: message carries file:line."""
+    """A problem in pyproject.toml or in a flag: the message carries file:line."""
+
+
+@dataclass(frozen=True)
+class Key:
+    """A project-wide setting of ``[tool.flowc]``."""
+
+    name: str
+    kind: str  # "str" or "list" (of strings)
+    default: Any
+    help: str
+    choices: tuple[str, ...] = ()
+
+
+PROJECT_KEYS: tuple[Key, ...] = (
+    Key("flows", "list", ["."], "flow files: folders (searched for FlowSpec classes) or globs, "
+                                "relative to pyproject.toml's folder"),
+    Key("exclude", "list", [], "globs of files that are never flows (fixtures, scratch files...)"),
+    Key("targets", "list", [], "the targets `flowc compile` builds when it is given no FLOW.py"),
+    Key("output", "str", "generated", "folder holding one folder per target (<output>/<target>), "
+                                      "unless [tool.flowc.<target>] sets its own output"),
+)
+PROJECT = {k.name: k for k in PROJECT_KEYS}
+
+# Target options every target has (targets/base.py COMMON_OPTIONS), which
+# [tool.flowc] may set for all targets at once. Named here so that reading
+# the file never imports a target; a test keeps the two lists equal.
+COMMON_OPTION_NAMES: tuple[str, ...] = ("image", "datastore", "code_package", "python", "registry", "environments")
+
+# Keys of [tool.flowc.<target>] that belong to the project, not to the target.
+TARGET_PROJECT_KEYS: dict[str, str] = {"output": "folder this target's files are written to"}
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One effective value and where it came from."""
+
+    value: Any
+    origin: str  # "default", "pyproject.toml:LINE" or "flag"
+
+
+# ------------------------------------------------------------ the file
 
 
 @dataclass
 class ProjectConfig:
-    path: Path | None = None
+    path: Path | None = None  # as shown to people
     text: str = ""
     table: dict[str, Any] = field(default_factory=dict)
+    root: Path | None = None  # the folder holding pyproject.toml (absolute)
+    _lines: dict[tuple[str, ...], int] | None = None
 
-    def line_of(self, dotted_table: str, key: str) -> int:
-        """The line where ``key`` is set under ``[dotted_table]`` (1 when unknown)."""
-        current = None
-        for number, line in enumerate(self.text.splitlines(), 1):
-            header = re.match(r"\s*\[\s*([^\]]+?)\s*\]\s*(#.*)?$", line)
-            if header:
-                current = header.group(1).replace('"', "").replace(" ", "")
-                continue
-            if current == dotted_table and re.match(rf"\s*\"?{re.escape(key)}\"?\s*=", line):
-                return number
+    @property
+    def folder(self) -> Path:
+        return self.root or Path.cwd()
+
+    def line_of(self, dotted_table: str, key: str | None = None) -> int:
+        """The line setting ``key`` in ``[dotted_table]`` (or the table's own
+        line without a key); dotted keys and inline tables are found too; 1
+        when unknown."""
+        if self._lines is None:
+            self._lines = _key_lines(self.text)
+        path = tuple(p for p in dotted_table.split(".") if p) + ((key,) if key is not None else ())
+        while path:
+            if path in self._lines:
+                return self._lines[path]
+            path = path[:-1]
         return 1
 
-    def where(self, dotted_table: str, key: str) -> str:
+    def where(self, dotted_table: str, key: str | None = None) -> str:
         return f"{self.path.as_posix() if self.path else 'pyproject.toml'}:{self.line_of(dotted_table, key)}"
+
+    def target_tables(self) -> dict[str, dict[str, Any]]:
+        """``[tool.flowc.<name>]`` tables, by name (names unchecked)."""
+        return {k: v for k, v in self.table.items() if isinstance(v, dict)}
 
 
 def find_pyproject(start: Path | None = None) -> Path | None:
@@ -55,6 +127,8 @@ def find_pyproject(start: Path | None = None) -> Path | None:
 
 
 def load(start: Path | None = None) -> ProjectConfig:
+    """The ``[tool.flowc]`` table of the nearest pyproject.toml, its
+    project-wide keys checked (target tables are checked by ``target_settings``)."""
     path = find_pyproject(start)
     if path is None:
         return ProjectConfig()
@@ -62,14 +136,193 @@ def load(start: Path | None = None) -> ProjectConfig:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path.name}: not valid TOML: {exc}") from None
+        raise ConfigError(f"{_shown(path)}: not valid TOML: {exc}") from None
     table = data.get("tool", {}).get("flowc", {})
-    shown = Path(path.name) if path.parent.resolve() == Path.cwd().resolve() else path
-    return ProjectConfig(shown, text, table)
+    config = ProjectConfig(_shown(path), text, table if isinstance(table, dict) else {}, path.parent.resolve())
+    if not isinstance(table, dict):
+        raise ConfigError(f"{config.where('tool', 'flowc')}: tool.flowc must be a table")
+    _check_project_keys(config)
+    return config
+
+
+def _shown(path: Path) -> Path:
+    try:
+        return Path(path.resolve().relative_to(Path.cwd().resolve()).as_posix())
+    except ValueError:
+        return path
+
+
+def _check_project_keys(config: ProjectConfig) -> None:
+    for key, value in config.table.items():
+        where = config.where("tool.flowc", key)
+        if isinstance(value, dict):
+            if key in PROJECT or key in COMMON_OPTION_NAMES:
+                raise ConfigError(f"{where}: {key} must be a value, not a table")
+            continue  # a target's table: checked against the target's options when used
+        if key in PROJECT:
+            check_value(PROJECT[key], value, where)
+        elif key not in COMMON_OPTION_NAMES and key not in _common_options():
+            known = ", ".join([k.name for k in PROJECT_KEYS] + _common_options())
+            raise ConfigError(f"{where}: unknown key {key!r} in [tool.flowc]; known keys: {known}; "
+                              f"a target's own options go in [tool.flowc.<target>]")
+
+
+def _common_options() -> list[str]:
+    """The options every target has, from targets/base.py itself (slower:
+    asked only for a key COMMON_OPTION_NAMES does not know)."""
+    from flowc.targets.base import COMMON_OPTIONS
+
+    return [o.name for o in COMMON_OPTIONS]
+
+
+def check_value(key: Key, value: Any, where: str) -> Any:
+    if key.kind == "list":
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{where}: {key.name} must be a list of strings, not {value!r}")
+    elif not isinstance(value, str):
+        raise ConfigError(f"{where}: {key.name} must be a string, not {value!r}")
+    if key.choices and value not in key.choices:
+        raise ConfigError(f"{where}: {key.name} must be one of {', '.join(key.choices)}, not {value!r}")
+    return value
+
+
+# ------------------------------------------------------------ effective values
+
+
+def parse_set(items: list[str]) -> dict[str, str]:
+    """``--set KEY=VALUE`` flags, by key (``target.option`` keys included)."""
+    out: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set {item!r}: write KEY=VALUE")
+        out[key.strip().replace("-", "_")] = value
+    return out
+
+
+def project_settings(config: ProjectConfig, flags: dict[str, Any] | None = None) -> dict[str, Setting]:
+    """The project-wide settings (flows, exclude, targets, output), each with
+    its origin. Flags are values already parsed
+    (lists for list keys) or ``--set`` strings (comma-separated for lists).
+    Imports nothing heavy."""
+    flags = flags or {}
+    out: dict[str, Setting] = {}
+    for key in PROJECT_KEYS:
+        if key.name in flags:
+            value = flags[key.name]
+            if key.kind == "list" and isinstance(value, str):
+                value = [v.strip() for v in value.split(",") if v.strip()]
+            out[key.name] = Setting(check_value(key, value, f"flag --set {key.name}"), FLAG)
+        elif key.name in config.table:
+            where = config.where("tool.flowc", key.name)
+            out[key.name] = Setting(_copy(check_value(key, config.table[key.name], where)), where)
+        else:
+            out[key.name] = Setting(_copy(key.default), DEFAULT)
+    return out
+
+
+def shared_settings(config: ProjectConfig, flags: dict[str, Any] | None = None) -> dict[str, Setting]:
+    """Every setting of ``[tool.flowc]``, with its origin: the project-wide
+    ones (``flows``, ``exclude``, ``targets``, ``output``) and the options
+    every target has (``image``, ``datastore``, ``code_package``, ``python``,
+    ``registry``, ``environments``; defaults from targets/base.py), which a
+    target's own table or a flag may still override for that target
+    (``target_settings``).
+
+        settings = shared_settings(load(Path("flow.py").resolve().parent))
+        settings["registry"].value, settings["registry"].origin   # "", "default"
+    """
+    from flowc.targets.base import COMMON_OPTIONS, OptionError, coerce_option
+
+    flags = flags or {}
+    out = project_settings(config, {k: v for k, v in flags.items() if k in PROJECT})
+    for opt in COMMON_OPTIONS:
+        try:
+            if opt.name in flags:
+                out[opt.name] = Setting(coerce_option(opt, flags[opt.name], "flag"), FLAG)
+            elif opt.name in config.table:
+                where = config.where("tool.flowc", opt.name)
+                out[opt.name] = Setting(coerce_option(opt, config.table[opt.name], where), where)
+            else:
+                out[opt.name] = Setting(_copy(opt.default), DEFAULT)
+        except OptionError as exc:
+            raise ConfigError(str(exc)) from None
+    return out
+
+
+def check_target_names(config: ProjectConfig, names: list[str], origin: str) -> None:
+    """Every named target exists, and every [tool.flowc.<name>] table is a target's."""
+    from flowc.targets import registry
+
+    known = registry.names()
+    for name in names:
+        if name not in known:
+            raise ConfigError(f"{origin}: unknown target {name!r}; targets: {', '.join(known)}")
+    for name in config.target_tables():
+        if name not in known:
+            raise ConfigError(f"{config.where('tool.flowc', name)}: unknown key [tool.flowc.{name}]: "
+                              f"no target is called {name!r}; targets: {', '.join(known)}")
+
+
+def target_settings(config: ProjectConfig, target_cls, flags: dict[str, Any] | None = None,
+                    shared: dict[str, Setting] | None = None) -> dict[str, Setting]:
+    """Every option of one target plus its ``output`` folder, with origins:
+    flag > [tool.flowc.<target>] > [tool.flowc] (options every target has) >
+    default. Flag values may be strings (converted to the option's type)."""
+    from flowc.targets.base import OptionError, coerce_option
+
+    flags = flags or {}
+    name = target_cls.name
+    section = config.table.get(name, {})
+    if not isinstance(section, dict):
+        raise ConfigError(f"{config.where('tool.flowc', name)}: [tool.flowc.{name}] must be a table")
+    known = target_cls.all_options()
+    for key in section:
+        if key not in known and key not in TARGET_PROJECT_KEYS:
+            raise ConfigError(f"{config.where(f'tool.flowc.{name}', key)}: unknown key {key!r} in "
+                              f"[tool.flowc.{name}]; options: {', '.join(sorted([*known, *TARGET_PROJECT_KEYS]))}")
+    for key in flags:
+        if key not in known and key not in TARGET_PROJECT_KEYS:
+            raise ConfigError(f"flag: target {name} has no option {key!r}; "
+                              f"options: {', '.join(sorted([*known, *TARGET_PROJECT_KEYS]))}")
+    shared = shared if shared is not None else shared_settings(config)
+    out: dict[str, Setting] = {}
+    try:
+        for opt in known.values():
+            if opt.name in flags:
+                out[opt.name] = Setting(coerce_option(opt, flags[opt.name], "flag"), FLAG)
+            elif opt.name in section:
+                where = config.where(f"tool.flowc.{name}", opt.name)
+                out[opt.name] = Setting(coerce_option(opt, section[opt.name], where), where)
+            elif opt.name in shared:
+                out[opt.name] = shared[opt.name]
+            else:
+                out[opt.name] = Setting(_copy(opt.default), DEFAULT)
+    except OptionError as exc:
+        raise ConfigError(str(exc)) from None
+    out["output"] = output_setting(config, name, flags.get("output"), shared.get("output"))
+    return out
+
+
+def output_setting(config: ProjectConfig, target: str, flag: str | None = None,
+                   root: Setting | None = None) -> Setting:
+    """Where a target's files go, relative to pyproject.toml's folder."""
+    if flag is not None:
+        return Setting(check_value(PROJECT["output"], flag, "flag"), FLAG)
+    section = config.table.get(target, {})
+    if isinstance(section, dict) and "output" in section:
+        where = config.where(f"tool.flowc.{target}", "output")
+        return Setting(check_value(PROJECT["output"], section["output"], where), where)
+    root = root or project_settings(config)["output"]
+    return Setting(f"{root.value.rstrip('/')}/{target}", root.origin)
 
 
 def target_options(config: ProjectConfig, target: str, shared_keys: set[str]) -> tuple[dict[str, Any], dict[str, str]]:
-    """Options for one target from the config, and where each came from."""
+    """Options for one target as the file gives them (no defaults), and where
+    each came from: ``[tool.flowc]`` keys in ``shared_keys``, then the target's
+    own table. Project keys (``output``) are not options and are left out."""
     values: dict[str, Any] = {}
     origins: dict[str, str] = {}
     for key, value in config.table.items():
@@ -80,6 +333,94 @@ def target_options(config: ProjectConfig, target: str, shared_keys: set[str]) ->
     if not isinstance(section, dict):
         raise ConfigError(f"{config.where('tool.flowc', target)}: [tool.flowc.{target}] must be a table")
     for key, value in section.items():
+        if key in TARGET_PROJECT_KEYS:
+            continue
         values[key] = value
         origins[key] = config.where(f"tool.flowc.{target}", key)
     return values, origins
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, list):
+        return list(value)
+    if isinstance(value, dict):
+        return dict(value)
+    return value
+
+
+# ------------------------------------------------------------ lines of keys
+
+
+_HEADER = re.compile(r"\s*\[(\[)?\s*(?P<name>[^\]]+?)\s*\]\]?\s*(#.*)?$")
+
+
+def _split_dotted(text: str) -> tuple[str, ...]:
+    """``a."b.c" . d`` -> ("a", "b.c", "d")."""
+    parts, current, quote = [], "", ""
+    for ch in text:
+        if quote:
+            if ch == quote:
+                quote = ""
+            else:
+                current += ch
+        elif ch in "\"'":
+            quote = ch
+        elif ch == ".":
+            parts.append(current.strip())
+            current = ""
+        else:
+            current += ch
+    parts.append(current.strip())
+    return tuple(parts)
+
+
+def _key_lines(text: str) -> dict[tuple[str, ...], int]:
+    """Where each table and key (as a full dotted path) is first set.
+    Inline tables are followed one level (``argo = {namespace = "x"}``)."""
+    out: dict[tuple[str, ...], int] = {}
+    table: tuple[str, ...] = ()
+    depth = 0  # open brackets of a multi-line value
+    quote = ""  # an open multi-line string
+    for number, line in enumerate(text.splitlines(), 1):
+        if quote:
+            if quote in line:
+                quote = ""
+            continue
+        if depth == 0:
+            header = _HEADER.match(line)
+            if header:
+                table = _split_dotted(header.group("name"))
+                out.setdefault(table, number)
+                continue
+            key_match = re.match(r"\s*((?:[A-Za-z0-9_\-]+|\"[^\"]*\"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_\-]+|\"[^\"]*\"|'[^']*'))*)\s*=(.*)", line)
+            if key_match:
+                path = table + _split_dotted(key_match.group(1))
+                out.setdefault(path, number)
+                rest = key_match.group(2)
+                for inner in re.finditer(r"[{,]\s*([A-Za-z0-9_\-]+|\"[^\"]*\")\s*=", rest):
+                    out.setdefault(path + _split_dotted(inner.group(1)), number)
+                for mark in ('"""', "'''"):
+                    if rest.count(mark) % 2 == 1:
+                        quote = mark
+                depth = max(0, _bracket_balance(rest))
+                continue
+        else:
+            depth = max(0, depth + _bracket_balance(line))
+    return out
+
+
+def _bracket_balance(text: str) -> int:
+    balance, quote = 0, ""
+    for ch in text:
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+        elif ch == "#":
+            break
+        elif ch in "[{":
+            balance += 1
+        elif ch in "]}":
+            balance -= 1
+    return balance
