@@ -50,6 +50,7 @@ RESULT_WRITER = "arn:aws:states:::s3:putObject"
 INLINE_MAP_LIMIT = 1000  # States.ArrayRange returns at most 1,000 items
 STATE_NAME_LIMIT = 80
 MESSAGE_PROTOCOL = "flowc.task/1"  # what `flowc worker` expects in a message body
+INIT = "flowc.init"  # the first state; helper states' names have a dot, so no step can take them
 
 # Batch's defaults when a step asks for nothing (Metaflow's too).
 DEFAULT_CPU = 1
@@ -76,6 +77,9 @@ def s3_location(url: str) -> S3Location | None:
         return None
     prefix = match.group(2).strip("/")
     return S3Location(match.group(1), prefix + "/" if prefix else "")
+
+
+INTRINSIC_SPECIAL = "'{}\\"  # the characters an intrinsic function's string literal escapes
 
 
 def intrinsic_string(text: str) -> str:
@@ -246,6 +250,10 @@ class StepFunctions(Target):
         if self.option("retry_backoff") < 1.0:
             self.error("FC502", "retry_backoff must be at least 1.0", flow.span)
         store = s3_location(self.option("datastore"))
+        if store is not None and (set(store.prefix) & set(INTRINSIC_SPECIAL) or not store.prefix.isprintable()):
+            self.error("FC502", f"the datastore prefix {store.prefix!r} has a quote, brace, backslash or control "
+                       "character, which the state machine would have to escape inside intrinsic functions",
+                       flow.span, "choose a datastore prefix without them")
         if store is None:
             for s in flow.ordered_steps():
                 if s.kind == ir.FOREACH and foreach_mode == "distributed":
@@ -360,7 +368,7 @@ class StateMachineBuilder:
 
     def build(self) -> dict:
         states: dict[str, dict] = {}
-        states["flowc.init"] = {
+        states[INIT] = {
             "Type": "Pass",
             "Comment": "the run id is the execution name; steps outside any foreach have index 0",
             "Parameters": self.scope_data("$$.Execution.Name", None, ()),
@@ -370,9 +378,26 @@ class StateMachineBuilder:
         return {
             "Comment": self.comment(),
             "QueryLanguage": "JSONPath",
-            "StartAt": "flowc.init",
-            "States": states,
+            "StartAt": INIT,
+            "States": self.in_flow_order(states),
         }
+
+    def in_flow_order(self, states: dict[str, dict]) -> dict[str, dict]:
+        """States listed as the flow reads: by step, in the flow's topological
+        order, each step's helper states (``step.read``, ``step.switch``...)
+        right after it. Nested blocks are ordered the same way."""
+        rank = {name: i for i, name in enumerate(self.flow.order)}
+        for state in states.values():
+            for branch in state.get("Branches", []):
+                branch["States"] = self.in_flow_order(branch["States"])
+            if "ItemProcessor" in state:
+                state["ItemProcessor"]["States"] = self.in_flow_order(state["ItemProcessor"]["States"])
+        def key(item: tuple[int, str]) -> tuple[int, int]:
+            position, name = item
+            return (-1 if name == INIT else rank[name.split(".")[0]], position)
+
+        order = sorted(enumerate(states), key=key)
+        return {name: states[name] for _, name in order}
 
     def comment(self) -> str:
         flow = self.flow
@@ -606,6 +631,10 @@ class StateMachineBuilder:
         task: dict[str, Any] = {"Type": "Task", "Comment": task_comment(self.flow, step)}
         params = self.task_parameters(step)
         command = command_of(t, self.flow, step)
+        timeout = d.timeout.seconds + t.option("timeout_margin") if d.timeout is not None else None
+        heartbeat = t.option("heartbeat_seconds")
+        if heartbeat and timeout is not None and heartbeat >= timeout:
+            heartbeat = 0  # the timeout comes first: Step Functions takes no longer heartbeat
         if self.batch:
             task["Resource"] = BATCH_TASK
             task["Parameters"] = {
@@ -622,17 +651,17 @@ class StateMachineBuilder:
                 "parameters": params,
                 "task_token.$": "$$.Task.Token",
             }
-            if t.option("heartbeat_seconds"):
-                body["heartbeat_seconds"] = t.option("heartbeat_seconds")
+            if heartbeat:
+                body["heartbeat_seconds"] = heartbeat
             secrets = secret_sources(step)
             if secrets:
                 body["secrets"] = {env: src for env, src in secrets}
             task["Resource"] = SQS_TASK
             task["Parameters"] = {"QueueUrl": t.option("queue_url"), "MessageBody": body}
-            if t.option("heartbeat_seconds"):
-                task["HeartbeatSeconds"] = t.option("heartbeat_seconds")
-        if d.timeout is not None:
-            task["TimeoutSeconds"] = d.timeout.seconds + t.option("timeout_margin")
+            if heartbeat:
+                task["HeartbeatSeconds"] = heartbeat
+        if timeout is not None:
+            task["TimeoutSeconds"] = timeout
         if d.retry is not None and d.retry.times > 0:
             task["Retry"] = [{
                 "ErrorEquals": ["States.ALL"],
@@ -736,7 +765,9 @@ class JobDefinition:
         if self.shared_memory:
             container["linuxParameters"] = {"sharedMemorySize": self.shared_memory}
         out: dict[str, Any] = {"jobDefinitionName": self.name, "type": "container",
-                               "containerProperties": container}
+                               "containerProperties": container,
+                               # Step Functions retries (@retry), so attempt numbers stay its own
+                               "retryStrategy": {"attempts": 1}}
         if self.timeout:
             out["timeout"] = {"attemptDurationSeconds": self.timeout}
         if self.tags:
@@ -752,6 +783,7 @@ class JobDefinition:
             "JobDefinitionName": api["jobDefinitionName"],
             "Type": "container",
             "ContainerProperties": _pascal(container),
+            "RetryStrategy": {"Attempts": 1},
         }
         if "timeout" in api:
             props["Timeout"] = {"AttemptDurationSeconds": api["timeout"]["attemptDurationSeconds"]}

@@ -1,0 +1,296 @@
+"""The Step Functions target's compile: every corpus flow compiles (or fails
+with FC501 where the flow uses what the target lists as unsupported), the
+output is deterministic and matches the golden files, and both npm ASL
+validators, moto's Step Functions and moto's CloudFormation accept it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flowc.compiler import ir
+from flowc.compiler.diagnostics import CompileError
+from flowc.targets import registry
+from flowc.targets.base import uses
+from tests.targets.stepfunctions.sfn_harness import REPO, ROLE, validate, validators_installed
+from tests.conftest import ALL_FLOWS, GOLDEN, check_golden, flow_id, load_ir
+
+HERE = Path(__file__).resolve().parent
+OWN_FLOWS = sorted((HERE / "flows").glob("*.py"))
+WORKER = ("--mode", "worker", "--queue-url", "https://sqs.us-east-1.amazonaws.com/123456789012/flowc-tasks")
+# The option sets the golden files cover: the default (AWS Batch, inline
+# Maps), the worker queue, and distributed Maps.
+MODES = {
+    "batch": {},
+    "worker": {"mode": "worker", "queue_url": "https://sqs.us-east-1.amazonaws.com/123456789012/flowc-tasks",
+               "heartbeat_seconds": 300},
+    "distributed": {"foreach_mode": "distributed", "datastore": "s3://flowc-datastore/teams/ml"},
+}
+# Flows whose worker-queue and distributed forms are kept as goldens too:
+# the ones where those modes change more than the Task resource.
+MODE_GOLDENS = ("foreach", "nested_foreach", "foreach_body", "switch", "recursive_switch", "branch_switch",
+                "secrets", "retry_catch")
+
+
+def target(**options):
+    return registry.get("stepfunctions")(options)
+
+
+def expected_unsupported(flow: ir.Flow) -> list[int]:
+    """The lines the target must reject: constructs its capability table says
+    no to, and @kubernetes options with no AWS Batch meaning."""
+    cls = registry.get("stepfunctions")
+    lines = [span.line for construct, span, _ in uses(flow) if not cls.CAPABILITIES[construct].supported]
+    for s in flow.steps:
+        k8s = s.decorators.kubernetes
+        if k8s is not None and any(getattr(k8s, key) for key in
+                                   ("namespace", "service_account", "node_selector", "tolerations", "secrets",
+                                    "persistent_volume_claims")):
+            lines.append(k8s.span.line)
+    return sorted(set(lines))
+
+
+def compile_files(path: Path, **options) -> dict[str, bytes]:
+    return target(**options).compile(load_ir(path)).files
+
+
+COMPILABLE = [p for p in ALL_FLOWS + OWN_FLOWS if not expected_unsupported(load_ir(p))]
+
+
+# ------------------------------------------------------------ the corpus
+
+
+@pytest.mark.parametrize("path", ALL_FLOWS + OWN_FLOWS, ids=flow_id)
+def test_compiles_or_names_the_unsupported_construct(path):
+    flow = load_ir(path)
+    lines = expected_unsupported(flow)
+    if not lines:
+        files = compile_files(path)
+        assert f"{flow.name}.asl.json" in files and f"{flow.name}.template.json" in files
+        return
+    with pytest.raises(CompileError) as info:
+        compile_files(path)
+    errors = [d for d in info.value.diagnostics if d.is_error]
+    assert {d.code for d in errors} == {"FC501"}
+    assert sorted({d.span.line for d in errors}) == lines
+    assert all(d.message.startswith("stepfunctions: ") and d.span.file == flow.source.path for d in errors)
+
+
+def test_unsupported_constructs_compile_with_a_warning_when_asked():
+    recsys = next(p for p in ALL_FLOWS if p.stem == "recsys")
+    result = registry.get("stepfunctions")({}, unsupported_level="warning").compile(load_ir(recsys))
+    assert "RecSysFlow.asl.json" in result.files
+    assert sorted({d.span.line for d in result.diagnostics}) == expected_unsupported(load_ir(recsys))
+    assert all(d.code == "FC501" and not d.is_error for d in result.diagnostics)
+
+
+@pytest.mark.parametrize("path", COMPILABLE, ids=flow_id)
+def test_golden(path, regen):
+    flow = load_ir(path)
+    modes = MODES if path.stem in MODE_GOLDENS and path.parent.name == "flows" else {"batch": MODES["batch"]}
+    for mode, options in modes.items():
+        files = compile_files(path, **options)
+        folder = GOLDEN / "stepfunctions" / mode / flow_id(path)
+        for name, data in files.items():
+            check_golden(folder / name, data, regen)
+        if not regen:
+            kept = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
+            assert kept == sorted(files), f"golden files of {flow_id(path)} ({mode}) are not what the compile writes"
+
+
+def test_compile_is_deterministic_and_has_no_machine_paths(tmp_path):
+    """Twice, through the CLI, from two working directories: the same bytes,
+    and nothing that names this machine."""
+    sample = [p for p in COMPILABLE if p.stem in ("hostile", "nested_foreach", "recursive_switch", "schedule",
+                                                   "batch_options")]
+    outputs = []
+    for n, cwd in enumerate((REPO, tmp_path)):
+        out = tmp_path / f"out{n}"
+        for path in sample:
+            subprocess.run([sys.executable, "-m", "flowc", "compile", str(path), "-t", "stepfunctions",
+                            "-o", f"{out}/{flow_id(path)}/", *WORKER], check=True, cwd=cwd, capture_output=True)
+        outputs.append({str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()})
+    assert len(outputs[0]) >= 2 * len(sample) and outputs[0] == outputs[1]
+    for data in outputs[0].values():
+        assert str(REPO).encode() not in data and str(tmp_path).encode() not in data
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_every_compile_gives_the_same_bytes_twice(mode):
+    for path in COMPILABLE:
+        first = target(**MODES[mode]).compile(load_ir(path)).files
+        second = target(**MODES[mode]).compile(load_ir(path)).files
+        assert first == second, flow_id(path)
+
+
+def test_output_does_not_grow_with_foreach_width(tmp_path):
+    """The width is data: the same flow with 10 or 100,000 items as its
+    parameter's default gives the same states (only the top comment, which
+    shows the default, differs)."""
+    source = (HERE / "flows" / "wide_foreach.py").read_text()
+    machines = []
+    for width in (10, 100_000):
+        path = tmp_path / str(width) / "wide_foreach.py"
+        path.parent.mkdir()
+        path.write_text(source.replace("default=1000", f"default={width}"))
+        from flowc.compiler import load_flow
+
+        machine = json.loads(target().compile(load_flow(path)).files["WideForeachFlow.asl.json"])
+        assert f"default {width}" in machine.pop("Comment")
+        machines.append(machine)
+    assert machines[0] == machines[1]
+
+
+# ------------------------------------------------------------ the engine's own tooling
+
+
+@pytest.fixture(scope="module")
+def every_output(tmp_path_factory) -> dict[str, dict[str, Path]]:
+    """Every compilable flow in every mode, written to disk."""
+    root = tmp_path_factory.mktemp("outputs")
+    out: dict[str, dict[str, Path]] = {}
+    for path in COMPILABLE:
+        for mode, options in MODES.items():
+            folder = root / mode / flow_id(path)
+            folder.mkdir(parents=True)
+            for name, data in compile_files(path, **options).items():
+                (folder / name).write_bytes(data)
+                out.setdefault(f"{mode}/{flow_id(path)}", {})[name] = folder / name
+    return out
+
+
+def test_both_asl_validators_accept_every_state_machine(every_output):
+    assert validators_installed(), "the npm validators are missing: `make test` installs them (mk/stepfunctions.mk)"
+    machines = [p for files in every_output.values() for n, p in files.items() if n.endswith(".asl.json")]
+    results = validate(machines)
+    assert len(results) == len(machines)
+    problems = {f: r for f, r in results.items() if any(r.values())}
+    assert problems == {}
+
+
+def test_validators_catch_a_broken_state_machine(every_output, tmp_path):
+    """The validators are live: a dangling Next and a malformed path are reported."""
+    asl = every_output["worker/flows/foreach"]["ForeachFixtureFlow.asl.json"]
+    machine = json.loads(asl.read_text())
+    machine["States"]["join"]["Next"] = "nowhere"
+    machine["States"]["start"]["ResultPath"] = "$.[out"
+    broken = tmp_path / "broken.asl.json"
+    broken.write_text(json.dumps(machine))
+    result = validate([broken])[str(broken)]
+    assert result["asl-validator"] and result["amazon-states-language-service"]
+
+
+def test_moto_accepts_every_state_machine_and_template(every_output, moto_server):
+    sfn = moto_server.client("stepfunctions")
+    cfn = moto_server.client("cloudformation")
+    for n, (key, files) in enumerate(sorted(every_output.items())):
+        asl = next(p for name, p in files.items() if name.endswith(".asl.json"))
+        definition = asl.read_text()
+        arn = sfn.create_state_machine(name=f"accept-{n}", definition=definition, roleArn=ROLE)["stateMachineArn"]
+        assert json.loads(sfn.describe_state_machine(stateMachineArn=arn)["definition"]) == json.loads(definition)
+        template = json.loads(next(p for name, p in files.items() if name.endswith(".template.json")).read_text())
+        assert json.loads(template["Resources"]["StateMachine"]["Properties"]["DefinitionString"]) == \
+            json.loads(definition)
+
+
+def test_cloudformation_stack_creates_the_state_machine_and_job_definitions(every_output, moto_server):
+    files = every_output["batch/flows/foreach"]
+    template = json.loads(files["ForeachFixtureFlow.template.json"].read_text())
+    cfn = moto_server.client("cloudformation")
+    cfn.create_stack(StackName="foreach-fixture", TemplateBody=json.dumps(template),
+                     Parameters=[{"ParameterKey": "StateMachineRoleArn", "ParameterValue": ROLE}])
+    stack = cfn.describe_stacks(StackName="foreach-fixture")["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    arn = next(o["OutputValue"] for o in stack["Outputs"] if o["OutputKey"] == "StateMachineArn")
+    assert arn.endswith(":stateMachine:ForeachFixtureFlow")
+    created = cfn.describe_stack_resources(StackName="foreach-fixture")["StackResources"]
+    jobs = [r for r in created if r["ResourceType"] == "AWS::Batch::JobDefinition"]
+    assert len(jobs) == len(json.loads(files["ForeachFixtureFlow.batch-jobs.json"].read_text())) == 4
+    assert all(r["ResourceStatus"] == "CREATE_COMPLETE" for r in created)
+
+
+def test_batch_job_definitions_register_with_batch(every_output, moto_server):
+    batch = moto_server.client("batch")
+    for key, files in sorted(every_output.items()):
+        jobs = next((p for name, p in files.items() if name.endswith(".batch-jobs.json")), None)
+        if jobs is None:
+            continue
+        for job in json.loads(jobs.read_text()):
+            reply = batch.register_job_definition(**job)
+            assert reply["jobDefinitionName"] == job["jobDefinitionName"]
+
+
+# ------------------------------------------------------------ options
+
+
+def test_options_come_from_pyproject_and_flags(tmp_path):
+    flow = REPO / "tests" / "flows" / "foreach.py"
+    (tmp_path / "flow.py").write_text(flow.read_text())
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.flowc]\ndatastore = "s3://team-bucket/flows"\n\n'
+        '[tool.flowc.stepfunctions]\nmode = "worker"\nqueue_url = "https://sqs.eu-west-1.amazonaws.com/1/q"\n'
+        'max_concurrency = 7\n')
+
+    def asl(*flags: str) -> dict:
+        out = tmp_path / "out"
+        subprocess.run([sys.executable, "-m", "flowc", "compile", "flow.py", "-t", "stepfunctions", "-o", f"{out}/",
+                        *flags], check=True, cwd=tmp_path, capture_output=True)
+        return json.loads((out / "ForeachFixtureFlow.asl.json").read_text())
+
+    from_config = asl()
+    task = from_config["States"]["start"]
+    assert task["Resource"].startswith("arn:aws:states:::sqs:")
+    assert task["Parameters"]["QueueUrl"] == "https://sqs.eu-west-1.amazonaws.com/1/q"
+    assert "s3://team-bucket/flows" in task["Parameters"]["MessageBody"]["command"]
+    assert from_config["States"]["start.foreach"]["MaxConcurrency"] == 7
+    from_flags = asl("--mode", "batch", "--job-queue", "big", "--max-concurrency", "3",
+                     "--foreach-mode", "distributed")
+    task = from_flags["States"]["start"]
+    assert task["Resource"] == "arn:aws:states:::batch:submitJob.sync" and task["Parameters"]["JobQueue"] == "big"
+    the_map = from_flags["States"]["start.foreach"]
+    assert the_map["MaxConcurrency"] == 3 and the_map["ItemReader"]["Parameters"]["Bucket"] == "team-bucket"
+
+
+@pytest.mark.parametrize("options, fragment", [
+    ({"mode": "worker"}, "--queue-url"),
+    ({"foreach_mode": "distributed", "datastore": "/data/flowc"}, "s3://"),
+    ({"datastore": "gs://bucket/x"}, "s3://"),
+    ({"retry_backoff": 0.5}, "retry_backoff"),
+])
+def test_option_combinations_that_cannot_work_are_errors(options, fragment):
+    path = REPO / "tests" / "flows" / "foreach.py"
+    with pytest.raises(CompileError) as info:
+        compile_files(path, **options)
+    assert any(d.code == "FC502" and fragment in d.message + (d.hint or "") for d in info.value.diagnostics)
+
+
+def test_a_flow_without_outcomes_runs_on_batch_with_any_datastore():
+    files = compile_files(REPO / "tests" / "flows" / "linear.py", datastore="gs://bucket/x")
+    assert b"gs://bucket/x" in files["LinearFlow.asl.json"] or b"gs://bucket/x" in files["LinearFlow.batch-jobs.json"]
+
+
+def test_project_names_the_state_machine_and_the_jobs():
+    files = compile_files(REPO / "tests" / "flows" / "schedule.py")
+    template = json.loads(files["ScheduledFlow.template.json"])
+    assert template["Resources"]["StateMachine"]["Properties"]["StateMachineName"] == "forecasting-dev-ScheduledFlow"
+    jobs = json.loads(files["ScheduledFlow.batch-jobs.json"])
+    assert [j["jobDefinitionName"] for j in jobs] == ["forecasting-dev-ScheduledFlow-start",
+                                                      "forecasting-dev-ScheduledFlow-end"]
+    schedule = json.loads(files["ScheduledFlow.schedule.json"])
+    assert schedule["ScheduleExpression"] == "cron(30 2 ? * MON-FRI *)"
+    assert schedule["ScheduleExpressionTimezone"] == "Europe/Paris"
+    assert template["Resources"]["Schedule"]["Properties"]["Target"]["Arn"] == {"Ref": "StateMachine"}
+
+
+def test_flowc_targets_prints_the_table():
+    out = subprocess.run([sys.executable, "-m", "flowc", "targets", "stepfunctions"], check=True,
+                         capture_output=True, text=True, cwd=REPO).stdout
+    assert "stepfunctions" in out and "foreach_mode" in out and "queue_url" in out
+    rows = {line.split()[0]: line.split()[1] for line in out.splitlines()[1:] if line.strip() and line[0] != "["
+            and len(line.split()) > 1 and not line.startswith(" ")}
+    assert rows["packages"] == "no" and rows["trigger"] == "no" and rows["recursive_switch"] == "yes"
