@@ -28,6 +28,8 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="any option; with no FLOW.py also TARGET.OPTION=VALUE and [tool.flowc] keys")
     project = p.add_argument_group("with no FLOW.py (the project's flows, from pyproject.toml)")
+    project.add_argument("-C", "--project", metavar="DIR",
+                         help="the project's folder (its pyproject.toml); default: the nearest above the current one")
     project.add_argument("--check", action="store_true",
                          help="write nothing; exit 1 listing each generated file that is missing or stale, and why")
     project.add_argument("--diff", action="store_true", help="with --check: a unified diff of each such file")
@@ -159,7 +161,7 @@ def project_flags(args: argparse.Namespace) -> tuple[dict, dict[str, dict]]:
             project[key] = sets.pop(key)
     if not sets and not args.extra:
         return project, {}
-    names = project.get("targets") or config.project_settings(config.load(), project)["targets"].value
+    names = project.get("targets") or config.project_settings(config.load(_start(args)), project)["targets"].value
     classes = {name: _target_class(name) for name in names}
     per_target: dict[str, dict] = {name: {} for name in names}
     if args.extra:
@@ -185,6 +187,17 @@ def project_flags(args: argparse.Namespace) -> tuple[dict, dict[str, dict]]:
     return project, per_target
 
 
+def _start(args: argparse.Namespace) -> Path | None:
+    folder = getattr(args, "project", None)
+    if folder is None:
+        return None
+    if not Path(folder).is_dir():
+        from flowc import config
+
+        raise config.ConfigError(f"--project {folder}: no such folder")
+    return Path(folder)
+
+
 def _print_diagnostics(diags, fmt: str) -> None:
     from flowc.commands._output import print_diagnostics
 
@@ -204,7 +217,7 @@ def compile_project(args: argparse.Namespace) -> int:
         return 2
     try:
         flags, per_target = project_flags(args)
-        project = _project.open_project(flags, per_target)
+        project = _project.open_project(flags, per_target, start=_start(args))
         result = _project.build(project, force=args.force or args.check,
                                 unsupported_level="warning" if args.unsupported == "warn" else "error")
     except config.ConfigError as exc:
@@ -279,30 +292,40 @@ def _terminated(lines):
 
 
 def lint(args: argparse.Namespace) -> int:
-    """The named files that are flows of the project, checked like `flowc check`."""
+    """The named files that are flows of their project, checked like `flowc check`.
+    Each file's project is the nearest pyproject.toml above it (so one
+    repository may hold several projects)."""
     from flowc import config
     from flowc.commands import _project, check
 
+    chosen = []
+    projects: dict[Path | None, tuple] = {}
     try:
-        cfg = config.load()
+        for name in args.files:
+            f = Path(name)
+            if f.suffix != ".py" or not f.is_file():
+                continue
+            where = config.find_pyproject(f.resolve().parent)
+            if where not in projects:
+                cfg = config.load(f.resolve().parent)
+                flows = None
+                if cfg.table:
+                    settings = config.project_settings(cfg)
+                    flows = set(_project.find_flows(cfg.folder, settings["flows"], settings["exclude"].value, [], cfg))
+                projects[where] = (cfg, flows)
+            cfg, flows = projects[where]
+            if flows is not None:
+                if _relative(f, cfg.folder) in flows:
+                    chosen.append(name)
+            elif _project.mentions_flowspec(f):
+                chosen.append(name)
     except config.ConfigError as exc:
         print(f"flowc: {exc}", file=sys.stderr)
         return 2
-    named = [Path(f) for f in args.files]
-    if cfg.path is not None and cfg.table:
-        settings = config.project_settings(cfg)
-        try:
-            flows = set(_project.find_flows(cfg.folder, settings["flows"], settings["exclude"].value, [], cfg))
-        except config.ConfigError as exc:
-            print(f"flowc: {exc}", file=sys.stderr)
-            return 2
-        chosen = [f for f in named if _relative(f, cfg.folder) in flows]
-    else:
-        chosen = [f for f in named if f.suffix == ".py" and _project.mentions_flowspec(f)]
     if not chosen:
         return 0
     fmt = "github" if args.format == "github" else "text"
-    return check.main(argparse.Namespace(paths=[str(f) for f in chosen], format=fmt, strict=False, quiet=True))
+    return check.main(argparse.Namespace(paths=chosen, format=fmt, strict=False, quiet=True))
 
 
 def _relative(path: Path, root: Path) -> str | None:

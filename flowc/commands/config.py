@@ -17,6 +17,8 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help="show this target's settings (repeatable; default: the configured targets)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override a value, as `flowc compile` would (KEY, or TARGET.OPTION)")
+    p.add_argument("-C", "--project", metavar="DIR",
+                   help="the project's folder (its pyproject.toml); default: the nearest above the current one")
     p.add_argument("--format", choices=["toml", "json"], default="toml", help="for people (toml) or programs (json)")
     p.add_argument("--list-flows", action="store_true",
                    help="print only the project's flow files, one a line (relative to the current folder)")
@@ -54,10 +56,10 @@ def effective(args: argparse.Namespace) -> dict:
     """Everything `flowc config` shows: settings, per-target settings, flows."""
     from flowc import config
     from flowc.commands import _project
-    from flowc.commands.compile import _target_class, project_flags
+    from flowc.commands.compile import _start, _target_class, project_flags
 
     flags, per_target = project_flags(args)
-    cfg = config.load()
+    cfg = config.load(_start(args))
     shared = config.shared_settings(cfg, flags)
     names = list(shared["targets"].value)
     for name in [*args.target, *cfg.target_tables()]:

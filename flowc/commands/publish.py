@@ -25,6 +25,8 @@ from pathlib import Path
 def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("-t", "--target", action="append", default=[],
                    help="the target whose files to publish (default: the only configured target)")
+    p.add_argument("-C", "--project", metavar="DIR",
+                   help="the project's folder (its pyproject.toml); default: the nearest above the current one")
     p.add_argument("--to", metavar="URL", help="destination: a folder or an fsspec URL (s3://bucket/dags, ...)")
     p.add_argument("--prune", action="store_true",
                    help="remove files flowc published there before that no flow generates any more")
@@ -130,8 +132,9 @@ def _local(args: argparse.Namespace):
     """The project, the target's plan and its verified local manifest."""
     from flowc.commands import _manifest as mf
     from flowc.commands import _project
+    from flowc.commands.compile import _start
 
-    project = _project.open_project({"targets": args.target} if args.target else None)
+    project = _project.open_project({"targets": args.target} if args.target else None, start=_start(args))
     if len(project.targets) != 1:
         raise PublishError(f"name the target to publish with --target "
                            f"({', '.join(p.name for p in project.targets)})")
