@@ -29,7 +29,6 @@ for _key, _value in {
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     "DO_NOT_TRACK": "1",
     "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
-    "PREFECT_LOGGING_LEVEL": "WARNING",
 }.items():
     os.environ[_key] = _value
 
@@ -96,6 +95,9 @@ def prefect_api() -> str:
         with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
             yield server.api_url
     finally:
+        from prefect.logging.handlers import APILogWorker
+
+        APILogWorker.drain_all(timeout=10)  # what flows logged, before the server goes
         os.environ.pop("PREFECT_API_URL", None)
         server.stop()
 

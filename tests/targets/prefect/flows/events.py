@@ -9,14 +9,15 @@ class EventsFlow(FlowSpec):
 
     region = Parameter("region", default="eu", help="where the data lives")
 
-    @secrets(sources=["db-credentials"])
+    @secrets(sources=["db-credentials", "api-token"])
     @step
     def start(self):
         import os
 
         self.user = os.environ.get("DB_USER")
+        self.token = os.environ.get("API_TOKEN")
         self.next(self.end)
 
     @step
     def end(self):
-        self.seen = (self.region, self.user)
+        self.seen = (self.region, self.user, self.token)

@@ -4,8 +4,7 @@ Each step is a Prefect task that runs flowc's runtime; artifacts stay in the
 datastore (s3://flowc-datastore), never in Prefect. Recompile instead of editing.
 
     python prefect_flow.py     run it on this machine, every step here
-    prefect deploy --all      deploy it and its container steps (see prefect.yaml)
-"""
+    prefect deploy --all      deploy it and its container steps (see prefect.yaml)"""
 
 import json
 import logging
@@ -258,10 +257,10 @@ def _futures(value) -> list:
     persist_result=False,
 )
 def start(run_id: str, index: str, params: dict, after: Any = None) -> dict:
-    return run_step("start", run_id, index, params=params, secrets=("db-credentials",))
+    return run_step("start", run_id, index, params=params, secrets=("db-credentials", "api-token"))
 
 
-# end (events.py:21): the end step
+# end (events.py:22): the end step
 @task(
     name="end",
     task_run_name=pathspec,
@@ -286,8 +285,7 @@ def events_flow(
     """Scheduled daily, triggered by an event, namespaced by a project; reads a secret.
 
     Args:
-        region: where the data lives
-    """
+        region: where the data lives"""
     run_id = current_run_id()
     params = {  # the start step's parameters, by name
         "region": region,
@@ -296,7 +294,7 @@ def events_flow(
     # start (events.py:14): goes to end
     start_future = start.submit(run_id, "0", params)
 
-    # end (events.py:21): the end step
+    # end (events.py:22): the end step
     end_future = end.submit(run_id, "0", wait_for=[start_future])
 
     return finish(run_id, start_future, end_future)

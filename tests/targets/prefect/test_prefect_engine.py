@@ -1,0 +1,138 @@
+"""Real Prefect runs: every flow of the corpus, compiled for Prefect, runs on
+Prefect 3 against the session's server, and its artifacts equal `flowc run`'s.
+Container steps run here too (a flow run directly, not from a deployment,
+runs every step in its own process; test_prefect_deploy.py covers the rest)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.support.artifacts import flowc_run, run_artifacts
+
+from .conftest import build, load_prefect_flow
+from .test_prefect_compile import CORPUS, UNSUPPORTED, corpus_id
+
+pytestmark = pytest.mark.engine
+
+# parameters the flows need (a required one), given alike to Prefect and flowc run
+PARAMS = {"flows/required_params": {"dataset": "imdb"}, "prefect/nested_switch": {"mode": "shallow"}}
+# the Secret blocks @secrets reads in Prefect (a JSON object: one variable per
+# key; text: one variable named after the block); flowc run gets the variables
+SECRETS = {"db-credentials": {"DB_USER": "alice"}, "api-token": "t0ken"}
+SECRET_ENV = {"DB_USER": "alice", "API_TOKEN": "t0ken"}
+
+
+@pytest.fixture(scope="module")
+def secret_blocks(prefect_api):
+    from prefect.blocks.system import Secret
+
+    for name, value in SECRETS.items():
+        Secret(value=value).save(name, overwrite=True)
+    assert not set(SECRET_ENV) & set(os.environ)
+
+
+def run_on_prefect(path: Path, tmp_path: Path, params: dict | None = None, **options):
+    """Compile, then run the flow with Prefect; (flow run state, run id, datastore)."""
+    ds = tmp_path / "ds"
+    unsupported = "warn" if corpus_id(path) in UNSUPPORTED else "error"
+    plan = build(path, tmp_path / "prefect", ds, unsupported=unsupported, **options)
+    flow = load_prefect_flow(tmp_path / "prefect", plan.flow_func)
+    state = flow(**(params or {}), return_state=True)
+    return state, str(state.state_details.flow_run_id), ds, plan
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=corpus_id)
+def test_artifacts_equal_flowc_run(path: Path, tmp_path: Path, prefect_api, secret_blocks):
+    params = PARAMS.get(corpus_id(path), {})
+    state, run_id, ds, plan = run_on_prefect(path, tmp_path, params)
+    assert state.is_completed(), state.message
+    flowc_run(path, ds, "local", params, env=SECRET_ENV)
+    prefect_artifacts = run_artifacts(str(ds), plan.flow.name, run_id)
+    local_artifacts = run_artifacts(str(ds), plan.flow.name, "local")
+    assert prefect_artifacts == local_artifacts
+    assert set(prefect_artifacts) <= {s.name for s in plan.flow.steps}
+    assert plan.flow.end in prefect_artifacts
+
+
+def test_parameters_reach_the_flow(tmp_path: Path, prefect_api):
+    """Values given to the Prefect flow (every type) are the artifacts' values."""
+    path = Path(__file__).parents[2] / "flows" / "parameters.py"
+    given = {"text": "über \"x\"", "count": 7, "ratio": 1.5, "flag": False, "options": {"k": ["{{ v }}"]},
+             "weights": [1, 2], "lr": 0.5}
+    state, run_id, ds, plan = run_on_prefect(path, tmp_path, given)
+    assert state.is_completed(), state.message
+    seen = run_artifacts(str(ds), "ParametersFlow", run_id)["start"]["0"]["seen"]
+    assert seen == given
+
+
+def test_a_failing_step_fails_the_flow_run(tmp_path: Path, prefect_api):
+    src = tmp_path / "failing.py"
+    src.write_text(
+        "from flowc import FlowSpec, retry, step\n\n\nclass FailingFlow(FlowSpec):\n"
+        "    @step\n    def start(self):\n        self.next(self.broken)\n\n"
+        "    @retry(times=1, minutes_between_retries=0)\n    @step\n    def broken(self):\n"
+        "        print('about to fail')\n        raise ValueError('boom')\n        self.next(self.end)\n\n"
+        "    @step\n    def end(self):\n        pass\n")
+    state, run_id, ds, plan = run_on_prefect(src, tmp_path)
+    assert state.is_failed()
+    assert "FailingFlow/" in state.message and "/broken/0" in state.message
+    runs = ds / "FailingFlow" / "runs" / run_id
+    assert sorted(p.name for p in (runs / "broken" / "0").iterdir()) == ["attempt-0", "attempt-1"]  # one retry
+    assert not (runs / "end").exists()
+    assert "ValueError: boom" in logs_of(run_id)
+
+
+def test_step_output_goes_to_prefect_logs(tmp_path: Path, prefect_api):
+    src = tmp_path / "chatty.py"
+    src.write_text(
+        "import sys\nfrom flowc import FlowSpec, step\n\n\nclass ChattyFlow(FlowSpec):\n"
+        "    @step\n    def start(self):\n        print('hello from start')\n"
+        "        print('a warning', file=sys.stderr)\n        self.next(self.end)\n\n"
+        "    @step\n    def end(self):\n        pass\n")
+    state, run_id, ds, plan = run_on_prefect(src, tmp_path)
+    assert state.is_completed()
+    logs = logs_of(run_id)
+    assert "hello from start" in logs and "a warning" in logs
+
+
+def test_a_wide_foreach_passes_only_indices(tmp_path: Path, prefect_api):
+    """40 items: 40 mapped task runs, each given only the run id and its index."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    src = tmp_path / "wide.py"
+    src.write_text(
+        "from flowc import FlowSpec, step\n\n\nclass WideFlow(FlowSpec):\n"
+        "    @step\n    def start(self):\n        self.items = ['x' * 10000 for _ in range(40)]\n"
+        "        self.next(self.work, foreach='items')\n\n"
+        "    @step\n    def work(self):\n        self.size = len(self.input)\n        self.next(self.join)\n\n"
+        "    @step\n    def join(self, inputs):\n        self.total = sum(i.size for i in inputs)\n"
+        "        self.next(self.end)\n\n    @step\n    def end(self):\n        pass\n")
+    state, run_id, ds, plan = run_on_prefect(src, tmp_path)
+    assert state.is_completed(), state.message
+    assert run_artifacts(str(ds), "WideFlow", run_id)["join"]["0"]["total"] == 400000
+    import uuid
+
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[uuid.UUID(run_id)])),
+                                     limit=200)
+    work = [r for r in runs if r.name.startswith(f"WideFlow/{run_id}/work/")]
+    assert sorted(r.name.rsplit("/", 1)[1] for r in work) == sorted(str(i) for i in range(40))
+    for r in work:  # what the orchestrator holds per task: references, never data
+        assert len(repr(r.task_inputs)) < 400
+
+
+def logs_of(run_id: str) -> str:
+    import uuid
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+    from prefect.logging.handlers import APILogWorker
+
+    APILogWorker.drain_all(timeout=10)
+    with get_client(sync_client=True) as client:
+        logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[uuid.UUID(run_id)])))
+    return "\n".join(entry.message for entry in logs)
