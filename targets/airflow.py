@@ -130,7 +130,7 @@ class StepTask:
     gate_switch: str = ""  # inside a mapped group: full task id of the switch that may skip this case
     gate_var: str = ""
     gate_id: str = ""
-    upstream: list[str] = field(default_factory=list)  # python expressions this task waits for
+    extra: list[str] = field(default_factory=list)  # runtime arguments of this step's own
     notes: list[str] = field(default_factory=list)
     summary: str = ""
 
@@ -201,6 +201,8 @@ class Plan:
             return any(t.pod and t.pod.secrets for t in self.tasks)
         if what == "templated":
             return any(t.placement != LOCAL for t in self.tasks)
+        if what == "extra":  # some step adds runtime arguments of its own
+            return any(t.extra for t in self.tasks)
         if what == "param_macro":  # the start step runs from a template that needs flow_params()
             return bool(self.flow.parameters) and any(t.is_start and t.placement != LOCAL for t in self.tasks)
         if what == "timezone":
@@ -459,7 +461,7 @@ class AirflowTarget(Target):
         return Plan(flow=flow, dag_id=dag_id, version=version, tasks=[tasks[s.name] for s in steps],
                     groups=all_groups, listers=list(listers.values()), branchers=list(branchers.values()),
                     params=params, edges=edges, schedule=schedule, tags=tags, options=dict(self.options),
-                    runtime=self.command_parts(flow), blocks=blocks)
+                    runtime=self.command_parts(flow, tasks), blocks=blocks)
 
     @staticmethod
     def _endpoint(parent: StepTask, child: StepTask) -> tuple[Optional[str], str, str]:
@@ -513,7 +515,9 @@ class AirflowTarget(Target):
         else:
             self.check_local(s, res, secrets, forced, t)
         for pkg in (d.pypi, d.conda, flow.decorators.pypi_base, flow.decorators.conda_base):
-            if pkg is not None and not pkg.disabled and (placement == LOCAL or self.image_for(s) == self.option("image")):
+            built_at_start = getattr(self, "bootstrap_environment", lambda step: None)(s) is not None
+            if pkg is not None and not pkg.disabled and not built_at_start and (
+                    placement == LOCAL or self.image_for(s) == self.option("image")):
                 self.placement_gap(f"@{pkg.manager} on step '{s.name}' needs an image that holds those packages",
                                    pkg.span, "give the step its own image with @kubernetes(image=...), "
                                    "or pass --unsupported warn to run it with the default image", forced)
@@ -639,16 +643,29 @@ class AirflowTarget(Target):
         return Param(name=p.name, default=p.default, has_default=has_default or not p.required,
                      schema_type=schema, description=p.help, ref=source_ref(flow, p.span))
 
-    def command_parts(self, flow: ir.Flow) -> list[tuple[str, str]]:
-        """The runtime's one command (base.runtime_argv), as (kind, value):
-        "fixed" for a literal from options or the flow, "var" for what each
-        task fills in (step, run id, index, attempt)."""
+    def command_parts(self, flow: ir.Flow, tasks: dict[str, StepTask]) -> list[tuple[str, str]]:
+        """The runtime's one command (base.runtime_argv) as the generated file
+        writes it: the part every task shares, as (kind, value) pairs ("fixed"
+        for a literal from options or the flow, "var" for what each task fills
+        in: step, run id, index, attempt); what one step adds of its own (its
+        environment, say) goes to that task's ``extra``."""
         marker = "\x00{}\x00"
-        stub = ir.Step(name=marker.format("step"), kind=ir.LINEAR, span=flow.span)
-        argv = self.runtime_argv(flow, stub, run_id=marker.format("run_id"), index=marker.format("index"),
-                                 attempt=marker.format("attempt"))
+        argvs = {}
+        for name, t in tasks.items():
+            argv = self.runtime_argv(flow, t.step, run_id=marker.format("run_id"), index=marker.format("index"),
+                                     attempt=marker.format("attempt"))
+            at = argv.index("--step") + 1
+            argvs[name] = argv[:at] + [marker.format("step")] + argv[at + 1:]
+        common = next(iter(argvs.values()))
+        for argv in argvs.values():
+            n = 0
+            while n < min(len(common), len(argv)) and common[n] == argv[n]:
+                n += 1
+            common = common[:n]
+        for name, argv in argvs.items():
+            tasks[name].extra = argv[len(common):]
         parts = []
-        for a in argv:
+        for a in common:
             m = re.fullmatch("\x00(\\w+)\x00", a)
             parts.append(("var", m.group(1)) if m else ("fixed", a))
         return parts
@@ -840,7 +857,8 @@ def render(plan: Plan) -> str:
     return re.sub(r"\n{3,}(?=    \S)", "\n\n", text)  # at most one blank line inside the DAG
 
 
-__all__ = ["AirflowTarget", "Plan", "plan_dag", "render", "py_literal", "templated_literal", "comment_lines"]
+__all__ = ["AirflowTarget", "Plan", "plan_dag", "dag_id_of", "render", "py_literal", "templated_literal",
+           "comment_lines"]
 
 
 def plan_dag(flow: ir.Flow, options: dict[str, Any] | None = None) -> Plan:

@@ -85,8 +85,10 @@ def op_inspect(req):
 
 def _schedule(dag):
     timetable = dag.timetable
-    return {"type": type(timetable).__name__, "summary": getattr(timetable, "summary", None),
-            "timezone": str(getattr(timetable, "_timezone", "") or "")}
+    expression = getattr(timetable, "expression", None) or getattr(timetable, "_expression", None)
+    zone = getattr(timetable, "timezone", None) or getattr(timetable, "_timezone", None)
+    return {"type": type(timetable).__name__, "expression": expression,
+            "timezone": getattr(zone, "name", None) or str(zone or "")}
 
 
 def _resolve_mapped(value, index):
@@ -120,7 +122,8 @@ def render(dag, task, index):
 
         try:
             pod = op.build_pod_request_obj(None, dry_run=True)
-        except TypeError:  # older providers have no dry_run
+        except TypeError:  # older providers have no dry_run: keep them from asking a cluster
+            op.__dict__["hook"] = SimpleNamespace(is_in_cluster=False, get_namespace=lambda: None)
             pod = op.build_pod_request_obj(None)
         out["pod"] = ApiClient().sanitize_for_serialization(pod)
         out["do_xcom_push"] = op.do_xcom_push

@@ -1,0 +1,101 @@
+"""Every flow of the corpus runs end to end in Airflow 3 (dag.test(), every
+step placed on the worker) and its artifacts equal `flowc run`'s."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from flowc.compiler import ir
+from flowc.runtime.identity import safe_run_id
+from tests.conftest import ALL_FLOWS, REPO, load_ir
+from tests.support.artifacts import flowc_run, run_artifacts
+from tests.targets.airflow.conftest import OWN_FLOWS, compile_flow
+from tests.targets.airflow.test_airflow_compile import REFUSED, fid
+
+pytestmark = pytest.mark.engine
+
+# flows Airflow cannot run: a recursive switch (refused at compile time)
+NOT_RUN = {"flows/recursive_switch"}
+FLOWS = [p for p in ALL_FLOWS + OWN_FLOWS if fid(p) not in NOT_RUN]
+# parameters a run must be given
+CONF = {"flows/required_params": {"dataset": "iris"}}
+
+
+@pytest.fixture(scope="session")
+def engine(airflow3, tmp_path_factory):
+    """Every flow's DAG, flow file and IR in the dags folder (one folder each);
+    one datastore for the Airflow runs and the local ones."""
+    datastore = tmp_path_factory.mktemp("datastore")
+    for path in FLOWS:
+        flow = load_ir(path)
+        folder = airflow3.dags / fid(path).replace("/", "_")
+        folder.mkdir()
+        text, _ = compile_flow(path, unsupported="warn", force_placement="local", datastore=str(datastore))
+        (folder / f"{flow.name}.py").write_text(text, encoding="utf-8")
+        (folder / f"{flow.name}.ir.json").write_text(ir.dump(flow), encoding="utf-8")
+        shutil.copy(path, folder / path.name)
+        for module in flow.source.modules:
+            target = folder / module
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path.parent / module, target)
+    return datastore
+
+
+def run_in_airflow(airflow3, path):
+    from flowc.targets.airflow import dag_id_of
+
+    flow = load_ir(path)
+    answer = airflow3.probe.ask(op="test", dag_id=dag_id_of(flow), conf=CONF.get(fid(path), {}))
+    assert answer.get("state") == "success", (json.dumps(answer.get("states"), indent=1), airflow3.probe.log_tail())
+    return flow, answer
+
+
+@pytest.mark.parametrize("path", FLOWS, ids=fid)
+def test_artifacts_equal_flowc_run(path, engine, airflow3):
+    flow, answer = run_in_airflow(airflow3, path)
+    local_id = f"local-{fid(path).replace('/', '-')}"
+    flowc_run(path, engine, local_id, params=CONF.get(fid(path)))
+    in_airflow = run_artifacts(str(engine), flow.name, safe_run_id(answer["run_id"]))
+    assert in_airflow == run_artifacts(str(engine), flow.name, local_id)
+    assert set(in_airflow) >= {flow.start, flow.end}
+    # no task failed, and the only skipped tasks are cases a switch did not take
+    for task_id, states in answer["states"].items():
+        assert set(states.values()) <= {"success", "skipped"}, (task_id, states)
+
+
+def test_skipped_cases_are_the_ones_not_taken(engine, airflow3):
+    path = next(p for p in FLOWS if fid(p) == "flows/switch")
+    _, answer = run_in_airflow(airflow3, path)
+    states = {task: set(s.values()) for task, s in answer["states"].items()}
+    assert states["medium"] == {"success"} and states["big"] == {"skipped"} and states["small"] == {"skipped"}
+    assert states["merge"] == {"success"}
+
+
+def test_each_item_takes_its_own_case_inside_a_mapped_group(engine, airflow3):
+    path = next(p for p in FLOWS if fid(p) == "airflow/switch_in_foreach")
+    _, answer = run_in_airflow(airflow3, path)
+    s = answer["states"]
+    # sizes [3, 40, 500, 7]: small, mid, big, small
+    assert s["foreach_start.small"] == {"0": "success", "1": "skipped", "2": "skipped", "3": "success"}
+    assert s["foreach_start.mid"] == {"0": "skipped", "1": "success", "2": "skipped", "3": "skipped"}
+    assert s["foreach_start.big"] == {"0": "skipped", "1": "skipped", "2": "success", "3": "skipped"}
+    assert set(s["foreach_start.tag"].values()) == {"success"}
+
+
+def test_nested_foreach_is_mapped_over_flattened_index_paths(engine, airflow3):
+    path = next(p for p in FLOWS if fid(p) == "flows/nested_foreach")
+    _, answer = run_in_airflow(airflow3, path)
+    assert len(answer["states"]["foreach_row.cell"]) == 6  # 3 rows x 2 columns, one level of mapping
+    assert len(answer["states"]["row_join_each.row_join"]) == 3  # the join is mapped over the level it closes
+
+
+def test_large_items_never_ride_in_xcom(engine, airflow3):
+    path = next(p for p in FLOWS if fid(p) == "airflow/wide_foreach")
+    flow, answer = run_in_airflow(airflow3, path)
+    assert len(answer["states"]["foreach_start.measure"]) == 40
+    # 40 items of 64 KiB each; XCom holds an OUT.json and 40 short index paths
+    assert max(answer["xcom_sizes"].values()) < 1024, answer["xcom_sizes"]
+    assert sum(answer["xcom_sizes"].values()) < 4096

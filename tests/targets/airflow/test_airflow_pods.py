@@ -1,0 +1,149 @@
+"""Pod specs of KubernetesPodOperator tasks, and AWS Batch job overrides,
+rendered offline by Airflow itself (templated fields rendered, the pod built
+by the provider) and checked: image, command, resources, secrets, scheduling."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import ALL_FLOWS, load_ir
+from tests.targets.airflow.conftest import OWN_FLOWS, compile_flow
+from tests.targets.airflow.test_airflow_compile import fid
+
+FLOWS = {fid(p): p for p in ALL_FLOWS + OWN_FLOWS}
+
+
+def inspect(probe, tmp_path, name, index="1", **options):
+    path = FLOWS[name]
+    text, _ = compile_flow(path, unsupported="warn", **options)
+    file = tmp_path / f"{name.replace('/', '_')}.py"
+    file.write_text(text, encoding="utf-8")
+    from flowc.targets.airflow import dag_id_of
+
+    return load_ir(path), probe.ask(op="inspect", file=str(file), dag_id=dag_id_of(load_ir(path)), index=index)
+
+
+def container(task):
+    (main, *sidecars) = task["pod"]["spec"]["containers"]
+    assert main["name"] == "base"
+    return main
+
+
+def expected_command(flow, step, index, attempt="2", extra=()):
+    return ["python", "-m", "flowc.runtime", "step", "--flow", flow.source.path.rsplit("/", 1)[-1],
+            "--ir", f"{flow.name}.ir.json", "--step", step, "--run-id", "manual__probe", "--index", index,
+            "--attempt", attempt, "--datastore", "s3://flowc-datastore", *extra]
+
+
+@pytest.fixture(params=[3, 2], ids=["airflow3", "airflow2"])
+def probe(request, airflow3):
+    if request.param == 3:
+        return airflow3.probe, 3
+    return request.getfixturevalue("airflow2").probe, 2
+
+
+def test_resources_gpus_node_selector_tolerations(probe, tmp_path):
+    probe, version = probe
+    flow, answer = inspect(probe, tmp_path, "flows/resources", airflow_version=version)
+    start = container(answer["tasks"]["start"])
+    assert start["image"] == "flowc:0.1.0"
+    assert start["command"] == expected_command(flow, "start", "0")
+    assert start["resources"] == {"requests": {"cpu": "2", "memory": "4096Mi", "ephemeral-storage": "20000Mi"},
+                                  "limits": {"memory": "4096Mi"}}
+    train = answer["tasks"]["train"]["pod"]
+    assert train["metadata"]["namespace"] == "ml-jobs"
+    assert train["metadata"]["labels"]["team"] == "ml"
+    assert train["metadata"]["annotations"] == {"cost-center": "research"}
+    assert train["spec"]["serviceAccountName"] == "trainer"
+    assert train["spec"]["nodeSelector"] == {"node.kubernetes.io/instance-type": "p3.8xlarge"}
+    assert train["spec"]["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
+    assert container(answer["tasks"]["train"])["resources"] == {
+        "requests": {"cpu": "8", "memory": "16384Mi"}, "limits": {"memory": "16384Mi", "nvidia.com/gpu": "2"}}
+
+
+def test_secrets_are_kubernetes_secret_references(probe, tmp_path):
+    probe, version = probe
+    _, answer = inspect(probe, tmp_path, "flows/secrets", airflow_version=version)
+    start = container(answer["tasks"]["start"])
+    assert start["envFrom"] == [{"secretRef": {"name": "db-credentials"}}, {"secretRef": {"name": "api-token"}}]
+    assert "db-credentials" not in str(start["command"])
+
+
+def test_per_step_image_and_pull_policy(probe, tmp_path):
+    probe, version = probe
+    _, answer = inspect(probe, tmp_path, "flows/image", airflow_version=version, image="registry.example.com/flows:9")
+    assert container(answer["tasks"]["start"])["image"] == "registry.example.com/flows:9"
+    special = container(answer["tasks"]["special"])
+    assert special["image"] == "example.com/team/special:1.2.3"
+    assert special["imagePullPolicy"] == "IfNotPresent"
+
+
+def test_environment_values_reach_the_pod_literally(probe, tmp_path):
+    probe, version = probe
+    _, answer = inspect(probe, tmp_path, "airflow/placement", airflow_version=version)
+    train = container(answer["tasks"]["train_gpu"])
+    assert {e["name"]: e["value"] for e in train["env"]} == {"MODE": "{{ not a template }}", "PLAIN": "yes"}
+    assert train["image"] == "example.com/ml/trainer:2.0"
+    assert train["resources"] == {"requests": {"cpu": "4", "memory": "32768Mi"},
+                                  "limits": {"memory": "32768Mi", "amd.com/gpu": "1"}}
+    assert train["envFrom"] == [{"secretRef": {"name": "hf-token"}}]
+    mounts = {m["name"]: m["mountPath"] for m in train["volumeMounts"]}
+    assert mounts == {"pvc-0": "/mnt/datasets", "dshm": "/dev/shm"}
+    volumes = {v["name"]: v for v in answer["tasks"]["train_gpu"]["pod"]["spec"]["volumes"]}
+    assert volumes["pvc-0"]["persistentVolumeClaim"] == {"claimName": "datasets"}
+    assert volumes["dshm"]["emptyDir"] == {"medium": "Memory", "sizeLimit": "2048Mi"}
+    assert answer["tasks"]["train_gpu"]["retries"] == 2 and answer["tasks"]["train_gpu"]["retry_delay"] == 90
+
+
+def test_batch_job_overrides(probe, tmp_path):
+    probe, version = probe
+    flow, answer = inspect(probe, tmp_path, "airflow/placement", airflow_version=version)
+    batch = answer["tasks"]["score_batch"]
+    assert batch["type"] == "BatchOperator"
+    assert batch["batch"]["job_queue"] == "cpu-queue" and batch["batch"]["job_definition"] == "flowc"
+    overrides = batch["batch"]["container_overrides"]
+    assert overrides["command"] == expected_command(flow, "score_batch", "0")
+    assert overrides["resourceRequirements"] == [{"type": "VCPU", "value": "2"}, {"type": "MEMORY", "value": "8192"}]
+    assert overrides["environment"] == [{"name": "MODE", "value": "batch"}]
+    assert answer["tasks"]["start"]["type"] == "KubernetesPodOperator"  # the default placement
+
+
+def test_mapped_pods_get_their_index_and_splits_push_their_out_json(probe, tmp_path):
+    probe, version = probe
+    flow, answer = inspect(probe, tmp_path, "flows/foreach_body", index="2", airflow_version=version)
+    start = answer["tasks"]["start"]
+    assert start["do_xcom_push"] is True
+    assert container(start)["command"] == expected_command(flow, "start", "0",
+                                                           extra=("--output", "/airflow/xcom/return.json"))
+    for step in ("prepare", "train", "evaluate"):
+        task = answer["tasks"][f"foreach_start.{step}"]
+        assert container(task)["command"] == expected_command(flow, step, "2")
+        assert task["do_xcom_push"] is False
+    flow, answer = inspect(probe, tmp_path, "flows/nested_foreach", index="1.0", airflow_version=version)
+    assert container(answer["tasks"]["foreach_row.cell"])["command"] == expected_command(flow, "cell", "1.0")
+    assert container(answer["tasks"]["row_each.row"])["command"][-2:] == ["--output", "/airflow/xcom/return.json"]
+
+
+def test_start_step_gets_the_parameters_as_one_json_object(probe, tmp_path):
+    import json
+
+    probe, version = probe
+    flow, answer = inspect(probe, tmp_path, "flows/hostile", airflow_version=version)
+    command = container(answer["tasks"]["start"])["command"]
+    assert command[:-2] == expected_command(flow, "start", "0")
+    assert command[-2] == "--params"
+    assert json.loads(command[-1]) == {p.name: p.default for p in flow.parameters}
+    assert "--params" not in container(answer["tasks"]["end"])["command"]
+
+
+def test_retries_timeouts_and_trigger_rules(probe, tmp_path):
+    probe, version = probe
+    _, answer = inspect(probe, tmp_path, "flows/retry_catch", airflow_version=version)
+    tasks = answer["tasks"]
+    assert (tasks["flaky"]["retries"], tasks["flaky"]["retry_delay"]) == (2, 0)
+    assert tasks["broken"]["retries"] == 1
+    assert tasks["slow"]["retries"] == 0 and tasks["slow"]["execution_timeout"] == 90
+    _, answer = inspect(probe, tmp_path, "flows/branch_switch", airflow_version=version)
+    assert answer["tasks"]["join"]["trigger_rule"] == "none_failed_min_one_success"
+    assert answer["tasks"]["right"]["trigger_rule"] == "all_success"
+    assert answer["tasks"]["left_branch"]["op_kwargs"] == {}
