@@ -257,13 +257,13 @@ def check_target_names(config: ProjectConfig, names: list[str], origin: str) -> 
     from flowc.targets import registry
 
     known = registry.names()
-    for name in names:
-        if name not in known:
-            raise ConfigError(f"{origin}: unknown target {name!r}; targets: {', '.join(known)}")
     for name in config.target_tables():
         if name not in known:
             raise ConfigError(f"{config.where('tool.flowc', name)}: unknown key [tool.flowc.{name}]: "
                               f"no target is called {name!r}; targets: {', '.join(known)}")
+    for name in names:
+        if name not in known:
+            raise ConfigError(f"{origin}: unknown target {name!r}; targets: {', '.join(known)}")
 
 
 def target_settings(config: ProjectConfig, target_cls, flags: dict[str, Any] | None = None,
@@ -376,51 +376,85 @@ def _split_dotted(text: str) -> tuple[str, ...]:
 
 def _key_lines(text: str) -> dict[tuple[str, ...], int]:
     """Where each table and key (as a full dotted path) is first set.
-    Inline tables are followed one level (``argo = {namespace = "x"}``)."""
+    Inline tables are followed one level (``argo = {namespace = "x"}``);
+    multi-line strings and arrays are skipped."""
     out: dict[tuple[str, ...], int] = {}
     table: tuple[str, ...] = ()
-    depth = 0  # open brackets of a multi-line value
-    quote = ""  # an open multi-line string
-    for number, line in enumerate(text.splitlines(), 1):
-        if quote:
-            if quote in line:
-                quote = ""
+    depth, quote = 0, ""  # open brackets and multi-line string of a value that goes on
+    for number, line in enumerate(text.split("\n"), 1):  # TOML lines end at \n only
+        if depth or quote:
+            depth, quote = _scan(line, depth, quote)
             continue
-        if depth == 0:
-            header = _HEADER.match(line)
-            if header:
-                table = _split_dotted(header.group("name"))
-                out.setdefault(table, number)
-                continue
-            key_match = re.match(r"\s*((?:[A-Za-z0-9_\-]+|\"[^\"]*\"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_\-]+|\"[^\"]*\"|'[^']*'))*)\s*=(.*)", line)
-            if key_match:
-                path = table + _split_dotted(key_match.group(1))
-                out.setdefault(path, number)
-                rest = key_match.group(2)
-                for inner in re.finditer(r"[{,]\s*([A-Za-z0-9_\-]+|\"[^\"]*\")\s*=", rest):
-                    out.setdefault(path + _split_dotted(inner.group(1)), number)
-                for mark in ('"""', "'''"):
-                    if rest.count(mark) % 2 == 1:
-                        quote = mark
-                depth = max(0, _bracket_balance(rest))
-                continue
-        else:
-            depth = max(0, depth + _bracket_balance(line))
+        header = _HEADER.match(line)
+        if header:
+            table = _split_dotted(header.group("name"))
+            out.setdefault(table, number)
+            continue
+        key_match = _KEY.match(line)
+        if key_match:
+            path = table + _split_dotted(key_match.group(1))
+            out.setdefault(path, number)
+            rest = key_match.group(2)
+            for inner in re.finditer(r"[{,]\s*([A-Za-z0-9_\-]+|\"[^\"]*\")\s*=", _blank_strings(rest)):
+                out.setdefault(path + _split_dotted(inner.group(1)), number)
+            depth, quote = _scan(rest, 0, "")
     return out
 
 
-def _bracket_balance(text: str) -> int:
-    balance, quote = 0, ""
-    for ch in text:
+_KEY = re.compile(r"\s*((?:[A-Za-z0-9_\-]+|\"[^\"]*\"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_\-]+|\"[^\"]*\"|'[^']*'))*)\s*=(.*)")
+
+
+def _scan(text: str, depth: int, quote: str) -> tuple[int, str]:
+    """Follow a value's text: (open brackets, open multi-line string) after it."""
+    i = 0
+    while i < len(text):
         if quote:
-            if ch == quote:
+            if quote in ('"', '"""') and text[i] == "\\":
+                i += 2
+                continue
+            if text.startswith(quote, i):
+                i += len(quote)
                 quote = ""
-        elif ch in "\"'":
+                continue
+            i += 1
+            continue
+        ch = text[i]
+        if text.startswith('"""', i) or text.startswith("'''", i):
+            quote = text[i:i + 3]
+            i += 3
+            continue
+        if ch in "\"'":
             quote = ch
         elif ch == "#":
             break
         elif ch in "[{":
-            balance += 1
+            depth += 1
         elif ch in "]}":
-            balance -= 1
-    return balance
+            depth = max(0, depth - 1)
+        i += 1
+    if quote in ('"', "'"):  # a one-line string cannot go on
+        quote = ""
+    return depth, quote
+
+
+def _blank_strings(text: str) -> str:
+    """The text with the inside of every string blanked (for finding keys)."""
+    out, quote, i = [], "", 0
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            if quote == '"' and ch == "\\":
+                out.append("  ")
+                i += 2
+                continue
+            if ch == quote:
+                quote = ""
+                out.append(ch)
+            else:
+                out.append(" ")
+        else:
+            if ch in "\"'":
+                quote = ch
+            out.append(ch)
+        i += 1
+    return "".join(out)

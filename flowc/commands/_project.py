@@ -376,8 +376,8 @@ def build(project: Project, *, force: bool = False, unsupported_level: str = "er
             if rel not in dirty and old is not None:
                 manifest.sources[rel] = old.sources[rel]
                 manifest.files.update(old.files_of(rel))
-        if not dirty:
-            continue
+        if not dirty and old is not None and old.config_sha256 == plan.config_sha256:
+            continue  # settings checked when this manifest was written
         if shared is None:
             config.check_target_names(project.config, [p.name for p in project.targets],
                                       project.settings["targets"].origin)

@@ -159,6 +159,8 @@ def project_flags(args: argparse.Namespace) -> tuple[dict, dict[str, dict]]:
     for key in list(sets):
         if key in config.PROJECT:
             project[key] = sets.pop(key)
+        elif key in config.COMMON_OPTION_NAMES:
+            project[key] = sets[key]  # shown as the shared value; every target takes it below
     if not sets and not args.extra:
         return project, {}
     names = project.get("targets") or config.project_settings(config.load(_start(args)), project)["targets"].value

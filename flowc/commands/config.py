@@ -32,14 +32,14 @@ def toml_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str):  # TOML also wants DEL escaped, which JSON leaves alone
+        return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(toml_value(v) for v in value) + "]"
     if isinstance(value, dict):
         if not value:
             return "{}"
-        return "{ " + ", ".join(f"{json.dumps(str(k), ensure_ascii=False)} = {toml_value(v)}"
+        return "{ " + ", ".join(f"{toml_value(str(k))} = {toml_value(v)}"
                                 for k, v in sorted(value.items())) + " }"
     raise TypeError(f"no TOML for {value!r}")
 
@@ -62,10 +62,10 @@ def effective(args: argparse.Namespace) -> dict:
     cfg = config.load(_start(args))
     shared = config.shared_settings(cfg, flags)
     names = list(shared["targets"].value)
-    for name in [*args.target, *cfg.target_tables()]:
+    config.check_target_names(cfg, names, shared["targets"].origin)
+    for name in cfg.target_tables():  # a table for a target not (yet) compiled is shown too
         if name not in names:
             names.append(name)
-    config.check_target_names(cfg, names, shared["targets"].origin)
     targets = {}
     for name in names:
         targets[name] = config.target_settings(cfg, _target_class(name), per_target.get(name, {}), shared)

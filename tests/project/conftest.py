@@ -1,0 +1,94 @@
+"""Helpers for the project tests: throwaway projects with a pyproject.toml and
+a few flows, and `flowc` run in this process (fast) or as a new one."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+# flows every target used here compiles without errors
+FLOWS = {name: (REPO / "examples" / name).read_text() for name in ("foreach_flow.py", "params_flow.py",
+                                                                    "switch_flow.py")}
+
+PYPROJECT = """\
+[project]
+name = "team-flows"
+
+[tool.flowc]
+flows = ["flows/"]
+targets = ["airflow", "stepfunctions"]
+datastore = "s3://team-bucket/flows"
+
+[tool.flowc.airflow]
+output = "dags"
+namespace = "data"
+"""
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def text(self) -> str:
+        return self.out + self.err
+
+
+def flowc(*args: str, cwd: Path) -> Result:
+    """`flowc ARGS` in this process, from ``cwd``."""
+    from flowc.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(list(args))
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 2
+    finally:
+        os.chdir(old)
+    return Result(code, out.getvalue(), err.getvalue())
+
+
+def flowc_process(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "flowc", *args], capture_output=True, text=True, cwd=cwd,
+                          env={**os.environ, **(env or {})}, timeout=300)
+
+
+def make_project(root: Path, pyproject: str = PYPROJECT, flows: dict[str, str] | None = None) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "pyproject.toml").write_text(pyproject)
+    for name, text in (FLOWS if flows is None else flows).items():
+        path = root / "flows" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A project with three flows for airflow (into dags/) and stepfunctions."""
+    return make_project(tmp_path / "proj")
+
+
+def files_under(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def copy_tree(src: Path, dst: Path) -> Path:
+    shutil.copytree(src, dst)
+    return dst
