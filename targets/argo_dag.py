@@ -46,6 +46,7 @@ TIMEOUT_MARGIN = 60  # seconds Argo waits past @timeout, as a backstop to the ru
 # ------------------------------------------------------------ names
 
 
+@functools.lru_cache(maxsize=4096)
 def dns_label(text: str, limit: int = 63) -> str:
     """A DNS-1123 label derived from a flow or step name: CamelCase and
     snake_case become kebab-case; anything else is dropped; long names are cut

@@ -45,7 +45,8 @@ def comment_lines(text: str) -> list[str]:
     out = []
     for line in text.splitlines():
         clean = "".join(ch if ch.isprintable() else " " for ch in line).rstrip()
-        wrapped = textwrap.wrap(clean, COMMENT_WIDTH, break_long_words=False, break_on_hyphens=False)
+        wrapped = [clean] if len(clean) <= COMMENT_WIDTH else textwrap.wrap(
+            clean, COMMENT_WIDTH, break_long_words=False, break_on_hyphens=False)
         out.extend(f"# {part}" for part in wrapped) if wrapped else out.append("#")
     return out
 

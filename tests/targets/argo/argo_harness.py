@@ -263,19 +263,24 @@ class Harness:
             raise HarnessError(f"{tmpl['name']}: retryPolicy {retry['retryPolicy']} is not modelled")
         node = Node("Failed")
         for attempt in range(limit + 1):
-            local = {"retries": str(attempt)} if retry else {}
-            done, values = self.substitute_params(copy.deepcopy(tmpl), local)
-            pod_name = f"{self.globals['workflow.name']}-{done['name']}-{len(self.pods)}"
-            pod_values = {**self.globals, "pod.name": pod_name}
-            for p in (done.get("inputs") or {}).get("parameters", []):
-                pod_values[f"inputs.parameters.{p['name']}"] = p["value"]
-            container = substitute_all(done["container"], pod_values)
+            done, container = self.render_pod(tmpl, attempt)
             node = self.run_pod(done, container, attempt)
             if node.phase == "Succeeded":
                 return node
             if retry and attempt < limit and (retry.get("backoff") or {}).get("duration"):
                 self.backoffs.append(retry["backoff"]["duration"])
         return node
+
+    def render_pod(self, tmpl: dict, attempt: int = 0) -> tuple[dict, dict]:
+        """A container template (inputs set) as its pod would hold it: the
+        template substituted (SubstituteParams), then the pod spec once more
+        with {{pod.name}} (substitutePodParams)."""
+        local = {"retries": str(attempt)} if tmpl.get("retryStrategy") else {}
+        done, _ = self.substitute_params(copy.deepcopy(tmpl), local)
+        pod_values = {**self.globals, "pod.name": f"{self.globals['workflow.name']}-{done['name']}-{len(self.pods)}"}
+        for p in (done.get("inputs") or {}).get("parameters", []):
+            pod_values[f"inputs.parameters.{p['name']}"] = p["value"]
+        return done, substitute_all(done["container"], pod_values)
 
     def run_pod(self, tmpl: dict, container: dict, attempt: int) -> Node:
         root = tempfile.mkdtemp(prefix="pod-")

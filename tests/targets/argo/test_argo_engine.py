@@ -21,6 +21,10 @@ from tests.targets.argo.argo_support import UNSUPPORTED, compile_argo, single_fi
 pytestmark = pytest.mark.engine
 
 PARAMS = {"tests/flows/required_params.py": {"dataset": "iris"}}
+# The harness runs every container with this machine's Python, not in an image:
+# steps with pinned packages build their environment at start (bootstrap), as
+# a pod of the default image would.
+OPTIONS = {"examples/recsys.py": {"environments": "bootstrap"}}
 SECRETS = {"db-credentials": {"DB_PASSWORD": "not-a-real-one"}, "api-token": {"API_TOKEN": "nor-this"}}
 
 
@@ -66,7 +70,8 @@ def flow_name(path: Path) -> str:
 def test_runs_like_flowc_run(path, tmp_path):
     rel = path.relative_to(REPO).as_posix()
     params = PARAMS.get(rel)
-    harness, result, ds = run_on_argo(path, tmp_path, params, unsupported="warn" if rel in UNSUPPORTED else "error")
+    harness, result, ds = run_on_argo(path, tmp_path, params, options=OPTIONS.get(rel),
+                                      unsupported="warn" if rel in UNSUPPORTED else "error")
     assert result.phase == "Succeeded", result.message
     same_as_flowc_run(path, ds, flow_name(path), params)
 
