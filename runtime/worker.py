@@ -129,7 +129,7 @@ class Worker:
         self.queue_url = queue_url
         self.workdir = os.path.abspath(workdir)
         self.concurrency = max(1, concurrency)
-        self.visibility_timeout = max(30, visibility_timeout)
+        self.visibility_timeout = max(1, visibility_timeout)
         self.wait_seconds = max(0, min(20, wait_seconds))
         self.idle_exit = idle_exit
         self.max_tasks = max_tasks

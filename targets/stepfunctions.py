@@ -515,9 +515,8 @@ class StateMachineBuilder:
             tail["Next"] = f"{step.name}.width"
             states[f"{step.name}.width"] = {
                 "Type": "Choice",
-                "Comment": f"how many items self.{step.foreach} has: none goes straight to {join}",
+                "Comment": f"an inline Map takes at most {INLINE_MAP_LIMIT} items (the runtime refuses none)",
                 "Choices": [
-                    {"Variable": "$.out.count", "NumericEquals": 0, "Next": join},
                     {"Variable": "$.out.count", "NumericGreaterThan": INLINE_MAP_LIMIT,
                      "Next": f"{step.name}.too_wide"},
                 ],

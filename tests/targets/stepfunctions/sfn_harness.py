@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -134,23 +133,14 @@ def compile_flow(flow_path: Path, out_dir: Path, *options: str) -> dict[str, Pat
     return {p.name: p for p in out_dir.iterdir() if p.is_file()}
 
 
-def prepare_workdir(flow_path: Path, workdir: Path) -> None:
-    """What a worker's image holds: the flow module, its sibling modules and the IR."""
-    from flowc.compiler import ir, load_flow
-
+def prepare_workdir(flow_path: Path, workdir: Path, datastore: str, env: dict[str, str] | None = None) -> None:
+    """A worker's working folder, and the flow's code package in the datastore,
+    where the compiled tasks fetch it from (`flowc package`)."""
     workdir.mkdir(parents=True, exist_ok=True)
-    cwd = os.getcwd()
-    os.chdir(REPO)
-    try:
-        flow = load_flow(flow_path)
-    finally:
-        os.chdir(cwd)
-    shutil.copy(flow_path, workdir / flow_path.name)
-    for rel in flow.source.modules:
-        target = workdir / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(flow_path.parent / rel, target)
-    (workdir / f"{flow.name}.ir.json").write_text(ir.dump(flow), encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "flowc", "package", str(flow_path), "--datastore", datastore],
+                          capture_output=True, text=True, cwd=REPO, env={**os.environ, **(env or {})})
+    if proc.returncode != 0:
+        raise AssertionError(f"flowc package failed:\n{proc.stderr}")
 
 
 @dataclass
@@ -198,8 +188,8 @@ class Harness:
         return self.sfn.create_state_machine(name=name, definition=definition.read_text(encoding="utf-8"),
                                              roleArn=ROLE)["stateMachineArn"]
 
-    def start_worker(self, queue_url: str, workdir: Path, *extra: str) -> subprocess.Popen:
-        log = open(workdir.parent / "worker.log", "w")
+    def start_worker(self, queue_url: str, workdir: Path, *extra: str, log_name: str = "worker.log") -> subprocess.Popen:
+        log = open(workdir.parent / log_name, "w")
         env = {**os.environ, **self.server.env, "PYTHONUNBUFFERED": "1"}
         return subprocess.Popen([sys.executable, "-m", "flowc", "worker", "--queue", queue_url,
                                  "--workdir", str(workdir), "--wait-seconds", "1", *extra],
@@ -211,22 +201,26 @@ class Harness:
         try:
             arn = self.sfn.start_execution(stateMachineArn=machine_arn, name=run_id,
                                            input=json.dumps(params or {}))["executionArn"]
-            deadline = time.monotonic() + timeout
-            while True:
-                desc = self.sfn.describe_execution(executionArn=arn)
-                if desc["status"] != "RUNNING":
-                    break
-                if worker.poll() is not None:
-                    raise AssertionError(f"the worker exited ({worker.returncode}):\n{self.log(workdir)}")
-                if time.monotonic() > deadline:
-                    raise AssertionError(f"execution {run_id} still running after {timeout} s:\n{self.log(workdir)}")
-                time.sleep(0.2)
+            return self.wait(arn, workdir, worker, timeout)
         finally:
             worker.terminate()
             try:
                 worker.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 worker.kill()
+
+    def wait(self, arn: str, workdir: Path, worker: subprocess.Popen | None = None, timeout: float = 240) -> Execution:
+        """Wait for an execution to end; its status, output and history."""
+        deadline = time.monotonic() + timeout
+        while True:
+            desc = self.sfn.describe_execution(executionArn=arn)
+            if desc["status"] != "RUNNING":
+                break
+            if worker is not None and worker.poll() is not None:
+                raise AssertionError(f"the worker exited ({worker.returncode}):\n{self.log(workdir)}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"execution {arn} still running after {timeout} s:\n{self.log(workdir)}")
+            time.sleep(0.2)
         events = []
         kwargs: dict[str, Any] = {"executionArn": arn, "maxResults": 1000}
         while True:
@@ -240,8 +234,8 @@ class Harness:
 
     @staticmethod
     def log(workdir: Path) -> str:
-        path = workdir.parent / "worker.log"
-        return path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
+        """What the workers of this work folder printed."""
+        return "".join(p.read_text(encoding="utf-8", errors="replace") for p in sorted(workdir.parent.glob("*.log")))
 
     def run_flow(self, flow_path: Path, *, run_id: str, params: dict | None = None, options: tuple[str, ...] = (),
                  datastore: Path | str | None = None, worker_args: tuple[str, ...] = ("-j", "2"),
@@ -254,7 +248,7 @@ class Harness:
         queue_url = self.queue()
         files = self.compile(flow_path, name, datastore, queue_url, *options)
         workdir = base / "work"
-        prepare_workdir(flow_path, workdir)
+        prepare_workdir(flow_path, workdir, datastore, self.server.env)
         asl = next(p for n, p in files.items() if n.endswith(".asl.json"))
         machine = self.create(asl, name[:80])
         execution = self.execute(machine, run_id, params, queue_url, workdir, timeout=timeout,
