@@ -45,7 +45,7 @@ from flowc import __version__
 from flowc.compiler import ir
 from flowc.compiler.spans import Span
 
-from .base import Option, Target, flow_file, ir_file, no, resources_of, source_ref, yes
+from .base import Option, Target, ir_file, resources_of, source_ref, yes
 
 MODULE = "prefect_flow.py"
 YAML = "prefect.yaml"
@@ -103,6 +103,7 @@ class TaskPlan:
     notes: list[str] = field(default_factory=list)
     secrets: tuple[str, ...] = ()
     container: Optional[Container] = None
+    environment: Optional[dict] = None  # the step's environment, for the runtime to build
 
     @property
     def signature(self) -> str:
@@ -179,11 +180,16 @@ class Plan:
     triggers: list[dict[str, Any]]
     run_var: str = "run_id"
     params_var: str = "params"
+    bootstrap: bool = False  # per-step environments built by each task, even in a container of its own
     package: str = ""  # the code package tasks fetch, or "" when the code is in the image
 
     @property
     def has_containers(self) -> bool:
         return any(t.container for t in self.tasks)
+
+    @property
+    def environments(self) -> dict[str, dict]:
+        return {t.step: t.environment for t in self.tasks if t.environment}
 
 
 # ------------------------------------------------------------------ the target
@@ -215,7 +221,8 @@ class PrefectTarget(Target):
         "image": yes("a deployment of its own on the Kubernetes work pool"),
         "kubernetes": yes("job variables of the step's deployment"),
         "batch": yes("a container of its own on the work pool; queue= is its work queue"),
-        "packages": no("the image must hold the step's packages: give the step @kubernetes(image=...)"),
+        "packages": yes("its environment's image (a container of its own), or built at start "
+                        "(--environments bootstrap); run directly, the runtime builds it here"),
     }
     OPTIONS = (
         Option("work_pool", str, "flowc", "Prefect work pool (type kubernetes) of the flow and its container steps"),
@@ -292,7 +299,7 @@ class PrefectTarget(Target):
             tags += [f"project:{project.name}", f"project_branch:{_project_part(project).split('.', 1)[1]}"]
         return Plan(
             flow=flow,
-            module_doc=py_docstring(self.module_doc(flow)),
+            module_doc=py_docstring(self.module_doc(flow) + "\n"),
             flow_func=flow_func,
             flow_doc=self.flow_docstring(flow, params),
             params=params,
@@ -309,6 +316,7 @@ class PrefectTarget(Target):
             run_var=run_var,
             params_var=params_var,
             package=self.code_package_url(flow),
+            bootstrap=self.option("environments") == "bootstrap",
         )
 
     def module_doc(self, flow: ir.Flow) -> str:
@@ -348,7 +356,8 @@ class PrefectTarget(Target):
                 first, *rest = p.help.split("\n")
                 lines.append(f"    {p.py}: {first}")
                 lines += [f"        {line}" if line else "" for line in rest]
-        return py_docstring("\n".join(lines), indent="    ")
+        text = "\n".join(lines)
+        return py_docstring(text + "\n" if "\n" in text else text, indent="    ")  # closing quotes on a line of their own
 
     def command(self, flow: ir.Flow) -> list[list[str]]:
         """The runtime's one command as Python expressions, for runtime_command(),
@@ -389,6 +398,12 @@ class PrefectTarget(Target):
                            f"and the flow goes on ({source_ref(flow, d.catch.span)})")
         t.secrets = self.secrets(flow, s)
         t.container = self.container(flow, s, step_prefix)
+        env = self.step_environment(s)
+        if env is not None and env.manager != "none":
+            t.environment = {k: v for k, v in sorted(env.to_json().items()) if k != "steps"}
+            where = (f"in its image {self.image_for(s)}" if self.option("environments") == "image"
+                     else "built by the runtime when the task starts")
+            t.notes.append(f"@{env.manager}: environment {env.id}, {where}")
         return t
 
     def secrets(self, flow: ir.Flow, s: ir.Step) -> tuple[str, ...]:
@@ -424,8 +439,10 @@ class PrefectTarget(Target):
         if d.batch is not None:
             reasons.append("@batch")
         image = self.image_for(s)
+        env = self.step_environment(s)
         if image != self.option("image"):
-            reasons.append(f"its own image {image}")
+            from_env = env is not None and env.manager != "none" and self.option("environments") == "image"
+            reasons.append(f"its @{env.manager} environment's image {image}" if from_env else f"its own image {image}")
         if res.get("gpu"):
             reasons.append(f"{res['gpu']} GPU" + ("s" if res["gpu"] > 1 else ""))
         for key, unit, label in (("cpu", "", "CPUs"), ("memory", " MB", "memory"), ("disk", " MB", "disk")):
@@ -813,8 +830,8 @@ def py_docstring(text: str, indent: str = "") -> str:
             out.append(ch)
         else:
             out.append(repr(ch)[1:-1])
-    body = "\n".join(indent + line if line and i else line
-                     for i, line in enumerate("".join(out).split("\n")))
+    lines = "".join(out).split("\n")
+    body = "\n".join(indent + line if i and (line or i == len(lines) - 1) else line for i, line in enumerate(lines))
     return f'"""{body}"""'
 
 

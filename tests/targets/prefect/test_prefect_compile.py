@@ -20,7 +20,7 @@ from .conftest import OWN_FLOWS, compile_flow
 
 CORPUS = ALL_FLOWS + OWN_FLOWS
 # flows using a construct the Prefect target lists as unsupported: the construct and its line
-UNSUPPORTED = {"examples/recsys": [("@pypi on step 'fit_a'", 37)]}
+UNSUPPORTED: dict[str, list[tuple[str, int]]] = {}
 
 
 def corpus_id(path: Path) -> str:
@@ -152,7 +152,7 @@ def test_targets_command_lists_prefect():
     header, *rows = out.splitlines()
     assert "prefect" in header
     table = {r.split()[0]: r.split()[1] for r in rows if r and r.split()[0] in ("foreach", "packages", "switch")}
-    assert table == {"foreach": "yes", "switch": "yes", "packages": "no"}
+    assert table == {"foreach": "yes", "switch": "yes", "packages": "yes"}
     assert "work_pool" in out and "workdir" in out
 
 
@@ -240,9 +240,15 @@ def test_parameter_named_like_a_helper_is_refused(tmp_path: Path):
 
 
 def test_unsupported_warn_compiles_and_reports(tmp_path: Path):
-    files, diags, _ = compile_flow(REPO / "examples" / "recsys.py", unsupported="warn")
-    assert [(d.code, d.severity, d.span.line) for d in diags] == [("FC501", "warning", 37)]
-    assert "prefect_flow.py" in files
+    from flowc.compiler import load_flow
+    from flowc.targets.prefect import PrefectTarget
+
+    path = tmp_path / "flow.py"
+    path.write_text(HEAD + ("    @batch(iam_role='arn:aws:iam::1:role/x')\n    @step\n    def start(self):\n"
+                            "        self.next(self.end)\n\n") + TAIL)
+    out = PrefectTarget({}, unsupported_level="warning").compile(load_flow(path))
+    assert [(d.code, d.severity, d.span.line) for d in out.diagnostics] == [("FC501", "warning", 5)]
+    assert "prefect_flow.py" in out.files
 
 
 def test_names_never_shadow_the_module(tmp_path: Path):

@@ -33,13 +33,24 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CONTAINER_STEPS = os.environ.get("FLOWC_PREFECT_CONTAINER_STEPS", "auto")
 
 
+# The steps' own environments (@pypi / @conda), for the runtime to build.
+# In its own container a step finds its environment in the image; run
+# anywhere else, the runtime builds it.
+ENVIRONMENTS = {
+    "fit_a": {"id": "715288879e47", "image": None, "manager": "pypi", "packages": {"tabulate": "0.8.10"}, "python": "3.11"},
+    "fit_b": {"id": "846f64c914d8", "image": None, "manager": "pypi", "packages": {"tabulate": "0.9.0"}, "python": None},
+}
+BOOTSTRAP = False
+
+
 class StepFailed(Exception):
     """A step's task did not complete."""
 
 
-def runtime_command(step: str, run_id: str, index: str, attempt: int, output: str,
-                    iteration: Optional[int] = None, params: Optional[dict] = None) -> list:
-    """The runtime's one command for one task (flowc's runtime contract)."""
+def runtime_command(step: str, run_id: str, index: str, attempt: int, output: str, iteration: Optional[int] = None,
+                    params: Optional[dict] = None, in_own_image: bool = False) -> list:
+    """The runtime's one command for one task (flowc's runtime contract).
+    in_own_image: the task runs in the step's own container."""
     argv = [
         "python", "-m", "flowc.runtime", "step",
         "--flow", "recsys.py",
@@ -55,6 +66,8 @@ def runtime_command(step: str, run_id: str, index: str, attempt: int, output: st
         argv += ["--iteration", str(iteration)]
     if params is not None:
         argv += ["--params", json.dumps(params, sort_keys=True)]
+    if step in ENVIRONMENTS and (BOOTSTRAP or not in_own_image):
+        argv += ["--environment", json.dumps(ENVIRONMENTS[step], sort_keys=True)]
     return argv
 
 
@@ -81,13 +94,13 @@ def dispatch_to_containers() -> bool:
 
 
 def execute(step: str, run_id: str, index: str, attempt: int, iteration: Optional[int] = None,
-            params: Optional[dict] = None, secrets=()) -> dict:
+            params: Optional[dict] = None, secrets=(), in_own_image: bool = False) -> dict:
     """Run the runtime here, in a subprocess; its output goes to Prefect's run logger."""
     logger = get_run_logger()
     env = {**os.environ, **secret_env(secrets), "PYTHONUNBUFFERED": "1"}
     with tempfile.TemporaryDirectory(prefix="flowc-") as tmp:
         output = os.path.join(tmp, "out.json")
-        argv = runtime_command(step, run_id, index, attempt, output, iteration, params)
+        argv = runtime_command(step, run_id, index, attempt, output, iteration, params, in_own_image)
         proc = subprocess.Popen(argv, cwd=HERE, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True, errors="replace")
         lines: queue.Queue = queue.Queue()
@@ -251,7 +264,7 @@ def _futures(value) -> list:
 # ---------------------------------------------------------------- one task per step
 
 
-# start (recsys.py:32): branches to fit_a, fit_b
+# start (recsys.py:44): branches to fit_a, fit_b
 @task(
     name="start",
     task_run_name=pathspec,
@@ -263,25 +276,29 @@ def start(run_id: str, index: str, params: dict, after: Any = None) -> dict:
     return run_step("start", run_id, index, params=params)
 
 
-# fit_a (recsys.py:39): goes to ensemble
+# fit_a (recsys.py:51): goes to ensemble
+# @pypi: environment 715288879e47, in its image recsysflow:715288879e47
+# Runs in a container of its own (its @pypi environment's image recsysflow:715288879e47):
+# deployment RecSysFlow-step/fit_a in prefect.yaml.
 @task(
     name="fit_a",
     task_run_name=pathspec,
-    description="Model A: item popularity (mean rating per item).",
+    description="Model A: item popularity (mean rating per item), with old pins.",
     cache_policy=NO_CACHE,
     persist_result=False,
 )
 def fit_a(run_id: str, index: str, after: Any = None) -> dict:
-    return run_step("fit_a", run_id, index)
+    return run_step("fit_a", run_id, index, deployment="fit_a")
 
 
-# fit_b (recsys.py:50): goes to ensemble
-# Runs in a container of its own (2 GPUs; memory 16000 MB > the flow pod's 4096 MB):
+# fit_b (recsys.py:64): goes to ensemble
+# @pypi: environment 846f64c914d8, in its image recsysflow:846f64c914d8
+# Runs in a container of its own (its @pypi environment's image recsysflow:846f64c914d8; 2 GPUs; memory 16000 MB > the flow pod's 4096 MB):
 # deployment RecSysFlow-step/fit_b in prefect.yaml.
 @task(
     name="fit_b",
     task_run_name=pathspec,
-    description="Model B: user bias on top of the global mean.",
+    description="Model B: item scores corrected for each user's bias, on GPUs, with newer pins.",
     cache_policy=NO_CACHE,
     persist_result=False,
 )
@@ -289,7 +306,7 @@ def fit_b(run_id: str, index: str, after: Any = None) -> dict:
     return run_step("fit_b", run_id, index, deployment="fit_b")
 
 
-# ensemble (recsys.py:60): joins the branches of start
+# ensemble (recsys.py:79): joins the branches of start
 @task(
     name="ensemble",
     task_run_name=pathspec,
@@ -301,7 +318,7 @@ def ensemble(run_id: str, index: str, after: Any = None) -> dict:
     return run_step("ensemble", run_id, index)
 
 
-# end (recsys.py:67): the end step
+# end (recsys.py:86): the end step
 @task(
     name="end",
     task_run_name=pathspec,
@@ -320,7 +337,7 @@ def end(run_id: str, index: str, after: Any = None) -> dict:
 def container_step(step: str, run_id: str, index: str, attempt: int = 0, iteration: Optional[int] = None,
                    params: Optional[dict] = None, secrets: Optional[list] = None) -> Any:
     """One task of the flow, run in the container its deployment describes."""
-    out = execute(step, run_id, index, attempt, iteration, params, secrets or ())
+    out = execute(step, run_id, index, attempt, iteration, params, secrets or (), in_own_image=True)
     return Completed(message=json.dumps(out, sort_keys=True))
 
 
@@ -348,19 +365,19 @@ def rec_sys_flow(
         "seed": seed,
     }
 
-    # start (recsys.py:32): branches to fit_a, fit_b
+    # start (recsys.py:44): branches to fit_a, fit_b
     start_future = start.submit(run_id, "0", params)
 
-    # fit_a (recsys.py:39): goes to ensemble
+    # fit_a (recsys.py:51): goes to ensemble
     fit_a_future = fit_a.submit(run_id, "0", wait_for=[start_future])
 
-    # fit_b (recsys.py:50): goes to ensemble
+    # fit_b (recsys.py:64): goes to ensemble
     fit_b_future = fit_b.submit(run_id, "0", wait_for=[start_future])
 
-    # ensemble (recsys.py:60): joins the branches of start
+    # ensemble (recsys.py:79): joins the branches of start
     ensemble_future = ensemble.submit(run_id, "0", wait_for=[fit_a_future, fit_b_future])
 
-    # end (recsys.py:67): the end step
+    # end (recsys.py:86): the end step
     end_future = end.submit(run_id, "0", wait_for=[ensemble_future])
 
     return finish(run_id, start_future, fit_a_future, fit_b_future, ensemble_future, end_future)

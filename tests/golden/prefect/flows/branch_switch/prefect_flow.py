@@ -36,9 +36,10 @@ class StepFailed(Exception):
     """A step's task did not complete."""
 
 
-def runtime_command(step: str, run_id: str, index: str, attempt: int, output: str,
-                    iteration: Optional[int] = None, params: Optional[dict] = None) -> list:
-    """The runtime's one command for one task (flowc's runtime contract)."""
+def runtime_command(step: str, run_id: str, index: str, attempt: int, output: str, iteration: Optional[int] = None,
+                    params: Optional[dict] = None, in_own_image: bool = False) -> list:
+    """The runtime's one command for one task (flowc's runtime contract).
+    in_own_image: the task runs in the step's own container."""
     argv = [
         "python", "-m", "flowc.runtime", "step",
         "--flow", "branch_switch.py",
@@ -80,13 +81,13 @@ def dispatch_to_containers() -> bool:
 
 
 def execute(step: str, run_id: str, index: str, attempt: int, iteration: Optional[int] = None,
-            params: Optional[dict] = None, secrets=()) -> dict:
+            params: Optional[dict] = None, secrets=(), in_own_image: bool = False) -> dict:
     """Run the runtime here, in a subprocess; its output goes to Prefect's run logger."""
     logger = get_run_logger()
     env = {**os.environ, **secret_env(secrets), "PYTHONUNBUFFERED": "1"}
     with tempfile.TemporaryDirectory(prefix="flowc-") as tmp:
         output = os.path.join(tmp, "out.json")
-        argv = runtime_command(step, run_id, index, attempt, output, iteration, params)
+        argv = runtime_command(step, run_id, index, attempt, output, iteration, params, in_own_image)
         proc = subprocess.Popen(argv, cwd=HERE, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True, errors="replace")
         lines: queue.Queue = queue.Queue()
