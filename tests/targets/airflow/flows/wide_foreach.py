@@ -4,7 +4,7 @@ from flowc import FlowSpec, Parameter, step
 class WideForeachFlow(FlowSpec):
     """A foreach over large items: only indices may ride in XCom, never the items."""
 
-    width = Parameter("width", default=40, help="how many items")
+    width = Parameter("width", default=16, help="how many items")
     item_kb = Parameter("item_kb", default=64, help="size of each item in KiB")
 
     @step
