@@ -76,11 +76,13 @@ def run(args: list[str], prefix: str = "", group: str = "") -> int:
     annotations = []
     for line in proc.stdout:
         line = rebase(line.rstrip("\n"), prefix)
-        (annotations if line.startswith("::") and not line.startswith("::group") else []).append(line)
-        print(line, flush=True)
+        if line.startswith(("::error", "::warning", "::notice")):
+            annotations.append(line)  # each one once, after the group, where people look first
+        else:
+            print(line, flush=True)
     code = proc.wait()
     print("::endgroup::", flush=True)
-    for line in annotations:  # outside the group too, where people look first
+    for line in annotations:
         print(line, flush=True)
     return code
 
@@ -114,14 +116,11 @@ def main() -> int:
         sys.stderr.write(listed.stderr)
         return listed.returncode
     flows = listed.stdout.splitlines()
-    failed = 0
     if flows and run([*flowc(), "check", "--format", "github", *flows], prefix, "flowc check"):
-        failed = 1
+        return 1  # compiling would only report the same diagnostics again
     select = [x for name in names for x in ("--target", name)]
     compile_args = ["--check", "--diff"] if truthy("FLOWC_CHECK_ONLY") else []
     if run([*flowc(), "compile", *select, *compile_args, "--format", "github"], prefix, "flowc compile"):
-        failed = 1
-    if failed:
         return 1
     publish_flags = [flag for env, flag in (("FLOWC_PRUNE", "--prune"), ("FLOWC_DRY_RUN", "--dry-run"),
                                             ("FLOWC_KUBECTL", "--kubectl"), ("FLOWC_PACKAGES", "--packages"))

@@ -130,6 +130,7 @@ def test_annotations_point_at_the_flow_in_the_repository(workspace: Path) -> Non
     # relative to the repository's root, as GitHub wants them
     assert all(a.startswith(f"::error file=services/ml/flows/params_flow.py,line={line},") for a in annotations)
     assert any("FC110" in a for a in annotations)
+    assert len(annotations) == len(set(annotations))  # each problem annotated once
     assert not (project / "generated").exists()  # and nothing was compiled, let alone published
 
 
