@@ -355,8 +355,6 @@ def _dirty(project: Project, plan: TargetPlan, old: mf.Manifest | None, compiler
 
 def build(project: Project, *, force: bool = False, unsupported_level: str = "error") -> Build:
     """Compile what needs compiling, in memory; nothing is written here."""
-    from flowc.commands._output import remember
-
     result = Build(project)
     compiler = compiler_sha256()
     inputs = _Inputs(project.root)
@@ -397,6 +395,8 @@ def build(project: Project, *, force: bool = False, unsupported_level: str = "er
                         target.package_sha = inputs.package_sha(rel, flow)
                     output = target.compile(flow)
                 except _compile_error() as exc:
+                    from flowc.commands._output import remember
+
                     for path, lines in exc.sources.items():
                         remember(path, lines)
                     result.diagnostics.extend(exc.diagnostics)

@@ -294,3 +294,20 @@ def test_other_targets_lay_out_their_files(tmp_path: Path, target: str) -> None:
         assert {name.split("/")[0] for name in manifest["files"]} == {"ForeachFlow", "ParamsFlow", "SwitchFlow"}
     assert len({rec["flow"] for rec in manifest["files"].values()}) == 3
     assert flowc("compile", "--check", cwd=project).code == 0
+
+
+def test_unusual_file_names_survive_the_manifest_and_annotations(tmp_path: Path) -> None:
+    name = "flows/a, b: ünï $x {{y}}.py"
+    project = make_project(tmp_path / "p", '[tool.flowc]\nflows = ["flows"]\ntargets = ["airflow"]\n',
+                           flows={name.split("/", 1)[1]: FLOWS["switch_flow.py"]})
+    compile_ok(project)
+    manifest = json.loads((project / "generated/airflow/flowc-manifest.json").read_text(encoding="utf-8"))
+    assert list(manifest["sources"]) == [name]
+    assert manifest["files"]["SwitchFlow.py"]["source"] == name
+    (project / name).write_text(FLOWS["switch_flow.py"] + "\n# changed\n")
+    result = flowc("compile", "--check", "--format", "github", cwd=project)
+    annotation = next(x for x in result.out.splitlines() if "SwitchFlow.py is stale" in x)
+    # GitHub's escaping of a property: the file name comes back whole
+    props = annotation.split("::")[1][len("error "):]
+    file_prop = next(p for p in props.split(",") if p.startswith("file="))[len("file="):]
+    assert file_prop.replace("%3A", ":").replace("%2C", ",").replace("%25", "%") == name
