@@ -174,14 +174,31 @@ def test_errors_write_nothing(project: Path) -> None:
     assert f"::error file=flows/switch_flow.py,line={line}," in github.out
 
 
-def test_a_construct_a_target_cannot_express_fails_before_writing(project: Path) -> None:
-    shutil.copy(Path(__file__).parents[2] / "examples/recsys.py", project / "flows/recsys.py")
+def test_a_construct_a_target_cannot_express_fails_before_writing(tmp_path: Path, monkeypatch) -> None:
+    from flowc.targets import base, registry
+
+    class NoForeach(base.Target):
+        """A target without foreach (registered for this test only)."""
+
+        name = "noforeach"
+        CAPABILITIES = {c: base.yes() for c in base.CONSTRUCTS if c != "foreach"}
+
+        def emit(self, flow):
+            return {f"{flow.name}.txt": flow.name.encode()}
+
+    monkeypatch.setitem(registry._loaded, "noforeach", NoForeach)
+    project = make_project(tmp_path / "p", '[tool.flowc]\nflows = ["flows"]\ntargets = ["airflow", "noforeach"]\n')
     result = flowc("compile", cwd=project)
-    assert result.code == 1 and "FC501" in result.err and "stepfunctions" in result.err
-    assert not (project / "dags").exists()
+    assert result.code == 1 and "FC501" in result.err and "noforeach: the foreach in step 'start'" in result.err
+    assert "flows/foreach_flow.py:" in result.err and "nothing was written" in result.err
+    assert not (project / "generated").exists()
     # compiling only the target that can express it works
     assert flowc("compile", "--target", "airflow", cwd=project).code == 0
-    assert (project / "dags/RecSysFlow.py").exists() and not (project / "generated").exists()
+    assert (project / "generated/airflow/ForeachFlow.py").exists() and not (project / "generated/noforeach").exists()
+    # or the user may accept the loss, loudly
+    warned = flowc("compile", "--unsupported", "warn", cwd=project)
+    assert warned.code == 0 and "warning FC501" in warned.err
+    assert (project / "generated/noforeach/SwitchFlow.txt").read_text() == "SwitchFlow"
 
 
 def test_check_lists_missing_and_stale_files_and_why(project: Path) -> None:
