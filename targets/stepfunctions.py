@@ -214,7 +214,8 @@ class StepFunctions(Target):
         "image": yes(),
         "kubernetes": yes("image and resources carry over to the Batch job; pod placement options do not"),
         "batch": yes(),
-        "packages": no("per-step environments need an image that has them: set @batch(image=...)"),
+        "packages": yes("an image per environment (flowc environments --build), or --environments bootstrap; "
+                        "the worker mode needs bootstrap"),
     }
     OPTIONS = (
         Option("mode", str, "batch", "how a step runs: an AWS Batch job, or a message for `flowc worker`",
@@ -264,13 +265,15 @@ class StepFunctions(Target):
                     self.error("FC502", f"a Batch job cannot hand step '{s.name}'s {s.kind} outcome back, so the "
                                f"state machine reads it from the datastore, which must be an s3:// URL",
                                s.next_span or s.span, "use an s3:// datastore or --mode worker")
+        if mode == "worker":
+            self.check_worker_mode(flow)
         for s in flow.ordered_steps():
             if len(s.name) + len(".branches") > STATE_NAME_LIMIT:
                 self.unsupported(f"step name '{s.name}' is too long for a state name "
                                  f"({STATE_NAME_LIMIT} characters)", s.span)
             if s.decorators.timeout is not None and s.decorators.timeout.seconds <= 0:
                 self.error("FC502", "@timeout must be positive", s.decorators.timeout.span)
-            self.check_placement(s)
+            self.check_placement(s, batch=mode == "batch")
         sched = flow.decorators.schedule
         if sched is not None:
             try:
@@ -279,7 +282,34 @@ class StepFunctions(Target):
                 self.unsupported(f"the schedule {sched.cron!r} has no EventBridge cron equivalent ({exc})", sched.span,
                                  "restrict either the day of month or the day of week, not both")
 
-    def check_placement(self, s: ir.Step) -> None:
+    def check_worker_mode(self, flow: ir.Flow) -> None:
+        """A worker runs every task on its own machine, in its own environment:
+        what a step asks of its container cannot be granted there."""
+        for s in flow.ordered_steps():
+            env = self.step_environment(s)
+            has_packages = env is not None and env.manager != "none"
+            deco = s.decorators.pypi or s.decorators.conda
+            span = deco.span if deco is not None else s.span
+            if has_packages and self.option("environments") != "bootstrap":
+                self.error("FC502", f"step '{s.name}' has its own packages, but a worker runs every task in its "
+                           "own environment", span, "compile with --environments bootstrap: the task then builds "
+                           "its environment when it starts")
+            image_deco = next((x for x in (s.decorators.kubernetes, s.decorators.batch) if x is not None and x.image),
+                              None)
+            if image_deco is not None:
+                self.warn(f"step '{s.name}' asks for the image {image_deco.image!r}, but a worker runs it in the "
+                          "worker's own environment", image_deco.span,
+                          "run the workers in that image, or use the AWS Batch mode")
+            wanted = resources_of(s)
+            res_deco = next((x for x in (s.decorators.resources, s.decorators.kubernetes, s.decorators.batch)
+                             if x is not None), None)
+            if wanted and res_deco is not None:
+                what = ", ".join(f"{k}={v}" for k, v in sorted(wanted.items()))
+                self.warn(f"step '{s.name}' asks for {what}; `flowc worker` runs it on the worker's machine "
+                          "and reserves nothing", res_deco.span,
+                          "run workers on machines that have it, or use the AWS Batch mode")
+
+    def check_placement(self, s: ir.Step, batch: bool) -> None:
         d = s.decorators
         k8s = d.kubernetes
         if k8s is not None:
@@ -287,6 +317,9 @@ class StepFunctions(Target):
                 if getattr(k8s, key):
                     self.unsupported(f"@kubernetes({key}=...) on step '{s.name}' has no AWS Batch equivalent",
                                      k8s.span, "remove it, or move the step's placement to @batch(queue=...)")
+        if not batch:
+            return  # the worker mode's own warnings cover images and resources
+        if k8s is not None:
             for key, why in K8S_IGNORED.items():
                 if getattr(k8s, key):
                     self.warn(f"@kubernetes({key}=...) on step '{s.name}' is not carried to AWS Batch: {why}",

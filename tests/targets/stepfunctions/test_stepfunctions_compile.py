@@ -22,13 +22,14 @@ from tests.conftest import ALL_FLOWS, GOLDEN, check_golden, flow_id, load_ir
 
 HERE = Path(__file__).resolve().parent
 OWN_FLOWS = sorted((HERE / "flows").glob("*.py"))
-WORKER = ("--mode", "worker", "--queue-url", "https://sqs.us-east-1.amazonaws.com/123456789012/flowc-tasks")
+WORKER = ("--mode", "worker", "--queue-url", "https://sqs.us-east-1.amazonaws.com/123456789012/flowc-tasks",
+          "--environments", "bootstrap")
 # The option sets the golden files cover: the default (AWS Batch, inline
 # Maps), the worker queue, and distributed Maps.
 MODES = {
     "batch": {},
     "worker": {"mode": "worker", "queue_url": "https://sqs.us-east-1.amazonaws.com/123456789012/flowc-tasks",
-               "heartbeat_seconds": 300},
+               "heartbeat_seconds": 300, "environments": "bootstrap"},
     "distributed": {"foreach_mode": "distributed", "datastore": "s3://flowc-datastore/teams/ml"},
 }
 # Flows whose worker-queue and distributed forms are kept as goldens too:
@@ -82,11 +83,29 @@ def test_compiles_or_names_the_unsupported_construct(path):
 
 
 def test_unsupported_constructs_compile_with_a_warning_when_asked():
-    recsys = next(p for p in ALL_FLOWS if p.stem == "recsys")
-    result = registry.get("stepfunctions")({}, unsupported_level="warning").compile(load_ir(recsys))
-    assert "RecSysFlow.asl.json" in result.files
-    assert sorted({d.span.line for d in result.diagnostics}) == expected_unsupported(load_ir(recsys))
+    path = next(p for p in ALL_FLOWS if p.stem == "resources")
+    result = registry.get("stepfunctions")({}, unsupported_level="warning").compile(load_ir(path))
+    assert "ResourcesFlow.asl.json" in result.files
+    assert set(expected_unsupported(load_ir(path))) <= {d.span.line for d in result.diagnostics}
     assert all(d.code == "FC501" and not d.is_error for d in result.diagnostics)
+
+
+def test_worker_mode_needs_bootstrapped_environments_and_says_what_it_cannot_grant():
+    recsys = load_ir(next(p for p in ALL_FLOWS if p.stem == "recsys"))
+    with pytest.raises(CompileError) as info:
+        target(**{**MODES["worker"], "environments": "image"}).compile(recsys)
+    errors = [d for d in info.value.diagnostics if d.is_error]
+    pinned = [s for s in recsys.steps if s.decorators.pypi is not None or s.decorators.conda is not None]
+    assert pinned and {d.span.line for d in errors} == {(s.decorators.pypi or s.decorators.conda).span.line
+                                                        for s in pinned}
+    assert all(d.code == "FC502" and "--environments bootstrap" in d.hint for d in errors)
+    result = target(**MODES["worker"]).compile(recsys)
+    machine = json.loads(result.files["RecSysFlow.asl.json"])
+    fit_a = machine["States"]["start.branches"]["Branches"][0]["States"]["fit_a"]
+    assert "--environment" in fit_a["Parameters"]["MessageBody"]["command"]
+    warned = {d.span.line for d in result.diagnostics if not d.is_error}
+    gpu_step = next(s for s in recsys.steps if s.decorators.resources is not None and s.decorators.resources.gpu)
+    assert gpu_step.decorators.resources.span.line in warned
 
 
 @pytest.mark.parametrize("path", COMPILABLE, ids=flow_id)
@@ -293,4 +312,4 @@ def test_flowc_targets_prints_the_table():
     assert "stepfunctions" in out and "foreach_mode" in out and "queue_url" in out
     rows = {line.split()[0]: line.split()[1] for line in out.splitlines()[1:] if line.strip() and line[0] != "["
             and len(line.split()) > 1 and not line.startswith(" ")}
-    assert rows["packages"] == "no" and rows["trigger"] == "no" and rows["recursive_switch"] == "yes"
+    assert rows["packages"] == "yes" and rows["trigger"] == "no" and rows["recursive_switch"] == "yes"

@@ -23,7 +23,9 @@ PAYLOAD_LIMIT = 8 * 1024  # every state's input and output stays below this
 
 # What a flow needs to run: the execution input (parameters).
 INPUTS = {"required_params": {"dataset": "iris"}}
-UNSUPPORTED = {"recsys", "resources"}  # compile fails by design (see the compile tests)
+# resources: its @kubernetes pod options have no Batch meaning (FC501, see the compile tests);
+# recsys: its steps install pinned packages from the registry when they start (bootstrap)
+UNSUPPORTED = {"recsys", "resources"}
 CORPUS = [p for p in ALL_FLOWS if p.stem not in UNSUPPORTED]
 
 
