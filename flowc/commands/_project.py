@@ -558,6 +558,8 @@ def problems(result: Build) -> list[Problem]:
                 why = tb.old_error
             elif old is not None and old.flowc_version != __version__:
                 why = f"written by flowc {old.flowc_version}; this is flowc {__version__}"
+            elif old is not None and old.compiler_sha256 != tb.manifest.compiler_sha256:
+                why = f"written by another build of flowc {__version__} (compiler_sha256 differs)"
             else:
                 why = "does not match the generated files"
             out.append(Problem(f"{tb.plan.folder}/{mf.NAME}", "missing" if actual is None else "stale", why,
