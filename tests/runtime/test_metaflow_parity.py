@@ -34,7 +34,10 @@ What is compared
 
 Every flow runs with its defaults (a required parameter given); a few run
 again with other parameters (CASES), which take other switch paths and pass
-every parameter type on the command line.
+every parameter type on the command line. Two probes (PROBES, written to
+the temp folder) reach what no fixture does: @catch on steps that succeed, a
+class-level constant, a foreach over a tuple, and self.input / self.index /
+self.foreach_stack() in a join nested inside an outer foreach.
 
 Adaptations for Metaflow
 ------------------------
@@ -92,14 +95,105 @@ OFF_MACHINE_DECORATORS = frozenset({"pypi", "pypi_base", "conda", "conda_base", 
 
 @dataclasses.dataclass(frozen=True)
 class Case:
-    path: Path
+    path: Path  # the flow file; a probe's (PROBES) is written where it runs
     params: tuple[tuple[str, str], ...] = ()  # (parameter name, value as command-line text)
     label: str = ""
+    source: str = ""  # a probe's source
 
     @property
     def id(self) -> str:
         base = f"{self.path.parent.name}/{self.path.stem}"
         return base + (f"+{self.label}" if self.label else "")
+
+    def text(self) -> str:
+        return self.source or self.path.read_text()
+
+    def flow_file(self, folder: Path) -> Path:
+        """The flow file to run: the repository's, or the probe written into folder."""
+        if not self.source:
+            return self.path
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / self.path.name
+        path.write_text(self.source)
+        return path
+
+
+# Probes: semantics the fixtures do not reach, found reading Metaflow's source.
+PROBE_CATCH = """\
+from flowc import FlowSpec, catch, step
+
+
+class CatchProbeFlow(FlowSpec):
+    \"\"\"@catch on steps that succeed, a class constant, a foreach over a tuple,
+    self.input and self.index outside any foreach.\"\"\"
+
+    LIMIT = 3
+
+    @step
+    def start(self):
+        self.items = ("a", "b")
+        self.outside = (self.input, self.index)
+        self.next(self.each, foreach="items")
+
+    @catch(var="err")
+    @step
+    def each(self):
+        self.letter = self.input * self.LIMIT
+        self.next(self.join)
+
+    @step
+    def join(self, inputs):
+        self.letters = [i.letter for i in inputs]
+        self.errs = [getattr(i, "err", "no artifact") for i in inputs]
+        self.next(self.end)
+
+    @catch(var="end_err")
+    @step
+    def end(self):
+        self.total = len(self.letters) * self.LIMIT
+"""
+PROBE_INNER_JOIN = """\
+from flowc import FlowSpec, step
+
+
+class InnerJoinProbeFlow(FlowSpec):
+    \"\"\"self.input, self.index and self.foreach_stack() in a join that closes an
+    inner foreach, so still runs inside the outer one.\"\"\"
+
+    @step
+    def start(self):
+        self.rows = ["r0", "r1"]
+        self.next(self.row, foreach="rows")
+
+    @step
+    def row(self):
+        self.cols = [1, 2]
+        self.next(self.cell, foreach="cols")
+
+    @step
+    def cell(self):
+        self.v = f"{self.input}"
+        self.next(self.row_join)
+
+    @step
+    def row_join(self, inputs):
+        self.seen_input = self.input
+        self.seen_index = self.index
+        self.stack = self.foreach_stack()
+        self.vs = [i.v for i in inputs]
+        self.next(self.all_join)
+
+    @step
+    def all_join(self, inputs):
+        self.grid = [i.vs for i in inputs]
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
+PROBES = [Case(REPO / "probes" / "catch_probe.py", source=PROBE_CATCH),
+          Case(REPO / "probes" / "inner_join_probe.py", source=PROBE_INNER_JOIN)]
 
 
 # Every example and fixture with its defaults (a required parameter given),
@@ -118,7 +212,7 @@ CASES = [Case(p, REQUIRED.get(p.stem, ())) for p in EXAMPLES + FIXTURES] + [
          (("text", "bye"), ("count", "2"), ("ratio", "2.5"), ("flag", "false"),
           ("options", '{"depth": 5}'), ("weights", "[1, 2, 3]"), ("lr", "0.5")), "given"),
     Case(REPO / "tests" / "flows" / "required_params.py", (("dataset", "mnist"), ("limit", "10")), "limit"),
-]
+] + PROBES
 CASE_BY_ID = {c.id: c for c in CASES}
 assert len(CASE_BY_ID) == len(CASES), "case ids must be unique"
 
@@ -144,7 +238,23 @@ _LIST_PARAMETER = (
     "_get_type: type(default) is list) and click converts the command-line text with list(), so --weights "
     "'[1, 2, 3]' becomes ['[', '1', ',', ' ', '2', ',', ' ', '3', ']']; flowc's IR types it as JSON and "
     "gives [1, 2, 3]")
+_CATCH_NONE = (
+    "@catch(var=...) on a step that succeeds: Metaflow sets the var to None (plugins/catch_decorator.py "
+    "task_post_step: self._set_var(flow, None)), so the task has the artifact, None; flowc stores no artifact, "
+    "and a later inputs[i].err or self.err raises AttributeError")
+_INNER_JOIN_INPUT = (
+    "self.input in a join that closes an inner foreach (so still inside the outer one): Metaflow's "
+    "FlowSpec._find_input reads the outer foreach variable from the join's own artifacts "
+    "(getattr(self, frame.var)); a join inherits none but the parameters, so the AttributeError is caught and "
+    "input is None, and so is the value in foreach_stack(); flowc reads the value from the outer split's "
+    "stored list ('r0', 'r1')")
 KNOWN: dict[tuple[str, str, str], str] = {
+    ("probes/inner_join_probe", "row_join", "seen_input"): _INNER_JOIN_INPUT,
+    ("probes/inner_join_probe", "row_join", "stack"): _INNER_JOIN_INPUT + " (stack is self.foreach_stack())",
+    ("probes/catch_probe", "each", "err"): _CATCH_NONE,
+    ("probes/catch_probe", "join", "errs"): _CATCH_NONE + " (errs is [getattr(i, 'err', 'no artifact'), ...])",
+    ("probes/catch_probe", "end", "errs"): _CATCH_NONE + " (errs, passed down from join)",
+    ("probes/catch_probe", "end", "end_err"): _CATCH_NONE,
     ("flows/retry_catch", "join", "caught"): _CATCH_WRAPPER,
     ("flows/retry_catch", "end", "caught"): _CATCH_WRAPPER,
     ("flows/parameters+given", "start", "weights"): _LIST_PARAMETER,
@@ -165,16 +275,18 @@ KNOWN_STATUS: dict[str, str] = {
 
 
 @functools.lru_cache(maxsize=None)
-def flow_info(path: Path) -> tuple[str, dict[str, int]]:
+def flow_info(case: Case) -> tuple[str, dict[str, int]]:
     """The flow's class name and {step: foreach depth}, from the IR (compiled, never imported)."""
     from flowc.compiler import load_flow
 
     cwd = os.getcwd()
-    os.chdir(REPO)
-    try:
-        flow = load_flow(path.relative_to(REPO))
-    finally:
-        os.chdir(cwd)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = case.flow_file(Path(tmp))
+        os.chdir(REPO)
+        try:
+            flow = load_flow(path.relative_to(REPO) if not case.source else path)
+        finally:
+            os.chdir(cwd)
     return flow.name, {s.name: len(s.foreach_stack) for s in flow.steps}
 
 
@@ -262,11 +374,11 @@ with open(sys.argv[2], "wb") as f:
 
 
 def run_metaflow(case: Case, work: Path) -> dict:
-    flow_name, _ = flow_info(case.path)
+    flow_name, _ = flow_info(case)
     folder = work / "metaflow" / case.id.replace("/", "__").replace("+", "--")
     folder.mkdir(parents=True)
     script = folder / case.path.name
-    script.write_text(metaflow_source(case.path.read_text(), flow_name))
+    script.write_text(metaflow_source(case.text(), flow_name))
     env = metaflow_env(work / "metaflow-root")
     argv = [sys.executable, script.name, "--no-pylint", "run", "--run-id-file", "run_id", "--max-workers", "4"]
     for name, value in case.params:
@@ -311,10 +423,10 @@ def task_key(tid: str, depth: int) -> tuple[tuple[int, ...], int]:
 
 
 def run_flowc(case: Case, work: Path) -> dict:
-    flow_name, depths = flow_info(case.path)
+    flow_name, depths = flow_info(case)
     datastore = work / "flowc" / case.id.replace("/", "__").replace("+", "--")
     try:
-        flowc_run(case.path, datastore, "parity", dict(case.params))
+        flowc_run(case.flow_file(work / "flowc-probes"), datastore, "parity", dict(case.params))
     except AssertionError as exc:
         return {"error": str(exc)}
     steps: dict[str, dict[tuple, dict]] = {}
@@ -352,7 +464,7 @@ def parity_runs(tmp_path_factory) -> dict[str, dict[str, dict]]:
 
 def _weight(case: Case) -> int:
     """Rough task count, so the longest Metaflow runs start first."""
-    text = case.path.read_text()
+    text = case.text()
     return text.count("foreach=") * 5 + text.count("@step")
 
 
@@ -374,14 +486,14 @@ def _task_name(key: tuple) -> str:
 
 
 COMPARED = [c for c in CASES if c.id not in EXCLUDED]
-STEP_PARAMS = [pytest.param(c.id, s, id=f"{c.id}:{s}") for c in COMPARED for s in flow_info(c.path)[1]]
+STEP_PARAMS = [pytest.param(c.id, s, id=f"{c.id}:{s}") for c in COMPARED for s in flow_info(c)[1]]
 
 
 @pytest.mark.parametrize("case_id", [c.id for c in COMPARED])
 def test_same_steps_ran(parity_runs, case_id):
     """Both engines ran the same steps, and no step the IR does not have."""
     mf, fc = engine_steps(parity_runs, case_id)
-    ir_steps = flow_info(CASE_BY_ID[case_id].path)[1]
+    ir_steps = flow_info(CASE_BY_ID[case_id])[1]
     assert set(mf) <= set(ir_steps), f"Metaflow ran steps the IR lacks: {set(mf) - set(ir_steps)}"
     assert sorted(fc) == sorted(mf)
     assert mf, "no step ran"
