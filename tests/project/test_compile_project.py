@@ -328,3 +328,27 @@ def test_unusual_file_names_survive_the_manifest_and_annotations(tmp_path: Path)
     props = annotation.split("::")[1][len("error "):]
     file_prop = next(p for p in props.split(",") if p.startswith("file="))[len("file="):]
     assert file_prop.replace("%3A", ":").replace("%2C", ",").replace("%25", "%") == name
+
+
+def test_another_flowc_means_compiling_again(project: Path, monkeypatch) -> None:
+    from flowc.commands import _project
+
+    compile_ok(project)
+    manifest = project / "dags/flowc-manifest.json"
+    manifest.write_text(manifest.read_text().replace(f'"flowc_version": "{__version__}"', '"flowc_version": "0.0.1"'))
+    check = flowc("compile", "--check", cwd=project)
+    assert check.code == 1
+    assert f"dags/flowc-manifest.json: stale: written by flowc 0.0.1; this is flowc {__version__}" in check.out
+    seen = []
+    real = _project._Inputs.analysis
+    monkeypatch.setattr(_project._Inputs, "analysis", lambda self, rel: seen.append(rel) or real(self, rel))
+    assert flowc("compile", "--fail-on-change", cwd=project).code == 1
+    assert sorted(seen) == ["flows/foreach_flow.py", "flows/params_flow.py", "flows/switch_flow.py"]
+    # the same version built from other code (an edited checkout, say): the same
+    seen.clear()
+    monkeypatch.setattr(_project, "compiler_sha256", lambda: "0" * 64)
+    check = flowc("compile", "--check", cwd=project)
+    assert "written by another build of flowc" in check.out
+    seen.clear()
+    assert flowc("compile", cwd=project).code == 0
+    assert sorted(seen) == ["flows/foreach_flow.py", "flows/params_flow.py", "flows/switch_flow.py"]
