@@ -106,7 +106,7 @@ class Reporter:
             self._status_shown = False
             self.stream.flush()
 
-    def summary(self, ok: bool, location: str, order: list[str]) -> None:
+    def summary(self, ok: bool, location: str, order: list[str], datastore_flag: str = "") -> None:
         self.close()
         elapsed = time.time() - self.started
         lines = [("Run succeeded" if ok else "Run failed") + f": {self.flow}/{self.run_id} in {elapsed:.2f} s, "
@@ -118,6 +118,6 @@ class Reporter:
                     n = self.per_step_done.get(step, 0)
                     lines.append(f"  {step:<24} {n:>5} task{'s' if n != 1 else ' '}  {self.step_time.get(step, 0):7.2f} s")
         lines.append(f"  artifacts: {location}")
-        lines.append(f"  inspect:   flowc show {self.flow}/{self.run_id}")
+        lines.append(f"  inspect:   flowc show {self.flow}/{self.run_id}{datastore_flag}")
         self.stream.write("\n".join(lines) + "\n")
         self.stream.flush()

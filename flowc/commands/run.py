@@ -111,7 +111,10 @@ def main(args: argparse.Namespace) -> int:
 
 
 def report_end(result, runner, reporter, flow) -> int:
-    reporter.summary(result.ok, runner.ds.location(f"runs/{result.run_id}"), list(flow.order))
+    from flowc.runtime.client import default_datastore
+
+    flag = "" if runner.datastore_url == default_datastore() else f" --datastore {runner.datastore_url}"
+    reporter.summary(result.ok, runner.ds.location(f"runs/{result.run_id}"), list(flow.order), flag)
     if result.ok:
         return 0
     for step, task, attempt in result.failed:
@@ -122,8 +125,7 @@ def report_end(result, runner, reporter, flow) -> int:
         print(f"\nstep {step}, task {task} failed (attempt {attempt}):", file=sys.stderr)
         if failure:
             print(failure["traceback"].rstrip() if reporter.quiet else failure["error"], file=sys.stderr)
-    print(f"\nresume with: flowc resume {flow.name}/{result.run_id}"
-          + (f" --datastore {runner.datastore_url}" if runner.datastore_url != ".flowc" else ""), file=sys.stderr)
+    print(f"\nresume with: flowc resume {flow.name}/{result.run_id}{flag}", file=sys.stderr)
     return 1
 
 
