@@ -1,14 +1,12 @@
 """Helpers for the project tests: throwaway projects with a pyproject.toml and
-a few flows, and `flowc` run in this process (fast) or as a new one."""
+a few flows, and `flowc` run in this process (fast; the hooks, the action
+and the GitLab job are run as new processes in their own tests)."""
 
 from __future__ import annotations
 
 import contextlib
 import io
 import os
-import shutil
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,11 +62,6 @@ def flowc(*args: str, cwd: Path) -> Result:
     return Result(code, out.getvalue(), err.getvalue())
 
 
-def flowc_process(*args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "flowc", *args], capture_output=True, text=True, cwd=cwd,
-                          env={**os.environ, **(env or {})}, timeout=300)
-
-
 def make_project(root: Path, pyproject: str = PYPROJECT, flows: dict[str, str] | None = None) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     (root / "pyproject.toml").write_text(pyproject)
@@ -87,8 +80,3 @@ def project(tmp_path: Path) -> Path:
 
 def files_under(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
-
-
-def copy_tree(src: Path, dst: Path) -> Path:
-    shutil.copytree(src, dst)
-    return dst
