@@ -248,6 +248,10 @@ def compile_project(args: argparse.Namespace) -> int:
               f"{len(project.targets)} target{'s' if len(project.targets) != 1 else ''}: "
               f"{total} generated file{'s' if total != 1 else ''}, {len(changes.written)} written, "
               f"{len(changes.removed)} removed", file=sys.stderr)
+    if any(rec.code_package for tb in result.targets for path, rec in tb.manifest.files.items()
+           if f"{tb.plan.folder}/{path}" in changes.written):
+        print("the generated tasks fetch each flow's code package from the datastore: upload them with "
+              "`flowc publish --target T --packages` (or `flowc package FLOW.py`)", file=sys.stderr)
     if changed and args.fail_on_change:
         print("flowc: generated files changed; add them to the commit", file=sys.stderr)
         return 1
