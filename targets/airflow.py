@@ -30,6 +30,7 @@ The step after the cases waits with ``none_failed_min_one_success``.
 
 from __future__ import annotations
 
+import functools
 import keyword
 import re
 from dataclasses import dataclass, field
@@ -833,7 +834,9 @@ def comment_lines(text: str) -> list[str]:
     return lines
 
 
+@functools.lru_cache(maxsize=1)
 def _environment():
+    """One Jinja environment per process: its templates are compiled once."""
     import jinja2
 
     env = jinja2.Environment(
