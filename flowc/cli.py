@@ -70,21 +70,21 @@ def main(argv: list[str] | None = None) -> int:
     if extra and not getattr(args, "accepts_extra", False):
         parser.error("unrecognized arguments: " + " ".join(extra))
     args.extra = extra
-    from flowc.compiler.diagnostics import CompileError
-
     try:
         return int(_module(args.command).main(args) or 0)
-    except CompileError as exc:
-        from flowc.commands._output import print_compile_error
-
-        print_compile_error(exc)
-        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
-    except Exception as exc:  # an internal error: a bug in flowc, not in the flow
+    except Exception as exc:
+        diagnostics = sys.modules.get("flowc.compiler.diagnostics")  # loaded if the flow was compiled
+        if diagnostics is not None and isinstance(exc, diagnostics.CompileError):
+            from flowc.commands._output import print_compile_error
+
+            print_compile_error(exc)
+            return 1
+        # an internal error: a bug in flowc, not in the flow
         if args.debug or os.environ.get("FLOWC_DEBUG"):
             raise
         print(f"flowc: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
