@@ -261,7 +261,8 @@ class ArgoTarget(Target):
                 schedules=[schedule.cron], timezone=schedule.timezone,
                 workflow_spec=spec if workflow else m.WorkflowSpec(workflow_template_ref=m.WorkflowTemplateRef(
                     name=name)),
-                workflow_metadata=spec.workflow_metadata if not workflow else None)
+                workflow_metadata=m.ObjectMeta(labels=user_labels or None, annotations=user_annotations or None)
+                if (user_labels or user_annotations) else None)
             cron = m.CronWorkflow(api_version=API_VERSION, kind="CronWorkflow", metadata=m.ObjectMeta(
                 name=name, namespace=self.namespace or None, labels=labels, annotations=annotations), spec=cron_spec)
             data = cron.model_dump(by_alias=True, exclude_none=True, mode="json")

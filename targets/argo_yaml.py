@@ -19,11 +19,15 @@ from typing import Any
 import yaml
 
 # Keys written first, in this order, wherever they appear; the rest follow
-# alphabetically. Puts what a reader looks for (kind, name, what runs) on top.
+# alphabetically, and KEY_LAST last. Puts what a reader looks for (kind,
+# name, what runs, when) on top.
 KEY_ORDER = ("apiVersion", "kind", "name", "generateName", "namespace", "metadata", "spec", "entrypoint",
              "template", "depends", "when", "withSequence", "arguments", "inputs", "outputs",
              "image", "command", "args")
+# Keys written last: the long blocks, after the settings that qualify them.
+KEY_LAST = ("dag", "container", "templates")
 _RANK = {key: i for i, key in enumerate(KEY_ORDER)}
+_LAST = {key: i for i, key in enumerate(KEY_LAST)}
 
 COMMENT_WIDTH = 100
 _BREAKS = "\n\r\x85\u2028\u2029"
@@ -52,7 +56,7 @@ def comment_lines(text: str) -> list[str]:
 
 
 def sort_keys(keys) -> list:
-    return sorted(keys, key=lambda k: (_RANK.get(k, len(_RANK)), k))
+    return sorted(keys, key=lambda k: (_LAST.get(k, -1), _RANK.get(k, len(_RANK)), k))
 
 
 @functools.lru_cache(maxsize=4096)

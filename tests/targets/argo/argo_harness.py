@@ -53,6 +53,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,6 +100,8 @@ class Harness:
         self.secrets = secrets or {}
         self.max_depth = max_depth
         self.pods: list[Pod] = []
+        self.fanout_workers = 4
+        self._lock = threading.Lock()
         self.backoffs: list[str] = []
         self.keep_env = keep_env
         # docs/variables.md, Global: workflow.* and workflow.parameters.*
@@ -221,10 +225,10 @@ class Harness:
             count = int(body["withSequence"]["count"])
             if count == 0:
                 return Node("Skipped", message="Skipped, empty params")
-            children = []
-            for i in range(count):
-                one = substitute_all({k: v for k, v in body.items() if k != "withSequence"}, {"item": str(i)})
-                children.append(self.execute(one["template"], arguments(one), depth + 1))
+            items = [substitute_all({k: v for k, v in body.items() if k != "withSequence"}, {"item": str(i)})
+                     for i in range(count)]
+            with ThreadPoolExecutor(max_workers=min(count, self.fanout_workers)) as pool:  # items run at once
+                children = list(pool.map(lambda one: self.execute(one["template"], arguments(one), depth + 1), items))
             bad = [c for c in children if c.phase in ("Failed", "Error")]
             return Node(bad[0].phase if bad else "Succeeded", message="; ".join(c.message for c in bad))
         return self.execute(body["template"], arguments(body), depth + 1)
@@ -268,7 +272,8 @@ class Harness:
             if node.phase == "Succeeded":
                 return node
             if retry and attempt < limit and (retry.get("backoff") or {}).get("duration"):
-                self.backoffs.append(retry["backoff"]["duration"])
+                with self._lock:
+                    self.backoffs.append(retry["backoff"]["duration"])
         return node
 
     def render_pod(self, tmpl: dict, attempt: int = 0) -> tuple[dict, dict]:
@@ -281,6 +286,10 @@ class Harness:
         for p in (done.get("inputs") or {}).get("parameters", []):
             pod_values[f"inputs.parameters.{p['name']}"] = p["value"]
         return done, substitute_all(done["container"], pod_values)
+
+    def record(self, pod: Pod) -> None:
+        with self._lock:
+            self.pods.append(pod)
 
     def run_pod(self, tmpl: dict, container: dict, attempt: int) -> Node:
         root = tempfile.mkdtemp(prefix="pod-")
@@ -296,7 +305,7 @@ class Harness:
             for source in container.get("envFrom", []):
                 secret = source["secretRef"]["name"]
                 if secret not in self.secrets:
-                    self.pods.append(Pod(tmpl["name"], argv, env, attempt, container.get("image", ""), None))
+                    self.record(Pod(tmpl["name"], argv, env, attempt, container.get("image", ""), None))
                     return Node("Error", message=f"CreateContainerConfigError: secret {secret!r} not found")
                 env.update(self.secrets[secret])
             deadline = tmpl.get("activeDeadlineSeconds")
@@ -306,7 +315,7 @@ class Harness:
                 code, err = proc.returncode, proc.stderr
             except subprocess.TimeoutExpired:
                 code, err = None, "DeadlineExceeded"
-            self.pods.append(Pod(tmpl["name"], argv, env, attempt, container.get("image", ""), code, err))
+            self.record(Pod(tmpl["name"], argv, env, attempt, container.get("image", ""), code, err))
             if code != 0:
                 return Node("Failed", message=f"{tmpl['name']} exited {code}: {err[-2000:]}")
             values = {}

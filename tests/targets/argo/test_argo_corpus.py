@@ -21,6 +21,7 @@ COMPILING = [p for p in ALL_FLOWS if p.relative_to(REPO).as_posix() not in UNSUP
 # Option sets with golden files of their own, each on the flow that shows it best.
 VARIANTS = {
     "workflow-kind": ("tests/flows/schedule.py", {"kind": "workflow"}),
+    "schedule-labels": ("tests/flows/schedule.py", {"labels": {"team": "forecast"}, "annotations": {"a": "b"}}),
     "cluster-options": ("tests/flows/foreach.py", {
         "namespace": "data", "service_account": "flow-runner", "parallelism": 20, "pod_gc": "OnPodSuccess",
         "ttl": 86400, "labels": {"team": "ml"}, "annotations": {"owner": "ml@example.com"},

@@ -5,8 +5,6 @@ parameters."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -38,9 +36,8 @@ def run_on_argo(path: Path, tmp_path: Path, params: dict[str, str] | None = None
     work.mkdir(exist_ok=True)
     out = compile_argo(path, {"datastore": str(ds), **(options or {})}, package=package, unsupported=unsupported)
     doc = load_documents(single_file(out))[0]
-    if package:
-        subprocess.run([sys.executable, "-m", "flowc", "package", str(path), "--datastore", str(ds)],
-                       cwd=REPO, check=True, capture_output=True)
+    if package:  # `flowc package FLOW.py --datastore DS`, in this process
+        assert flowc_cli(["package", str(path), "--datastore", str(ds)]) == 0
     else:  # the code baked into the image: the flow and its IR in the container's working folder
         from flowc.compiler import ir
         from tests.conftest import load_ir
@@ -50,6 +47,22 @@ def run_on_argo(path: Path, tmp_path: Path, params: dict[str, str] | None = None
         (work / f"{flow.name}.ir.json").write_text(ir.dump(flow))
     harness = Harness(doc, workdir=str(work), run_name="argo-run", params=params, secrets=SECRETS)
     return harness, harness.run(), ds
+
+
+def flowc_cli(argv: list[str]) -> int:
+    import contextlib
+    import io
+    import os
+
+    from flowc.cli import main
+
+    cwd = os.getcwd()
+    os.chdir(REPO)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            return main(argv)
+    finally:
+        os.chdir(cwd)
 
 
 def same_as_flowc_run(path: Path, ds: Path, flow_name: str, params: dict | None = None) -> None:
