@@ -308,7 +308,8 @@ class AirflowTarget(Target):
         "image": yes(),
         "kubernetes": yes("KubernetesPodOperator"),
         "batch": yes("the amazon provider's BatchOperator"),
-        "packages": yes("only where a step's own image carries the pins (@kubernetes(image=...))"),
+        "packages": yes("an image per environment, or --environments bootstrap (the task builds it, "
+                        "on the worker too)"),
     }
     OPTIONS = (
         Option("airflow_version", int, 3, "Airflow major version the DAG is written for", (3, 2)),
@@ -508,21 +509,28 @@ class AirflowTarget(Target):
         if d.kubernetes is not None:
             secrets += [x for x in d.kubernetes.secrets if x not in secrets]
         res = resources_of(s)
+        where_local = "on the Airflow worker"
 
+        env = self.step_environment(s)
+        if env is not None and env.manager != "none" and placement != LOCAL:
+            t.notes.append(f"@{env.manager} environment {env.id}: " + (
+                "built by the task at start (--environments bootstrap)" if self.bootstrap_environment(s) else
+                "its image is built with `flowc environments --build-context`"))
         if placement == KUBERNETES:
             t.pod = self.pod(s, res, secrets)
         elif placement == BATCH:
             t.batch = self.batch_job(flow, s, res, secrets, forced)
         else:
             self.check_local(s, res, secrets, forced, t)
-        for pkg in (d.pypi, d.conda, flow.decorators.pypi_base, flow.decorators.conda_base):
-            built_at_start = getattr(self, "bootstrap_environment", lambda step: None)(s) is not None
-            if pkg is not None and not pkg.disabled and not built_at_start and (
-                    placement == LOCAL or self.image_for(s) == self.option("image")):
-                self.placement_gap(f"@{pkg.manager} on step '{s.name}' needs an image that holds those packages",
-                                   pkg.span, "give the step its own image with @kubernetes(image=...), "
-                                   "or pass --unsupported warn to run it with the default image", forced)
-                t.notes.append(f"not installed: @{pkg.manager} packages (the image must hold them)")
+        pkg = next((p for p in (d.pypi, d.conda, flow.decorators.pypi_base, flow.decorators.conda_base)
+                    if p is not None and not p.disabled), None)
+        if pkg is not None and placement == LOCAL and self.bootstrap_environment(s) is None:
+            # the step's environment is an image, and the worker runs in its own
+            self.placement_gap(f"the @{pkg.manager} environment of step '{s.name}' is an image, which the "
+                               "Airflow worker cannot switch to", pkg.span,
+                               "compile with --environments bootstrap (the task builds the environment on the "
+                               "worker), or place the step with @kubernetes or @batch", forced)
+            t.notes.append(f"not installed {where_local}: the @{pkg.manager} environment (an image)")
         if forced and placement != KUBERNETES and d.kubernetes is not None:
             self.ignored(f"@kubernetes on step '{s.name}'", d.kubernetes.span, forced, t)
         if forced and placement != BATCH and d.batch is not None:
@@ -610,10 +618,9 @@ class AirflowTarget(Target):
             span = d.secrets.span if d.secrets else s.span
             self.placement_gap(f"@secrets on step '{s.name}' cannot be injected {where}", span, hint, forced)
             t.notes.append(f"not injected {where}: secrets {', '.join(secrets)}")
-        image = self.image_for(s)
-        if image != self.option("image"):
-            deco = d.kubernetes or d.batch
-            t.notes.append(f"not used {where}: image {image}")
+        deco = next((x for x in (d.kubernetes, d.batch) if x is not None and x.image), None)
+        if deco is not None:
+            t.notes.append(f"not used {where}: image {deco.image}")
             if not forced:
                 self.placement_gap(f"the image of step '{s.name}' cannot be used {where}", deco.span, hint, forced)
 

@@ -20,15 +20,22 @@ FLOWS = ALL_FLOWS + OWN_FLOWS
 # flows the target refuses by default, and the construct it names
 REFUSED = {
     "flows/recursive_switch": ("recursive switch in step 'loop'", 20),
-    "examples/recsys": ("@pypi on step 'fit_a'", 37),
 }
 # golden variants beyond the default: (suffix, options)
 VARIANTS = {
     "local": {"placement": "local"},
     "airflow2": {"airflow_version": 2},
+    "bootstrap": {"environments": "bootstrap", "placement": "local"},
 }
 VARIANT_FLOWS = ["flows/nested_foreach", "flows/switch", "flows/foreach_body", "flows/parameters",
                  "flows/branch_switch", "airflow/switch_in_foreach", "airflow/placement", "examples/recsys"]
+
+
+def variant_cases():
+    for name in VARIANT_FLOWS:
+        for variant in sorted(VARIANTS):
+            if variant != "bootstrap" or name == "examples/recsys":  # the one flow with environments
+                yield name, variant
 
 
 def fid(path: Path) -> str:
@@ -51,8 +58,7 @@ def test_compiles_or_refuses_with_fc501(path, regen):
     check_golden(GOLDEN / "airflow" / f"{fid(path)}.py", text.encode("utf-8"), regen)
 
 
-@pytest.mark.parametrize("variant", sorted(VARIANTS))
-@pytest.mark.parametrize("name", VARIANT_FLOWS)
+@pytest.mark.parametrize("name, variant", list(variant_cases()))
 def test_variants_golden(name, variant, regen):
     path = next(p for p in FLOWS if fid(p) == name)
     text, _ = compile_flow(path, unsupported="warn", **VARIANTS[variant])

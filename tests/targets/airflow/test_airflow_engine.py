@@ -33,7 +33,8 @@ def engine(airflow3, tmp_path_factory):
         flow = load_ir(path)
         folder = airflow3.dags / fid(path).replace("/", "_")
         folder.mkdir()
-        text, _ = compile_flow(path, unsupported="warn", force_placement="local", datastore=str(datastore))
+        text, _ = compile_flow(path, unsupported="warn", force_placement="local", environments="bootstrap",
+                               datastore=str(datastore))
         (folder / f"{flow.name}.py").write_text(text, encoding="utf-8")
         (folder / f"{flow.name}.ir.json").write_text(ir.dump(flow), encoding="utf-8")
         shutil.copy(path, folder / path.name)
@@ -106,3 +107,14 @@ def test_large_items_never_ride_in_xcom(engine, airflow3):
     # 16 items of 64 KiB each; XCom holds an OUT.json and 16 short index paths
     assert max(answer["xcom_sizes"].values()) < 1024, answer["xcom_sizes"]
     assert sum(answer["xcom_sizes"].values()) < 4096
+
+
+def test_each_step_runs_with_its_own_pins_on_the_worker(engine, airflow3):
+    """--environments bootstrap: the task builds its step's environment on the worker."""
+    from flowc.runtime.client import Run
+
+    path = next(p for p in FLOWS if fid(p) == "examples/recsys")
+    flow, answer = run_in_airflow(airflow3, path)
+    run = Run(f"{flow.name}/{safe_run_id(answer['run_id'])}", str(engine))
+    assert "tabulate 0.8.10" in run["fit_a"].task.stdout
+    assert "tabulate 0.9.0" in run["fit_b"].task.stdout
