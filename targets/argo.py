@@ -179,15 +179,20 @@ class ArgoTarget(Target):
         given = self.option("name")
         if given and (len(given) > 63 or not _DNS_SUBDOMAIN.match(given) or "." in given):
             self.error("FC502", f"--name '{given}' is not a valid Kubernetes name (DNS-1123, at most 63)", flow.span)
-        for key, value in self.option("labels").items():
+        for key, value in self.text_map("labels").items():
             self.check_label(key, str(value), "--labels entry", flow.span)
-        for key in self.option("annotations"):
+        for key in self.text_map("annotations"):
             self.check_label(key, None, "--annotations entry", flow.span)
         for opt in ("parallelism", "ttl"):
             if self.option(opt) < 0:
                 self.error("FC502", f"--{opt} must not be negative", flow.span)
 
     # ------------------------------------------------------------ helpers the lowering uses
+
+    def text_map(self, option: str) -> dict[str, str]:
+        """A key=value option as text, sorted (TOML may give numbers or booleans)."""
+        return {str(k): json_text(v) if not isinstance(v, str) else v
+                for k, v in sorted(self.option(option).items(), key=lambda kv: str(kv[0]))}
 
     def secret_names(self, flow: ir.Flow, s: ir.Step | None) -> list[str]:
         """Secret names for a step (flow-level @secrets first), each once."""
@@ -243,8 +248,7 @@ class ArgoTarget(Target):
             templates=lowered.templates,
         )
         labels, annotations = self.labels(flow), self.annotations(flow)
-        user_labels = dict(sorted(self.option("labels").items()))
-        user_annotations = dict(sorted(self.option("annotations").items()))
+        user_labels, user_annotations = self.text_map("labels"), self.text_map("annotations")
         workflow = self.option("kind") == "workflow"
         if not workflow and (user_labels or user_annotations):
             spec.workflow_metadata = m.WorkflowMetadata(labels=user_labels or None,
@@ -309,14 +313,14 @@ class ArgoTarget(Target):
         project = flow.decorators.project
         if project is not None and _LABEL_NAME.match(project.name) and len(project.name) <= 63:
             labels["flowc/project"] = project.name
-        labels.update(self.option("labels"))
+        labels.update(self.text_map("labels"))
         return dict(sorted(labels.items()))
 
     def annotations(self, flow: ir.Flow) -> dict[str, str]:
         out = {"flowc/source": flow_file(flow), "flowc/source-sha256": flow.source.sha256}
         if flow.docstring:
             out["workflows.argoproj.io/description"] = flow.docstring
-        out.update(self.option("annotations"))
+        out.update(self.text_map("annotations"))
         return dict(sorted(out.items()))
 
     def header(self, flow: ir.Flow, name: str) -> str:

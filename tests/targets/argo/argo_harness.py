@@ -62,6 +62,7 @@ from tests.targets.argo.argo_checks import depends_names, depends_tokens
 from tests.targets.argo.argo_expr import ExprError, Unresolved, eval_text, substitute, substitute_all
 
 FULFILLED = ("Succeeded", "Failed", "Error", "Skipped", "Omitted")
+MODELLED_TASK_FIELDS = {"name", "template", "arguments", "depends", "when", "withSequence"}
 STRICT = ("tasks", "steps")
 
 
@@ -205,6 +206,9 @@ class Harness:
     def run_task(self, task: dict, tasks: dict[str, dict], deps: dict[str, list[str]], results: dict[str, Node],
                  values: dict, depth: int) -> Node:
         name = task["name"]
+        unknown = set(task) - MODELLED_TASK_FIELDS
+        if unknown:
+            raise HarnessError(f"task {name}: {sorted(unknown)} are not modelled")
         if task.get("depends") and not self.depends_holds(task["depends"], results):
             return Node("Omitted", message="omitted: depends condition not met")
         scope = dict(values)

@@ -136,6 +136,10 @@ def test_the_harness_rejects_what_it_does_not_model(tmp_path):
     with pytest.raises(HarnessError, match="requeue"):
         Harness(doc, workdir=str(tmp_path), run_name="r").run()
     doc = _naive_doc("x")
+    doc["spec"]["templates"][0]["dag"]["tasks"][0]["withParam"] = "[1, 2]"
+    with pytest.raises(HarnessError, match="not modelled"):
+        Harness(doc, workdir=str(tmp_path), run_name="r").run()
+    doc = _naive_doc("x")
     doc["spec"]["arguments"]["parameters"][0].pop("value")
     with pytest.raises(HarnessError, match="required"):
         Harness(doc, workdir=str(tmp_path), run_name="r")

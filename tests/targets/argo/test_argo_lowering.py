@@ -224,6 +224,35 @@ def test_resources_gpus_and_pod_options():
     assert doc["metadata"]["namespace"] == "ml-jobs"  # the step's namespace is the workflow's
 
 
+def test_volumes_shared_memory_gpu_vendor_and_secrets(tmp_path):
+    out = compile_source(tmp_path, """
+        from flowc import FlowSpec, kubernetes, secrets, step
+
+        class VolumeFlow(FlowSpec):
+            @secrets(sources=["team-creds"])
+            @kubernetes(persistent_volume_claims={"scratch-claim": "/mnt/scratch"}, shared_memory=2048,
+                        gpu=1, gpu_vendor="amd", secrets=["model-registry"])
+            @step
+            def start(self):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """)
+    (doc,) = load_documents(single_file(out))
+    start = templates(doc)["start"]
+    assert start["volumes"] == [
+        {"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": "2048M"}},
+        {"name": "pvc-scratch-claim", "persistentVolumeClaim": {"claimName": "scratch-claim"}}]
+    assert start["container"]["volumeMounts"] == [{"name": "dshm", "mountPath": "/dev/shm"},
+                                                  {"name": "pvc-scratch-claim", "mountPath": "/mnt/scratch"}]
+    assert start["container"]["resources"]["limits"] == {"amd.com/gpu": "1"}
+    assert start["container"]["envFrom"] == [{"secretRef": {"name": "team-creds"}},
+                                             {"secretRef": {"name": "model-registry"}}]
+    assert "envFrom" not in templates(doc)["run-step"]["container"]
+
+
 def test_a_second_namespace_is_fc501(tmp_path):
     with pytest.raises(CompileError) as err:
         ArgoTarget({"namespace": "other"}).compile(load_flow(REPO / "tests/flows/resources.py"))

@@ -30,7 +30,7 @@ def test_options_from_pyproject_then_flags(project):
     (project / "pyproject.toml").write_text(
         '[tool.flowc]\nimage = "registry.example.com/flowc:2"\ndatastore = "s3://team-bucket/flowc"\n\n'
         '[tool.flowc.argo]\nnamespace = "pipelines"\nservice_account = "runner"\nparallelism = 8\n'
-        'pod_gc = "OnWorkflowSuccess"\nttl = 3600\nlabels = { team = "forecast" }\n'
+        'pod_gc = "OnWorkflowSuccess"\nttl = 3600\nlabels = { team = "forecast", tier = 2 }\n'
         'annotations = { "example.com/owner" = "data-team" }\nimage_pull_policy = "Always"\n')
     out = project / "out.yaml"
     result = flowc("compile", "flow.py", "--target", "argo", "-o", str(out), "--parallelism", "3", cwd=project)
@@ -39,7 +39,8 @@ def test_options_from_pyproject_then_flags(project):
     meta, spec = template["metadata"], template["spec"]
     assert meta["namespace"] == cron["metadata"]["namespace"] == "pipelines"
     assert meta["labels"]["team"] == "forecast" and meta["annotations"]["example.com/owner"] == "data-team"
-    assert spec["workflowMetadata"] == {"labels": {"team": "forecast"},
+    assert meta["labels"]["tier"] == "2"
+    assert spec["workflowMetadata"] == {"labels": {"team": "forecast", "tier": "2"},
                                         "annotations": {"example.com/owner": "data-team"}}
     assert spec["serviceAccountName"] == "runner" and spec["parallelism"] == 3  # the flag wins
     assert spec["podGC"] == {"strategy": "OnWorkflowSuccess"} and spec["ttlStrategy"] == {"secondsAfterCompletion": 3600}
