@@ -95,16 +95,36 @@ def airflow3(tmp_path_factory):
     probe.close()
 
 
-@pytest.fixture(scope="session")
-def airflow2(tmp_path_factory):
-    """Airflow 2.10 in its own environment (.venv-airflow2, built by mk/airflow.mk)."""
+def require_airflow2() -> None:
     if not AIRFLOW2_PYTHON.exists():
         if os.environ.get("FLOWC_REQUIRE_AIRFLOW2"):
             pytest.fail(f"{AIRFLOW2_PYTHON.relative_to(REPO)} is missing: run make test (mk/airflow.mk builds it)")
         pytest.skip(".venv-airflow2 is not built (make test builds it)")
+
+
+@pytest.fixture(scope="session")
+def airflow2(tmp_path_factory):
+    """Airflow 2.10 in its own environment (.venv-airflow2, built by mk/airflow.mk)."""
+    require_airflow2()
     home = tmp_path_factory.mktemp("airflow2")
     dags = home / "dags"
     dags.mkdir()
     probe = Probe(AIRFLOW2_PYTHON, airflow_env(home, dags), home / "probe.log")
     yield SimpleNamespace(probe=probe, home=home, dags=dags)
+    probe.close()
+
+
+@pytest.fixture(scope="session")
+def airflow2_db(tmp_path_factory):
+    """Airflow 2.10 with a migrated sqlite database, for dag.test()."""
+    require_airflow2()
+    home = tmp_path_factory.mktemp("airflow2db")
+    dags = home / "dags"
+    dags.mkdir()
+    env = airflow_env(home, dags)
+    migrate = subprocess.run([str(AIRFLOW2_PYTHON), "-m", "airflow", "db", "migrate"], env=env,
+                             capture_output=True, text=True, cwd=home)
+    assert migrate.returncode == 0, migrate.stdout + migrate.stderr
+    probe = Probe(AIRFLOW2_PYTHON, env, home / "probe.log")
+    yield SimpleNamespace(probe=probe, home=home, dags=dags, env=env)
     probe.close()

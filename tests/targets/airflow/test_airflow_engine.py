@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 
 import pytest
 
@@ -24,17 +25,15 @@ FLOWS = [p for p in ALL_FLOWS + OWN_FLOWS if fid(p) not in NOT_RUN]
 CONF = {"flows/required_params": {"dataset": "iris"}}
 
 
-@pytest.fixture(scope="session")
-def engine(airflow3, tmp_path_factory):
-    """Every flow's DAG, flow file and IR in the dags folder (one folder each);
-    one datastore for the Airflow runs and the local ones."""
-    datastore = tmp_path_factory.mktemp("datastore")
-    for path in FLOWS:
+def deploy(dags, flows, datastore, **options):
+    """Each flow's DAG, flow file and IR in the dags folder (one folder each),
+    every step placed on the worker."""
+    for path in flows:
         flow = load_ir(path)
-        folder = airflow3.dags / fid(path).replace("/", "_")
+        folder = dags / fid(path).replace("/", "_")
         folder.mkdir()
         text, _ = compile_flow(path, unsupported="warn", force_placement="local", environments="bootstrap",
-                               datastore=str(datastore))
+                               datastore=str(datastore), **options)
         (folder / f"{flow.name}.py").write_text(text, encoding="utf-8")
         (folder / f"{flow.name}.ir.json").write_text(ir.dump(flow), encoding="utf-8")
         shutil.copy(path, folder / path.name)
@@ -42,7 +41,26 @@ def engine(airflow3, tmp_path_factory):
             target = folder / module
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(path.parent / module, target)
+
+
+@pytest.fixture(scope="session")
+def engine(airflow3, tmp_path_factory):
+    """One datastore for the Airflow runs and the local ones."""
+    datastore = tmp_path_factory.mktemp("datastore")
+    deploy(airflow3.dags, FLOWS, datastore)
     return datastore
+
+
+_LOCAL: dict[str, dict] = {}
+
+
+def local_artifacts(path, datastore):
+    """The artifacts of `flowc run` of the flow, once per session."""
+    if fid(path) not in _LOCAL:
+        local_id = f"local-{fid(path).replace('/', '-')}"
+        flowc_run(path, datastore, local_id, params=CONF.get(fid(path)))
+        _LOCAL[fid(path)] = run_artifacts(str(datastore), load_ir(path).name, local_id)
+    return _LOCAL[fid(path)]
 
 
 _RUNS: dict[str, dict] = {}
@@ -64,10 +82,8 @@ def run_in_airflow(airflow3, path):
 @pytest.mark.parametrize("path", FLOWS, ids=fid)
 def test_artifacts_equal_flowc_run(path, engine, airflow3):
     flow, answer = run_in_airflow(airflow3, path)
-    local_id = f"local-{fid(path).replace('/', '-')}"
-    flowc_run(path, engine, local_id, params=CONF.get(fid(path)))
     in_airflow = run_artifacts(str(engine), flow.name, safe_run_id(answer["run_id"]))
-    assert in_airflow == run_artifacts(str(engine), flow.name, local_id)
+    assert in_airflow == local_artifacts(path, engine)
     assert set(in_airflow) >= {flow.start, flow.end}
     # no task failed, and the only skipped tasks are cases a switch did not take
     for task_id, states in answer["states"].items():
@@ -118,3 +134,28 @@ def test_each_step_runs_with_its_own_pins_on_the_worker(engine, airflow3):
     run = Run(f"{flow.name}/{safe_run_id(answer['run_id'])}", str(engine))
     assert "tabulate 0.8.10" in run["fit_a"].task.stdout
     assert "tabulate 0.9.0" in run["fit_b"].task.stdout
+
+
+# the Airflow 2 DAG runs too: the constructs that differ most between the two lines
+AIRFLOW2_FLOWS = [p for p in FLOWS if fid(p) in {
+    "airflow/switch_in_foreach", "flows/nested_foreach", "flows/foreach_body", "flows/branch_switch",
+    "flows/retry_catch", "flows/hostile", "flows/required_params"}]
+
+
+@pytest.fixture(scope="session")
+def engine2(airflow2_db, engine):
+    """The Airflow 2.10 DAGs, whose worker-placed steps run flowc from this environment."""
+    deploy(airflow2_db.dags, AIRFLOW2_FLOWS, engine, airflow_version=2, local_python=sys.executable)
+    return engine
+
+
+@pytest.mark.parametrize("path", AIRFLOW2_FLOWS, ids=fid)
+def test_airflow_2_dag_runs_and_its_artifacts_equal_flowc_run(path, engine2, airflow2_db):
+    from flowc.targets.airflow import dag_id_of
+
+    flow = load_ir(path)
+    answer = airflow2_db.probe.ask(op="test", dag_id=dag_id_of(flow), conf=CONF.get(fid(path), {}))
+    assert answer.get("state") == "success", (json.dumps(answer.get("states"), indent=1),
+                                              airflow2_db.probe.log_tail())
+    in_airflow = run_artifacts(str(engine2), flow.name, safe_run_id(answer["run_id"]))
+    assert in_airflow == local_artifacts(path, engine2)
