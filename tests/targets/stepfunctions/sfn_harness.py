@@ -49,10 +49,11 @@ def validate(paths: list[Path]) -> dict[str, dict[str, list[str]]]:
 
 
 def patch_moto_task_tokens() -> None:
-    """moto 5.2.5 creates a waitForTaskToken state's token once per state and
-    keeps it across Retry attempts, so a retried attempt sees the previous
-    attempt's failure at once. Step Functions gives each attempt its own
-    token; so does this patch (the test's only change to moto)."""
+    """moto 5.2.5 creates a task's token (and its callback endpoint) once per
+    state and keeps it across Retry attempts, so a retried waitForTaskToken
+    attempt sees the previous attempt's failure at once, and a retried .sync
+    attempt times out at once. Step Functions gives each attempt its own
+    token; so does this patch."""
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
         state_task_service_callback as callback,
     )
@@ -65,12 +66,85 @@ def patch_moto_task_tokens() -> None:
 
     def _eval_execution(self, env):
         state = env.states.context_object.context_object_data.get("State") or {}
-        if self.resource.condition == ResourceCondition.WaitForTaskToken and state.get("RetryCount", 0) > 0:
+        makes_tokens = self._is_integration_pattern() and \
+            ResourceCondition.WaitForTaskToken in self._supported_integration_patterns
+        if makes_tokens and state.get("RetryCount", 0) > 0:
             env.callback_pool_manager.add(env.states.context_object.update_task_token())
         return original(self, env)
 
     cls._eval_execution = _eval_execution
     cls._flowc_fresh_tokens = True
+
+
+def patch_moto_batch_runs_commands(env: dict[str, str]) -> None:
+    """moto runs AWS Batch jobs in Docker, or (with use_docker off, as here)
+    marks them done without running anything. This makes it run a job's
+    container command on this machine instead, with the job's parameters
+    substituted by moto's own Ref:: code, and the job succeed or fail by its
+    exit status: a stand-in for Batch's compute, not for its API."""
+    import subprocess as sp
+
+    from moto.batch_simple import models
+
+    backend = models.BatchSimpleBackend
+    if getattr(backend, "_flowc_runs_commands", False):
+        return
+
+    def _mark_job_as_finished(self, include_start_attempt, job):
+        self.backend._jobs[job.job_id] = job
+        job.job_started_at = __import__("datetime").datetime.now()
+        job.log_stream_name = job._stream_name
+        if include_start_attempt:
+            job._start_attempt()
+        props = job.job_definition.container_properties or {}
+        argv = job._add_parameters_to_command(props.get("command", []))
+        job_env = {**os.environ, **env, **{e["name"]: e["value"] for e in props.get("environment", [])}}
+        proc = sp.run(argv, env=job_env, capture_output=True, text=True, cwd=REPO)
+        job._flowc_output = proc.stdout + proc.stderr
+        job._mark_stopped(success=proc.returncode == 0)
+
+    backend._mark_job_as_finished = _mark_job_as_finished
+    backend._flowc_runs_commands = True
+
+    # moto 5.2.5's Step Functions Batch integration passes the state's
+    # parameters to boto3 as written (JobName, JobQueue...), and reads
+    # SubmitJob's answer as written (jobId), where Step Functions converts
+    # both between the API's camelCase and the PascalCase states use.
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_batch
+
+    def lower_first(value: dict) -> dict:
+        return {k[:1].lower() + k[1:]: v for k, v in value.items()}
+
+    def _normalise_parameters(self, parameters, boto_service_name=None, service_action_name=None):
+        converted = lower_first(parameters)
+        if isinstance(converted.get("containerOverrides"), dict):
+            converted["containerOverrides"] = lower_first(converted["containerOverrides"])
+        parameters.clear()
+        parameters.update(converted)
+
+    def _normalise_response(self, response, boto_service_name=None, service_action_name=None):
+        if isinstance(response, dict) and "jobId" in response:  # SubmitJob's, as Step Functions shows it
+            converted = {k[:1].upper() + k[1:]: v for k, v in response.items()}
+            response.clear()
+            response.update(converted)
+
+    state_task_service_batch.StateTaskServiceBatch._normalise_parameters = _normalise_parameters
+    state_task_service_batch.StateTaskServiceBatch._normalise_response = _normalise_response
+
+    # ... and its aws-sdk integration hands S3 GetObject's Body on as a
+    # stream, where Step Functions gives the object's text.
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_aws_sdk
+
+    sdk = state_task_service_aws_sdk.StateTaskServiceAwsSdk
+    original = sdk._eval_service_task
+
+    def _eval_service_task(self, env, *args, **kwargs):
+        original(self, env, *args, **kwargs)
+        response = env.stack[-1]
+        if isinstance(response, dict) and hasattr(response.get("Body"), "read"):
+            response["Body"] = response["Body"].read().decode("utf-8")
+
+    sdk._eval_service_task = _eval_service_task
 
 
 def free_port() -> int:
