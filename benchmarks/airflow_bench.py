@@ -161,6 +161,14 @@ def _first_error(text: str) -> str:
     return lines[-1][:90] if lines else "error"
 
 
+def provider_version() -> str:
+    if not AIRFLOW2.exists():
+        return "?"
+    out = subprocess.run([str(AIRFLOW2), "-c", "from importlib.metadata import version; "
+                          "print(version('apache-airflow-providers-cncf-kubernetes'))"], capture_output=True, text=True)
+    return out.stdout.strip() or "?"
+
+
 def width_sizes() -> dict[int, int]:
     from flowc.compiler import load_flow
     from flowc.targets.airflow import AirflowTarget
@@ -284,6 +292,14 @@ def main() -> None:
         theirs_2 = load_cell(theirs2, m.get("file")) if "error" not in m else "not compiled"
         lines.append(f"| {path} | {mine} | {mine2} | {theirs_3} | {theirs_2} |")
     lines += [
+        "",
+        "Why Metaflow's DAGs fail: on Airflow 3.3, DAG() no longer takes `schedule_interval` (removed in",
+        "Airflow 3), which every Metaflow DAG passes; a DAG with a foreach fails before that, in Metaflow's",
+        "own provider check, which reads `get_provider_info()[\"versions\"]` from the cncf.kubernetes",
+        "provider, a key its current releases no longer have. On Airflow 2.10, with the provider that installs",
+        "beside it (cncf.kubernetes " + provider_version() + "), every Metaflow DAG fails in that same check.",
+        "Metaflow's DAG also carries the compile time (`# Deployed on ...`, `start_date`), so two compiles",
+        "of one flow differ; flowc's are byte-identical (tests/targets/airflow/test_airflow_compile.py).",
         "",
         "## Size against foreach width, and a large flow",
         "",

@@ -450,7 +450,7 @@ class AirflowTarget(Target):
 
         params = [self.param(flow, p) for p in flow.parameters]
         schedule = flow.decorators.schedule
-        if schedule is not None and any(p.required and not p.has_default for p in params):
+        if schedule is not None and any(not p.has_default for p in params):
             req = next(p for p in flow.parameters if p.required)
             self.unsupported(f"required parameter '{req.name}' on a scheduled flow: a scheduled run has no one "
                              "to give it a value", req.span, "give the parameter a default, or drop @schedule")

@@ -108,3 +108,72 @@ def test_required_parameters_have_no_value(airflow3, tmp_path):
     assert params["dataset"]["has_value"] is False  # Airflow asks for it at trigger time
     assert params["dataset"]["schema"] == {"type": "string"}
     assert params["limit"]["value"] is None and params["limit"]["schema"] == {"type": ["null", "integer"]}
+
+
+SCHEDULED = '''from flowc import FlowSpec, schedule, step
+
+
+@schedule({args})
+class Every(FlowSpec):
+    @step
+    def start(self):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+'''
+
+
+@pytest.mark.parametrize("args, written, timetable, expression", [
+    ("hourly=True", '"@hourly"', None, "0 * * * *"),
+    ("daily=True", '"@daily"', None, "0 0 * * *"),
+    ("weekly=True", '"@weekly"', None, "0 0 * * 0"),
+    ("cron='15 4 * * *'", '"15 4 * * *"', None, "15 4 * * *"),
+    ("daily=True, timezone='Asia/Tokyo'", 'CronTriggerTimetable("0 0 * * *", timezone="Asia/Tokyo")',
+     "CronTriggerTimetable", "0 0 * * *"),
+])
+@pytest.mark.parametrize("version", [3, 2])
+def test_every_schedule_kind(args, written, timetable, expression, version, airflow3, airflow2, tmp_path):
+    from flowc.compiler import load_flow
+    from flowc.targets.airflow import AirflowTarget
+
+    path = tmp_path / "every.py"
+    path.write_text(SCHEDULED.format(args=args))
+    text = next(iter(AirflowTarget({"airflow_version": version}).compile(load_flow(path)).files.values())).decode()
+    assert f"    schedule={written},\n" in text
+    dag = tmp_path / "dags" / "every_dag.py"
+    dag.parent.mkdir()
+    dag.write_text(text)
+    answer = (airflow3 if version == 3 else airflow2).probe.ask(op="inspect", file=str(dag), dag_id="Every")
+    if timetable:
+        assert answer["schedule"]["type"] == timetable
+    presets = {"0 * * * *": "@hourly", "0 0 * * *": "@daily", "0 0 * * 0": "@weekly"}
+    assert answer["schedule"]["expression"] in (expression, presets.get(expression))
+
+
+def test_a_required_parameter_on_a_scheduled_flow_is_refused(tmp_path):
+    from flowc.compiler import load_flow
+    from flowc.compiler.diagnostics import CompileError
+    from flowc.targets.airflow import AirflowTarget
+
+    path = tmp_path / "sched.py"
+    path.write_text('''from flowc import FlowSpec, Parameter, schedule, step
+
+
+@schedule(daily=True)
+class Sched(FlowSpec):
+    day = Parameter("day", required=True)
+
+    @step
+    def start(self):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+''')
+    with pytest.raises(CompileError) as err:
+        AirflowTarget({}).compile(load_flow(path))
+    (diag,) = err.value.diagnostics
+    assert diag.code == "FC501" and diag.span.line == 6 and "required parameter 'day'" in diag.message

@@ -159,3 +159,12 @@ def test_airflow_2_dag_runs_and_its_artifacts_equal_flowc_run(path, engine2, air
                                               airflow2_db.probe.log_tail())
     in_airflow = run_artifacts(str(engine2), flow.name, safe_run_id(answer["run_id"]))
     assert in_airflow == local_artifacts(path, engine2)
+
+
+def test_a_run_without_its_required_parameter_is_refused(engine, airflow3):
+    from flowc.targets.airflow import dag_id_of
+
+    path = next(p for p in FLOWS if fid(p) == "flows/required_params")
+    with pytest.raises(AssertionError) as err:
+        airflow3.probe.ask(op="test", dag_id=dag_id_of(load_ir(path)), conf={})
+    assert "dataset" in str(err.value) and "ParamValidationError" in str(err.value)
