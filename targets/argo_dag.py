@@ -212,7 +212,9 @@ class DagBuilder:
         else:
             ref = name
             args = {"index": item}
-            self.dags.append(self.body_template(split, name))
+            slot = len(self.dags)  # the body before the templates it calls
+            self.dags.append(None)
+            self.dags[slot] = self.body_template(split, name)
             self.out.task_comments[(template, name)] = (f"the body of the foreach in step {split.name}, "
                                                         f"once per item of {split.name}.{split.foreach}")
         return m.DAGTask(name=name, template=ref, depends=f"{self.task(split.name)}.Succeeded",

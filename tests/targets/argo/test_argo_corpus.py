@@ -58,6 +58,12 @@ def test_valid(path):
 
 
 @requires_schemas
+@pytest.mark.parametrize("path", sorted((REPO / "tests/targets/argo/flows").glob("*.py")), ids=lambda p: p.stem)
+def test_more_topologies_valid(path):
+    assert check_documents(single_file(compile_argo(path))) == []
+
+
+@requires_schemas
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
 def test_variants_valid(variant):
     rel, options = VARIANTS[variant]

@@ -89,6 +89,17 @@ def test_runs_like_flowc_run(path, tmp_path):
     same_as_flowc_run(path, ds, flow_name(path), params)
 
 
+MORE = sorted((REPO / "tests/targets/argo/flows").glob("*.py"))
+
+
+@pytest.mark.parametrize("path", MORE, ids=lambda p: p.stem)
+def test_more_topologies(path, tmp_path):
+    """Switches, branches and a recursive switch inside (nested) foreach bodies."""
+    harness, result, ds = run_on_argo(path, tmp_path)
+    assert result.phase == "Succeeded", result.message
+    same_as_flowc_run(path, ds, flow_name(path))
+
+
 def test_code_in_the_image(tmp_path):
     path = REPO / "examples/foreach_flow.py"
     harness, result, ds = run_on_argo(path, tmp_path, {"count": "3"}, package=False)
