@@ -145,3 +145,27 @@ def test_an_optional_parameter_without_default(tmp_path, value):
         """))
     (wt,) = load_documents(next(iter(ArgoTarget({}).compile(load_flow(path)).files.values())))
     assert delivered(wt, {"limit": value})["limit"] == (None if value == "" else value)
+
+
+@pytest.mark.parametrize("name", ["my-param", "UPPER_case", "x1", "index", "step"])
+def test_parameter_names_argo_needs_to_quote(tmp_path, name):
+    path = tmp_path / "names.py"
+    path.write_text(textwrap.dedent(f"""\
+        from flowc import FlowSpec, Parameter, step
+
+
+        class NamesFlow(FlowSpec):
+            value = Parameter({name!r}, default="{{{{workflow.name}}}}")
+
+            @step
+            def start(self):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """))
+    (text,) = ArgoTarget({}).compile(load_flow(path)).files.values()
+    (wt,) = load_documents(text)
+    assert delivered(wt) == {name: "{{workflow.name}}"}
+    assert delivered(wt, {name: "{{=2}}"}) == {name: "{{=2}}"}
