@@ -30,12 +30,19 @@ from .argo_dag import SHARED, DagBuilder, dns_label, quote_expr
 from .base import Option, Target, flow_file, json_text, no, source_ref, yes
 
 API_VERSION = "argoproj.io/v1alpha1"
+CRON_NAME_LIMIT = 52
 POD_GC = ("", "OnPodCompletion", "OnPodSuccess", "OnWorkflowCompletion", "OnWorkflowSuccess")
 
 _DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
 _LABEL_NAME = re.compile(r"([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?\Z")
 _ENV_NAME = re.compile(r"[-._a-zA-Z][-._a-zA-Z0-9]*\Z")
 _ARGO_PARAM = re.compile(r"[-a-zA-Z0-9_]+\Z")
+
+
+def cron_name(name: str) -> str:
+    """Argo appends a timestamp to the runs a CronWorkflow starts, so its name
+    has at most 52 characters (workflow/validate: maxCharsInCronWorkflowName)."""
+    return name if len(name) <= CRON_NAME_LIMIT else dns_label(name, CRON_NAME_LIMIT)
 
 
 class ArgoTarget(Target):
@@ -166,23 +173,31 @@ class ArgoTarget(Target):
                                  k8s.span)
         self.namespace = namespace
 
-    def check_label(self, key: str, value: str | None, what: str, span: Span) -> None:
+    def check_label(self, key: str, value: str | None, what: str, span: Span, option: bool = False) -> None:
+        """A label (or, without a value, an annotation) Kubernetes accepts: FC501
+        for a decorator's, FC502 for an option's."""
+        def report(message: str, hint: str | None = None) -> None:
+            if option:
+                self.error("FC502", message, span, hint)
+            else:
+                self.unsupported(message, span, hint)
+
         prefix, _, name = key.rpartition("/")
         if (prefix and (not _DNS_SUBDOMAIN.match(prefix) or len(prefix) > 253)) or not name or len(name) > 63 \
                 or not _LABEL_NAME.match(name):
-            self.unsupported(f"{what} '{key}' is not a valid Kubernetes key", span)
+            report(f"{what} '{key}' is not a valid Kubernetes key")
         if value is not None and (len(value) > 63 or not _LABEL_NAME.match(value)):
-            self.unsupported(f"{what} '{key}' has the value {value!r}, which Kubernetes does not accept", span,
-                             "label values are at most 63 letters, digits, '-', '_' or '.'")
+            report(f"{what} '{key}' has the value {value!r}, which Kubernetes does not accept",
+                   "label values are at most 63 letters, digits, '-', '_' or '.'")
 
     def check_options(self, flow: ir.Flow) -> None:
         given = self.option("name")
         if given and (len(given) > 63 or not _DNS_SUBDOMAIN.match(given) or "." in given):
             self.error("FC502", f"--name '{given}' is not a valid Kubernetes name (DNS-1123, at most 63)", flow.span)
         for key, value in self.text_map("labels").items():
-            self.check_label(key, str(value), "--labels entry", flow.span)
+            self.check_label(key, value, "--labels entry", flow.span, option=True)
         for key in self.text_map("annotations"):
-            self.check_label(key, None, "--annotations entry", flow.span)
+            self.check_label(key, None, "--annotations entry", flow.span, option=True)
         for opt in ("parallelism", "ttl"):
             if self.option(opt) < 0:
                 self.error("FC502", f"--{opt} must not be negative", flow.span)
@@ -268,7 +283,7 @@ class ArgoTarget(Target):
                 workflow_metadata=m.ObjectMeta(labels=user_labels or None, annotations=user_annotations or None)
                 if (user_labels or user_annotations) else None)
             cron = m.CronWorkflow(api_version=API_VERSION, kind="CronWorkflow", metadata=m.ObjectMeta(
-                name=name, namespace=self.namespace or None, labels=labels, annotations=annotations), spec=cron_spec)
+                name=cron_name(name), namespace=self.namespace or None, labels=labels, annotations=annotations), spec=cron_spec)
             data = cron.model_dump(by_alias=True, exclude_none=True, mode="json")
             documents.append(argo_yaml.Commented(
                 self.with_comments(data, lowered),

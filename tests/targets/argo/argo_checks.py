@@ -8,7 +8,8 @@
   field the models do not know would be dropped, so the dump must equal
   the input.
 - ``semantic_errors``: what no schema checks (Argo's own validator does it
-  at submission, workflow/validate/validate.go): template references
+  at submission, workflow/validate/validate.go): name lengths, cron lines
+  and time zones; template references
   resolve; ``depends`` names tasks of the same DAG and has no cycle;
   templates call each other in a cycle only through a task guarded by
   ``when`` (a recursive switch); every ``{{...}}`` names an input, a
@@ -160,11 +161,40 @@ def _expr_references(expr: str) -> Iterator[tuple[str, bool]]:
         yield path, True
 
 
+def object_errors(doc: dict) -> list[str]:
+    """Argo's checks of an object as a whole (workflow/validate/validate.go):
+    name lengths (63; 52 for a CronWorkflow, whose runs get a timestamp
+    appended), cron schedules and time zones."""
+    import zoneinfo
+
+    errors = []
+    meta = doc.get("metadata", {})
+    name = meta.get("name") or meta.get("generateName", "")
+    limit = 52 if doc["kind"] == "CronWorkflow" else 63
+    if len(name) > limit:
+        errors.append(f"{doc['kind']} name {name!r} is longer than {limit}")
+    if not re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?-?", name or "-"):
+        errors.append(f"{doc['kind']} name {name!r} is not a DNS-1123 name")
+    if doc["kind"] == "CronWorkflow":
+        spec = doc["spec"]
+        if not spec.get("schedules"):
+            errors.append("a CronWorkflow needs a schedule")
+        for line in spec.get("schedules", []):
+            if len(line.split()) != 5:
+                errors.append(f"schedule {line!r} is not a standard five-field cron line")
+        if spec.get("timezone"):
+            try:
+                zoneinfo.ZoneInfo(spec["timezone"])
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                errors.append(f"unknown time zone {spec['timezone']!r}")
+    return errors
+
+
 def semantic_errors(doc: dict) -> list[str]:
+    errors: list[str] = object_errors(doc)
     spec = doc["spec"] if doc["kind"] != "CronWorkflow" else doc["spec"]["workflowSpec"]
     if "workflowTemplateRef" in spec:
-        return []
-    errors: list[str] = []
+        return errors
     templates = {t["name"]: t for t in spec.get("templates", [])}
     if len(templates) != len(spec.get("templates", [])):
         errors.append("two templates share a name")

@@ -143,3 +143,13 @@ def test_the_harness_rejects_what_it_does_not_model(tmp_path):
     doc["spec"]["arguments"]["parameters"][0].pop("value")
     with pytest.raises(HarnessError, match="required"):
         Harness(doc, workdir=str(tmp_path), run_name="r")
+
+
+def test_object_checks():
+    from tests.targets.argo.argo_checks import object_errors
+
+    cron = {"kind": "CronWorkflow", "metadata": {"name": "x" * 53},
+            "spec": {"schedules": ["0 0 * *"], "timezone": "Mars/Olympus"}}
+    errors = object_errors(cron)
+    assert len(errors) == 3 and "longer than 52" in errors[0]
+    assert object_errors({"kind": "WorkflowTemplate", "metadata": {"name": "Bad_Name"}})

@@ -290,6 +290,29 @@ def test_schedule_is_a_cron_workflow_beside_the_template():
     assert inline["spec"]["workflowSpec"]["entrypoint"] == "scheduled-flow"
 
 
+@requires_schemas
+def test_a_long_name_fits_argo_limits(tmp_path):
+    long = "Forecast" + "Quarterly" * 6 + "Flow"
+    out = compile_source(tmp_path, f"""
+        from flowc import FlowSpec, schedule, step
+
+        @schedule(daily=True)
+        class {long}(FlowSpec):
+            @step
+            def start(self):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """)
+    text = single_file(out)
+    assert check_documents(text) == []
+    template, cron = load_documents(text)
+    assert len(template["metadata"]["name"]) == 63 and len(cron["metadata"]["name"]) == 52
+    assert cron["spec"]["workflowSpec"]["workflowTemplateRef"]["name"] == template["metadata"]["name"]
+
+
 def test_packages_run_in_their_environment():
     """A step with pins runs in its environment's image, or builds it at start."""
     (doc,) = docs("examples/recsys.py")
