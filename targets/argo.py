@@ -323,7 +323,7 @@ class ArgoTarget(Target):
 
     def labels(self, flow: ir.Flow) -> dict[str, str]:
         labels = {"app.kubernetes.io/managed-by": "flowc"}
-        if len(flow.name) <= 63:
+        if len(flow.name) <= 63 and _LABEL_NAME.match(flow.name):  # a Python name may hold non-ASCII letters
             labels["flowc/flow"] = flow.name
         project = flow.decorators.project
         if project is not None and _LABEL_NAME.match(project.name) and len(project.name) <= 63:

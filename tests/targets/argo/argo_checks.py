@@ -164,7 +164,8 @@ def _expr_references(expr: str) -> Iterator[tuple[str, bool]]:
 def object_errors(doc: dict) -> list[str]:
     """Argo's checks of an object as a whole (workflow/validate/validate.go):
     name lengths (63; 52 for a CronWorkflow, whose runs get a timestamp
-    appended), cron schedules and time zones."""
+    appended), cron schedules and time zones; and the Kubernetes API's
+    check of label keys and values."""
     import zoneinfo
 
     errors = []
@@ -175,6 +176,14 @@ def object_errors(doc: dict) -> list[str]:
         errors.append(f"{doc['kind']} name {name!r} is longer than {limit}")
     if not re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?-?", name or "-"):
         errors.append(f"{doc['kind']} name {name!r} is not a DNS-1123 name")
+    for where, labels in _labels(doc):
+        for key, value in labels.items():
+            prefix, _, short = key.rpartition("/")
+            if not re.fullmatch(r"([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)", short) or len(short) > 63 or (
+                    prefix and not re.fullmatch(r"[a-z0-9]([-a-z0-9.]*[a-z0-9])?", prefix)):
+                errors.append(f"{where}: label key {key!r} is not valid in Kubernetes")
+            if not re.fullmatch(r"([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?", value) or len(value) > 63:
+                errors.append(f"{where}: label {key}={value!r} is not valid in Kubernetes")
     if doc["kind"] == "CronWorkflow":
         spec = doc["spec"]
         if not spec.get("schedules"):
@@ -188,6 +197,16 @@ def object_errors(doc: dict) -> list[str]:
             except (zoneinfo.ZoneInfoNotFoundError, ValueError):
                 errors.append(f"unknown time zone {spec['timezone']!r}")
     return errors
+
+
+def _labels(doc: dict) -> Iterator[tuple[str, dict]]:
+    """Every label map of an object: its own, its runs', its pods'."""
+    yield "metadata", doc.get("metadata", {}).get("labels") or {}
+    spec = doc.get("spec", {})
+    for s in (spec, spec.get("workflowSpec") or {}):
+        yield "workflowMetadata", (s.get("workflowMetadata") or {}).get("labels") or {}
+        for t in s.get("templates", []):
+            yield f"templates/{t.get('name')}", (t.get("metadata") or {}).get("labels") or {}
 
 
 def semantic_errors(doc: dict) -> list[str]:

@@ -153,3 +153,4 @@ def test_object_checks():
     errors = object_errors(cron)
     assert len(errors) == 3 and "longer than 52" in errors[0]
     assert object_errors({"kind": "WorkflowTemplate", "metadata": {"name": "Bad_Name"}})
+    assert object_errors({"kind": "WorkflowTemplate", "metadata": {"name": "ok", "labels": {"flow": "Flüsse"}}})

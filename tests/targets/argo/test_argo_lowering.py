@@ -291,6 +291,28 @@ def test_schedule_is_a_cron_workflow_beside_the_template():
 
 
 @requires_schemas
+def test_a_non_ascii_flow_name(tmp_path):
+    out = compile_source(tmp_path, """
+        from flowc import FlowSpec, step
+
+        class DatenFlüsseFlow(FlowSpec):
+            \"\"\"Grüße.\"\"\"
+
+            @step
+            def start(self):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        """)
+    text = single_file(out)
+    assert check_documents(text) == []
+    (doc,) = load_documents(text)
+    assert doc["metadata"]["name"] == "daten-fl-sse-flow" and "flowc/flow" not in doc["metadata"]["labels"]
+
+
+@requires_schemas
 def test_a_long_name_fits_argo_limits(tmp_path):
     long = "Forecast" + "Quarterly" * 6 + "Flow"
     out = compile_source(tmp_path, f"""
