@@ -245,7 +245,7 @@ class Plan:
         for kind, value in self.runtime:
             if kind == "var":
                 exprs.append(value)
-            elif re.fullmatch(r"-m|step|flowc\.runtime|--[a-z][a-z-]*", value):
+            elif re.fullmatch(r"-m|step|flowc\.runtime|--[a-z][a-z-]*", value) or not self.uses("templated"):
                 exprs.append(py_literal(value))
             else:
                 exprs.append(f"fixed({py_literal(value)})")

@@ -113,8 +113,8 @@ def render(dag, task, index):
     context = {"run_id": "manual__probe", "ti": ti, "task_instance": ti, "params": params, "dag": dag,
                "task": op, "ds": "2024-01-01", "logical_date": datetime(2024, 1, 1, tzinfo=timezone.utc)}
     op.render_template_fields(context, jinja_env=dag.get_template_env())
-    out = {"retries": op.retries, "retry_delay": _seconds(op.retry_delay) if op.retry_delay else None,
-           "execution_timeout": _seconds(op.execution_timeout) if op.execution_timeout else None,
+    out = {"retries": op.retries, "retry_delay": _seconds(op.retry_delay) if op.retry_delay is not None else None,
+           "execution_timeout": _seconds(op.execution_timeout) if op.execution_timeout is not None else None,
            "trigger_rule": str(getattr(op.trigger_rule, "value", op.trigger_rule)), "doc_md": op.doc_md}
     kind = type(task).__name__
     if kind == "KubernetesPodOperator":
@@ -123,7 +123,7 @@ def render(dag, task, index):
         try:
             pod = op.build_pod_request_obj(None, dry_run=True)
         except TypeError:  # older providers have no dry_run: keep them from asking a cluster
-            op.__dict__["hook"] = SimpleNamespace(is_in_cluster=False, get_namespace=lambda: None)
+            op.__dict__["hook"] = _OfflineHook()
             pod = op.build_pod_request_obj(None)
         out["pod"] = ApiClient().sanitize_for_serialization(pod)
         out["do_xcom_push"] = op.do_xcom_push
@@ -133,6 +133,16 @@ def render(dag, task, index):
     elif kind == "FlowcStep":
         out["local"] = {"step": op.step, "index": op.index, "returns": op.returns, "env": op.env}
     return out
+
+
+class _OfflineHook:
+    """Stands in for the Kubernetes hook of older providers, which asks a
+    cluster while building the pod: no cluster, the provider's defaults."""
+
+    is_in_cluster = False
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: None
 
 
 def _jsonable(value):

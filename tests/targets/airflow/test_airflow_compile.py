@@ -253,3 +253,52 @@ class ShadowFlow(FlowSpec):
     text = next(iter(AirflowTarget({"placement": "local"}).compile(load_flow(path)).files.values())).decode()
     assert "json_ = FlowcStep(" in text and 'task_id="json"' in text
     compile(text, "dag.py", "exec")
+
+
+def names_problems(text: str) -> list[str]:
+    """Names read but never bound, and imports never read: a linter's two checks."""
+    import builtins
+
+    tree = ast.parse(text)
+    bound = set(dir(builtins)) | {"__file__"}
+    imported = {}
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                name = (alias.asname or alias.name).split(".")[0]
+                if name != "annotations":
+                    imported[name] = node.lineno
+                bound.add(name)
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+            bound.update(a.arg for a in node.args.args + node.args.kwonlyargs) if isinstance(
+                node, ast.FunctionDef) else None
+            if isinstance(node, ast.FunctionDef) and node.args.kwarg:
+                bound.add(node.args.kwarg.arg)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            bound.add(node.id)
+        elif isinstance(node, ast.withitem) and isinstance(node.optional_vars, ast.Name):
+            bound.add(node.optional_vars.id)
+        elif isinstance(node, ast.comprehension):
+            for target in ast.walk(node.target):
+                if isinstance(target, ast.Name):
+                    bound.add(target.id)
+    read = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    read |= {n.value.id for n in ast.walk(tree) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)}
+    problems = [f"undefined name {name}" for name in sorted(read - bound)]
+    problems += [f"unused import {name} (line {line})" for name, line in sorted(imported.items()) if name not in read]
+    return problems
+
+
+@pytest.mark.parametrize("options", [{}, {"placement": "local"}, {"airflow_version": 2},
+                                     {"placement": "batch", "batch_queue": "q"},
+                                     {"placement": "local", "environments": "bootstrap"}], ids=str)
+@pytest.mark.parametrize("path", FLOWS, ids=fid)
+def test_no_undefined_names_and_no_unused_imports(path, options):
+    text, _ = compile_flow(path, unsupported="warn", **options)
+    assert names_problems(text) == []
+
+
+def test_the_names_check_finds_what_it_looks_for():
+    assert names_problems("import os\nimport sys\nprint(sys.argv, literal)\n") == [
+        "undefined name literal", "unused import os (line 1)"]

@@ -29,7 +29,7 @@ RUN_ID = "{{ run_id }}"
 ATTEMPT = "{{ ti.try_number - 1 }}"
 # steps placed on the worker run here, where the flow file and its IR lie
 WORKDIR = os.path.dirname(os.path.abspath(__file__))
-LOCAL_PYTHON = "" or sys.executable
+LOCAL_PYTHON = sys.executable
 
 
 def step_command(step, index, *, run_id, attempt, params=None, output=None, templated=False):

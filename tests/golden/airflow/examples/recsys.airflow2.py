@@ -21,7 +21,7 @@ from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperato
 from kubernetes.client import models as k8s
 
 # the flow's parameters, given to the start step only
-PARAMETERS = ("alpha", "seed", )
+PARAMETERS = ("alpha", "seed")
 # Airflow templates of the run id and of the runtime's attempt number (0 first)
 RUN_ID = "{{ run_id }}"
 ATTEMPT = "{{ ti.try_number - 1 }}"

@@ -20,7 +20,7 @@ from airflow.utils.template import literal
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 
 # the flow's parameters, given to the start step only
-PARAMETERS = ("text", "count", "ratio", "flag", "options", "weights", "lr", )
+PARAMETERS = ("text", "count", "ratio", "flag", "options", "weights", "lr")
 # Airflow templates of the run id and of the runtime's attempt number (0 first)
 RUN_ID = "{{ run_id }}"
 ATTEMPT = "{{ ti.try_number - 1 }}"

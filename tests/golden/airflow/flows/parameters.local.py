@@ -21,34 +21,29 @@ from datetime import datetime, timezone
 from airflow.sdk import DAG, BaseOperator, Param
 
 # the flow's parameters, given to the start step only
-PARAMETERS = ("text", "count", "ratio", "flag", "options", "weights", "lr", )
+PARAMETERS = ("text", "count", "ratio", "flag", "options", "weights", "lr")
 START_STEP = "start"
 # steps placed on the worker run here, where the flow file and its IR lie
 WORKDIR = os.path.dirname(os.path.abspath(__file__))
-LOCAL_PYTHON = "" or sys.executable
+LOCAL_PYTHON = sys.executable
 
 
-def step_command(step, index, *, run_id, attempt, params=None, output=None, templated=False):
-    """The runtime's one command for one task (flowc's runtime contract).
-
-    In the templated fields of pod and Batch tasks, fixed text is wrapped in
-    literal() so that Jinja leaves it as it is; run_id and attempt are then
-    Airflow templates."""
-    fixed = literal if templated else str
+def step_command(step, index, *, run_id, attempt, params=None, output=None):
+    """The runtime's one command for one task (flowc's runtime contract)."""
     command = [
-        fixed("python"), "-m", "flowc.runtime", "step",
-        "--flow", fixed("parameters.py"),
-        "--ir", fixed("ParametersFlow.ir.json"),
+        "python", "-m", "flowc.runtime", "step",
+        "--flow", "parameters.py",
+        "--ir", "ParametersFlow.ir.json",
         "--step", step,
         "--run-id", run_id,
         "--index", index,
         "--attempt", attempt,
-        "--datastore", fixed("s3://flowc-datastore"),
+        "--datastore", "s3://flowc-datastore",
     ]
     if params is not None:
         command += ["--params", params]
     if output is not None:
-        command += ["--output", fixed(output)]
+        command += ["--output", output]
     return command
 
 

@@ -18,7 +18,7 @@ from airflow.sdk import DAG, Param, literal
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 
 # the flow's parameters, given to the start step only
-PARAMETERS = ("dataset", "limit", )
+PARAMETERS = ("dataset", "limit")
 # Airflow templates of the run id and of the runtime's attempt number (0 first)
 RUN_ID = "{{ run_id }}"
 ATTEMPT = "{{ ti.try_number - 1 }}"
