@@ -184,7 +184,8 @@ def main() -> None:
         mf = (f"{m['cli_ms']:.0f} ms | {m['json_bytes']:,} B | {m['compact_bytes']:,} B | {m['templates']}"
               if "error" not in m else f"fails: {m['error'][:100]} | - | - | -")
         lines.append(f"| {label} | {f['steps']} | {f['compile_ms']:.1f} ms | {f['parse_and_compile_ms']:.1f} ms "
-                     f"| {f['cli_ms']:.0f} ms | {f['yaml_bytes']:,} B | {f['json_bytes']:,} B | {f['templates']} | {mf} |")
+                     f"| {f['cli_ms']:.0f} ms | {f['yaml_bytes']:,} B | {f['json_bytes']:,} B | {f['templates']} "
+                     f"| {mf} |")
     startup = {label: 1000 * wall_median(lambda argv=argv: subprocess.run(argv, check=True, capture_output=True,
                                                                        cwd=REPO), 5)
                for label, argv in (("`python -c pass`", [sys.executable, "-c", "pass"]),

@@ -80,7 +80,8 @@ class ArgoTarget(Target):
                choices=("workflowtemplate", "workflow")),
         Option("split", bool, False, "one file per object (with -o FOLDER) instead of one multi-document file"),
         Option("name", str, "", "the objects' name (default: from the flow's name, and its @project)"),
-        Option("namespace", str, "", "Kubernetes namespace (default: from @kubernetes(namespace=), or the current one)"),
+        Option("namespace", str, "",
+               "Kubernetes namespace (default: from @kubernetes(namespace=), or the current one)"),
         Option("service_account", str, "", "service account the workflow's pods run as"),
         Option("parallelism", int, 0, "most pods running at once in one run (0: no limit); bounds a wide foreach"),
         Option("pod_gc", str, "", "when Argo deletes finished pods (podGC strategy)", choices=POD_GC),
@@ -282,8 +283,9 @@ class ArgoTarget(Target):
                     name=name)),
                 workflow_metadata=m.ObjectMeta(labels=user_labels or None, annotations=user_annotations or None)
                 if (user_labels or user_annotations) else None)
-            cron = m.CronWorkflow(api_version=API_VERSION, kind="CronWorkflow", metadata=m.ObjectMeta(
-                name=cron_name(name), namespace=self.namespace or None, labels=labels, annotations=annotations), spec=cron_spec)
+            cron_meta = m.ObjectMeta(name=cron_name(name), namespace=self.namespace or None, labels=labels,
+                                     annotations=annotations)
+            cron = m.CronWorkflow(api_version=API_VERSION, kind="CronWorkflow", metadata=cron_meta, spec=cron_spec)
             data = cron.model_dump(by_alias=True, exclude_none=True, mode="json")
             documents.append(argo_yaml.Commented(
                 self.with_comments(data, lowered),

@@ -245,7 +245,8 @@ class DagBuilder:
                       when=f"{{{{={chosen_is(task, s.name)}}}}}", arguments=arguments(again_args)),
         ]
         last = f"{chosen_is(task, s.name)} ? {out_of('again')} : {out_of(task)}"
-        self.out.comments[name] = (f"the recursive switch in step {s.name} ({source_ref(self.flow, s.next_span or s.span)})"
+        where = source_ref(self.flow, s.next_span or s.span)
+        self.out.comments[name] = (f"the recursive switch in step {s.name} ({where})"
                                    ":\nruns the step, then itself for the next iteration while the step chooses "
                                    "itself;\nits output 'out' is the OUT.json of the last iteration")
         self.out.task_comments[(name, task)] = self.describe(s)
