@@ -168,3 +168,25 @@ def test_a_run_without_its_required_parameter_is_refused(engine, airflow3):
     with pytest.raises(AssertionError) as err:
         airflow3.probe.ask(op="test", dag_id=dag_id_of(load_ir(path)), conf={})
     assert "dataset" in str(err.value) and "ParamValidationError" in str(err.value)
+
+
+def test_the_dag_the_command_line_writes_runs_from_the_code_package(engine, airflow3):
+    """`flowc compile` + `flowc package`, and nothing but the DAG file in the dags folder."""
+    import subprocess
+
+    from tests.conftest import REPO
+
+    path = next(p for p in FLOWS if fid(p) == "flows/foreach_body")
+    folder = airflow3.dags / "cli_foreach_body"
+    folder.mkdir()
+    flowc = [sys.executable, "-m", "flowc"]
+    subprocess.run(flowc + ["compile", str(path.relative_to(REPO)), "--target", "airflow", "--placement", "local",
+                            "--datastore", str(engine), "--dag-id", "cli.ForeachBodyFlow",
+                            "-o", str(folder / "dag.py")], cwd=REPO, check=True, capture_output=True)
+    subprocess.run(flowc + ["package", str(path.relative_to(REPO)), "--datastore", str(engine)], cwd=REPO,
+                   check=True, capture_output=True)
+    assert [p.name for p in folder.iterdir()] == ["dag.py"] and '"--package"' in (folder / "dag.py").read_text()
+    answer = airflow3.probe.ask(op="test", dag_id="cli.ForeachBodyFlow", conf={})
+    assert answer.get("state") == "success", airflow3.probe.log_tail()
+    flow = load_ir(path)
+    assert run_artifacts(str(engine), flow.name, safe_run_id(answer["run_id"])) == local_artifacts(path, engine)
