@@ -171,19 +171,27 @@ def test_options_from_flags_and_pyproject(tmp_path):
     (project / "flow.py").write_text((REPO / "tests/flows/foreach.py").read_text())
     (project / "pyproject.toml").write_text(
         '[tool.flowc]\nimage = "registry.example.com/team/flows:7"\n\n'
-        '[tool.flowc.airflow]\nnamespace = "data"\nairflow_version = 2\ndag_id = "team.foreach"\n')
+        '[tool.flowc.airflow]\nnamespace = "data"\nairflow_version = 2\ndag_id = "team.foreach"\n'
+        'placement = "local"\n')
+    (project / "heavy.py").write_text((REPO / "tests/flows/image.py").read_text())
     out = project / "dag.py"
     base = [sys.executable, "-m", "flowc", "compile", "flow.py", "--target", "airflow", "-o", str(out)]
     subprocess.run(base, cwd=project, check=True, capture_output=True)
     text = out.read_text()
-    assert 'image="registry.example.com/team/flows:7"' in text
-    assert 'namespace="data"' in text
     assert "from airflow import DAG" in text and 'dag_id="team.foreach"' in text
+    assert "FlowcStep(" in text and "KubernetesPodOperator" not in text
     # flags override the file
-    subprocess.run(base + ["--airflow-version", "3", "--placement", "local", "--namespace", "x"], cwd=project,
+    subprocess.run(base + ["--airflow-version", "3", "--placement", "kubernetes", "--namespace", "x"], cwd=project,
                    check=True, capture_output=True)
     text = out.read_text()
-    assert "from airflow.sdk import" in text and "FlowcStep(" in text and "KubernetesPodOperator" not in text
+    assert "from airflow.sdk import" in text and "FlowcStep" not in text
+    assert 'image="registry.example.com/team/flows:7"' in text and 'namespace="x"' in text
+    # the default placement from the file, and a step's @kubernetes overriding it
+    heavy = [sys.executable, "-m", "flowc", "compile", "heavy.py", "--target", "airflow", "-o", str(out)]
+    subprocess.run(heavy, cwd=project, check=True, capture_output=True)
+    text = out.read_text()
+    assert 'start = FlowcStep(' in text and 'special = KubernetesPodOperator(' in text and 'end = FlowcStep(' in text
+    assert 'image="example.com/team/special:1.2.3"' in text and 'namespace="data"' in text
     bad = subprocess.run(base + ["--airflow-version", "1"], cwd=project, capture_output=True, text=True)
     assert bad.returncode == 2 and "airflow_version" in bad.stderr
 
