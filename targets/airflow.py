@@ -188,6 +188,7 @@ class Plan:
     runtime: list[tuple[str, str]]  # the runtime command: (kind, value) pairs, see command_parts
     # the sequence the template renders: ("task", StepTask) | ("group", Group) | ("lister", Lister) | ("branch", Brancher)
     blocks: list[tuple[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # about the whole DAG
 
     def uses(self, what: str) -> bool:
         if what in PLACEMENTS:
@@ -454,6 +455,13 @@ class AirflowTarget(Target):
             req = next(p for p in flow.parameters if p.required)
             self.unsupported(f"required parameter '{req.name}' on a scheduled flow: a scheduled run has no one "
                              "to give it a value", req.span, "give the parameter a default, or drop @schedule")
+        notes = []  # what --unsupported warn let through, said where a reader looks
+        if flow.decorators.trigger is not None:
+            notes.append("not compiled: @trigger (Airflow runs this DAG on its schedule or by hand)")
+        for s in steps:
+            if s.is_recursive:
+                tasks[s.name].notes.append(f"not compiled: the case that runs {s.name} again (an Airflow DAG is "
+                                           "acyclic); taking it fails the run")
         tags = ["flowc"]
         project = flow.decorators.project
         if project is not None:
@@ -463,7 +471,7 @@ class AirflowTarget(Target):
         return Plan(flow=flow, dag_id=dag_id, version=version, tasks=[tasks[s.name] for s in steps],
                     groups=all_groups, listers=list(listers.values()), branchers=list(branchers.values()),
                     params=params, edges=edges, schedule=schedule, tags=tags, options=dict(self.options),
-                    runtime=self.command_parts(flow, tasks), blocks=blocks)
+                    runtime=self.command_parts(flow, tasks), blocks=blocks, notes=notes)
 
     @staticmethod
     def _endpoint(parent: StepTask, child: StepTask) -> tuple[Optional[str], str, str]:
