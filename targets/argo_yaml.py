@@ -23,9 +23,9 @@ import yaml
 # name, what runs, when) on top.
 KEY_ORDER = ("apiVersion", "kind", "name", "generateName", "namespace", "metadata", "spec", "entrypoint",
              "template", "depends", "when", "withSequence", "arguments", "inputs", "outputs",
-             "image", "command", "args")
+             "image")
 # Keys written last: the long blocks, after the settings that qualify them.
-KEY_LAST = ("dag", "container", "templates")
+KEY_LAST = ("command", "args", "dag", "container", "templates")
 _RANK = {key: i for i, key in enumerate(KEY_ORDER)}
 _LAST = {key: i for i, key in enumerate(KEY_LAST)}
 
