@@ -342,13 +342,20 @@ class ArgoTarget(Target):
 
     def header(self, flow: ir.Flow, name: str) -> str:
         source = flow_file(flow)
-        kind = "workflow" if self.option("kind") == "workflow" else "workflowtemplate"
-        submit = (f"argo submit {name}.yaml" if kind == "workflow" else f"argo submit --from workflowtemplate/{name}")
-        params = " ".join(f"-p {p.name}=..." for p in flow.parameters if p.required)
+        params = "".join(f" -p {p.name}=..." for p in flow.parameters if p.required)
+        scheduled = flow.decorators.schedule is not None
+        if self.option("kind") == "workflow":
+            how = [f"Run it: argo submit the Workflow{params}" + (
+                "; `argo cron create` the CronWorkflow to run it on its schedule (--split writes them apart)."
+                if scheduled else ".")]
+        else:
+            how = ["Install: kubectl apply -f this file" + (" (the CronWorkflow then runs it on its schedule)."
+                                                           if scheduled else "."),
+                   f"Run it: argo submit --from workflowtemplate/{name}{params}"]
         lines = [
             f"Argo Workflows objects for the flow {flow.name}, compiled by flowc from {source}.",
             f"To change them, edit {source} and compile it again.",
-            f"Run it: {submit}" + (f" {params}" if params else ""),
+            *how,
             "Each step runs `python -m flowc.runtime step ...`; Argo passes it only the run id, foreach",
             "indices, attempts and the small OUT.json values (foreach counts, switch choices).",
         ]
