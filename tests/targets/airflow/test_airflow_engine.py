@@ -138,8 +138,8 @@ def test_each_step_runs_with_its_own_pins_on_the_worker(engine, airflow3):
 
 # the Airflow 2 DAG runs too: the constructs that differ most between the two lines
 AIRFLOW2_FLOWS = [p for p in FLOWS if fid(p) in {
-    "airflow/switch_in_foreach", "flows/nested_foreach", "flows/foreach_body", "flows/branch_switch",
-    "flows/retry_catch", "flows/hostile", "flows/required_params"}]
+    "airflow/switch_in_foreach", "airflow/switch_nested", "flows/nested_foreach", "flows/foreach_body",
+    "flows/branch_switch", "flows/retry_catch", "flows/hostile", "flows/required_params"}]
 
 
 @pytest.fixture(scope="session")
