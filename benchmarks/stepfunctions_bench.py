@@ -201,7 +201,8 @@ def main() -> None:
             f"({f['batch']['files']} files) | {f['batch']['states']} | {mf} |")
     if "--engine" in sys.argv:
         lines += ["", "An execution in moto's Step Functions interpreter (worker-queue mode, one `flowc worker -j 8`,",
-                  "every task a `python -m flowc.runtime step` process; `--engine`):", "",
+                  "every task a `python -m flowc.runtime step` process; `--engine`). Wall times, so they grow",
+                  "when other work shares the two cores:", "",
                   "| foreach width | wall time | per task | largest state input/output |", "|---|---|---|---|"]
         for width in (10, 100, 1000):
             e = engine_numbers(width)

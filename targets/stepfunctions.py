@@ -98,7 +98,19 @@ def logical_id(*parts: str) -> str:
 
 
 def dumps(data: Any) -> bytes:
-    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    """Indented JSON with text as written, except characters a reader (or a
+    YAML-based tool such as cfn-lint) cannot take raw: those are \\u-escaped."""
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    return (re.sub(r"[^\x00-\x7e]", _escape_unprintable, text) + "\n").encode("utf-8")
+
+
+def _escape_unprintable(match: re.Match) -> str:
+    char = match.group(0)
+    # beyond the BMP, characters stay raw: escaped they would be surrogate
+    # pairs, which JSON reads but YAML parsers refuse
+    if char.isprintable() or ord(char) > 0xFFFF:
+        return char
+    return f"\\u{ord(char):04x}"
 
 
 # ------------------------------------------------------------ schedule
@@ -877,10 +889,14 @@ def schedule_definition(flow: ir.Flow, names: Names) -> dict | None:
     sched = flow.decorators.schedule
     if sched is None:
         return None
+    try:
+        expression = aws_cron(sched.cron)
+    except CronError:  # reported by check_flow; with --unsupported warn, no schedule
+        return None
     out: dict[str, Any] = {
         "Name": names.state_machine,
         "Description": f"runs {flow.name} ({source_ref(flow, sched.span)}: {sched.kind} {sched.cron!r})",
-        "ScheduleExpression": aws_cron(sched.cron),
+        "ScheduleExpression": expression,
     }
     if sched.timezone:
         out["ScheduleExpressionTimezone"] = sched.timezone
@@ -916,7 +932,9 @@ def cloudformation(target: StepFunctions, flow: ir.Flow, names: Names, machine: 
             "StateMachineName": names.state_machine,
             "StateMachineType": "STANDARD",
             "RoleArn": {"Ref": "StateMachineRoleArn"},
-            "DefinitionString": json.dumps(machine, ensure_ascii=False),
+            # "${" written as "\u0024{": the same JSON to Step Functions, and no
+            # CloudFormation placeholder (cfn-lint E1029) in a docstring or help text
+            "DefinitionString": json.dumps(machine, ensure_ascii=False).replace("${", "\\u0024{"),
         },
     }
     if job_ids:

@@ -48,7 +48,26 @@ def validate(paths: list[Path]) -> dict[str, dict[str, list[str]]]:
 # ------------------------------------------------------------ moto
 
 
-def patch_moto_task_tokens() -> None:
+class Patches:
+    """Attributes replaced on moto's classes, put back by undo()."""
+
+    def __init__(self) -> None:
+        self.saved: list[tuple[object, str, object]] = []
+
+    def set(self, owner: object, name: str, value: object) -> None:
+        self.saved.append((owner, name, owner.__dict__[name] if name in owner.__dict__ else None))
+        setattr(owner, name, value)
+
+    def undo(self) -> None:
+        for owner, name, old in reversed(self.saved):
+            if old is None:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, old)
+        self.saved.clear()
+
+
+def patch_moto_task_tokens(patches: Patches) -> None:
     """moto 5.2.5 creates a task's token (and its callback endpoint) once per
     state and keeps it across Retry attempts, so a retried waitForTaskToken
     attempt sees the previous attempt's failure at once, and a retried .sync
@@ -60,8 +79,6 @@ def patch_moto_task_tokens() -> None:
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resource import ResourceCondition
 
     cls = callback.StateTaskServiceCallback
-    if getattr(cls, "_flowc_fresh_tokens", False):
-        return
     original = cls._eval_execution
 
     def _eval_execution(self, env):
@@ -72,11 +89,10 @@ def patch_moto_task_tokens() -> None:
             env.callback_pool_manager.add(env.states.context_object.update_task_token())
         return original(self, env)
 
-    cls._eval_execution = _eval_execution
-    cls._flowc_fresh_tokens = True
+    patches.set(cls, "_eval_execution", _eval_execution)
 
 
-def patch_moto_batch_runs_commands(env: dict[str, str]) -> None:
+def patch_moto_batch_runs_commands(patches: Patches, env: dict[str, str]) -> None:
     """moto runs AWS Batch jobs in Docker, or (with use_docker off, as here)
     marks them done without running anything. This makes it run a job's
     container command on this machine instead, with the job's parameters
@@ -87,8 +103,6 @@ def patch_moto_batch_runs_commands(env: dict[str, str]) -> None:
     from moto.batch_simple import models
 
     backend = models.BatchSimpleBackend
-    if getattr(backend, "_flowc_runs_commands", False):
-        return
 
     def _mark_job_as_finished(self, include_start_attempt, job):
         self.backend._jobs[job.job_id] = job
@@ -103,8 +117,7 @@ def patch_moto_batch_runs_commands(env: dict[str, str]) -> None:
         job._flowc_output = proc.stdout + proc.stderr
         job._mark_stopped(success=proc.returncode == 0)
 
-    backend._mark_job_as_finished = _mark_job_as_finished
-    backend._flowc_runs_commands = True
+    patches.set(backend, "_mark_job_as_finished", _mark_job_as_finished)
 
     # moto 5.2.5's Step Functions Batch integration passes the state's
     # parameters to boto3 as written (JobName, JobQueue...), and reads
@@ -128,8 +141,8 @@ def patch_moto_batch_runs_commands(env: dict[str, str]) -> None:
             response.clear()
             response.update(converted)
 
-    state_task_service_batch.StateTaskServiceBatch._normalise_parameters = _normalise_parameters
-    state_task_service_batch.StateTaskServiceBatch._normalise_response = _normalise_response
+    patches.set(state_task_service_batch.StateTaskServiceBatch, "_normalise_parameters", _normalise_parameters)
+    patches.set(state_task_service_batch.StateTaskServiceBatch, "_normalise_response", _normalise_response)
 
     # ... and its aws-sdk integration hands S3 GetObject's Body on as a
     # stream, where Step Functions gives the object's text.
@@ -144,7 +157,7 @@ def patch_moto_batch_runs_commands(env: dict[str, str]) -> None:
         if isinstance(response, dict) and hasattr(response.get("Body"), "read"):
             response["Body"] = response["Body"].read().decode("utf-8")
 
-    sdk._eval_service_task = _eval_service_task
+    patches.set(sdk, "_eval_service_task", _eval_service_task)
 
 
 def free_port() -> int:
@@ -162,7 +175,8 @@ class MotoServer:
         from moto.server import ThreadedMotoServer
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        patch_moto_task_tokens()
+        self.patches = Patches()
+        patch_moto_task_tokens(self.patches)
         self.port = free_port()
         self._old_port = os.environ.get("MOTO_PORT")
         os.environ["MOTO_PORT"] = str(self.port)  # where the interpreter's integrations call
@@ -189,6 +203,7 @@ class MotoServer:
 
     def stop(self) -> None:
         self.server.stop()
+        self.patches.undo()
         if self._old_port is None:
             os.environ.pop("MOTO_PORT", None)
         else:
@@ -236,6 +251,11 @@ class Execution:
                             out.append((e["type"], detail.get("name", ""), len(detail[field].encode("utf-8"))))
         return out
 
+    def story(self) -> str:
+        """The history, one event a line, for failure messages."""
+        return "\n".join(f"{e['type']} " + json.dumps({k: v for k, v in e.items() if k.endswith("Details")},
+                                                       default=str)[:300] for e in self.events)
+
     def states_entered(self, name: str) -> int:
         return sum(1 for e in self.events if e["type"].endswith("StateEntered")
                    and e.get("stateEnteredEventDetails", {}).get("name") == name)
@@ -262,7 +282,8 @@ class Harness:
         return self.sfn.create_state_machine(name=name, definition=definition.read_text(encoding="utf-8"),
                                              roleArn=ROLE)["stateMachineArn"]
 
-    def start_worker(self, queue_url: str, workdir: Path, *extra: str, log_name: str = "worker.log") -> subprocess.Popen:
+    def start_worker(self, queue_url: str, workdir: Path, *extra: str,
+                     log_name: str = "worker.log") -> subprocess.Popen:
         log = open(workdir.parent / log_name, "w")
         env = {**os.environ, **self.server.env, "PYTHONUNBUFFERED": "1"}
         return subprocess.Popen([sys.executable, "-m", "flowc", "worker", "--queue", queue_url,

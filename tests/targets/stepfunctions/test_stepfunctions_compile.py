@@ -6,7 +6,6 @@ validators, moto's Step Functions and moto's CloudFormation accept it."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -215,6 +214,15 @@ def test_moto_accepts_every_state_machine_and_template(every_output, moto_server
         template = json.loads(next(p for name, p in files.items() if name.endswith(".template.json")).read_text())
         assert json.loads(template["Resources"]["StateMachine"]["Properties"]["DefinitionString"]) == \
             json.loads(definition)
+
+
+def test_cfn_lint_accepts_every_template(every_output):
+    """AWS's CloudFormation linter checks the templates (resource schemas,
+    the state machine definition inside, references)."""
+    templates = [str(p) for files in every_output.values() for n, p in files.items() if n.endswith(".template.json")]
+    assert len(templates) == len(every_output)
+    proc = subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), *templates], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def test_cloudformation_stack_creates_the_state_machine_and_job_definitions(every_output, moto_server):

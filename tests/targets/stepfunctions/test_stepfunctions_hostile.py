@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -68,6 +70,7 @@ def test_hostile_texts_come_out_literally(tmp_path, moto_server):
     """Defaults, help texts and docstrings reach the state machine's comments
     exactly as the IR holds them, and change nothing else in it."""
     written: list[Path] = []
+    templates: list[Path] = []
     cases = itertools.count()
     sfn = moto_server.client("stepfunctions")
     plain = FLOW.format(default="'plain'", help="'plain'", flow_doc="'plain'", step_doc="'plain'")
@@ -103,6 +106,8 @@ def test_hostile_texts_come_out_literally(tmp_path, moto_server):
             path = folder / f"{mode.get('mode', 'batch')}.asl.json"
             path.write_text(text, encoding="utf-8")
             written.append(path)
+            templates.append(folder / f"{mode.get('mode', 'batch')}.template.json")
+            templates[-1].write_bytes(files["HostileTextFlow.template.json"])
             arn = sfn.create_state_machine(name=f"hostile-{len(written)}", definition=text,
                                            roleArn=ROLE)["stateMachineArn"]
             sfn.delete_state_machine(stateMachineArn=arn)
@@ -111,6 +116,9 @@ def test_hostile_texts_come_out_literally(tmp_path, moto_server):
     results = validate(written)
     assert len(results) == len(written) >= 80
     assert {f: r for f, r in results.items() if any(r.values())} == {}
+    lint = subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), *map(str, templates)],
+                          capture_output=True, text=True)
+    assert lint.returncode == 0, lint.stdout
 
 
 # ------------------------------------------------------------ intrinsic functions
@@ -243,3 +251,17 @@ def test_non_s3_locations(url):
 ])
 def test_secret_environment_names(source, env):
     assert secret_env_name(source) == env
+
+
+def test_a_schedule_eventbridge_cannot_express_is_refused_or_dropped_with_a_warning(tmp_path):
+    source = (Path(__file__).resolve().parents[2] / "flows" / "schedule.py").read_text()
+    path = tmp_path / "both_days.py"
+    path.write_text(source.replace('cron="30 2 * * 1-5"', 'cron="30 2 1 * 1-5"'))
+    flow = load_flow(path)
+    with pytest.raises(CompileError) as info:
+        registry.get("stepfunctions")({}).compile(flow)
+    assert [(d.code, d.span.line) for d in info.value.diagnostics if d.is_error] == \
+        [("FC501", flow.decorators.schedule.span.line)]
+    result = registry.get("stepfunctions")({}, unsupported_level="warning").compile(flow)
+    assert "ScheduledFlow.schedule.json" not in result.files
+    assert "Schedule" not in json.loads(result.files["ScheduledFlow.template.json"])["Resources"]
