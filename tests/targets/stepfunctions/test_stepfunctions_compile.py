@@ -321,3 +321,4 @@ def test_flowc_targets_prints_the_table():
     rows = {line.split()[0]: line.split()[1] for line in out.splitlines()[1:] if line.strip() and line[0] != "["
             and len(line.split()) > 1 and not line.startswith(" ")}
     assert rows["packages"] == "yes" and rows["trigger"] == "no" and rows["recursive_switch"] == "yes"
+
