@@ -23,9 +23,11 @@ PAYLOAD_LIMIT = 8 * 1024  # every state's input and output stays below this
 
 # What a flow needs to run: the execution input (parameters).
 INPUTS = {"required_params": {"dataset": "iris"}}
-# resources: its @kubernetes pod options have no Batch meaning (FC501, see the compile tests);
-# recsys: its steps install pinned packages from the registry when they start (bootstrap)
-UNSUPPORTED = {"recsys", "resources"}
+# What a flow needs compiled: recsys's steps have their own pinned packages,
+# which a worker's tasks build when they start.
+OPTIONS = {"recsys": ("--environments", "bootstrap")}
+# resources: its @kubernetes pod options have no Batch meaning (FC501, see the compile tests)
+UNSUPPORTED = {"resources"}
 CORPUS = [p for p in ALL_FLOWS if p.stem not in UNSUPPORTED]
 
 
@@ -58,7 +60,8 @@ def corpus_runs(harness, tmp_path_factory, moto_server):
 
     def one(path: Path):
         params = INPUTS.get(path.stem)
-        execution, datastore = harness.run_flow(path, run_id="sfn-1", params=params)
+        execution, datastore = harness.run_flow(path, run_id="sfn-1", params=params,
+                                                options=OPTIONS.get(path.stem, ()))
         return execution, datastore, reference(tmp, path, params)
 
     with ThreadPoolExecutor(4) as pool:
