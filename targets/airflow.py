@@ -269,6 +269,12 @@ class Plan:
         return py_literal(s.cron)
 
     @property
+    def description(self) -> Optional[str]:
+        """The docstring's first line that says something."""
+        lines = [line.strip() for line in (self.flow.docstring or "").splitlines() if line.strip()]
+        return lines[0] if lines else None
+
+    @property
     def start_date_args(self) -> str:
         y, m, d = (int(x) for x in self.options["start_date"].split("-"))
         return f"{y}, {m}, {d}"
@@ -830,10 +836,16 @@ def _py_str(text: str) -> str:
     return '"' + "".join(out) + '"'
 
 
+def jinja_would_change(text: str) -> bool:
+    """Whether rendering the text as a template could change it: Jinja reads
+    its markers, turns "\r" and "\r\n" into "\n", and drops one trailing newline."""
+    return any(m in text for m in JINJA_MARKERS) or "\r" in text or text.endswith("\n")
+
+
 def templated_literal(value: Any) -> str:
-    """A literal for an operator's templated field: text Jinja would read is
+    """A literal for an operator's templated field: text Jinja would change is
     wrapped in literal(), so it reaches the pod or the job unchanged."""
-    if isinstance(value, str) and any(m in value for m in JINJA_MARKERS):
+    if isinstance(value, str) and jinja_would_change(value):
         return f"literal({_py_str(value)})"
     if isinstance(value, dict):
         return "{" + ", ".join(f"{py_literal(k)}: {templated_literal(v)}" for k, v in value.items()) + "}"

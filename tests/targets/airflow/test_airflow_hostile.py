@@ -101,8 +101,8 @@ JINJA = ("{{", "{%", "{#")
 
 def benign(text):
     """A harmless string of the same shape: same length, same whitespace, and
-    Jinja markers kept (text holding one is wrapped in literal())."""
-    out = "".join(" " if ch.isspace() else "x" for ch in text)
+    Jinja markers kept (text Jinja would change is wrapped in literal())."""
+    out = "".join(ch if ch.isspace() else "x" for ch in text)
     return "{{" + out if any(m in text for m in JINJA) else out
 
 
