@@ -42,7 +42,7 @@ from flowc.compiler import ir
 from flowc.compiler.diagnostics import WARNING, Diagnostic
 from flowc.compiler.spans import Span
 
-from .base import Option, Target, flow_file, no, resources_of, source_ref, yes
+from .base import Option, Target, no, resources_of, source_ref, yes
 
 LOCAL, KUBERNETES, BATCH = "local", "kubernetes", "batch"
 PLACEMENTS = (KUBERNETES, BATCH, LOCAL)
@@ -186,7 +186,8 @@ class Plan:
     tags: list[str]
     options: dict[str, Any]
     runtime: list[tuple[str, str]]  # the runtime command: (kind, value) pairs, see command_parts
-    # the sequence the template renders: ("task", StepTask) | ("group", Group) | ("lister", Lister) | ("branch", Brancher)
+    # what the template writes, in order: ("task", StepTask), ("group", Group), ("lister", Lister),
+    # ("branch", Brancher)
     blocks: list[tuple[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # about the whole DAG
 
@@ -345,116 +346,14 @@ class AirflowTarget(Target):
     # ---- lowering: the IR to a plan
 
     def plan(self, flow: ir.Flow) -> Plan:
-        version = self.option("airflow_version")
-        dag_id = self.option("dag_id") or dag_id_of(flow)
-        if not re.fullmatch(r"[A-Za-z0-9_.\-]{1,250}", dag_id):
-            self.error("FC502", f"DAG id {dag_id!r} may hold only letters, digits, '.', '-' and '_'", flow.span,
-                       "pass --dag-id NAME")
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", self.option("start_date")):
-            self.error("FC502", f"start_date {self.option('start_date')!r} is not YYYY-MM-DD", flow.span)
-
+        """Lower the IR to the DAG plan, one pass per concern."""
+        self.check_dag_options(flow)
         steps = flow.ordered_steps()
         names = _Names(flow, self)
-        tasks: dict[str, StepTask] = {}
-        for s in steps:
-            tasks[s.name] = self.step_task(flow, s, names)
-
-        # foreach levels: which mapped group each step runs in
-        groups: dict[tuple[str, ...], Group] = {}  # whole levels
-        step_groups: dict[str, Group] = {}  # steps of levels that hold a nested foreach
-        listers: dict[str, Lister] = {}
-        for s in steps:
-            if s.kind == ir.FOREACH:
-                t = tasks[s.name]
-                t.returns = True
-                var = names.var(f"{s.name}_indices", s.span, f"the index lister of {s.name}")
-                source = f"{t.var}.output" if t.group is None and not s.foreach_stack else None
-                listers[s.name] = Lister(var, names.task_id(f"{s.name}_indices", s.span, f"the index lister of {s.name}"), t, bool(s.foreach_stack),
-                                         source or "")
-            if not s.foreach_stack:
-                continue
-            level = s.foreach_stack
-            nested_inside = any(o.kind == ir.FOREACH and o.foreach_stack == level for o in steps)
-            lister_var = ""  # filled below once listers exist for every split
-            if nested_inside:
-                g = Group(names.task_id(f"{s.name}_each", s.span, f"the mapped group of {s.name}"), level, lister_var)
-                step_groups[s.name] = g
-            else:
-                g = groups.get(level)
-                if g is None:
-                    g = groups[level] = Group(names.task_id(f"foreach_{level[-1]}", s.span, f"the foreach group of {level[-1]}"),
-                                               level, lister_var)
-            g.members.append(tasks[s.name])
-            tasks[s.name].group = g
-        all_groups = list(groups.values()) + list(step_groups.values())
-        for g in all_groups:
-            first = g.members[0].step
-            names.var(g.id, first.span, f"the mapped group {g.id}")
-            names.var(_group_var(g.id), first.span, f"the mapped group {g.id}")
-            g.indices = listers[g.level[-1]].var
-        for lister in listers.values():
-            if not lister.source:
-                lister.source = f"dag.get_task({py_literal(lister.split.full_id)}).output"
-
-        # switches: a branch task outside foreach levels, case gates inside them
-        branchers: dict[str, Brancher] = {}
-        for s in steps:
-            if s.kind != ir.SWITCH:
-                continue
-            t = tasks[s.name]
-            t.returns = True
-            if t.group is None:
-                branchers[s.name] = Brancher(names.var(f"{s.name}_branch", s.span, f"the branch task of {s.name}"),
-                                             names.task_id(f"{s.name}_branch", s.span, f"the branch task of {s.name}"), t,
-                                             {c: tasks[c].full_id for c in sorted(set(s.cases.values()))
-                                              if c != s.name})  # a recursive case: refused above
-            else:
-                for case in sorted(set(s.cases.values()) - {s.name}):
-                    ct = tasks[case]
-                    ct.gate_switch = t.full_id
-                    ct.gate_var = names.var(f"{s.name}_to_{case}", s.span, f"the gate of case {case}")
-                    ct.gate_id = names.task_id(f"{s.name}_to_{case}", s.span, f"the gate of case {case}")
-
-        # edges: each step waits for its parents (from the IR), in Airflow's terms
-        edges: list[tuple[str, str]] = []
-        for s in steps:
-            t = tasks[s.name]
-            if any(len(group) > 1 for group in s.parent_groups):
-                t.trigger_rule = ONE_OF  # one of several alternatives runs (after a switch)
-            for p in s.parents:
-                parent = flow.step(p)
-                pt = tasks[p]
-                if parent.kind == ir.FOREACH and s.name in parent.next:
-                    continue  # the lister feeds the mapped group: Airflow knows that edge from the XCom
-                if parent.kind == ir.SWITCH and s.name in parent.cases.values():
-                    if p in branchers:
-                        edges.append((None, branchers[p].var, t.var))
-                        continue
-                    if len(s.parents) > 1:
-                        self.unsupported(f"step '{s.name}' is a case of the switch in '{p}' and is also reached "
-                                         "from another step, inside a foreach", s.span,
-                                         "put a step between the switch case and the other path")
-                edges.append(self._endpoint(pt, t))
-        edges = _dedupe([e for e in edges if e[1] != e[2]])
-
-        # the order the template writes blocks in: each block after what it uses
-        blocks: list[tuple[str, Any]] = []
-        placed: set[int] = set()
-        for s in steps:
-            t = tasks[s.name]
-            g = t.group
-            if g is None:
-                blocks.append(("task", t))
-            elif id(g) not in placed:
-                placed.add(id(g))
-                blocks.append(("group", g))
-            if s.name in listers:
-                blocks.append(("lister", listers[s.name]))
-            if s.name in branchers:
-                blocks.append(("branch", branchers[s.name]))
-        # a group is written once all its members' dependencies exist: move
-        # lister blocks of splits inside groups after their group (already so)
-
+        tasks = {s.name: self.step_task(flow, s, names) for s in steps}  # placement, decorators
+        groups, listers = self.map_foreach_levels(steps, tasks, names)
+        branchers = self.route_switches(steps, tasks, names)
+        edges = self.wire(flow, steps, tasks, branchers)
         params = [self.param(flow, p) for p in flow.parameters]
         schedule = flow.decorators.schedule
         if schedule is not None and any(not p.has_default for p in params):
@@ -474,10 +373,129 @@ class AirflowTarget(Target):
             tags.append(f"project:{project.name}")
             if project.branch:
                 tags.append(f"branch:{project.branch}")
-        return Plan(flow=flow, dag_id=dag_id, version=version, tasks=[tasks[s.name] for s in steps],
-                    groups=all_groups, listers=list(listers.values()), branchers=list(branchers.values()),
-                    params=params, edges=edges, schedule=schedule, tags=tags, options=dict(self.options),
-                    runtime=self.command_parts(flow, tasks), blocks=blocks, notes=notes)
+        return Plan(flow=flow, dag_id=self.option("dag_id") or dag_id_of(flow),
+                    version=self.option("airflow_version"), tasks=[tasks[s.name] for s in steps], groups=groups,
+                    listers=list(listers.values()), branchers=list(branchers.values()), params=params, edges=edges,
+                    schedule=schedule, tags=tags, options=dict(self.options),
+                    runtime=self.command_parts(flow, tasks), blocks=self.order_blocks(steps, tasks, listers, branchers),
+                    notes=notes)
+
+    def check_dag_options(self, flow: ir.Flow) -> None:
+        dag_id = self.option("dag_id") or dag_id_of(flow)
+        if not re.fullmatch(r"[A-Za-z0-9_.\-]{1,250}", dag_id):
+            self.error("FC502", f"DAG id {dag_id!r} may hold only letters, digits, '.', '-' and '_'", flow.span,
+                       "pass --dag-id NAME")
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", self.option("start_date")):
+            self.error("FC502", f"start_date {self.option('start_date')!r} is not YYYY-MM-DD", flow.span)
+
+    def map_foreach_levels(self, steps: list[ir.Step], tasks: dict[str, StepTask],
+                           names: "_Names") -> tuple[list[Group], dict[str, Lister]]:
+        """Each foreach split gets a lister of its children's index paths; each
+        step inside a foreach joins the mapped group of its level (foreach_stack):
+        one group for the whole level, or one per step where the level holds a
+        nested foreach, since Airflow cannot expand a group inside a group."""
+        levels: dict[tuple[str, ...], Group] = {}
+        per_step: dict[str, Group] = {}
+        listers: dict[str, Lister] = {}
+        for s in steps:
+            if s.kind == ir.FOREACH:
+                t = tasks[s.name]
+                t.returns = True
+                owner = f"the index lister of {s.name}"
+                listers[s.name] = Lister(names.var(f"{s.name}_indices", s.span, owner),
+                                         names.task_id(f"{s.name}_indices", s.span, owner), t,
+                                         nested=bool(s.foreach_stack), source="")
+            if not s.foreach_stack:
+                continue
+            level = s.foreach_stack
+            if any(o.kind == ir.FOREACH and o.foreach_stack == level for o in steps):
+                g = per_step[s.name] = Group(names.task_id(f"{s.name}_each", s.span, f"the mapped group of {s.name}"),
+                                             level, indices="")
+            else:
+                g = levels.get(level)
+                if g is None:
+                    owner = f"the foreach group of {level[-1]}"
+                    g = levels[level] = Group(names.task_id(f"foreach_{level[-1]}", s.span, owner), level, indices="")
+            g.members.append(tasks[s.name])
+            tasks[s.name].group = g
+        groups = list(levels.values()) + list(per_step.values())
+        for g in groups:
+            first = g.members[0].step
+            names.var(g.id, first.span, f"the mapped group {g.id}")
+            names.var(_group_var(g.id), first.span, f"the mapped group {g.id}")
+            g.indices = listers[g.level[-1]].var
+        for lister in listers.values():  # a split inside a group is found by its id
+            split = lister.split
+            lister.source = (f"{split.var}.output" if split.group is None else
+                             f"dag.get_task({py_literal(split.full_id)}).output")
+        return groups, listers
+
+    def route_switches(self, steps: list[ir.Step], tasks: dict[str, StepTask],
+                       names: "_Names") -> dict[str, Brancher]:
+        """A branch task after each switch outside foreach levels; inside them,
+        a gate before each case (branching does not skip inside mapped groups)."""
+        branchers: dict[str, Brancher] = {}
+        for s in steps:
+            if s.kind != ir.SWITCH:
+                continue
+            t = tasks[s.name]
+            t.returns = True
+            cases = sorted(set(s.cases.values()) - {s.name})  # a recursive case is refused
+            if t.group is None:
+                owner = f"the branch task of {s.name}"
+                branchers[s.name] = Brancher(names.var(f"{s.name}_branch", s.span, owner),
+                                             names.task_id(f"{s.name}_branch", s.span, owner), t,
+                                             {c: tasks[c].full_id for c in cases})
+                continue
+            for case in cases:
+                ct = tasks[case]
+                owner = f"the gate of case {case}"
+                ct.gate_switch = t.full_id
+                ct.gate_var = names.var(f"{s.name}_to_{case}", s.span, owner)
+                ct.gate_id = names.task_id(f"{s.name}_to_{case}", s.span, owner)
+        return branchers
+
+    def wire(self, flow: ir.Flow, steps: list[ir.Step], tasks: dict[str, StepTask],
+             branchers: dict[str, Brancher]) -> list[tuple[Optional[str], str, str]]:
+        """What each task waits for, from the IR's parents and parent groups."""
+        edges: list[tuple[Optional[str], str, str]] = []
+        for s in steps:
+            t = tasks[s.name]
+            if any(len(group) > 1 for group in s.parent_groups):
+                t.trigger_rule = ONE_OF  # one of several alternatives runs (after a switch)
+            for p in s.parents:
+                parent = flow.step(p)
+                if parent.kind == ir.FOREACH and s.name in parent.next:
+                    continue  # the lister feeds the mapped group: Airflow knows that edge from the XCom
+                if parent.kind == ir.SWITCH and s.name in parent.cases.values():
+                    if p in branchers:
+                        edges.append((None, branchers[p].var, t.var))
+                        continue
+                    if len(s.parents) > 1:
+                        self.unsupported(f"step '{s.name}' is a case of the switch in '{p}' and is also reached "
+                                         "from another step, inside a foreach", s.span,
+                                         "put a step between the switch case and the other path")
+                edges.append(self._endpoint(tasks[p], t))
+        return _dedupe([e for e in edges if e[1] != e[2]])
+
+    @staticmethod
+    def order_blocks(steps: list[ir.Step], tasks: dict[str, StepTask], listers: dict[str, Lister],
+                     branchers: dict[str, Brancher]) -> list[tuple[str, Any]]:
+        """The order the template writes tasks and groups in: each after what it uses."""
+        blocks: list[tuple[str, Any]] = []
+        placed: set[int] = set()
+        for s in steps:
+            g = tasks[s.name].group
+            if g is None:
+                blocks.append(("task", tasks[s.name]))
+            elif id(g) not in placed:
+                placed.add(id(g))
+                blocks.append(("group", g))
+            if s.name in listers:
+                blocks.append(("lister", listers[s.name]))
+            if s.name in branchers:
+                blocks.append(("branch", branchers[s.name]))
+        return blocks
 
     @staticmethod
     def _endpoint(parent: StepTask, child: StepTask) -> tuple[Optional[str], str, str]:
@@ -519,7 +537,8 @@ class AirflowTarget(Target):
                            "and the task succeeds, so the flow goes on")
         secrets = list(d.secrets.sources) if d.secrets else []
         if flow.decorators.secrets is not None:
-            secrets = list(flow.decorators.secrets.sources) + [x for x in secrets if x not in flow.decorators.secrets.sources]
+            shared = list(flow.decorators.secrets.sources)
+            secrets = shared + [x for x in secrets if x not in shared]
         if d.kubernetes is not None:
             secrets += [x for x in d.kubernetes.secrets if x not in secrets]
         res = resources_of(s)
@@ -883,7 +902,8 @@ def _environment():
 
 
 def render(plan: Plan) -> str:
-    text = _environment().get_template("airflow.py.j2").render(plan=plan, version=__version__)
+    text = _environment().get_template("airflow.py.j2").render(
+        plan=plan, version=__version__, RUN_ID=RUN_ID, ATTEMPT=ATTEMPT, PARAMS=PARAMS, POD_XCOM_FILE=POD_XCOM_FILE)
     return re.sub(r"\n{3,}(?=    \S)", "\n\n", text)  # at most one blank line inside the DAG
 
 

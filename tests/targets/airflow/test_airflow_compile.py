@@ -111,7 +111,8 @@ def test_cli_output_is_the_same_bytes_every_time(tmp_path):
         outputs.append(out.read_bytes())
     assert outputs[0] == outputs[1]
     # the command line also points tasks at the flow's code package in the datastore
-    package = re.compile(rb'\n +"--package", fixed\("s3://flowc-datastore/ForeachBodyFlow/packages/[0-9a-f]{64}\.tar\.gz"\),')
+    package = re.compile(rb'\n +"--package", fixed\("s3://flowc-datastore/ForeachBodyFlow/packages/'
+                         rb'[0-9a-f]{64}\.tar\.gz"\),')
     assert len(package.findall(outputs[0])) == 1
     assert package.sub(b"", outputs[0]) == (GOLDEN / "airflow" / "flows" / "foreach_body.py").read_bytes()
 

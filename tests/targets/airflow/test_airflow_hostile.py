@@ -15,8 +15,8 @@ from flowc.compiler import analyze_source
 
 NASTY = ["{{ run_id }}", "{% raw %}", "{#", "${HOME}", "$.x", '"""', "'''", "\\", "\n", "\r\n", "\t", "\x00",
          "\u2028", "ünïcödé ✓", "日本", "`uname`", "$(rm -rf /)", "#", "%s", "}}", "\\N{BULLET}", "\\x41", "end.md"]
-texts = st.lists(st.one_of(st.sampled_from(NASTY), st.text(st.characters(blacklist_categories=("Cs",)), max_size=8)),
-                 max_size=6).map("".join)
+any_text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=8)  # what a UTF-8 file can hold
+texts = st.lists(st.one_of(st.sampled_from(NASTY), any_text), max_size=6).map("".join)
 names = st.from_regex(r"[A-Za-zÀ-ÿ][A-Za-z0-9_\-À-ÿ]{0,12}", fullmatch=True).filter(
     lambda n: n[0].isalpha() and all(c.isalnum() or c in "_-" for c in n))  # what flowc accepts
 json_values = st.recursive(st.none() | st.booleans() | st.integers(-10**6, 10**6) | texts,
