@@ -26,6 +26,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--output", help="write OUT.json here")
     s.add_argument("--origin-run-id", help="the run a resumed run continues")
     s.add_argument("--no-capture", action="store_true", help="do not keep stdout/stderr in the datastore")
+    s.add_argument("--output-only", action="store_true",
+                   help="run nothing: write OUT.json of the finished task, or fail if it has not finished "
+                        "(for an orchestrator reading the result of a task that ran elsewhere)")
     s.add_argument("--environment", help="bootstrap: build this environment (JSON: id, manager, python, packages) "
                                          "and run the task in it")
     s.add_argument("--env-cache", help="where bootstrap environments are cached (a volume; default: FLOWC_ENV_CACHE)")
@@ -51,6 +54,10 @@ def main(argv: list[str] | None = None) -> int:
     spec = TaskSpec(flow=args.flow, ir=args.ir, step=args.step, run_id=args.run_id, index=args.index,
                     attempt=args.attempt, datastore=args.datastore, iteration=args.iteration, package=args.package,
                     params=given, output=args.output, origin_run_id=args.origin_run_id)
+    if args.output_only:
+        from .task import output_only
+
+        return output_only(spec)
     return run(spec, capture=not args.no_capture)
 
 

@@ -47,12 +47,20 @@ class Run:
         flow, _, run = pathspec.partition("/")
         if not run:
             raise ValueError(f"a run is named FLOW/RUN_ID, not {pathspec!r}")
-        self.flow_name, self.id = flow, run
-        self.pathspec = pathspec
         self.datastore = datastore or default_datastore()
         self._ds = FlowDatastore(self.datastore, flow)
-        if not self._ds.steps(run) and self._ds.read_run_file(run, "run.json") is None:
-            raise KeyError(f"no run {pathspec} in {self._ds.location()}")
+        if not self._exists(run):
+            from .identity import safe_run_id
+
+            if self._exists(safe_run_id(run)):  # an orchestrator's own run id, as it spells it
+                run = safe_run_id(run)
+            else:
+                raise KeyError(f"no run {pathspec} in {self._ds.location()}")
+        self.flow_name, self.id = flow, run
+        self.pathspec = f"{flow}/{run}"
+
+    def _exists(self, run: str) -> bool:
+        return bool(self._ds.steps(run)) or self._ds.read_run_file(run, "run.json") is not None
 
     @property
     def info(self) -> dict:

@@ -467,6 +467,22 @@ def _class_data(cls: type) -> dict[str, Any]:
     return out
 
 
+def output_only(spec: TaskSpec) -> int:
+    """Write OUT.json of a task that finished (wherever it ran); never run it."""
+    executor = Executor(spec)
+    try:
+        executor.load()
+    except TaskError as exc:
+        sys.stderr.write(f"flowc: {exc}\n")
+        return exc.code
+    meta = executor.ds.read_done(executor.run_id, executor.step.name, executor.task_id)
+    if meta is None:
+        sys.stderr.write(f"flowc: {executor.step.name}/{executor.task_id} has not finished in run {executor.run_id}\n")
+        return EXIT_FAILED
+    executor.write_output(meta)
+    return EXIT_OK
+
+
 def run(spec: TaskSpec, capture: bool = True) -> int:
     """Run one task; returns the exit status. Never raises for a user's mistake.
     Its output is shown live and kept in the datastore (attempt-N/stdout, stderr)."""

@@ -168,3 +168,22 @@ def test_a_metaflow_name_flowc_lacks_fails_with_one_clear_message(tmp_path: Path
     r = t("start")
     assert r.returncode == 1
     assert "metaflow.S3 is not supported by flowc, which runs this flow without Metaflow" in r.stderr
+
+
+def test_output_only_reads_a_finished_task_and_never_runs_one(tmp_path: Path) -> None:
+    t = fixture(tmp_path, "foreach")
+    missing = t("start", "0", 0, "--output-only")
+    assert missing.returncode == 1 and "has not finished" in missing.stderr and missing.out is None
+    assert not (t.ds / "ForeachFixtureFlow" / "runs" / "r1" / "start").exists()
+    ran = t("start")
+    again = t("start", "0", 0, "--output-only")
+    assert again.returncode == 0 and again.out == ran.out and again.out["foreach_count"] == 4
+
+
+def test_the_client_accepts_an_orchestrators_own_run_id(tmp_path: Path) -> None:
+    t = fixture(tmp_path, "linear")
+    raw = "scheduled__2026-11-22T00:00:00+00:00"
+    assert t("start", run_id=raw).returncode == 0
+    run = Run(f"LinearFlow/{raw}", str(t.ds))
+    assert run.id == "scheduled__2026-11-22T00%3A00%3A00%2B00%3A00"
+    assert run["start"].task.data.x == 1
