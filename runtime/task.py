@@ -391,6 +391,10 @@ class Executor:
             self.ds.write_task_file(self.run_id, self.step.name, self.task_id, "foreach.json", manifest)
             meta["foreach_manifest"] = self.ds.location(
                 f"runs/{self.run_id}/{self.step.name}/{self.task_id}/foreach.json")
+        # out.json: the small outcome, readable from the datastore by an engine whose
+        # task cannot return values (AWS Batch); done.json, written last, publishes the task
+        self.ds.write_task_file(self.run_id, self.step.name, self.task_id, "out.json",
+                                json.dumps(outcome(meta), sort_keys=True).encode())
         self.ds.write_done(self.run_id, self.step.name, self.task_id, meta)
         self.write_output(meta)
         return EXIT_OK
@@ -426,16 +430,22 @@ class Executor:
     def write_output(self, meta: dict) -> None:
         if not self.spec.output:
             return
-        out = {"task_id": meta["task_id"], "step": meta["step"], "next": meta.get("taken", [])}
-        for key in ("foreach_count", "foreach_manifest", "case", "chosen"):
-            if meta.get(key) is not None:
-                out[key] = meta[key]
+        out = outcome(meta)
         folder = os.path.dirname(os.path.abspath(self.spec.output))
         os.makedirs(folder, exist_ok=True)
         tmp = self.spec.output + ".tmp"
         with open(tmp, "w") as f:
             json.dump(out, f, sort_keys=True)
         os.replace(tmp, self.spec.output)
+
+
+def outcome(meta: dict) -> dict:
+    """OUT.json: the few small values an orchestrator needs from a finished task."""
+    out = {"task_id": meta["task_id"], "step": meta["step"], "next": meta.get("taken", [])}
+    for key in ("foreach_count", "foreach_manifest", "case", "chosen"):
+        if meta.get(key) is not None:
+            out[key] = meta[key]
+    return out
 
 
 def _step_name(target: Any) -> str:

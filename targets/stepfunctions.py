@@ -726,17 +726,17 @@ class StateMachineBuilder:
         task["Next"] = f"{step.name}.read"
         states[f"{step.name}.read"] = {
             "Type": "Task",
-            "Comment": f"the outcome of step {step.name}, from its done.json in the datastore",
+            "Comment": f"the outcome of step {step.name}, from its out.json in the datastore",
             "Resource": S3_GET_OBJECT,
-            "Parameters": {"Bucket": self.store.bucket, "Key.$": self.datastore_key(step, "done.json")},
-            "ResultSelector": {"done.$": "States.StringToJson($.Body)"},
+            "Parameters": {"Bucket": self.store.bucket, "Key.$": self.datastore_key(step, "out.json")},
+            "ResultSelector": {"task.$": "States.StringToJson($.Body)"},
             "ResultPath": "$.out",
             "Next": f"{step.name}.outcome",
         }
         states[f"{step.name}.outcome"] = {
             "Type": "Pass",
             "Comment": "keep only what the next state reads",
-            "Parameters": {f"{k}.$": f"$.out.done.{v}" for k, v in wanted.items()},
+            "Parameters": {f"{k}.$": f"$.out.task.{v}" for k, v in wanted.items()},
             "ResultPath": "$.out",
         }
         return states[f"{step.name}.outcome"]

@@ -2,7 +2,7 @@
 `batch:submitJob.sync` against moto's Batch API (its job parameters
 substituted by moto, the container command run on this machine, see
 sfn_harness.patch_moto_batch_runs_commands), the foreach counts and switch
-choices read back from done.json in moto's S3. Artifacts equal `flowc run`'s."""
+choices read back from out.json in moto's S3. Artifacts equal `flowc run`'s."""
 
 from __future__ import annotations
 
