@@ -151,8 +151,10 @@ def main() -> None:
         run_flowc(write_flow(tmp / "warm-flowc", "warm", source("flowc"), cls), tmp / "warm-ds")
         run_metaflow(write_flow(tmp / "warm-metaflow", "warm", source("metaflow"), cls), tmp / "warm-root")
         for key, (what, source, cls, with_metaflow) in flows.items():
-            fc_flow = write_flow(tmp / "flowc", key, source("flowc"), cls)
-            mf_flow = write_flow(tmp / "metaflow", key, source("metaflow"), cls)
+            # (folders not named flowc or metaflow: in a command's working
+            # directory they would shadow the packages)
+            fc_flow = write_flow(tmp / "flows-flowc", key, source("flowc"), cls)
+            mf_flow = write_flow(tmp / "flows-metaflow", key, source("metaflow"), cls)
             print(f"{what}: flowc run ...", file=sys.stderr, flush=True)
             fc = run_flowc(fc_flow, tmp / "flowc-ds")
             mf = None
@@ -166,6 +168,13 @@ def main() -> None:
         mf_import = import_time("metaflow", args.repeat, metaflow_env(tmp / "metaflow-root"))
         fc_import = import_time("flowc.runtime", args.repeat)
         bare = import_time("sys", args.repeat)
+        # Where flowc run's time goes on the linear flow: what it costs before
+        # any task (start-up and compiling the flow: `--plan` runs nothing),
+        # and the parser's import within that.
+        plan_runs = [timed([PY, "-m", "flowc", "run", "--plan", "linear10.py"], tmp / "flows-flowc", BASE_ENV)
+                     for _ in range(args.repeat)]
+        plan = statistics.median(w for w, _ in plan_runs), statistics.median(c for _, c in plan_runs)
+        libcst = import_time("libcst", args.repeat)
     rows.append((f'`python -c "import ..."` (median of {args.repeat})', mf_import, fc_import, "import"))
     load_after = os.getloadavg()
 
@@ -204,10 +213,18 @@ def main() -> None:
             verdict = "ok" if met else "MISSED"
         mf_text = f"{fmt(mf[0])} ({fmt(mf[1])})" if mf else "not run (--metaflow-1000)"
         lines.append(f"| {what} | {mf_text} | {fmt(fc[0])} ({fmt(fc[1])}) | {ratio} | {target}: {verdict} |")
+    linear = rows[0][2]
     lines += [
         "",
         f"For scale: `{SHOWN_PY} -c \"import sys\"` (the interpreter alone) takes {fmt(bare[0])} "
         f"({fmt(bare[1])} CPU), median of {args.repeat}; the import rows include it.",
+        "",
+        "Where `flowc run`'s time goes on the 10-step linear flow (medians of "
+        f"{args.repeat}): `flowc run --plan FLOW.py`, which starts, compiles the flow and runs nothing, "
+        f"takes {fmt(plan[0])} ({fmt(plan[1])} CPU); importing the parser it uses, alone "
+        f"(`python -c \"import libcst\"`, interpreter included), takes {fmt(libcst[0])} ({fmt(libcst[1])} CPU); "
+        f"the ten tasks take the rest, about {fmt(max(0.0, linear[0] - plan[0]))} "
+        f"({fmt(max(0.0, linear[1] - plan[1]))} CPU).",
     ]
     text = "\n".join(lines) + "\n"
     print(text)
