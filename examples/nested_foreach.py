@@ -27,7 +27,8 @@ class GridSearchFlow(FlowSpec):
     @step
     def per_model_done(self, inputs):
         self.model = inputs[0].model
-        self.mean_score = sum(i.score_value for i in inputs) / len(inputs)
+        scores = [i.score_value for i in inputs]
+        self.mean_score = sum(scores) / len(scores)
         self.next(self.pick)
 
     @step

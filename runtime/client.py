@@ -101,7 +101,7 @@ class Run:
     def end_task(self) -> "Task | None":
         for step in self.steps()[::-1]:
             for task in step:
-                if task.metadata.get("taken") == [] and task.metadata.get("step") == step.id:
+                if task.done and task.metadata.get("taken") == [] and task.metadata.get("step") == step.id:
                     return task
         return None
 
@@ -190,12 +190,18 @@ class Task:
         return self._meta
 
     @property
-    def successful(self) -> bool:
+    def done(self) -> bool:
+        """It finished and its results are stored (a failure @catch caught counts)."""
         return bool(self.metadata)
 
     @property
+    def successful(self) -> bool:
+        """Done without a failure (as in Metaflow, a caught failure is not a success)."""
+        return self.done and not self.metadata.get("caught")
+
+    @property
     def finished(self) -> bool:
-        return self.successful or bool(self.attempts())
+        return self.done or bool(self.attempts())
 
     @property
     def data(self) -> Data:
@@ -206,8 +212,15 @@ class Task:
         return sorted(self.metadata.get("artifacts", {}))
 
     @property
-    def index(self) -> tuple[int, ...]:
-        return split_task_id(self.id)[0]
+    def index(self) -> int | None:
+        """The index of this task in its innermost foreach (None outside any), as in Metaflow."""
+        path = self.metadata.get("index") or []
+        return path[-1] if path else None
+
+    @property
+    def index_path(self) -> tuple[int, ...]:
+        """One index per enclosing foreach, outermost first."""
+        return tuple(self.metadata.get("index") or ())
 
     def attempts(self) -> list[int]:
         run = self.step.run

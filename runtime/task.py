@@ -29,6 +29,7 @@ from typing import Any
 from . import metaflow_shim, params as params_mod
 from .current import current
 from .datastore import DatastoreError, FlowDatastore, dumps
+from .exceptions import MetaflowExceptionWrapper
 from .flowspec import FlowSpec, FlowSpecError, Inputs
 from .identity import index_text, parse_index, safe_run_id, task_id
 from .inputs import InputError, input_tasks
@@ -375,12 +376,11 @@ class Executor:
                 sys.stderr.write(format_user_error(exc))
                 sys.stderr.write(f"@catch: step {self.step.name} failed on its last attempt; the flow goes on\n")
             if catch.get("var"):
-                try:
-                    dumps(exc)
-                    flow.__dict__[catch["var"]] = exc
-                except Exception:
-                    flow.__dict__[catch["var"]] = RuntimeError(f"{type(exc).__name__}: {exc}")
+                flow.__dict__[catch["var"]] = MetaflowExceptionWrapper(exc)
             self.transition = self.default_transition()
+        catch = self.step.deco("catch")
+        if caught is None and catch and catch.get("var") and catch["var"] not in flow.__dict__:
+            flow.__dict__[catch["var"]] = None  # as in Metaflow: the step did not fail
         if self.transition is None and self.step.kind != "end":
             self.record_failure(FlowSpecError(f"step {self.step.name} finished without calling self.next()"), started)
             return EXIT_FAILED

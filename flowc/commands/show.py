@@ -27,12 +27,12 @@ def main(args: argparse.Namespace) -> int:
         print(f"{run.pathspec}: {run.status}")
         for step in run:
             steps_tasks = step.tasks()
-            ok = sum(1 for t in steps_tasks if t.successful)
+            ok = sum(1 for t in steps_tasks if t.done)
             print(f"  {step.id:<24} {ok}/{len(steps_tasks)} task{'s' if len(steps_tasks) != 1 else ''} done")
         return 0
     for task in tasks:
         meta = task.metadata
-        status = "done" if task.successful else "not done"
+        status = "done" if task.done else "not done"
         extra = f", caught {meta['caught']}" if meta.get("caught") else ""
         print(f"{task.pathspec}: {status} (attempt {meta.get('attempt', '-')}{extra})")
         for name in task.artifacts:

@@ -26,10 +26,10 @@ What is compared
   parameter's attribute name, and are compared like any other artifact.
 * Values must be equal and of the same types all the way down (`same_value`:
   1, 1.0 and True are three different artifacts), after one normalization:
-  an exception compares as (type name, message) (tests/support/artifacts.py
-  `comparable`). Metaflow stores the exception @catch caught as a
+  a caught failure compares as (type name, message) (tests/support/artifacts.py
+  `comparable`). Both engines store the exception @catch caught as a
   MetaflowExceptionWrapper holding the original's qualified type name and
-  message; it is unwrapped to the same (type name, message) pair.
+  message; both are unwrapped to the same (type name, message) pair.
 * Each task's `successful` as each engine's client reports it.
 
 Every flow runs with its defaults (a required parameter given); a few run
@@ -50,8 +50,8 @@ over the network), `@kubernetes`/`@batch` need an S3/Azure/GCS datastore and
 a cluster, and `@secrets` needs a secrets backend. They place a step or
 prepare its environment; no artifact of any fixture depends on them (the
 packages examples/recsys.py pins only print a report, and Metaflow's copy
-imports the one installed beside it). One flow cannot run under Metaflow at
-all and is excluded, with its reason, in EXCLUDED.
+imports the one installed beside it). A flow that could not run under
+Metaflow at all would be listed, with its reason, in EXCLUDED (none is).
 
 Order: Metaflow orders a static branch's join inputs by iterating a set of
 step names (runtime.py `_queue_task_join`: `set(self._graph[next_step].in_funcs)`),
@@ -60,8 +60,10 @@ sort what they collect there. Foreach joins get their inputs in index order
 in both engines (`siblings()` in the same function).
 
 Known discrepancies are listed in KNOWN below: they are left out of the
-step's comparison and each is compared on its own in a strict xfail test
-that flips when it is fixed.
+step's comparison and each is compared on its own in a strict xfail test.
+Both remaining ones are deliberate: flowc types a list default as JSON
+(Metaflow splits the text into characters) and gives self.input in a join
+inside an outer foreach its value (Metaflow gives None).
 """
 
 from __future__ import annotations
@@ -219,31 +221,17 @@ assert len(CASE_BY_ID) == len(CASES), "case ids must be unique"
 # Flows Metaflow cannot run, with the reason; the error Metaflow gives is
 # quoted between backticks, and test_excluded_flow_still_fails_under_metaflow
 # checks that it still does.
-EXCLUDED = {
-    "examples/nested_foreach": (
-        "the example calls len(inputs) in a foreach join (per_model_done); Metaflow's join Inputs "
-        "(metaflow/datastore/inputs.py) has no __len__, so the task fails with "
-        "`TypeError: object of type 'Inputs' has no len()`; flowc's Inputs accepts len()"),
-}
+EXCLUDED: dict[str, str] = {}
 
 # Known discrepancies: (case id, step, artifact) -> why. Each is left out of
 # test_step_parity and checked alone by test_known_discrepancy (strict xfail).
-_CATCH_WRAPPER = (
-    "@catch stores the exception differently: Metaflow wraps it (plugins/catch_decorator.py task_exception: "
-    "MetaflowExceptionWrapper(exception); exception.py: .type 'builtins.ValueError', .exception the message, "
-    ".stacktrace), so the flow's type(inputs.broken.error).__name__ is 'MetaflowExceptionWrapper'; flowc stores "
-    "the raw exception, so it is 'ValueError'")
 _LIST_PARAMETER = (
-    "a Parameter without type= whose default is a list: Metaflow types it by its default (parameters.py "
+    "deliberate: a Parameter without type= whose default is a list: Metaflow types it by its default (parameters.py "
     "_get_type: type(default) is list) and click converts the command-line text with list(), so --weights "
     "'[1, 2, 3]' becomes ['[', '1', ',', ' ', '2', ',', ' ', '3', ']']; flowc's IR types it as JSON and "
     "gives [1, 2, 3]")
-_CATCH_NONE = (
-    "@catch(var=...) on a step that succeeds: Metaflow sets the var to None (plugins/catch_decorator.py "
-    "task_post_step: self._set_var(flow, None)), so the task has the artifact, None; flowc stores no artifact, "
-    "and a later inputs[i].err or self.err raises AttributeError")
 _INNER_JOIN_INPUT = (
-    "self.input in a join that closes an inner foreach (so still inside the outer one): Metaflow's "
+    "deliberate: self.input in a join that closes an inner foreach (so still inside the outer one): Metaflow's "
     "FlowSpec._find_input reads the outer foreach variable from the join's own artifacts "
     "(getattr(self, frame.var)); a join inherits none but the parameters, so the AttributeError is caught and "
     "input is None, and so is the value in foreach_stack(); flowc reads the value from the outer split's "
@@ -251,27 +239,14 @@ _INNER_JOIN_INPUT = (
 KNOWN: dict[tuple[str, str, str], str] = {
     ("probes/inner_join_probe", "row_join", "seen_input"): _INNER_JOIN_INPUT,
     ("probes/inner_join_probe", "row_join", "stack"): _INNER_JOIN_INPUT + " (stack is self.foreach_stack())",
-    ("probes/catch_probe", "each", "err"): _CATCH_NONE,
-    ("probes/catch_probe", "join", "errs"): _CATCH_NONE + " (errs is [getattr(i, 'err', 'no artifact'), ...])",
-    ("probes/catch_probe", "end", "errs"): _CATCH_NONE + " (errs, passed down from join)",
-    ("probes/catch_probe", "end", "end_err"): _CATCH_NONE,
-    ("flows/retry_catch", "join", "caught"): _CATCH_WRAPPER,
-    ("flows/retry_catch", "end", "caught"): _CATCH_WRAPPER,
     ("flows/parameters+given", "start", "weights"): _LIST_PARAMETER,
     ("flows/parameters+given", "start", "seen"): _LIST_PARAMETER + " (seen['weights'])",
     ("flows/parameters+given", "end", "weights"): _LIST_PARAMETER,
     ("flows/parameters+given", "end", "seen"): _LIST_PARAMETER + " (seen['weights'])",
 }
 
-# Cases where a task's `successful` differs between the two clients.
-_CAUGHT_STATUS = (
-    "a task whose failure @catch caught is not successful to Metaflow's client: task.py sets "
-    "flow._success = True only when the step function returned (a handled exception sets only _task_ok), "
-    "and Task.successful reads _success; flowc's Task.successful is True for it (it has a done.json)")
-KNOWN_STATUS: dict[str, str] = {
-    "examples/resilient_flow": _CAUGHT_STATUS + " (step fragile)",
-    "flows/retry_catch": _CAUGHT_STATUS + " (step broken)",
-}
+# Cases where a task's `successful` differs between the two clients (none known).
+KNOWN_STATUS: dict[str, str] = {}
 
 
 @functools.lru_cache(maxsize=None)

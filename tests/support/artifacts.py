@@ -15,7 +15,11 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def comparable(value: Any) -> Any:
-    """Values that compare by content: an exception becomes (type, message)."""
+    """Values that compare by content: a caught failure or exception becomes (type, message)."""
+    from flowc.runtime.exceptions import MetaflowExceptionWrapper
+
+    if isinstance(value, MetaflowExceptionWrapper):
+        return ("exception", (value.type or "").rsplit(".", 1)[-1], value.exception)
     if isinstance(value, BaseException):
         return ("exception", type(value).__name__, str(value))
     return value
@@ -27,7 +31,7 @@ def run_artifacts(datastore_url: str, flow_name: str, run_id: str) -> dict[str, 
     out: dict[str, dict[str, dict[str, Any]]] = {}
     for step in run:
         for task in step:
-            if task.successful:
+            if task.done:
                 out.setdefault(step.id, {})[task.id] = {
                     name: comparable(getattr(task.data, name)) for name in task.artifacts}
     return out

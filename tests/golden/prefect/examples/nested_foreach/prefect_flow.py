@@ -295,7 +295,7 @@ def per_model_done(run_id: str, index: str, after: Any = None) -> dict:
     return run_step("per_model_done", run_id, index)
 
 
-# pick (nested_foreach.py:34): joins the items of start
+# pick (nested_foreach.py:35): joins the items of start
 @task(
     name="pick",
     task_run_name=pathspec,
@@ -306,7 +306,7 @@ def pick(run_id: str, index: str, after: Any = None) -> dict:
     return run_step("pick", run_id, index)
 
 
-# end (nested_foreach.py:41): the end step
+# end (nested_foreach.py:42): the end step
 @task(
     name="end",
     task_run_name=pathspec,
@@ -348,10 +348,10 @@ def grid_search_flow() -> str:
     # per_model_done (nested_foreach.py:28): joins the items of per_model
     per_model_done_futures = per_model_done.map(unmapped(run_id), per_model_indices, wait_for=[score_futures])
 
-    # pick (nested_foreach.py:34): joins the items of start
+    # pick (nested_foreach.py:35): joins the items of start
     pick_future = pick.submit(run_id, "0", wait_for=[per_model_done_futures])
 
-    # end (nested_foreach.py:41): the end step
+    # end (nested_foreach.py:42): the end step
     end_future = end.submit(run_id, "0", wait_for=[pick_future])
 
     return finish(run_id, start_future, per_model_futures, score_futures, per_model_done_futures, pick_future, end_future)
