@@ -131,8 +131,10 @@ def test_catch_applies_only_on_the_last_attempt(tmp_path: Path) -> None:
     assert first.returncode == 1 and "ValueError: always fails" in first.stderr
     last = t("broken", "0", 1)
     assert last.returncode == 0 and "@catch" in last.stderr
-    error = t.data("broken").error
-    assert isinstance(error, ValueError) and str(error) == "always fails"
+    error = t.data("broken").error  # stored as Metaflow stores it
+    assert type(error).__name__ == "MetaflowExceptionWrapper"
+    assert error.type == "builtins.ValueError" and error.exception == "always fails"
+    assert 'raise ValueError("always fails")' in error.stacktrace
     assert t.data("broken").partial is True
 
 
