@@ -221,31 +221,14 @@ def find_flows(root: Path, flows: config.Setting, exclude: list[str], outputs: l
 # ------------------------------------------------------------ fingerprints
 
 
-@functools.lru_cache(maxsize=1)
 def compiler_sha256() -> str:
     """sha256 of the code that decides what flowc generates (the compiler,
     the targets and their templates, the code-package rules): a manifest
-    written by other code is out of date, even under the same version.
-    Once per process: the code a process runs does not change under it."""
-    import importlib.util
+    written by other code is out of date, even under the same version."""
+    from flowc.fingerprint import code_sha256
 
-    h = hashlib.sha256()
-    files: list[tuple[str, Path]] = []
-    for pkg in ("flowc.compiler", "flowc.targets"):
-        spec = importlib.util.find_spec(pkg)
-        for location in (spec.submodule_search_locations or []) if spec else []:
-            base = Path(location)
-            for path in base.rglob("*"):
-                if path.suffix in (".py", ".j2") and "__pycache__" not in path.parts:
-                    files.append((f"{pkg}/{path.relative_to(base).as_posix()}", path))
-    for module in ("flowc", "flowc.packaging", "flowc.runtime.package", "flowc.commands._project"):
-        spec = importlib.util.find_spec(module)
-        if spec and spec.origin:
-            files.append((module, Path(spec.origin)))
-    for name, path in sorted(files):
-        h.update(name.encode("utf-8") + b"\0")
-        h.update(path.read_bytes() + b"\0")
-    return h.hexdigest()
+    return code_sha256(("flowc.compiler", "flowc.targets"),
+                       ("flowc", "flowc.packaging", "flowc.runtime.package", "flowc.commands._project"))
 
 
 # ------------------------------------------------------------ building

@@ -48,8 +48,7 @@ def main(args: argparse.Namespace) -> int:
             return 0
         print("flowc run: give a flow file: flowc run FLOW.py", file=sys.stderr)
         return 2
-    from flowc.commands._local import EnvironmentProblem, local_notes, prepare_environments, write_ir
-    from flowc.compiler import load_flow
+    from flowc.commands._local import EnvironmentProblem, load_flow_cached, local_notes, prepare_environments, write_ir
     from flowc.runtime import params as params_mod
     from flowc.runtime.client import default_datastore
     from flowc.runtime.datastore import DatastoreError, FlowDatastore
@@ -57,7 +56,7 @@ def main(args: argparse.Namespace) -> int:
     from flowc.runtime.progress import Reporter
     from flowc.runtime.scheduler import LocalRunner, RunError
 
-    flow = load_flow(args.file, args.flow)
+    flow = load_flow_cached(args.file, args.flow)
     pp = param_parser(flow, f"flowc run {args.file}")
     if args.help:
         from flowc.cli import command_parser
