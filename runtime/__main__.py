@@ -7,7 +7,18 @@ import json
 import sys
 
 
+_PARSER: argparse.ArgumentParser | None = None
+
+
 def parser() -> argparse.ArgumentParser:
+    """Built once per process (a forked task reuses its parent's)."""
+    global _PARSER
+    if _PARSER is None:
+        _PARSER = _build_parser()
+    return _PARSER
+
+
+def _build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m flowc.runtime", description="Run one task of a flowc flow.")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True

@@ -108,8 +108,17 @@ class FlowPlan:
 
     @classmethod
     def load(cls, path: str) -> "FlowPlan":
-        with open(path, "rb") as f:
-            return cls.from_json(f.read())
+        """Read an IR file; remembered per process by path, size and mtime (a
+        forked task reuses the plan its parent read)."""
+        import os
+
+        st = os.stat(path)
+        key = (os.path.abspath(path), st.st_size, st.st_mtime_ns)
+        plan = _LOADED.get(key)
+        if plan is None:
+            with open(path, "rb") as f:
+                plan = _LOADED[key] = cls.from_json(f.read())
+        return plan
 
     def step(self, name: str) -> StepPlan:
         try:
@@ -119,3 +128,6 @@ class FlowPlan:
 
     def children(self, name: str) -> tuple[str, ...]:
         return self.steps[name].next
+
+
+_LOADED: dict[tuple, FlowPlan] = {}  # FlowPlan.load's memory

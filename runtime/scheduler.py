@@ -79,6 +79,8 @@ class LocalRunner:
         # which interpreter runs a step: None means this one (fork); issue: per-step environments
         self.python_for = python or (lambda step: None)
         self.fork_ok = hasattr(os, "fork") and "://" not in datastore
+        if self.fork_ok:
+            self._warm_up()
 
         self.done: dict[tuple[str, str], dict] = {}
         self.scheduled: set[tuple[str, str]] = set()
@@ -246,6 +248,14 @@ class LocalRunner:
         os.set_blocking(fd, False)
         self.running[pid] = Running(ref, attempt, fd, poll, close)
         self.selector.register(fd, selectors.EVENT_READ, pid)
+
+    def _warm_up(self) -> None:
+        """Load once, here, what every forked task would otherwise load again:
+        the task executor's modules, its argument parser and the IR."""
+        from . import __main__ as runtime_main, capture, exceptions, metaflow_shim, params, task  # noqa: F401
+
+        runtime_main.parser()
+        FlowPlan.load(self.ir_path)
 
     def _fork(self, args: list[str]) -> tuple[int, int]:
         sys.stdout.flush()
