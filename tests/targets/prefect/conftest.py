@@ -4,7 +4,11 @@ stand-in for the Kubernetes node that runs a work pool's jobs."""
 
 from __future__ import annotations
 
+import asyncio
+import atexit
+import contextvars
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -24,6 +28,7 @@ OWN_FLOWS = sorted((HERE / "flows").glob("*.py"))
 # Prefect reads its settings when first imported: give it a private home (its
 # database, its local storage) before any test imports it.
 _HOME = tempfile.mkdtemp(prefix="flowc-prefect-home-")
+atexit.register(shutil.rmtree, _HOME, ignore_errors=True)
 for _key, _value in {
     "PREFECT_HOME": _HOME,
     "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
@@ -120,13 +125,15 @@ class Node:
     variables), and runs that job's container command with its environment.
     Only the image is not pulled: the command runs in this Python environment."""
 
-    def __init__(self, pool: str, api_url: str):
+    def __init__(self, pool: str, api_url: str, deadline: float = 300.0):
         self.pool = pool
         self.api_url = api_url
-        self.manifests: dict[str, dict] = {}  # deployment name -> the last job manifest
+        self.deadline = time.monotonic() + deadline  # then it fails what waits, rather than hang
+        self.manifests: dict[str, list[dict]] = {}  # deployment name -> the job manifests it ran
         self.errors: list[str] = []
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
+        context = contextvars.copy_context()  # the session's Prefect settings (its API URL)
+        self._thread = threading.Thread(target=context.run, args=(self._loop,), daemon=True)
 
     def __enter__(self) -> "Node":
         self._thread.start()
@@ -137,8 +144,6 @@ class Node:
         self._thread.join(timeout=60)
 
     def _loop(self) -> None:
-        import asyncio
-
         asyncio.run(self._serve())
 
     async def _serve(self) -> None:
@@ -146,27 +151,39 @@ class Node:
         from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType
         from prefect.client.schemas.filters import WorkPoolFilter, WorkPoolFilterName
         from prefect.client.schemas.objects import StateType
-        from prefect.states import Pending
+        from prefect.states import Crashed, Pending
 
+        running: set = set()
         async with get_client() as client:
             while not self._stop.is_set():
                 runs = await client.read_flow_runs(
                     work_pool_filter=WorkPoolFilter(name=WorkPoolFilterName(any_=[self.pool])),
                     flow_run_filter=FlowRunFilter(state=FlowRunFilterState(
                         type=FlowRunFilterStateType(any_=[StateType.SCHEDULED]))))
+                if time.monotonic() > self.deadline:
+                    for run in runs:
+                        await client.set_flow_run_state(run.id, Crashed(message="the test's node gave up"), force=True)
+                        self.errors.append(f"{run.name}: not run before the deadline")
+                    runs = []
                 for run in runs:
                     state = await client.set_flow_run_state(run.id, Pending())
                     if state.status.value != "ACCEPT":
                         continue
-                    try:
-                        await self._run_job(client, run)
-                    except Exception as exc:  # reported by the test
-                        self.errors.append(f"{run.name}: {type(exc).__name__}: {exc}")
+                    job = asyncio.create_task(self._guarded(client, run))
+                    running.add(job)
+                    job.add_done_callback(running.discard)
                 await asyncio.sleep(0.3)
+            if running:
+                await asyncio.wait(running, timeout=60)
+
+    async def _guarded(self, client, run) -> None:
+        try:
+            await self._run_job(client, run)
+        except Exception as exc:  # reported by the test
+            self.errors.append(f"{run.name}: {type(exc).__name__}: {exc}")
 
     async def _run_job(self, client, run) -> None:
-        import asyncio
-
+        from prefect.states import Crashed
         from prefect_kubernetes.worker import KubernetesWorkerJobConfiguration
 
         deployment = await client.read_deployment(run.deployment_id)
@@ -176,7 +193,7 @@ class Node:
         config = await KubernetesWorkerJobConfiguration.from_template_and_values(pool.base_job_template, variables)
         config.prepare_for_flow_run(run, deployment, flow)
         manifest = config.job_manifest
-        self.manifests[deployment.name] = manifest
+        self.manifests.setdefault(deployment.name, []).append(manifest)
         container = manifest["spec"]["template"]["spec"]["containers"][0]
         env = {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
                "HOME": os.environ.get("HOME", "/tmp")}
@@ -188,6 +205,9 @@ class Node:
         out, _ = await proc.communicate()
         if proc.returncode != 0:
             self.errors.append(f"job of {run.name} exited {proc.returncode}:\n{out.decode(errors='replace')[-3000:]}")
+            state = (await client.read_flow_run(run.id)).state
+            if state is None or not state.is_final():  # as the worker does for a pod that died
+                await client.set_flow_run_state(run.id, Crashed(message="the job's container exited"), force=True)
 
 
 def wait_until(predicate, timeout: float = 60.0, step: float = 0.2) -> bool:

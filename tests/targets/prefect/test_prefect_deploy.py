@@ -1,0 +1,177 @@
+"""The emitted prefect.yaml deploys, with `prefect deploy`, against the
+session's Prefect server and a Kubernetes work pool made from the emitted
+base job template; the Kubernetes job a container step's flow run would get
+is rendered by prefect-kubernetes and checked; and container steps run
+through their own deployments, each job's command run as a node would."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import REPO
+from tests.support.artifacts import flowc_run, run_artifacts
+
+from .conftest import HERE, Node, build, compile_flow, load_prefect_flow, prefect_cli, write_files
+
+pytestmark = pytest.mark.engine
+
+POOL = "flowc-k8s"
+FIXTURES = REPO / "tests" / "flows"
+
+
+@pytest.fixture(scope="module")
+def pool(prefect_api, tmp_path_factory) -> str:
+    """A Kubernetes work pool whose base job template is the one flowc emits."""
+    files, _, _ = compile_flow(FIXTURES / "linear.py")
+    folder = write_files(files, tmp_path_factory.mktemp("pool"))
+    prefect_cli(["work-pool", "create", POOL, "--type", "kubernetes",
+                 "--base-job-template", "kubernetes-job-template.json"], folder, prefect_api)
+    return POOL
+
+
+def deploy(path: Path, folder: Path, api: str, **options):
+    files, _, target = compile_flow(path, work_pool=POOL, **options)
+    write_files(files, folder)
+    prefect_cli(["deploy", "--all"], folder, api)
+    return yaml.safe_load(files["prefect.yaml"]), target.plan(target.lower(target.flow))
+
+
+def client():
+    from prefect.client.orchestration import get_client
+
+    return get_client(sync_client=True)
+
+
+@pytest.mark.parametrize("name", ["events", "hostile", "containers", "recsys"])
+def test_prefect_deploy_accepts_prefect_yaml(name: str, tmp_path: Path, prefect_api, pool):
+    path = {"events": HERE / "flows" / "events.py", "hostile": FIXTURES / "hostile.py",
+            "containers": HERE / "flows" / "containers.py", "recsys": REPO / "examples" / "recsys.py"}[name]
+    doc, plan = deploy(path, tmp_path, prefect_api)
+    with client() as c:
+        for spec in doc["deployments"]:
+            flow_name = plan.flow.name if spec["entrypoint"].endswith(plan.flow_func) else plan.step_flow_name
+            d = c.read_deployment_by_name(f"{flow_name}/{spec['name']}")
+            assert d.work_pool_name == POOL
+            assert d.job_variables == spec["work_pool"]["job_variables"]
+            assert d.tags == spec["tags"]
+            assert d.work_queue_name == spec["work_pool"].get("work_queue_name", "default")
+            assert d.pull_steps == doc["pull"]
+            if flow_name != plan.flow.name:
+                continue
+            assert d.parameters == (spec.get("parameters") or {})
+            props = d.parameter_openapi_schema["properties"]
+            for p in plan.flow.parameters:  # the run form holds every default, even those not in prefect.yaml
+                if not p.required:
+                    assert props[p.name]["default"] == p.default
+            assert [(s.schedule.cron, s.schedule.timezone or None) for s in d.schedules] == [
+                (s["cron"], s.get("timezone")) for s in spec.get("schedules", [])]
+    if name == "events":
+        assert doc["deployments"][0]["name"] == "forecasting.test.nightly.EventsFlow"
+        with client() as c:
+            d = c.read_deployment_by_name("EventsFlow/forecasting.test.nightly.EventsFlow")
+            assert [s.schedule.cron for s in d.schedules] == ["0 0 * * *"]
+            triggers = c.request("POST", "/automations/filter").json()
+        assert any(t["trigger"].get("expect") == ["data_updated"] for t in triggers)
+    if name == "hostile":  # what prefect deploy would substitute stays in the flow's signature only
+        assert set(doc["deployments"][0]["parameters"]) == {"quote", "backslash", "unicode_text"}
+
+
+def test_kubernetes_job_of_a_container_step(tmp_path: Path, prefect_api, pool):
+    """The job the Kubernetes worker would create for the fixture's GPU step."""
+    deploy(FIXTURES / "resources.py", tmp_path, prefect_api)
+    train = render_job("ResourcesFlow-step/train", {"step": "train", "run_id": "r1", "index": "0", "attempt": 0})
+    pod = train["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container["image"] == "flowc:0.1.0"
+    assert container["args"] == ["prefect", "flow-run", "execute"]
+    assert container["resources"] == {"requests": {"cpu": "8", "memory": "16384M"}, "limits": {"nvidia.com/gpu": 2}}
+    assert pod["nodeSelector"] == {"node.kubernetes.io/instance-type": "p3.8xlarge"}
+    assert pod["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
+    assert pod["serviceAccountName"] == "trainer"
+    assert train["metadata"]["namespace"] == "ml-jobs"
+    assert train["metadata"]["labels"]["team"] == "ml"
+    assert train["metadata"]["annotations"] == {"cost-center": "research"}
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["PREFECT__DEPLOYMENT_NAME"] == "train" and "PREFECT__FLOW_RUN_ID" in env
+
+    start = render_job("ResourcesFlow-step/start", {"step": "start", "run_id": "r1", "index": "0", "attempt": 0})
+    (container,) = start["spec"]["template"]["spec"]["containers"]
+    assert container["resources"] == {"requests": {"cpu": "2", "memory": "4096M", "ephemeral-storage": "20000M"},
+                                      "limits": {}}
+    assert "nodeSelector" not in start["spec"]["template"]["spec"]
+
+
+def test_kubernetes_job_volumes_image_and_secrets(tmp_path: Path, prefect_api, pool):
+    deploy(HERE / "flows" / "containers.py", tmp_path, prefect_api)
+    special = render_job("ContainersFlow-step/special", {"step": "special", "run_id": "r", "index": "0"})
+    pod = special["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container["image"] == "registry.example.com/team/special:2.0"
+    assert container["envFrom"] == [{"secretRef": {"name": "s3-creds"}}]
+    assert pod["volumes"] == [{"name": "pvc-0", "persistentVolumeClaim": {"claimName": "shared-data"}}]
+    assert container["volumeMounts"] == [{"name": "pvc-0", "mountPath": "/mnt/data"}]
+    gpu = render_job("ContainersFlow-step/gpu", {"step": "gpu", "run_id": "r", "index": "0"})
+    pod = gpu["spec"]["template"]["spec"]
+    assert pod["volumes"] == [{"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": "1024M"}}]
+    assert pod["containers"][0]["resources"]["limits"] == {"nvidia.com/gpu": 1}
+
+
+def render_job(deployment_name: str, parameters: dict) -> dict:
+    """A flow run of the deployment, and the Kubernetes job prefect-kubernetes renders for it."""
+    from prefect.client.orchestration import get_client
+    from prefect_kubernetes.worker import KubernetesWorkerJobConfiguration
+
+    async def render():
+        async with get_client() as c:
+            d = await c.read_deployment_by_name(deployment_name)
+            run = await c.create_flow_run_from_deployment(d.id, parameters=parameters)
+            pool = await c.read_work_pool(d.work_pool_name)
+            flow = await c.read_flow(d.flow_id)
+            variables = {**(d.job_variables or {}), **(run.job_variables or {})}
+            config = await KubernetesWorkerJobConfiguration.from_template_and_values(pool.base_job_template, variables)
+            config.prepare_for_flow_run(run, d, flow)
+            await c.delete_flow_run(run.id)
+            return config.job_manifest
+
+    return asyncio.run(render())
+
+
+@pytest.mark.parametrize("path", [HERE / "flows" / "containers.py", FIXTURES / "image.py"], ids=lambda p: p.stem)
+def test_container_steps_run_through_their_deployments(path: Path, tmp_path: Path, prefect_api, pool, monkeypatch):
+    """The flow as its deployment runs it: each container step becomes a flow run
+    of its own deployment on the Kubernetes pool, whose job a node runs; the
+    artifacts equal flowc run's."""
+    folder, ds = tmp_path / "prefect", tmp_path / "ds"
+    plan = build(path, folder, ds, work_pool=POOL, workdir=str(folder))
+    prefect_cli(["deploy", "--all"], folder, prefect_api)
+    monkeypatch.setenv("FLOWC_PREFECT_CONTAINER_STEPS", "deployments")
+    flow = load_prefect_flow(folder, plan.flow_func)
+    with Node(POOL, prefect_api) as node:
+        state = flow(return_state=True)
+    assert not node.errors, node.errors
+    assert state.is_completed(), state.message
+    run_id = str(state.state_details.flow_run_id)
+    containers = {t.step: t.container for t in plan.tasks if t.container}
+    index_counts = {s: len(run_artifacts(str(ds), plan.flow.name, run_id)[s]) for s in containers}
+    assert {name: len(jobs) for name, jobs in node.manifests.items()} == {
+        c.deployment: index_counts[s] for s, c in containers.items()}
+    for step, c in containers.items():
+        for job in node.manifests[c.deployment]:
+            assert job["spec"]["template"]["spec"]["containers"][0]["image"] == c.job_variables["image"]
+    flowc_run(path, ds, "local")
+    assert run_artifacts(str(ds), plan.flow.name, run_id) == run_artifacts(str(ds), plan.flow.name, "local")
+    with client() as c:  # each container step's flow run is a subflow of its task's run
+        from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterParentFlowRunId
+
+        children = c.read_flow_runs(flow_run_filter=FlowRunFilter(
+            parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[uuid.UUID(run_id)])))
+    assert sorted(r.name for r in children) == sorted(
+        f"{plan.flow.name}/{run_id}/{s}/{i}" for s in containers
+        for i in run_artifacts(str(ds), plan.flow.name, run_id)[s])
