@@ -69,7 +69,8 @@ BODY_NAMES = frozenset({
 })
 MODULE_NAMES = BODY_NAMES | frozenset({
     "annotations", "json", "os", "queue", "subprocess", "sys", "tempfile", "threading", "Any", "Optional",
-    "flow", "task", "get_run_logger", "NO_CACHE", "Completed", "runtime", "FLOW", "HERE", "RUNTIME",
+    "flow", "task", "get_run_logger", "NO_CACHE", "Completed", "runtime", "ThreadPoolTaskRunner", "logging",
+    "ENVIRONMENTS", "BOOTSTRAP", "STEP_FLOW", "_pump", "_futures", "FLOW", "HERE", "RUNTIME",
     "CONTAINER_STEPS", "StepFailed", "runtime_command", "pathspec", "run_step", "execute", "run_in_container",
     "dispatch_to_containers", "secret_env", "outcome", "container_step",
 }) | frozenset(dir(builtins))
@@ -234,6 +235,8 @@ class PrefectTarget(Target):
         Option("workdir", str, "/opt/prefect/flow",
                "folder of the image holding prefect_flow.py, the flow file and its IR (prefect.yaml's pull step)"),
         Option("deployment", str, "", "name of the flow's deployment (default: the flow's name, after @project)"),
+        Option("max_workers", int, 8, "tasks a flow run runs at once (its thread pool); 0: Prefect's setting "
+               "PREFECT_TASK_RUNNER_THREAD_POOL_MAX_WORKERS, unbounded when unset"),
     )
 
     @classmethod
@@ -258,7 +261,7 @@ class PrefectTarget(Target):
         if any(d.is_error for d in self.diagnostics):
             return {}
         env = _jinja()
-        module = env.get_template("prefect_flow.py.j2").render(plan=plan, version=__version__)
+        module = env.get_template("prefect_flow.py.j2").render(plan=plan, version=__version__, opt=self.options)
         yaml_text = env.get_template("prefect.yaml.j2").render(plan=plan, version=__version__, opt=self.options,
                                                                containers=[t for t in plan.tasks if t.container])
         template = env.get_template("prefect_job_template.json.j2").render()

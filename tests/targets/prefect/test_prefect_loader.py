@@ -45,6 +45,7 @@ def test_prefect_loads_the_flow_and_its_run_form(path: Path, loaded):
     flow, plan, prefect_flow, folder = loaded[path]
     assert prefect_flow.name == flow.name
     assert prefect_flow.description == flow.docstring
+    assert prefect_flow.task_runner._max_workers == 8  # the max_workers option's default bounds the threads
     schema = parameter_schema(prefect_flow).model_dump_for_openapi()
     from_source = parameter_schema_from_entrypoint(f"{folder / 'prefect_flow.py'}:{plan.flow_func}")
     assert from_source.model_dump_for_openapi() == schema  # what `prefect deploy` sends to the server

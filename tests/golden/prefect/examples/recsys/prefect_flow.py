@@ -18,6 +18,7 @@ from typing import Any, Optional
 
 from prefect import flow, get_run_logger, runtime, task, unmapped
 from prefect.cache_policies import NO_CACHE
+from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.states import Completed
 
 # ---------------------------------------------------------------- how a task runs
@@ -347,6 +348,7 @@ def container_step(step: str, run_id: str, index: str, attempt: int = 0, iterati
 @flow(
     name="RecSysFlow",
     description="Train two recommenders in parallel and blend them.",
+    task_runner=ThreadPoolTaskRunner(max_workers=8),  # tasks at once (option max_workers)
     persist_result=False,
 )
 def rec_sys_flow(

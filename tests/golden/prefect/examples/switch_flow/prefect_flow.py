@@ -18,6 +18,7 @@ from typing import Any, Optional
 
 from prefect import flow, get_run_logger, runtime, task, unmapped
 from prefect.cache_policies import NO_CACHE
+from prefect.task_runners import ThreadPoolTaskRunner
 
 # ---------------------------------------------------------------- how a task runs
 # Every task runs the flowc runtime's one command. Artifacts stay in the
@@ -312,6 +313,7 @@ def end(run_id: str, index: str, after: Any = None) -> dict:
 @flow(
     name="SwitchFlow",
     description="Route a dataset to a full or an incremental retrain by its size.",
+    task_runner=ThreadPoolTaskRunner(max_workers=8),  # tasks at once (option max_workers)
     persist_result=False,
 )
 def switch_flow(

@@ -18,6 +18,7 @@ from typing import Any, Optional
 
 from prefect import flow, get_run_logger, runtime, task, unmapped
 from prefect.cache_policies import NO_CACHE
+from prefect.task_runners import ThreadPoolTaskRunner
 
 # ---------------------------------------------------------------- how a task runs
 # Every task runs the flowc runtime's one command. Artifacts stay in the
@@ -323,6 +324,7 @@ def end(run_id: str, index: str, after: Any = None) -> dict:
 @flow(
     name="BranchFlow",
     description="A three-way static branch joined by name and by merge_artifacts.",
+    task_runner=ThreadPoolTaskRunner(max_workers=8),  # tasks at once (option max_workers)
     persist_result=False,
 )
 def branch_flow() -> str:

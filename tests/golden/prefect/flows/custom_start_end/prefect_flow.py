@@ -18,6 +18,7 @@ from typing import Any, Optional
 
 from prefect import flow, get_run_logger, runtime, task, unmapped
 from prefect.cache_policies import NO_CACHE
+from prefect.task_runners import ThreadPoolTaskRunner
 
 # ---------------------------------------------------------------- how a task runs
 # Every task runs the flowc runtime's one command. Artifacts stay in the
@@ -290,6 +291,7 @@ def finish_step(run_id: str, index: str, after: Any = None) -> dict:
 @flow(
     name="CustomStartEndFlow",
     description="Entry and exit steps named by annotation instead of start/end.",
+    task_runner=ThreadPoolTaskRunner(max_workers=8),  # tasks at once (option max_workers)
     persist_result=False,
 )
 def custom_start_end_flow() -> str:

@@ -18,6 +18,7 @@ from typing import Any, Optional
 
 from prefect import flow, get_run_logger, runtime, task, unmapped
 from prefect.cache_policies import NO_CACHE
+from prefect.task_runners import ThreadPoolTaskRunner
 
 # ---------------------------------------------------------------- how a task runs
 # Every task runs the flowc runtime's one command. Artifacts stay in the
@@ -268,6 +269,7 @@ def only(run_id: str, index: str, params: dict, after: Any = None) -> dict:
 @flow(
     name="SingleStepFlow",
     description="A flow of one step, which is both its start and its end.",
+    task_runner=ThreadPoolTaskRunner(max_workers=8),  # tasks at once (option max_workers)
     persist_result=False,
 )
 def single_step_flow() -> str:

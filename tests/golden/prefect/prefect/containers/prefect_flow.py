@@ -18,6 +18,7 @@ from typing import Any, Optional
 
 from prefect import flow, get_run_logger, runtime, task, unmapped
 from prefect.cache_policies import NO_CACHE
+from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.states import Completed
 
 # ---------------------------------------------------------------- how a task runs
@@ -363,6 +364,7 @@ def container_step(step: str, run_id: str, index: str, attempt: int = 0, iterati
 @flow(
     name="ContainersFlow",
     description="Steps in containers of their own: an image, GPUs, @batch with a queue,\none inside a foreach; others in the flow's own pod.",
+    task_runner=ThreadPoolTaskRunner(max_workers=8),  # tasks at once (option max_workers)
     persist_result=False,
 )
 def containers_flow() -> str:

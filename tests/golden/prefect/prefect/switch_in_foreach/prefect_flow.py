@@ -18,6 +18,7 @@ from typing import Any, Optional
 
 from prefect import flow, get_run_logger, runtime, task, unmapped
 from prefect.cache_policies import NO_CACHE
+from prefect.task_runners import ThreadPoolTaskRunner
 
 # ---------------------------------------------------------------- how a task runs
 # Every task runs the flowc runtime's one command. Artifacts stay in the
@@ -334,6 +335,7 @@ def end(run_id: str, index: str, after: Any = None) -> dict:
 @flow(
     name="SwitchInForeachFlow",
     description="Each item of a foreach takes its own case; the cases meet before the join.",
+    task_runner=ThreadPoolTaskRunner(max_workers=8),  # tasks at once (option max_workers)
     persist_result=False,
 )
 def switch_in_foreach_flow() -> str:
