@@ -34,6 +34,7 @@ from the IR; the only analysis here decides which steps may not run at all
 from __future__ import annotations
 
 import builtins
+import functools
 import json
 import keyword
 import re
@@ -944,7 +945,9 @@ def _comment(t: TaskPlan) -> str:
     return f"{t.step} ({t.ref}): {t.summary}"
 
 
+@functools.lru_cache(maxsize=None)
 def _jinja():
+    """The templates' environment, built once (jinja2 compiles each template on first use)."""
     import jinja2
 
     env = jinja2.Environment(

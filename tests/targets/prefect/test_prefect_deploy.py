@@ -67,9 +67,10 @@ def test_prefect_deploy_accepts_prefect_yaml(name: str, tmp_path: Path, prefect_
                 continue
             assert d.parameters == (spec.get("parameters") or {})
             props = d.parameter_openapi_schema["properties"]
+            py_name = {p.name: p.py for p in plan.params}
             for p in plan.flow.parameters:  # the run form holds every default, even those not in prefect.yaml
                 if not p.required:
-                    assert props[p.name]["default"] == p.default
+                    assert props[py_name[p.name]]["default"] == p.default
             assert [(s.schedule.cron, s.schedule.timezone or None) for s in d.schedules] == [
                 (s["cron"], s.get("timezone")) for s in spec.get("schedules", [])]
     if name == "events":

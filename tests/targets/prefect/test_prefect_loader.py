@@ -50,11 +50,11 @@ def test_prefect_loads_the_flow_and_its_run_form(path: Path, loaded):
     from_source = parameter_schema_from_entrypoint(f"{folder / 'prefect_flow.py'}:{plan.flow_func}")
     assert from_source.model_dump_for_openapi() == schema  # what `prefect deploy` sends to the server
     props = schema["properties"]
-    by_py = {p.py: p for p in plan.params}
-    assert set(props) == {p.py for p in plan.params}
+    py_name = {p.name: p.py for p in plan.params}
+    assert set(props) == set(py_name.values())
     assert set(schema.get("required", [])) == {p.py for p in plan.params if p.default is None}
     for p in flow.parameters:
-        prop = props[by_py[p.name.replace("-", "_")].py]
+        prop = props[py_name[p.name]]
         if p.required:
             assert "default" not in prop
         else:

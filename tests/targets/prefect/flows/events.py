@@ -8,6 +8,8 @@ class EventsFlow(FlowSpec):
     """Scheduled daily, triggered by an event, namespaced by a project; reads a secret."""
 
     region = Parameter("region", default="eu", help="where the data lives")
+    max_rows = Parameter("max-rows", default=100, help="a name that is not a Python identifier")
+    klass = Parameter("class", default="gold", help="a name that is a Python keyword")
 
     @secrets(sources=["db-credentials", "api-token"])
     @step
@@ -20,4 +22,4 @@ class EventsFlow(FlowSpec):
 
     @step
     def end(self):
-        self.seen = (self.region, self.user, self.token)
+        self.seen = (self.region, self.user, self.token, self.max_rows, self.klass)

@@ -252,7 +252,7 @@ def _futures(value) -> list:
 # ---------------------------------------------------------------- one task per step
 
 
-# start (events.py:14): goes to end
+# start (events.py:16): goes to end
 @task(
     name="start",
     task_run_name=pathspec,
@@ -263,7 +263,7 @@ def start(run_id: str, index: str, params: dict, after: Any = None) -> dict:
     return run_step("start", run_id, index, params=params, secrets=("db-credentials", "api-token"))
 
 
-# end (events.py:22): the end step
+# end (events.py:24): the end step
 @task(
     name="end",
     task_run_name=pathspec,
@@ -285,21 +285,27 @@ def end(run_id: str, index: str, after: Any = None) -> dict:
 )
 def events_flow(
     region: str = "eu",
+    max_rows: int = 100,
+    class_: str = "gold",
 ) -> str:
     """Scheduled daily, triggered by an event, namespaced by a project; reads a secret.
 
     Args:
         region: where the data lives
+        max_rows: a name that is not a Python identifier
+        class_: a name that is a Python keyword
     """
     run_id = current_run_id()
     params = {  # the start step's parameters, by name
         "region": region,
+        "max-rows": max_rows,
+        "class": class_,
     }
 
-    # start (events.py:14): goes to end
+    # start (events.py:16): goes to end
     start_future = start.submit(run_id, "0", params)
 
-    # end (events.py:22): the end step
+    # end (events.py:24): the end step
     end_future = end.submit(run_id, "0", wait_for=[start_future])
 
     return finish(run_id, start_future, end_future)
