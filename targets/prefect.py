@@ -274,6 +274,8 @@ class PrefectTarget(Target):
     # ---------------------------------------------------------------- plan
 
     def plan(self, flow: ir.Flow) -> Plan:
+        if self.flow is not flow:  # planned outside compile(): per-step environments are resolved for this flow
+            self.flow, self.environments = flow, None
         names = _Names(MODULE_NAMES)
         # required parameters first: Python wants arguments without a default before the others
         ordered = sorted(flow.parameters, key=lambda p: not p.required)

@@ -108,3 +108,28 @@ def test_job_template_extends_prefect_kubernetes_default():
     default_container = default["job_configuration"]["job_manifest"]["spec"]["template"]["spec"]["containers"][0]
     for key in ("args", "env", "image", "imagePullPolicy", "name"):
         assert container[key] == default_container[key]
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=corpus_id)
+def test_prefect_yaml_is_what_prefect_reads(path: Path, loaded):
+    """prefect.yaml parses with Prefect's own model of it; each deployment's
+    parameters conform to the flow's run form, and its job variables to the
+    work pool template's variables (what the server checks on deployment)."""
+    import yaml
+    from prefect.cli.deploy._models import PrefectYamlModel
+    from prefect.utilities.callables import parameter_schema
+    from prefect.utilities.schema_tools.validation import is_valid_schema, validate
+
+    flow, plan, prefect_flow, folder = loaded[path]
+    doc = yaml.safe_load((folder / "prefect.yaml").read_text(encoding="utf-8"))
+    model = PrefectYamlModel.model_validate(doc)
+    template = json.loads((folder / "kubernetes-job-template.json").read_text())
+    is_valid_schema(template["variables"])
+    schema = parameter_schema(prefect_flow).model_dump_for_openapi()
+    entrypoints = {f"prefect_flow.py:{plan.flow_func}"} | ({"prefect_flow.py:container_step"} if plan.has_containers else set())
+    assert {d.entrypoint for d in model.deployments} == entrypoints
+    for d in model.deployments:
+        assert validate(d.work_pool.job_variables, template["variables"], raise_on_error=True) == []
+        if d.entrypoint.endswith(plan.flow_func):
+            assert validate(d.parameters, schema, raise_on_error=True, ignore_required=True) == []
+    assert len(model.deployments) == 1 + sum(1 for t in plan.tasks if t.container)
