@@ -58,3 +58,16 @@ def check_golden(path: Path, actual: bytes, regen: bool) -> None:
             expected.decode("utf-8", "replace").splitlines(True), actual.decode("utf-8", "replace").splitlines(True),
             "golden", "actual", n=2))
         pytest.fail(f"{path.relative_to(REPO)} differs from the output:\n{diff[:6000]}")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_fsspec_clients():
+    """fsspec keeps one S3 client per set of arguments for the whole process;
+    the endpoint of a test's S3 server (moto) comes from the environment, so a
+    client kept from an earlier test would still point at a stopped server."""
+    yield
+    import sys
+
+    s3fs = sys.modules.get("s3fs")
+    if s3fs is not None:
+        s3fs.S3FileSystem.clear_instance_cache()
