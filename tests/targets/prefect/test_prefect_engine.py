@@ -136,3 +136,40 @@ def logs_of(run_id: str) -> str:
     with get_client(sync_client=True) as client:
         logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[uuid.UUID(run_id)])))
     return "\n".join(entry.message for entry in logs)
+
+
+def test_timeout_stops_the_step_and_prefect_backs_it_up(tmp_path: Path, prefect_api):
+    """@timeout(seconds=1): the runtime stops a step that overruns; a step that
+    blocks the runtime's alarm is stopped by the task's own timeout_seconds,
+    which kills the runtime's process."""
+    import time
+
+    src = tmp_path / "slow.py"
+    src.write_text(
+        "import signal, time\nfrom flowc import FlowSpec, step, timeout\n\n\nclass SlowFlow(FlowSpec):\n"
+        "    @step\n    def start(self):\n        self.next(self.polite, self.stubborn)\n\n"
+        "    @timeout(seconds=1)\n    @step\n    def polite(self):\n        time.sleep(60)\n        self.next(self.join)\n\n"
+        "    @timeout(seconds=1)\n    @step\n    def stubborn(self):\n"
+        "        signal.signal(signal.SIGALRM, signal.SIG_IGN)\n        open('stubborn.pid', 'w').write(str(__import__('os').getpid()))\n"
+        "        time.sleep(60)\n        self.next(self.join)\n\n"
+        "    @step\n    def join(self, inputs):\n        self.next(self.end)\n\n"
+        "    @step\n    def end(self):\n        pass\n")
+    started = time.monotonic()
+    state, run_id, ds, plan = run_on_prefect(src, tmp_path)
+    assert state.is_failed()
+    assert time.monotonic() - started < 45  # neither waited for its 60 s
+    failures = {t.name.split("/")[2]: t.state.name for t in task_runs(run_id)}
+    assert failures["polite"] == "Failed" and failures["stubborn"] == "TimedOut"
+    assert "timed out after 1 s" in logs_of(run_id)
+    pid = int((tmp_path / "prefect" / "stubborn.pid").read_text())
+    assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
+
+
+def task_runs(run_id: str):
+    import uuid
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    with get_client(sync_client=True) as client:
+        return client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[uuid.UUID(run_id)])))
