@@ -96,9 +96,9 @@ def width_sizes(work: Path) -> dict[int, int]:
     from flowc.targets.prefect import PrefectTarget
 
     out = {}
-    for width in (10, 1000, 1000000):
-        path = work / f"w{width}" / "wide.py"
-        path.parent.mkdir()
+    for folder, width in (("a", 10), ("b", 1000), ("c", 1000000)):
+        path = work / "widths" / folder / "wide.py"  # same-length paths: the source path is in the output
+        path.parent.mkdir(parents=True)
         path.write_text(foreach_flow(width))
         files = PrefectTarget({}).compile(load_flow(path)).files
         out[width] = len(files["prefect_flow.py"]) + len(files["prefect.yaml"])
