@@ -49,10 +49,10 @@ def client():
     return get_client(sync_client=True)
 
 
-@pytest.mark.parametrize("name", ["events", "hostile", "containers", "recsys"])
+@pytest.mark.parametrize("name", ["events", "hostile", "containers", "recsys", "parameters", "required_params"])
 def test_prefect_deploy_accepts_prefect_yaml(name: str, tmp_path: Path, prefect_api, pool):
-    path = {"events": HERE / "flows" / "events.py", "hostile": FIXTURES / "hostile.py",
-            "containers": HERE / "flows" / "containers.py", "recsys": REPO / "examples" / "recsys.py"}[name]
+    path = {"events": HERE / "flows" / "events.py", "containers": HERE / "flows" / "containers.py",
+            "recsys": REPO / "examples" / "recsys.py"}.get(name, FIXTURES / f"{name}.py")
     doc, plan = deploy(path, tmp_path, prefect_api)
     with client() as c:
         for spec in doc["deployments"]:
@@ -144,35 +144,46 @@ def render_job(deployment_name: str, parameters: dict) -> dict:
     return asyncio.run(render())
 
 
-@pytest.mark.parametrize("path", [HERE / "flows" / "containers.py", FIXTURES / "image.py"], ids=lambda p: p.stem)
-def test_container_steps_run_through_their_deployments(path: Path, tmp_path: Path, prefect_api, pool, monkeypatch):
-    """The flow as its deployment runs it: each container step becomes a flow run
-    of its own deployment on the Kubernetes pool, whose job a node runs; the
-    artifacts equal flowc run's."""
+@pytest.mark.parametrize("path, how", [(HERE / "flows" / "containers.py", "deployment"),
+                                       (FIXTURES / "image.py", "direct")], ids=["containers", "image"])
+def test_container_steps_run_through_their_deployments(path: Path, how: str, tmp_path: Path, prefect_api, pool,
+                                                      monkeypatch):
+    """Container steps become flow runs of their own deployments on the
+    Kubernetes pool, whose jobs a node runs; the artifacts equal flowc run's.
+    "deployment": the flow itself runs from its deployment, as a job of the
+    pool too (with prefect.yaml's parameters and pull step), and sends its
+    container steps to their deployments by itself. "direct": the flow runs
+    here, told to send them (FLOWC_PREFECT_CONTAINER_STEPS=deployments)."""
+    from prefect.deployments import run_deployment
+
     folder, ds = tmp_path / "prefect", tmp_path / "ds"
     plan = build(path, folder, ds, work_pool=POOL, workdir=str(folder))
     prefect_cli(["deploy", "--all"], folder, prefect_api)
-    monkeypatch.setenv("FLOWC_PREFECT_CONTAINER_STEPS", "deployments")
-    flow = load_prefect_flow(folder, plan.flow_func)
     with Node(POOL, prefect_api) as node:
-        state = flow(return_state=True)
+        if how == "deployment":
+            run = run_deployment(f"{plan.flow.name}/{plan.deployment}", timeout=300, poll_interval=1)
+            state, run_id = run.state, str(run.id)
+        else:
+            monkeypatch.setenv("FLOWC_PREFECT_CONTAINER_STEPS", "deployments")
+            state = load_prefect_flow(folder, plan.flow_func)(return_state=True)
+            run_id = str(state.state_details.flow_run_id)
     assert not node.errors, node.errors
     assert state.is_completed(), state.message
-    run_id = str(state.state_details.flow_run_id)
     containers = {t.step: t.container for t in plan.tasks if t.container}
-    index_counts = {s: len(run_artifacts(str(ds), plan.flow.name, run_id)[s]) for s in containers}
-    assert {name: len(jobs) for name, jobs in node.manifests.items()} == {
-        c.deployment: index_counts[s] for s, c in containers.items()}
+    prefect_artifacts = run_artifacts(str(ds), plan.flow.name, run_id)
+    expected_jobs = {c.deployment: len(prefect_artifacts[s]) for s, c in containers.items()}
+    if how == "deployment":
+        expected_jobs[plan.deployment] = 1
+    assert {name: len(jobs) for name, jobs in node.manifests.items()} == expected_jobs
     for step, c in containers.items():
         for job in node.manifests[c.deployment]:
             assert job["spec"]["template"]["spec"]["containers"][0]["image"] == c.job_variables["image"]
     flowc_run(path, ds, "local")
-    assert run_artifacts(str(ds), plan.flow.name, run_id) == run_artifacts(str(ds), plan.flow.name, "local")
-    with client() as c:  # each container step's flow run is a subflow of its task's run
+    assert prefect_artifacts == run_artifacts(str(ds), plan.flow.name, "local")
+    with client() as c:  # each container step's flow run is a subflow of the flow run
         from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterParentFlowRunId
 
         children = c.read_flow_runs(flow_run_filter=FlowRunFilter(
             parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[uuid.UUID(run_id)])))
     assert sorted(r.name for r in children) == sorted(
-        f"{plan.flow.name}/{run_id}/{s}/{i}" for s in containers
-        for i in run_artifacts(str(ds), plan.flow.name, run_id)[s])
+        f"{plan.flow.name}/{run_id}/{s}/{i}" for s in containers for i in prefect_artifacts[s])
