@@ -234,7 +234,7 @@ class PrefectTarget(Target):
         Option("memory", int, 4096, "memory (MB) of the flow's own pod; a step asking for more runs in its own"),
         Option("disk", int, 10240, "disk (MB) of the flow's own pod; a step asking for more runs in its own"),
         Option("workdir", str, "/opt/prefect/flow",
-               "folder of the image holding prefect_flow.py, the flow file and its IR (prefect.yaml's pull step)"),
+               "folder of the image holding prefect_flow.py (and, without a code package, the flow file and its IR)"),
         Option("deployment", str, "", "name of the flow's deployment (default: the flow's name, after @project)"),
         Option("max_workers", int, 8, "tasks a flow run runs at once (its thread pool); 0: Prefect's setting "
                "PREFECT_TASK_RUNNER_THREAD_POOL_MAX_WORKERS, unbounded when unset"),
@@ -503,7 +503,8 @@ class PrefectTarget(Target):
             for attr in ("iam_role", "execution_role"):
                 if getattr(batch, attr):
                     self.unsupported(f"@batch({attr}=...) of step '{s.name}' has no Kubernetes counterpart",
-                                     batch.span, "give the pod's service account the role instead (@kubernetes(service_account=...))")
+                                     batch.span,
+                                     "give the pod's service account the role instead (@kubernetes(service_account=...))")
             work_queue = batch.queue
         if volumes:
             jv["volumes"] = volumes
@@ -678,7 +679,8 @@ class _Body:
         if len(parents) == 1 and parents[0].kind == ir.FOREACH and s.name in parents[0].next:
             split = parents[0]
             var = self.names.claim(f"{s.name}_indices")
-            self.out.append(Stmt("call", var=var, call=f"foreach_indices({self.future_of(split.name)}, depth={split.depth})",
+            call = f"foreach_indices({self.future_of(split.name)}, depth={split.depth})"
+            self.out.append(Stmt("call", var=var, call=call,
                                  comment=f"wait for {split.name}: one {s.name} task per item of self.{split.foreach}"))
             self.index_var[s.name] = var
             return var, False

@@ -150,7 +150,8 @@ def test_timeout_stops_the_step_and_prefect_backs_it_up(tmp_path: Path, prefect_
         "    @step\n    def start(self):\n        self.next(self.polite, self.stubborn)\n\n"
         "    @timeout(seconds=1)\n    @step\n    def polite(self):\n        time.sleep(60)\n        self.next(self.join)\n\n"
         "    @timeout(seconds=1)\n    @step\n    def stubborn(self):\n"
-        "        signal.signal(signal.SIGALRM, signal.SIG_IGN)\n        open('stubborn.pid', 'w').write(str(__import__('os').getpid()))\n"
+        "        signal.signal(signal.SIGALRM, signal.SIG_IGN)\n"
+        "        open('stubborn.pid', 'w').write(str(__import__('os').getpid()))\n"
         "        time.sleep(60)\n        self.next(self.join)\n\n"
         "    @step\n    def join(self, inputs):\n        self.next(self.end)\n\n"
         "    @step\n    def end(self):\n        pass\n")

@@ -126,7 +126,9 @@ def test_prefect_yaml_is_what_prefect_reads(path: Path, loaded):
     template = json.loads((folder / "kubernetes-job-template.json").read_text())
     is_valid_schema(template["variables"])
     schema = parameter_schema(prefect_flow).model_dump_for_openapi()
-    entrypoints = {f"prefect_flow.py:{plan.flow_func}"} | ({"prefect_flow.py:container_step"} if plan.has_containers else set())
+    entrypoints = {f"prefect_flow.py:{plan.flow_func}"}
+    if plan.has_containers:
+        entrypoints.add("prefect_flow.py:container_step")
     assert {d.entrypoint for d in model.deployments} == entrypoints
     for d in model.deployments:
         assert validate(d.work_pool.job_variables, template["variables"], raise_on_error=True) == []
