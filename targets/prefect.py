@@ -393,7 +393,8 @@ class PrefectTarget(Target):
         if d.retry is not None:
             t.retries = d.retry.times
             t.retry_delay = _number(d.retry.minutes_between_retries * 60)
-            t.notes.append(f"@retry(times={d.retry.times}): attempt N runs as retry N ({source_ref(flow, d.retry.span)})")
+            t.notes.append(f"@retry(times={d.retry.times}): Prefect retries the task; each retry is the runtime's "
+                           f"next attempt ({source_ref(flow, d.retry.span)})")
         if d.timeout is not None:
             t.timeout = d.timeout.seconds + max(10, d.timeout.seconds // 10)
             t.notes.append(f"@timeout: the runtime stops the step after {d.timeout.seconds} s; "

@@ -264,7 +264,7 @@ def start(run_id: str, index: str, params: dict, after: Any = None) -> dict:
 
 
 # flaky (resilient_flow.py:16): goes to join
-# @retry(times=2): attempt N runs as retry N (resilient_flow.py:13)
+# @retry(times=2): Prefect retries the task; each retry is the runtime's next attempt (resilient_flow.py:13)
 # @timeout: the runtime stops the step after 60 s; Prefect's timeout is the backstop (resilient_flow.py:14)
 @task(
     name="flaky",

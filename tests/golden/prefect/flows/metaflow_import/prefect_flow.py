@@ -253,7 +253,7 @@ def _futures(value) -> list:
 
 
 # start (metaflow_import.py:11): goes to end
-# @retry(times=1): attempt N runs as retry N (metaflow_import.py:9)
+# @retry(times=1): Prefect retries the task; each retry is the runtime's next attempt (metaflow_import.py:9)
 @task(
     name="start",
     task_run_name=pathspec,

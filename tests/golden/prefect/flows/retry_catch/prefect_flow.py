@@ -264,7 +264,7 @@ def start(run_id: str, index: str, params: dict, after: Any = None) -> dict:
 
 
 # flaky (retry_catch.py:13): goes to join
-# @retry(times=2): attempt N runs as retry N (retry_catch.py:11)
+# @retry(times=2): Prefect retries the task; each retry is the runtime's next attempt (retry_catch.py:11)
 @task(
     name="flaky",
     task_run_name=pathspec,
@@ -278,7 +278,7 @@ def flaky(run_id: str, index: str, after: Any = None) -> dict:
 
 
 # broken (retry_catch.py:22): goes to join
-# @retry(times=1): attempt N runs as retry N (retry_catch.py:20)
+# @retry(times=1): Prefect retries the task; each retry is the runtime's next attempt (retry_catch.py:20)
 # @catch: on the last attempt the runtime stores the failure in self.error and the flow goes on (retry_catch.py:19)
 @task(
     name="broken",
