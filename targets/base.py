@@ -111,6 +111,11 @@ def coerce_option(opt: Option, value: Any, origin: str) -> Any:
             value = int(value)
         except ValueError:
             raise OptionError(f"{origin}: option {opt.name} must be a whole number, not {value!r}") from None
+    elif opt.type is float and isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            raise OptionError(f"{origin}: option {opt.name} must be a number, not {value!r}") from None
     elif opt.type is dict and isinstance(value, str):
         try:
             value = dict(item.split("=", 1) for item in value.split(",") if item)
