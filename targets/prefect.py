@@ -240,21 +240,6 @@ class PrefectTarget(Target):
                "PREFECT_TASK_RUNNER_THREAD_POOL_MAX_WORKERS, unbounded when unset"),
     )
 
-    @classmethod
-    def resolve_options(cls, given: dict[str, Any], origin: str = "option") -> dict[str, Any]:
-        # flags arrive as text, and the base class converts text to int and
-        # bool but not to float: convert the float options here
-        floats = {o.name for o in cls.all_options().values() if o.type is float}
-        converted = {}
-        for key, value in given.items():
-            if key.replace("-", "_") in floats and isinstance(value, str):
-                try:
-                    value = float(value)
-                except ValueError:
-                    pass  # the base class names the option and its type
-            converted[key] = value
-        return super().resolve_options(converted, origin)
-
     # ---------------------------------------------------------------- emit
 
     def emit(self, flow: ir.Flow) -> dict[str, bytes]:
