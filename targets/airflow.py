@@ -43,6 +43,7 @@ from flowc.compiler.diagnostics import WARNING, Diagnostic
 from flowc.compiler.spans import Span
 
 from .base import Option, Target, no, resources_of, source_ref, yes
+from .pysource import py_literal, py_str
 
 LOCAL, KUBERNETES, BATCH = "local", "kubernetes", "batch"
 PLACEMENTS = (KUBERNETES, BATCH, LOCAL)
@@ -823,38 +824,6 @@ def _listed(names: list[str]) -> str:
 JINJA_MARKERS = ("{{", "{%", "{#")
 
 
-def py_literal(value: Any) -> str:
-    """A Python literal that evaluates to ``value`` (a JSON-like value), in one
-    line, whatever the text holds: quotes, backslashes, newlines, unicode."""
-    if value is None or isinstance(value, bool):
-        return repr(value)
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        return _py_str(value)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(py_literal(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{py_literal(k)}: {py_literal(v)}" for k, v in value.items()) + "}"
-    raise TypeError(f"no Python literal for {type(value).__name__}")
-
-
-_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
-
-
-def _py_str(text: str) -> str:
-    out = []
-    for ch in text:
-        if ch in _ESCAPES:
-            out.append(_ESCAPES[ch])
-        elif ch.isprintable():
-            out.append(ch)
-        else:  # controls, separators, surrogates: escaped, so each line stays one line
-            n = ord(ch)
-            out.append(f"\\x{n:02x}" if n < 0x100 else f"\\u{n:04x}" if n < 0x10000 else f"\\U{n:08x}")
-    return '"' + "".join(out) + '"'
-
-
 def jinja_would_change(text: str) -> bool:
     """Whether rendering the text as a template could change it: Jinja reads
     its markers, turns "\r" and "\r\n" into "\n", and drops one trailing newline."""
@@ -865,7 +834,7 @@ def templated_literal(value: Any) -> str:
     """A literal for an operator's templated field: text Jinja would change is
     wrapped in literal(), so it reaches the pod or the job unchanged."""
     if isinstance(value, str) and jinja_would_change(value):
-        return f"literal({_py_str(value)})"
+        return f"literal({py_str(value)})"
     if isinstance(value, dict):
         return "{" + ", ".join(f"{py_literal(k)}: {templated_literal(v)}" for k, v in value.items()) + "}"
     return py_literal(value)
@@ -876,7 +845,7 @@ def comment_lines(text: str) -> list[str]:
     end the comment early or unsettle the file's encoding."""
     lines = []
     for line in str(text).splitlines() or [""]:
-        lines.append("".join(ch if ch.isprintable() else _py_str(ch)[1:-1] for ch in line).rstrip())
+        lines.append("".join(ch if ch.isprintable() else py_str(ch)[1:-1] for ch in line).rstrip())
     return lines
 
 

@@ -47,6 +47,7 @@ from flowc.compiler import ir
 from flowc.compiler.spans import Span
 
 from .base import Option, Target, ir_file, resources_of, source_ref, yes
+from .pysource import py_literal
 
 MODULE = "prefect_flow.py"
 YAML = "prefect.yaml"
@@ -786,28 +787,6 @@ class _Names:
         self.reserved.add(name)
         self.used.append(name)
         return name
-
-
-def py_literal(value: Any) -> str:
-    """Python source for a JSON value: double-quoted strings, every
-    non-printable character escaped, so the source shows the exact value."""
-    if isinstance(value, str):
-        out = []
-        for ch in value:
-            if ch in '"\\':
-                out.append("\\" + ch)
-            elif ch.isprintable():
-                out.append(ch)
-            else:
-                out.append(repr(ch)[1:-1])
-        return '"' + "".join(out) + '"'
-    if isinstance(value, (list, tuple)):
-        inner = ", ".join(py_literal(v) for v in value)
-        return f"({inner},)" if isinstance(value, tuple) and len(value) == 1 else (
-            f"({inner})" if isinstance(value, tuple) else f"[{inner}]")
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{py_literal(k)}: {py_literal(v)}" for k, v in value.items()) + "}"
-    return repr(value)
 
 
 def py_docstring(text: str, indent: str = "") -> str:
