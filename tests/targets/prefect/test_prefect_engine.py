@@ -119,7 +119,8 @@ def test_a_wide_foreach_passes_only_indices(tmp_path: Path, prefect_api):
     with get_client(sync_client=True) as client:
         runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[uuid.UUID(run_id)])),
                                      limit=200)
-    work = [r for r in runs if r.name.startswith(f"WideFlow/{run_id}/work/")]
+    prefix = "/".join(("WideFlow", run_id, "work", ""))
+    work = [r for r in runs if r.name.startswith(prefix)]
     assert sorted(r.name.rsplit("/", 1)[1] for r in work) == sorted(str(i) for i in range(40))
     for r in work:  # what the orchestrator holds per task: references, never data
         assert len(repr(r.task_inputs)) < 400
