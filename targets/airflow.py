@@ -26,6 +26,13 @@ took (OUT.json's ``chosen``); inside a mapped group each case starts with a
 small gate task that skips the case unless it was taken, because branch
 operators do not skip inside mapped task groups (apache/airflow#67265).
 The step after the cases waits with ``none_failed_min_one_success``.
+
+Outcomes from AWS Batch. A pod or a worker task hands its OUT.json to XCom;
+a Batch job cannot. So a foreach split or a switch placed on AWS Batch is
+followed by a small task on the worker that reads the finished task's
+OUT.json back from the datastore (the runtime's ``--output-only``, through
+the same command as every task) and returns it: the lister, branch task or
+gates after it read that task's XCom, and nothing downstream changes.
 """
 
 from __future__ import annotations
@@ -65,8 +72,8 @@ RESERVED_NAMES = frozenset({
     "DAG", "BaseOperator", "Param", "literal", "task", "task_group", "AirflowSkipException",
     "CronTriggerTimetable", "KubernetesPodOperator", "Secret", "k8s", "BatchOperator",
     "FLOW_FILE", "IR_FILE", "START_STEP", "PARAMETERS", "RUN_ID", "ATTEMPT", "WORKDIR", "LOCAL_PYTHON",
-    "step_command", "flow_params", "FlowcStep", "foreach_indices", "choose_case", "case_gate", "dag",
-    "str", "list", "dict", "int", "print", "range", "isinstance",
+    "step_command", "flow_params", "FlowcStep", "foreach_indices", "choose_case", "case_gate", "read_outcome",
+    "dag", "str", "list", "dict", "int", "print", "range", "isinstance",
 })
 
 
@@ -113,6 +120,17 @@ class Group:
 
 
 @dataclass
+class Reader:
+    """A task on the Airflow worker after a foreach split or switch placed on
+    AWS Batch: it reads the step's OUT.json back from the datastore (the
+    runtime's --output-only) and returns it, since a Batch job returns no
+    values to Airflow."""
+
+    var: str
+    task_id: str
+
+
+@dataclass
 class StepTask:
     step: ir.Step
     var: str  # python variable
@@ -120,7 +138,8 @@ class StepTask:
     placement: str
     ref: str  # flow.py:LINE
     group: Optional[Group] = None
-    returns: bool = False  # pushes OUT.json to XCom (foreach splits, switches)
+    returns: bool = False  # pushes OUT.json to XCom (foreach splits, switches not on AWS Batch)
+    reader: Optional[Reader] = None  # reads OUT.json back after a foreach split or switch on AWS Batch
     is_start: bool = False
     trigger_rule: str = ""
     retries: Optional[int] = None
@@ -139,6 +158,23 @@ class StepTask:
     @property
     def full_id(self) -> str:
         return f"{self.group.id}.{self.task_id}" if self.group else self.task_id
+
+    @property
+    def out_var(self) -> str:
+        """The variable of the task whose XCom holds this step's OUT.json."""
+        return self.reader.var if self.reader else self.var
+
+    @property
+    def out_xcom(self) -> str:
+        """The expression of this step's OUT.json in XCom (a reader's call is already one)."""
+        return self.reader.var if self.reader else f"{self.var}.output"
+
+    @property
+    def out_full_id(self) -> str:
+        """The full id of the task whose XCom holds this step's OUT.json."""
+        if self.reader is None:
+            return self.full_id
+        return f"{self.group.id}.{self.reader.task_id}" if self.group else self.reader.task_id
 
 
 @dataclass
@@ -197,6 +233,10 @@ class Plan:
             return any(t.placement == what for t in self.tasks)
         if what == "gates":
             return any(t.gate_switch for t in self.tasks)
+        if what == "readers":
+            return any(t.reader for t in self.tasks)
+        if what == "worker":  # something runs the runtime on the Airflow worker
+            return self.uses(LOCAL) or self.uses("readers")
         if what == "resources":
             return any(t.pod and (t.pod.requests or t.pod.limits) for t in self.tasks)
         if what == "volumes":
@@ -222,7 +262,7 @@ class Plan:
     @property
     def decorator_imports(self) -> list[str]:
         out = []
-        if self.listers or self.branchers or self.uses("gates"):
+        if self.listers or self.branchers or self.uses("gates") or self.uses("readers"):
             out.append("task")
         if self.groups:
             out.append("task_group")
@@ -316,7 +356,8 @@ class AirflowTarget(Target):
         "project": yes("dag_id prefix and tags"),
         "image": yes(),
         "kubernetes": yes("KubernetesPodOperator"),
-        "batch": yes("the amazon provider's BatchOperator"),
+        "batch": yes("the amazon provider's BatchOperator; after a foreach split or switch on Batch, a task on "
+                     "the worker reads its OUT.json back from the datastore"),
         "packages": yes("an image per environment, or --environments bootstrap (the task builds it, "
                         "on the worker too)"),
     }
@@ -401,7 +442,7 @@ class AirflowTarget(Target):
         for s in steps:
             if s.kind == ir.FOREACH:
                 t = tasks[s.name]
-                t.returns = True
+                t.returns = t.reader is None
                 owner = f"the index lister of {s.name}"
                 listers[s.name] = Lister(names.var(f"{s.name}_indices", s.span, owner),
                                          names.task_id(f"{s.name}_indices", s.span, owner), t,
@@ -427,8 +468,8 @@ class AirflowTarget(Target):
             g.indices = listers[g.level[-1]].var
         for lister in listers.values():  # a split inside a group is found by its id
             split = lister.split
-            lister.source = (f"{split.var}.output" if split.group is None else
-                             f"dag.get_task({py_literal(split.full_id)}).output")
+            lister.source = (split.out_xcom if split.group is None else
+                             f"dag.get_task({py_literal(split.out_full_id)}).output")
         return groups, listers
 
     def route_switches(self, steps: list[ir.Step], tasks: dict[str, StepTask],
@@ -440,7 +481,7 @@ class AirflowTarget(Target):
             if s.kind != ir.SWITCH:
                 continue
             t = tasks[s.name]
-            t.returns = True
+            t.returns = t.reader is None
             cases = sorted(set(s.cases.values()) - {s.name})  # a recursive case is refused
             if t.group is None:
                 owner = f"the branch task of {s.name}"
@@ -451,7 +492,7 @@ class AirflowTarget(Target):
             for case in cases:
                 ct = tasks[case]
                 owner = f"the gate of case {case}"
-                ct.gate_switch = t.full_id
+                ct.gate_switch = t.out_full_id
                 ct.gate_var = names.var(f"{s.name}_to_{case}", s.span, owner)
                 ct.gate_id = names.task_id(f"{s.name}_to_{case}", s.span, owner)
         return branchers
@@ -462,6 +503,8 @@ class AirflowTarget(Target):
         edges: list[tuple[Optional[str], str, str]] = []
         for s in steps:
             t = tasks[s.name]
+            if t.reader is not None:  # the step's job, then the task reading its outcome back
+                edges.append((t.group.id if t.group else None, t.var, t.reader.var))
             if any(len(group) > 1 for group in s.parent_groups):
                 t.trigger_rule = ONE_OF  # one of several alternatives runs (after a switch)
             for p in s.parents:
@@ -504,8 +547,8 @@ class AirflowTarget(Target):
         group are linked inside it; across groups the groups are linked (a group
         holds one step, or its leaves are exactly the steps its level ends with)."""
         if parent.group is not None and parent.group is child.group:
-            return parent.group.id, parent.var, child.gate_var or child.var
-        a = _group_var(parent.group.id) if parent.group is not None else parent.var
+            return parent.group.id, parent.out_var, child.gate_var or child.var
+        a = _group_var(parent.group.id) if parent.group is not None else parent.out_var
         b = _group_var(child.group.id) if child.group is not None else child.var
         return None, a, b
 
@@ -554,6 +597,10 @@ class AirflowTarget(Target):
             t.pod = self.pod(s, res, secrets)
         elif placement == BATCH:
             t.batch = self.batch_job(flow, s, res, secrets, forced)
+            if s.kind in (ir.FOREACH, ir.SWITCH):  # its OUT.json comes back through the datastore
+                owner = f"the outcome reader of {s.name}"
+                t.reader = Reader(names.var(f"{s.name}_outcome", s.span, owner),
+                                  names.task_id(f"{s.name}_outcome", s.span, owner))
         else:
             self.check_local(s, res, secrets, forced, t)
         pkg = next((p for p in (d.pypi, d.conda, flow.decorators.pypi_base, flow.decorators.conda_base)
@@ -631,9 +678,6 @@ class AirflowTarget(Target):
             cannot.append(("shared memory", "set linuxParameters.sharedMemorySize on the job definition"))
         if secrets:
             cannot.append(("secrets", "declare them on the job definition"))
-        if s.kind in (ir.FOREACH, ir.SWITCH):
-            cannot.append((f"a {s.kind} step", "AWS Batch returns no values to Airflow, and a "
-                                               f"{s.kind} needs its OUT.json; place this step elsewhere"))
         for what, hint in cannot:
             self.placement_gap(f"{what} on step '{s.name}' cannot be expressed on AWS Batch", span, hint, forced)
         return job

@@ -10,7 +10,11 @@ request per line on stdin and answers one JSON line on stdout:
     {"op": "inspect", "file": F, "dag_id": D, "index": "1"}
                                              params, and every task's templated fields
                                              rendered (pods built offline, Batch overrides)
+                                             and upstream task ids
     {"op": "test", "dag_id": D, "conf": {}}  dag.test() on a DAG of the dags folder
+        [, "batch": {"python": P, "lose": [TASK_ID...]}]
+                                             with AWS Batch jobs run on this machine
+                                             (see batch_jobs_run_here)
 
 It imports nothing from flowc: .venv-airflow2 does not have it.
 """
@@ -22,6 +26,7 @@ import copy
 import io
 import json
 import os
+import subprocess
 import sys
 import time
 import traceback
@@ -76,9 +81,11 @@ def op_inspect(req):
     for task_id, task in dag.task_dict.items():
         kind = type(task).__name__
         if kind in ("_PythonDecoratedOperator", "_BranchPythonDecoratedOperator"):
-            tasks[task_id] = {"type": kind, "op_kwargs": _jsonable(task.op_kwargs)}
+            tasks[task_id] = {"type": kind, "op_args": _jsonable(task.op_args), "op_kwargs": _jsonable(task.op_kwargs),
+                              "upstream": sorted(task.upstream_task_ids)}
             continue
-        tasks[task_id] = {"type": kind, **render(dag, task, req.get("index", "1"))}
+        tasks[task_id] = {"type": kind, "upstream": sorted(task.upstream_task_ids),
+                          **render(dag, task, req.get("index", "1"))}
     return {"params": params, "tasks": tasks, "schedule": _schedule(dag), "doc_md": dag.doc_md,
             "description": dag.description, "tags": sorted(dag.tags)}
 
@@ -149,6 +156,44 @@ def _jsonable(value):
     return json.loads(json.dumps(value, default=repr))
 
 
+@contextlib.contextmanager
+def batch_jobs_run_here(python, lose=()):
+    """For tests only, inside this process: AWS Batch cannot run here, so each
+    BatchOperator task runs its job's command (the container overrides, as
+    Airflow rendered them) as a subprocess, with the job's environment, in
+    the DAG file's folder (the flow and its IR, as in the job's image), and
+    `python` for the image's "python". Like the real operator it returns the
+    job's id and nothing of the task's outcome. A task id in `lose` reports
+    success without running its job (a job whose result never reached the
+    datastore). Yields the list of jobs it ran."""
+    from airflow.providers.amazon.aws.operators.batch import BatchOperator
+
+    jobs = []
+
+    def execute(self, context, **_):  # Airflow 2.10 passes its executor safeguard's sentinel
+        overrides = self.container_overrides
+        command = list(overrides["command"])
+        assert command[0] == "python", command
+        ti = context["ti"]
+        job = {"task_id": self.task_id, "map_index": ti.map_index, "command": command,
+               "job_queue": self.job_queue, "job_definition": self.job_definition, "ran": self.task_id not in lose}
+        jobs.append(job)
+        if job["ran"]:
+            env = {**os.environ, **{e["name"]: e["value"] for e in overrides.get("environment", [])}}
+            done = subprocess.run([python] + command[1:], cwd=os.path.dirname(self.dag.fileloc), env=env,
+                                  capture_output=True, text=True)
+            if done.returncode != 0:
+                raise RuntimeError(f"the job of {self.task_id} failed ({done.returncode}): {done.stderr}")
+        return f"local-job-{self.task_id}-{ti.map_index}"
+
+    original = BatchOperator.execute
+    BatchOperator.execute = execute
+    try:
+        yield jobs
+    finally:
+        BatchOperator.execute = original
+
+
 def op_test(req):
     from airflow.models import TaskInstance
 
@@ -156,8 +201,10 @@ def op_test(req):
     if req["dag_id"] not in bag.dags:
         return {"errors": bag.import_errors}
     dag = bag.dags[req["dag_id"]]
+    batch = req.get("batch")
     started = time.perf_counter()
-    run = dag.test(run_conf=req.get("conf") or None)
+    with batch_jobs_run_here(batch["python"], batch.get("lose", ())) if batch else contextlib.nullcontext([]) as jobs:
+        run = dag.test(run_conf=req.get("conf") or None)
     seconds = time.perf_counter() - started
     states = {}
     xcom_sizes = {}
@@ -169,7 +216,8 @@ def op_test(req):
             states.setdefault(ti.task_id, {})[str(ti.map_index)] = str(getattr(ti.state, "value", ti.state))
         xcom_sizes = _xcom_sizes(session, dag.dag_id, run.run_id)
     return {"state": str(getattr(run.state, "value", run.state)), "run_id": run.run_id, "states": states,
-            "xcom_sizes": xcom_sizes, "seconds": seconds}
+            "xcom_sizes": xcom_sizes, "xcom": _xcom_values(dag.dag_id, run.run_id) if req.get("xcom") else {},
+            "batch_jobs": jobs, "seconds": seconds}
 
 
 def _xcom_sizes(session, dag_id, run_id):
@@ -185,6 +233,30 @@ def _xcom_sizes(session, dag_id, run_id):
             value, bytes) else value.decode("utf-8", "replace")
         sizes[f"{row.task_id}[{row.map_index}]:{row.key}"] = len(text.encode("utf-8"))
     return sizes
+
+
+def _xcom_values(dag_id, run_id):
+    """Every return value the run stored in XCom: {"task_id[map_index]": value}."""
+    try:
+        from airflow.models.xcom import XComModel as XCom  # Airflow 3
+    except ImportError:
+        from airflow.models.xcom import XCom
+    from airflow.utils.session import create_session
+
+    values = {}
+    with create_session() as session:
+        for row in session.query(XCom).filter(XCom.dag_id == dag_id, XCom.run_id == run_id,
+                                              XCom.key == "return_value"):
+            value = row.value
+            if isinstance(value, bytes):
+                value = value.decode("utf-8")
+            if isinstance(value, str):
+                try:
+                    value = json.loads(value)
+                except ValueError:
+                    pass
+            values[f"{row.task_id}[{row.map_index}]"] = value
+    return values
 
 
 OPS = {"load": op_load, "inspect": op_inspect, "test": op_test}

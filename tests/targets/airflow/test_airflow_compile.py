@@ -28,7 +28,8 @@ VARIANTS = {
     "bootstrap": {"environments": "bootstrap", "placement": "local"},
 }
 VARIANT_FLOWS = ["flows/nested_foreach", "flows/switch", "flows/foreach_body", "flows/parameters",
-                 "flows/branch_switch", "airflow/switch_in_foreach", "airflow/placement", "examples/recsys"]
+                 "flows/branch_switch", "airflow/switch_in_foreach", "airflow/placement", "airflow/batch_split",
+                 "examples/recsys"]
 
 
 def variant_cases():
@@ -311,3 +312,101 @@ def test_no_undefined_names_and_no_unused_imports(path, options):
 def test_the_names_check_finds_what_it_looks_for():
     assert names_problems("import os\nimport sys\nprint(sys.argv, literal)\n") == [
         "undefined name literal", "unused import os (line 1)"]
+
+
+BATCH_SPLIT_WITH_SECRETS = '''from flowc import FlowSpec, batch, secrets, step
+
+
+class BatchGapsFlow(FlowSpec):
+    @batch(queue="q")
+    @step
+    def start(self):
+        self.items = [1, 2]
+        self.next(self.work, foreach="items")
+
+    @step
+    def work(self):
+        self.next(self.join)
+
+    @step
+    def join(self, inputs):
+        self.mode = "a"
+        self.next(self.route)
+
+    @secrets(sources=["db"])
+    @batch(queue="q")
+    @step
+    def route(self):
+        self.next({"a": self.a, "b": self.b}, condition="mode")
+
+    @step
+    def a(self):
+        self.next(self.end)
+
+    @step
+    def b(self):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+'''
+
+
+def test_a_foreach_or_switch_on_batch_compiles_and_the_other_batch_gaps_stay(tmp_path):
+    """A Batch split or switch is read back by a worker task; what a Batch job
+    cannot express (secrets, here on the switch) is still refused."""
+    from flowc.compiler import load_flow
+    from flowc.targets.airflow import AirflowTarget, plan_dag
+
+    path = tmp_path / "gaps.py"
+    path.write_text(BATCH_SPLIT_WITH_SECRETS)
+    with pytest.raises(CompileError) as err:
+        AirflowTarget({}).compile(load_flow(path))
+    (diag,) = err.value.diagnostics
+    # at the @batch line, as every Batch gap
+    assert diag.code == "FC501" and diag.span.line == 21 and "secrets on step 'route'" in diag.message
+    path.write_text(BATCH_SPLIT_WITH_SECRETS.replace('    @secrets(sources=["db"])\n', ""))
+    out = AirflowTarget({}).compile(load_flow(path))
+    assert not out.diagnostics
+    plan = plan_dag(load_flow(path), {})
+    readers = {t.step.name: (t.reader.task_id, t.returns) for t in plan.tasks if t.reader}
+    assert readers == {"start": ("start_outcome", False), "route": ("route_outcome", False)}
+    text = next(iter(out.files.values())).decode()
+    assert "start_indices = foreach_indices.override(task_id=\"start_indices\")(start_outcome, nested=False)" in text
+    assert "route_outcome, {\"a\": \"a\", \"b\": \"b\"}" in text
+    assert "/airflow/xcom/return.json" not in text  # no Batch job is asked for an XCom file
+
+
+def test_a_step_named_like_an_outcome_reader_is_reported(tmp_path):
+    path = tmp_path / "clash.py"
+    path.write_text('''from flowc import FlowSpec, batch, step
+
+
+class ClashFlow(FlowSpec):
+    @batch(queue="q")
+    @step
+    def start(self):
+        self.items = [1, 2]
+        self.next(self.start_outcome, foreach="items")
+
+    @step
+    def start_outcome(self):
+        self.next(self.join)
+
+    @step
+    def join(self, inputs):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+''')
+    from flowc.compiler import load_flow
+    from flowc.targets.airflow import AirflowTarget
+
+    with pytest.raises(CompileError) as err:
+        AirflowTarget({}).compile(load_flow(path))
+    assert {d.code for d in err.value.diagnostics} == {"FC503"}  # its Python name and its task id
+    assert all("'start_outcome'" in d.message and "outcome reader of start" in d.message
+               for d in err.value.diagnostics)

@@ -25,6 +25,7 @@ def expected_task_ids(path, options):
     plan = plan_dag(load_ir(path), target_options)
     ids = {t.full_id for t in plan.tasks}
     ids |= {f"{t.group.id}.{t.gate_id}" if t.group else t.gate_id for t in plan.tasks if t.gate_id}
+    ids |= {t.out_full_id for t in plan.tasks if t.reader}  # read back what a Batch split or switch decided
     ids |= {lister.task_id for lister in plan.listers} | {b.task_id for b in plan.branchers}
     return plan.dag_id, ids
 

@@ -29,18 +29,23 @@ def deploy(dags, flows, datastore, **options):
     """Each flow's DAG, flow file and IR in the dags folder (one folder each),
     every step placed on the worker."""
     for path in flows:
-        flow = load_ir(path)
-        folder = dags / fid(path).replace("/", "_")
-        folder.mkdir()
-        text, _ = compile_flow(path, unsupported="warn", force_placement="local", environments="bootstrap",
-                               datastore=str(datastore), **options)
-        (folder / f"{flow.name}.py").write_text(text, encoding="utf-8")
-        (folder / f"{flow.name}.ir.json").write_text(ir.dump(flow), encoding="utf-8")
-        shutil.copy(path, folder / path.name)
-        for module in flow.source.modules:
-            target = folder / module
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(path.parent / module, target)
+        deploy_flow(dags / fid(path).replace("/", "_"), path, unsupported="warn", force_placement="local",
+                    environments="bootstrap", datastore=str(datastore), **options)
+
+
+def deploy_flow(folder, path, unsupported="error", **options):
+    """A flow's DAG file, the flow file (and its modules) and its IR in one
+    folder of the dags folder, as the worker sees them."""
+    flow = load_ir(path)
+    folder.mkdir()
+    text, _ = compile_flow(path, unsupported=unsupported, **options)
+    (folder / f"{flow.name}.py").write_text(text, encoding="utf-8")
+    (folder / f"{flow.name}.ir.json").write_text(ir.dump(flow), encoding="utf-8")
+    shutil.copy(path, folder / path.name)
+    for module in flow.source.modules:
+        target = folder / module
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path.parent / module, target)
 
 
 @pytest.fixture(scope="session")

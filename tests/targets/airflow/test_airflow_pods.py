@@ -147,3 +147,36 @@ def test_retries_timeouts_and_trigger_rules(probe, tmp_path):
     assert answer["tasks"]["join"]["trigger_rule"] == "none_failed_min_one_success"
     assert answer["tasks"]["right"]["trigger_rule"] == "all_success"
     assert answer["tasks"]["left_branch"]["op_kwargs"] == {}
+
+
+def test_batch_splits_and_switches_hand_their_outcome_to_a_worker_task(probe, tmp_path):
+    """A Batch job is asked for no XCom file; the worker task after it holds
+    the step's OUT.json, and the lister, branch task and case gates read it."""
+    probe, version = probe
+    flow, answer = inspect(probe, tmp_path, "airflow/batch_split", airflow_version=version)
+    tasks = answer["tasks"]
+    start = tasks["start"]
+    assert start["type"] == "BatchOperator" and start["batch"]["job_queue"] == "cpu-queue"
+    assert start["batch"]["container_overrides"]["command"] == expected_command(flow, "start", "0")
+    assert start["batch"]["container_overrides"]["resourceRequirements"] == [
+        {"type": "VCPU", "value": "2"}, {"type": "MEMORY", "value": "4096"}]
+    region = tasks["region_each.region"]["batch"]["container_overrides"]["command"]
+    assert region == expected_command(flow, "region", "1")
+    # each reader waits for its job (and, mapped, for the index paths of its group)
+    readers = {"start_outcome": ("start", []), "region_each.region_outcome": ("region_each.region", ["start_indices"]),
+               "foreach_region.shard_outcome": ("foreach_region.shard", ["region_indices"]),
+               "route_outcome": ("route", [])}
+    for reader, (job, indices) in readers.items():
+        assert tasks[reader]["type"] == "_PythonDecoratedOperator"
+        assert tasks[reader]["upstream"] == sorted([job] + indices) and tasks[job]["type"] == "BatchOperator"
+        assert tasks[reader]["op_args"][0] == job.rsplit(".", 1)[-1]  # read_outcome(step[, index])
+        assert len(tasks[reader]["op_args"]) == (2 if "." in job else 1)
+    assert tasks["start_indices"]["upstream"] == ["start_outcome"]
+    assert tasks["region_indices"]["upstream"] == ["region_each.region_outcome"]
+    assert tasks["route_branch"]["upstream"] == ["route_outcome"]
+    for case in ("big", "small"):
+        gate = tasks[f"foreach_region.shard_to_{case}"]
+        assert gate["upstream"] == ["foreach_region.shard_outcome"]
+        assert gate["op_args"] == ["foreach_region.shard_outcome", case]
+    # the light steps keep the default placement, in pods
+    assert container(tasks["foreach_region.tally"])["command"] == expected_command(flow, "tally", "1")
