@@ -15,20 +15,23 @@ def main(args: argparse.Namespace) -> int:
 
     names = [args.name] if args.name else registry.names()
     classes = [registry.get(n) for n in names]
-    width = max(len(c) for c in CONSTRUCTS) + 2
-    cols = [max(len(c.name), 5) + 2 for c in classes]
-    print("construct".ljust(width) + "".join(c.name.ljust(w) for c, w in zip(classes, cols)))
-    notes = []
+    notes: list[str] = []
+    table: dict[str, list[str]] = {}
     for construct in CONSTRUCTS:
-        row = construct.ljust(width)
-        for c, w in zip(classes, cols):
+        row = []
+        for c in classes:
             cap = c.CAPABILITIES.get(construct)
             mark = "yes" if cap and cap.supported else "no"
             if cap and cap.note:
                 notes.append(f"[{len(notes) + 1}] {c.name} {construct}: {cap.note}")
                 mark += f" [{len(notes)}]"
-            row += mark.ljust(w)
-        print(row)
+            row.append(mark)
+        table[construct] = row
+    width = max(len(c) for c in CONSTRUCTS) + 2
+    cols = [max([len(c.name)] + [len(row[i]) for row in table.values()]) + 2 for i, c in enumerate(classes)]
+    print("construct".ljust(width) + "".join(c.name.ljust(w) for c, w in zip(classes, cols)).rstrip())
+    for construct, row in table.items():
+        print((construct.ljust(width) + "".join(m.ljust(w) for m, w in zip(row, cols))).rstrip())
     if notes:
         print()
         print("\n".join(notes))
