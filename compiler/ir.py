@@ -20,7 +20,7 @@ from typing import Any, Optional
 
 from .spans import Span
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Step kinds: how a step leaves (and, for ``join``, how it is entered; a join
 # always leaves linearly, a join that splits again is an error, as in Metaflow).
@@ -196,7 +196,6 @@ class FlowDecorators:
     trigger: Optional[Trigger] = None
     pypi_base: Optional[Packages] = None
     conda_base: Optional[Packages] = None
-    secrets: Optional[Secrets] = None
 
 
 # ------------------------------------------------------------ flow and steps

@@ -580,9 +580,6 @@ class AirflowTarget(Target):
             t.notes.append(f"@catch(var={d.catch.var!r}): the runtime stores a failure of the last attempt "
                            "and the task succeeds, so the flow goes on")
         secrets = list(d.secrets.sources) if d.secrets else []
-        if flow.decorators.secrets is not None:
-            shared = list(flow.decorators.secrets.sources)
-            secrets = shared + [x for x in secrets if x not in shared]
         if d.kubernetes is not None:
             secrets += [x for x in d.kubernetes.secrets if x not in secrets]
         res = resources_of(s)

@@ -211,11 +211,9 @@ class ArgoTarget(Target):
                 for k, v in sorted(self.option(option).items(), key=lambda kv: str(kv[0]))}
 
     def secret_names(self, flow: ir.Flow, s: ir.Step | None) -> list[str]:
-        """Secret names for a step (flow-level @secrets first), each once."""
+        """Secret names for a step (@secrets, then @kubernetes(secrets=)), each once."""
         names: list[str] = []
         sources = []
-        if flow.decorators.secrets is not None:
-            sources.append(flow.decorators.secrets.sources)
         if s is not None:
             d = s.decorators
             if d.secrets is not None:

@@ -401,9 +401,8 @@ class PrefectTarget(Target):
 
     def secrets(self, flow: ir.Flow, s: ir.Step) -> tuple[str, ...]:
         out: list[str] = []
-        for deco in (flow.decorators.secrets, s.decorators.secrets):
-            if deco is None:
-                continue
+        deco = s.decorators.secrets
+        if deco is not None:
             for name in deco.sources:
                 if not BLOCK_NAME.match(name):
                     self.unsupported(f"secret {name!r} cannot name a Prefect Secret block", deco.span,

@@ -161,3 +161,9 @@ def test_metaflow_imports_read_the_same_as_flowc_imports(tmp_path: Path) -> None
     da, db = strip(a), strip(b)
     da["source"].pop("sha256"), db["source"].pop("sha256")
     assert da == db
+
+
+def test_the_runtime_reads_the_same_schema_version() -> None:
+    from flowc.runtime import plan
+
+    assert plan.SCHEMA_VERSION == ir.SCHEMA_VERSION
