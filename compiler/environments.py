@@ -183,9 +183,3 @@ def _python_problem(version: str) -> str | None:
         return f"is older than flowc's runtime supports ({MIN_PYTHON[0]}.{MIN_PYTHON[1]}+)"
     return None
 
-
-def python_matches(wanted: str | None, have: tuple[int, ...]) -> bool:
-    if wanted is None:
-        return True
-    parts = tuple(int(p) for p in wanted.split("."))
-    return have[: len(parts)] == parts

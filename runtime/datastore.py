@@ -101,9 +101,6 @@ class FlowDatastore:
         self.storage.write_atomic(key, data)
         return key
 
-    def read_task_file(self, run: str, step: str, task: str, name: str) -> bytes | None:
-        return self.storage.read(f"{self.task_key(run, step, task)}/{name}")
-
     def write_attempt_file(self, run: str, step: str, task: str, attempt: int, name: str, data: bytes) -> None:
         self.storage.write_atomic(f"{self.task_key(run, step, task)}/attempt-{attempt}/{name}", data)
 

@@ -38,5 +38,3 @@ class MetaflowExceptionWrapper(Exception):
             return self.stacktrace
         return f"[no stacktrace]\n{self.type}: {self.exception}"
 
-
-CaughtException = MetaflowExceptionWrapper

@@ -117,7 +117,7 @@ class FlowSpec:
         exclude = list(exclude or [])
         if include and exclude:
             raise FlowSpecError("`exclude` and `include` are mutually exclusive in merge_artifacts")
-        to_merge: dict[str, tuple[Any, str]] = {}
+        to_merge: dict[str, str] = {}  # artifact -> its content hash
         unresolved: list[str] = []
         for inp in inputs:
             ictx = inp._flowc_ctx
@@ -126,8 +126,7 @@ class FlowSpec:
                     continue
                 if var in exclude or var in self.__dict__ or ctx.is_parameter(var):
                     continue
-                prev = to_merge.setdefault(var, (inp, sha))
-                if prev[1] != sha and var not in unresolved:
+                if to_merge.setdefault(var, sha) != sha and var not in unresolved:
                     unresolved.append(var)
         missing = [v for v in include if v not in to_merge and v not in self.__dict__]
         if unresolved:
@@ -139,8 +138,8 @@ class FlowSpec:
             raise FlowSpecError(
                 f"step {ctx.step_name} specifies that [{', '.join(include)}] should be merged but "
                 f"[{', '.join(missing)}] are not present")
-        for var, (inp, sha) in to_merge.items():
-            ctx.adopt(var, sha, inp._flowc_ctx)
+        for var, sha in to_merge.items():
+            ctx.adopt(var, sha)
 
 
 class Inputs:

@@ -83,8 +83,6 @@ class LocalStorage:
         except (FileNotFoundError, NotADirectoryError):
             return []
 
-    def local_path(self, key: str) -> str | None:
-        return self._p(key)
 
 
 class FsspecStorage:
@@ -137,8 +135,6 @@ class FsspecStorage:
         names = sorted({e.rstrip("/").rsplit("/", 1)[-1] for e in entries})
         return [n for n in names if not n.startswith(".")]
 
-    def local_path(self, key: str) -> str | None:
-        return None
 
 
 def open_storage(url: str) -> LocalStorage | FsspecStorage:

@@ -102,7 +102,8 @@ class Context:
     def artifact_hashes(self) -> dict[str, str]:
         return dict(self.artifacts)
 
-    def adopt(self, name: str, sha: str, other: "Context") -> None:
+    def adopt(self, name: str, sha: str) -> None:
+        """Take an input's artifact by reference (merge_artifacts): nothing is loaded."""
         self.artifacts[name] = sha
 
     def is_parameter(self, name: str) -> bool:

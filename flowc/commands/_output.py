@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Iterable
 
-from flowc.compiler.diagnostics import CompileError, Diagnostic, render_github, render_text
+from flowc.compiler.diagnostics import CompileError, Diagnostic, render_github, render_json, render_text
 
 _LINES: dict[str, list[str]] = {}
 
@@ -29,7 +28,7 @@ def print_diagnostics(diags: Iterable[Diagnostic], fmt: str = "text", stream=Non
     stream = stream or sys.stdout
     diags = list(diags)
     if fmt == "json":
-        stream.write(json.dumps([d.to_json() for d in diags], indent=2, sort_keys=True) + "\n")
+        stream.write(render_json(diags) + "\n")
     elif fmt == "github":
         for d in diags:
             stream.write(render_github(d) + "\n")

@@ -50,8 +50,8 @@ over the network), `@kubernetes`/`@batch` need an S3/Azure/GCS datastore and
 a cluster, and `@secrets` needs a secrets backend. They place a step or
 prepare its environment; no artifact of any fixture depends on them (the
 packages examples/recsys.py pins only print a report, and Metaflow's copy
-imports the one installed beside it). A flow that could not run under
-Metaflow at all would be listed, with its reason, in EXCLUDED (none is).
+imports the one installed beside it). Every example and fixture runs under
+Metaflow; none is left out.
 
 Order: Metaflow orders a static branch's join inputs by iterating a set of
 step names (runtime.py `_queue_task_join`: `set(self._graph[next_step].in_funcs)`),
@@ -217,11 +217,6 @@ CASES = [Case(p, REQUIRED.get(p.stem, ())) for p in EXAMPLES + FIXTURES] + [
 ] + PROBES
 CASE_BY_ID = {c.id: c for c in CASES}
 assert len(CASE_BY_ID) == len(CASES), "case ids must be unique"
-
-# Flows Metaflow cannot run, with the reason; the error Metaflow gives is
-# quoted between backticks, and test_excluded_flow_still_fails_under_metaflow
-# checks that it still does.
-EXCLUDED: dict[str, str] = {}
 
 # Known discrepancies: (case id, step, artifact) -> why. Each is left out of
 # test_step_parity and checked alone by test_known_discrepancy (strict xfail).
@@ -460,7 +455,7 @@ def _task_name(key: tuple) -> str:
 # ---------------------------------------------------------------- tests
 
 
-COMPARED = [c for c in CASES if c.id not in EXCLUDED]
+COMPARED = list(CASES)
 STEP_PARAMS = [pytest.param(c.id, s, id=f"{c.id}:{s}") for c in COMPARED for s in flow_info(c)[1]]
 
 
@@ -532,16 +527,6 @@ def test_task_status(parity_runs, case_id):
     engine_steps(parity_runs, case_id)
     both = parity_runs[case_id]
     assert both["flowc"]["successful"] == both["metaflow"]["successful"]
-
-
-@pytest.mark.parametrize("case_id", sorted(EXCLUDED))
-def test_excluded_flow_still_fails_under_metaflow(parity_runs, case_id):
-    """An excluded flow stays excluded only while Metaflow really refuses it (and flowc runs it)."""
-    both = parity_runs[case_id]
-    assert "error" not in both["flowc"], both["flowc"].get("error")
-    expected = EXCLUDED[case_id].split("`")[1]  # the error, quoted in the reason
-    assert "error" in both["metaflow"] and expected in both["metaflow"]["error"], \
-        "Metaflow now runs this flow: remove it from EXCLUDED"
 
 
 def test_metaflow_source_rewrite():
