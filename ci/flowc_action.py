@@ -119,6 +119,7 @@ class Report:
     def __init__(self, prefix: str):
         self.prefix = prefix
         self.flows: list[str] = []
+        self.targets: list[str] = []
         self.folders: dict[str, str] = {}
         self.files: dict[str, list[str]] = {}
         self.published: dict[str, str] = {}
@@ -128,17 +129,17 @@ class Report:
         return f"{self.prefix}/{path}" if self.prefix else path
 
     def read_outputs(self, names: list[str]) -> None:
-        """Each target's folder and the files its manifest lists (none before compiling)."""
+        """Each target's folder, the files its manifest lists and the manifest (none before compiling)."""
         settings = config(*[x for name in names for x in ("--target", name)])["targets"]
         for name in names:
             folder = settings[name]["output"]["value"]
             manifest = Path(folder) / "flowc-manifest.json"
-            listed = sorted(json.loads(manifest.read_text())["files"]) if manifest.is_file() else []
+            listed = sorted([*json.loads(manifest.read_text())["files"], manifest.name]) if manifest.is_file() else []
             self.folders[name] = self.repo_path(folder)
             self.files[name] = [self.repo_path(f"{folder}/{f}") for f in listed]
 
     def write(self) -> None:
-        outputs = {"flows": [self.repo_path(f) for f in self.flows], "targets": list(self.folders),
+        outputs = {"flows": [self.repo_path(f) for f in self.flows], "targets": self.targets,
                    "folders": self.folders, "files": [f for files in self.files.values() for f in files]}
         github_file("GITHUB_OUTPUT", "".join(f"{k}={json.dumps(v)}\n" for k, v in outputs.items()))
         lines = ["## flowc", "", f"{len(self.flows)} flow files: {self.outcome}", ""]
@@ -164,7 +165,7 @@ def main() -> int:
 
 
 def steps(report: Report) -> int:
-    names = targets()
+    report.targets = names = targets()
     if not names:
         print("::error::no targets: set targets in [tool.flowc] or the action's `targets` input")
         report.outcome = "no targets"
