@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -44,6 +45,7 @@ def repo(tmp_path: Path, dists: Dists, wheel_install: Installed, pre_commit_home
              "PIP_CONSTRAINT": str(CONSTRAINTS), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
     for name in ("PYTHONPATH", "VIRTUAL_ENV"):
         r.env.pop(name, None)
+    assert shutil.which("flowc", path=r.env["PATH"]) is None  # the hooks can only run the one pre-commit installs
     r.git("init", "-q", "-b", "main")
     r.write("pyproject.toml", PYPROJECT)
     for name in ("foreach_flow.py", "params_flow.py"):
