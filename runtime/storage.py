@@ -67,15 +67,17 @@ class LocalStorage:
                 pass
             raise
 
-    def create_exclusive(self, key: str) -> bool:
-        """Make a folder only if it does not exist (atomic); False if it did."""
+    def create_exclusive(self, key: str, data: bytes = b"") -> bool:
+        """Write a file only if it does not exist (atomic: O_EXCL); False if it did."""
         path = self._p(key)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         try:
-            os.mkdir(path)
-            return True
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         except FileExistsError:
             return False
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        return True
 
     def list(self, key: str) -> list[str]:
         try:
@@ -120,12 +122,19 @@ class FsspecStorage:
         # One PUT: object stores publish whole objects or nothing.
         self.fs.pipe_file(self._p(key), data)
 
-    def create_exclusive(self, key: str) -> bool:
-        marker = self._p(key) + "/.created"
-        if self.fs.exists(marker):
+    def create_exclusive(self, key: str, data: bytes = b"") -> bool:
+        """Write an object only if it does not exist: one conditional PUT
+        (S3's If-None-Match: *, fsspec's mode="create"); False if it did."""
+        path = self._p(key)
+        try:
+            self.fs.pipe_file(path, data, mode="create")
+            return True
+        except FileExistsError:
             return False
-        self.fs.pipe_file(marker, b"")
-        return True
+        except OSError as exc:
+            if "PreconditionFailed" in str(exc) or "412" in str(exc):
+                return False
+            raise
 
     def list(self, key: str) -> list[str]:
         try:

@@ -76,10 +76,11 @@ def supervise(child: Callable[[], int], timeout: float | None) -> Outcome:
             mark(REPORTED)
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else 1
-        except BaseException:
+        except BaseException:  # the runtime's own error: shown, and reported as a failure
             import traceback
 
             traceback.print_exc()
+            mark(REPORTED)
         finally:
             try:
                 sys.stdout.flush()

@@ -568,7 +568,12 @@ def _run_supervised(executor: Executor) -> int:
     if executor.finished() is not None:
         return _run_loaded(executor)  # nothing to run: only OUT.json to write
     step = executor.step
-    out = supervise.supervise(lambda: _run_loaded(executor), step.timeout_seconds)
+    def child() -> int:
+        # a datastore client made before the fork may not work after it (fsspec's async ones)
+        executor.ds = FlowDatastore(executor.spec.datastore, executor.plan.name)
+        return _run_loaded(executor)
+
+    out = supervise.supervise(child, step.timeout_seconds)
     if out.reported and not out.timed_out:
         return out.code if out.code is not None else EXIT_FAILED
     if executor.finished() is not None:  # ended after it published its result
