@@ -154,7 +154,11 @@ class FlowDatastore:
         """Take a run id, once: an exclusive create of runs/<run>/claim.json
         (O_EXCL on a disk, a conditional PUT on an object store). False when
         another run holds it."""
-        return self.storage.create_exclusive(f"{self.flow}/runs/{run}/claim.json", record)
+        key = f"{self.flow}/runs/{run}/claim.json"
+        try:
+            return self.storage.create_exclusive(key, record)
+        except OSError as exc:
+            raise DatastoreError(f"cannot claim run id {run} in {self.location()}: {exc.strerror or exc}") from None
 
     # ------------------------------------------------------------ packages
 

@@ -106,16 +106,19 @@ class LocalRunner:
 
         claim = json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "at": time.time(),
                             "params": self.params}, sort_keys=True, default=str).encode()
-        if self.requested_run_id:
-            from .identity import safe_run_id
+        try:
+            if self.requested_run_id:
+                from .identity import safe_run_id
 
-            self.run_id = safe_run_id(self.requested_run_id)
-            # claimed atomically once: a second run with the same id is refused,
-            # as is a run id some orchestrator's tasks already wrote into
-            if not self.ds.claim_run_id(self.run_id, claim) or self.ds.steps(self.run_id):
-                raise RunError(self.taken_message())
-        else:
-            self.run_id = self.ds.new_run_id(claim)
+                self.run_id = safe_run_id(self.requested_run_id)
+                # claimed atomically once: a second run with the same id is refused,
+                # as is a run id some orchestrator's tasks already wrote into
+                if not self.ds.claim_run_id(self.run_id, claim) or self.ds.steps(self.run_id):
+                    raise RunError(self.taken_message())
+            else:
+                self.run_id = self.ds.new_run_id(claim)
+        except DatastoreError as exc:
+            raise RunError(str(exc)) from None
         meta = {"flow": self.plan.name, "run_id": self.run_id, "params": self.params, "started_at": time.time(),
                 "status": "running", "origin_run_id": self.origin_run_id, "source_sha": self.plan.source_sha,
                 "runner": "flowc run"}

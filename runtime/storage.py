@@ -116,18 +116,25 @@ class FsspecStorage:
         return self.fs.exists(self._p(key))
 
     def write(self, key: str, data: bytes) -> None:
-        self.fs.pipe_file(self._p(key), data)
+        self.write_atomic(key, data)
 
     def write_atomic(self, key: str, data: bytes) -> None:
         # One PUT: object stores publish whole objects or nothing.
-        self.fs.pipe_file(self._p(key), data)
+        self._pipe(self._p(key), data, "overwrite")
+
+    def _pipe(self, path: str, data: bytes, mode: str) -> None:
+        try:
+            self.fs.pipe_file(path, data, mode=mode)
+        except FileNotFoundError:  # a filesystem with real folders (sftp, a local one)
+            self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+            self.fs.pipe_file(path, data, mode=mode)
 
     def create_exclusive(self, key: str, data: bytes = b"") -> bool:
         """Write an object only if it does not exist: one conditional PUT
         (S3's If-None-Match: *, fsspec's mode="create"); False if it did."""
         path = self._p(key)
         try:
-            self.fs.pipe_file(path, data, mode="create")
+            self._pipe(path, data, "create")
             return True
         except FileExistsError:
             return False
