@@ -453,10 +453,11 @@ class Executor:
             meta.update(self.transition)
         return meta
 
-    def record_failure(self, exc: BaseException, started: float) -> None:
+    def record_failure(self, exc: BaseException, started: float, show: bool = True) -> None:
         text = format_user_error(exc)
-        sys.stderr.write(text)
-        sys.stderr.flush()
+        if show:
+            sys.stderr.write(text)
+            sys.stderr.flush()
         record = {"step": self.step.name, "task_id": self.task_id, "attempt": self.spec.attempt,
                   "error": f"{type(exc).__name__}: {exc}", "traceback": text,
                   "started_at": started, "finished_at": time.time()}
@@ -608,6 +609,8 @@ def _run_loaded(executor: Executor, fallback: BaseException | None = None) -> in
         return exc.code
     except DatastoreError as exc:
         sys.stderr.write(f"flowc: {exc}\n")
+        if hasattr(executor, "step"):
+            executor.record_failure(exc, time.time(), show=False)  # best effort: the disk may be full
         return EXIT_FAILED
     except (FlowSpecError, ImportError, SyntaxError) as exc:
         sys.stderr.write(format_user_error(exc))
