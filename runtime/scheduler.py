@@ -269,14 +269,23 @@ class LocalRunner:
             pid, fd = self._fork(args)
             poll, close = _fork_poller(pid), (lambda fd=fd: os.close(fd))
         else:
-            # PYTHONSAFEPATH: the working folder must not shadow the environment's own flowc
+            # PYTHONSAFEPATH: the working folder must not shadow the environment's own flowc;
+            # the lifeline: the task ends when this runner does (runtime/supervise.py)
+            life = self._lifeline()
             proc = subprocess.Popen([python or sys.executable, "-m", "flowc.runtime", *args],
                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                    env={**os.environ, "PYTHONSAFEPATH": "1"})
+                                    pass_fds=(life,), env={**os.environ, "PYTHONSAFEPATH": "1",
+                                                           "FLOWC_LIFELINE_FD": str(life)})
             pid, fd, poll, close = proc.pid, proc.stdout.fileno(), proc.poll, proc.stdout.close
         os.set_blocking(fd, False)
         self.running[pid] = Running(ref, attempt, fd, poll, close)
         self.selector.register(fd, selectors.EVENT_READ, pid)
+
+    def _lifeline(self) -> int:
+        """The read end of a pipe whose write end only this runner holds."""
+        if not hasattr(self, "_life"):
+            self._life = os.pipe()  # both ends close on exec except where passed
+        return self._life[0]
 
     def _warm_up(self) -> None:
         """Load once, here, what every forked task would otherwise load again:

@@ -153,6 +153,33 @@ def supervise(child: Callable[[], int], timeout: float | None) -> Outcome:
     return Outcome(os.WEXITSTATUS(status), None, timed_out, interrupted, reported)
 
 
+LIFELINE_ENV = "FLOWC_LIFELINE_FD"
+
+
+def watch_lifeline() -> None:
+    """End this task command when the process that started it ends: a runner
+    that starts tasks as new processes passes the read end of a pipe it holds
+    open (FLOWC_LIFELINE_FD); EOF on it means the runner is gone."""
+    fd = os.environ.pop(LIFELINE_ENV, None)  # never seen by the step's own subprocesses
+    if not fd or not fd.isdigit():
+        return
+    life_r = int(fd)
+    try:
+        os.set_inheritable(life_r, False)
+    except OSError:
+        return
+
+    def watch() -> None:
+        try:
+            while os.read(life_r, 1):
+                pass
+        except OSError:
+            pass
+        os.kill(os.getpid(), signal.SIGKILL)  # the step's process follows (it watches this one)
+
+    threading.Thread(target=watch, daemon=True, name="flowc-lifeline").start()
+
+
 def _kill_group(pid: int, signum: int) -> None:
     try:
         os.killpg(pid, signum)

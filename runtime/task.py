@@ -564,6 +564,7 @@ def _run_supervised(executor: Executor) -> int:
     user's code), record why and, on the last attempt with @catch, go on."""
     from . import supervise
 
+    supervise.watch_lifeline()
     if not supervise.available() or os.environ.get("FLOWC_SUPERVISE") == "0":
         return _run_loaded(executor)
     if executor.finished() is not None:

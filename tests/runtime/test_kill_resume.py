@@ -3,6 +3,8 @@ is readable, and `flowc resume` completes the run with correct artifacts.
 
 - a task killed while it writes a 200 MB artifact;
 - the runner itself killed mid-run (its tasks end with it);
+- the runner killed, with a folder datastore (forked tasks) and an fsspec one
+  (tasks started as new processes, which watch a pipe the runner holds);
 - a full disk: simulated by an fsspec filesystem (registered by a
   sitecustomize module on PYTHONPATH) that raises ENOSPC for any write larger
   than FULLDISK_LIMIT bytes: no root, no mount, nothing outside tmp_path.
@@ -17,6 +19,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from flowc.runtime.client import Run
 from tests.conftest import REPO
@@ -130,13 +134,18 @@ def session_members(sid: int) -> list[int]:
     return out
 
 
-def test_the_runner_killed_mid_run_leaves_no_task_behind_and_resumes(tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["forked", "started"])
+def test_the_runner_killed_mid_run_leaves_no_task_behind_and_resumes(tmp_path: Path, kind: str) -> None:
+    """Tasks are forked (a local folder) or started as new processes (an fsspec URL)."""
     flow = tmp_path / "slow_foreach.py"
     flow.write_text(SLOW_FOREACH)
     ds = tmp_path / "ds"
-    run = subprocess.Popen([sys.executable, "-m", "flowc", "run", str(flow), "--datastore", str(ds), "--run-id", "s",
+    url, env = str(ds), dict(os.environ)
+    if kind == "started":
+        url, env = f"fulldisk://{ds}", {**env, **fulldisk_env(tmp_path)}
+    run = subprocess.Popen([sys.executable, "-m", "flowc", "run", str(flow), "--datastore", url, "--run-id", "s",
                             "--max-workers", "4", "-q"], cwd=REPO, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, start_new_session=True)
+                           stderr=subprocess.DEVNULL, start_new_session=True, env=env)
     first = ds / "SlowForeachFlow/runs/s/work/0/done.json"
     deadline = time.time() + 60
     while not first.exists() and time.time() < deadline:
@@ -151,7 +160,7 @@ def test_the_runner_killed_mid_run_leaves_no_task_behind_and_resumes(tmp_path: P
     assert not (ds / "SlowForeachFlow/runs/s/join").exists()
     assert json.loads((ds / "SlowForeachFlow/runs/s/run.json").read_text())["status"] == "running"
 
-    resumed = flowc("resume", "SlowForeachFlow/s", "--datastore", str(ds), "--run-id", "s2", "-q")
+    resumed = flowc("resume", "SlowForeachFlow/s", "--datastore", url, "--run-id", "s2", "-q", env=env)
     assert resumed.returncode == 0, resumed.stderr
     again = Run("SlowForeachFlow/s2", str(ds))
     assert again["join"].task.data.total == 12
@@ -207,14 +216,19 @@ class DiskFlow(FlowSpec):
 '''
 
 
-def test_a_full_disk_is_a_clear_error_and_the_run_resumes(tmp_path: Path) -> None:
+def fulldisk_env(tmp_path: Path) -> dict[str, str]:
+    """PYTHONPATH with a sitecustomize that registers fulldisk:// (FULLDISK)."""
     site = tmp_path / "site"
-    site.mkdir()
+    site.mkdir(exist_ok=True)
     (site / "sitecustomize.py").write_text(FULLDISK)
+    return {"PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+
+
+def test_a_full_disk_is_a_clear_error_and_the_run_resumes(tmp_path: Path) -> None:
     flow = tmp_path / "disk.py"
     flow.write_text(ARTIFACT_FLOW)
     ds = f"fulldisk://{tmp_path / 'ds'}"
-    env = {"PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+    env = fulldisk_env(tmp_path)
     full = flowc("run", str(flow), "--datastore", ds, "--run-id", "d", "-q", env={**env, "FULLDISK_LIMIT": str(MB)})
     assert full.returncode == 1
     assert "No space left on device [ENOSPC] (the disk is full: free space, then `flowc resume` the run)" in full.stderr
