@@ -290,7 +290,9 @@ class LocalRunner:
     def _warm_up(self) -> None:
         """Load once, here, what every forked task would otherwise load again:
         the task executor's modules, its argument parser and the IR."""
-        from . import __main__ as runtime_main, capture, exceptions, metaflow_shim, params, task  # noqa: F401
+        import ctypes  # noqa: F401  (each task asks the kernel to end it with the runner)
+
+        from . import __main__ as runtime_main, capture, exceptions, metaflow_shim, params, supervise, task  # noqa: F401
 
         runtime_main.parser()
         FlowPlan.load(self.ir_path)

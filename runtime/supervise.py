@@ -135,8 +135,11 @@ def supervise(child: Callable[[], int], timeout: float | None) -> Outcome:
             wait = 0.05 if deadline is None else max(0.0, min(0.05, deadline - now))
             if status_open:
                 status_open = read_status(wait)  # closed: the child (and any fork of it) exited
+            elif deadline is None:
+                done, status = os.waitpid(pid, 0)  # it is exiting: nothing left to watch
+                break
             else:
-                time.sleep(wait)
+                time.sleep(min(wait, 0.005))
         while status_open and REPORTED not in seen and select.select([status_r], [], [], 0)[0]:
             status_open = read_status(0)  # what the child wrote just before it exited
     finally:
