@@ -57,6 +57,10 @@ class StepKilled(Exception):
     """The step's process ended without raising: killed, or os._exit()."""
 
 
+class TaskInterrupted(Exception):
+    """The task command was asked to stop (SIGINT, SIGTERM) and passed it on to the step."""
+
+
 @dataclass
 class TaskSpec:
     flow: str
@@ -581,7 +585,7 @@ def _run_supervised(executor: Executor) -> int:
     if executor.finished() is not None:  # ended after it published its result
         return _run_loaded(executor)
     if out.interrupted is not None:
-        exc: BaseException = TaskError(f"the task was interrupted ({signal.Signals(out.interrupted).name})")
+        exc: BaseException = TaskInterrupted(f"the task was interrupted ({signal.Signals(out.interrupted).name})")
         executor.record_failure(exc, time.time())
         return EXIT_FAILED
     if out.timed_out:

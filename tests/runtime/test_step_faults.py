@@ -251,3 +251,77 @@ def test_caught_kill_and_timeout_match_metaflow(tmp_path: Path) -> None:
     ds = str(tmp_path / "ds")
     assert flowc("run", str(flow), "--datastore", ds, "--run-id", "k", "-q").returncode == 0
     assert Run("KilledFlow/k", ds)["join"].task.data.errors == metaflow_errors
+
+
+STUBBORN = '''
+import os
+import subprocess
+import time
+
+from flowc import FlowSpec, step, timeout
+
+
+class StubbornFlow(FlowSpec):
+    @timeout(seconds=1)
+    @step
+    def start(self):
+        sleeper = subprocess.Popen(["sleep", "60"])
+        with open(os.environ["PIDS_FILE"], "w") as f:
+            f.write(f"{os.getpid()} {sleeper.pid}")
+        while True:
+            try:
+                time.sleep(0.05)
+            except BaseException:
+                pass
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+'''
+
+
+def alive(pid: int) -> bool:
+    try:
+        return "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
+    except FileNotFoundError:
+        return False
+
+
+def task_command(tmp_path: Path, source: str, name: str) -> tuple[list[str], Path]:
+    flow = tmp_path / "stubborn.py"
+    flow.write_text(source)
+    ir = tmp_path / f"{name}.ir.json"
+    assert flowc("ir", str(flow), "-o", str(ir)).returncode == 0
+    ds = tmp_path / "ds"
+    return [sys.executable, "-m", "flowc.runtime", "step", "--flow", str(flow), "--ir", str(ir), "--step", "start",
+            "--run-id", "s", "--index", "0", "--datastore", str(ds)], ds
+
+
+def test_a_timeout_ends_the_subprocesses_of_the_step_too(tmp_path: Path) -> None:
+    argv, ds = task_command(tmp_path, STUBBORN, "StubbornFlow")
+    pids = tmp_path / "pids"
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=60, env={**os.environ, "PIDS_FILE": str(pids)})
+    assert r.returncode == 1 and "TimeoutException" in r.stderr
+    step_pid, sleeper_pid = map(int, pids.read_text().split())
+    time.sleep(0.2)
+    assert not alive(step_pid) and not alive(sleeper_pid)
+
+
+def test_sigterm_to_the_task_command_ends_the_step_and_is_recorded(tmp_path: Path) -> None:
+    """What Kubernetes does to a deleted pod, and Airflow's on_kill."""
+    argv, ds = task_command(tmp_path, STUBBORN.replace("@timeout(seconds=1)", "@timeout(seconds=60)"),
+                            "StubbornFlow")
+    pids = tmp_path / "pids"
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PIDS_FILE": str(pids)})
+    deadline = time.time() + 30
+    while not (pids.exists() and pids.read_text()) and time.time() < deadline:
+        time.sleep(0.02)
+    step_pid, sleeper_pid = map(int, pids.read_text().split())
+    proc.terminate()
+    assert proc.wait(timeout=10) == 1
+    time.sleep(0.2)
+    assert not alive(step_pid) and not alive(sleeper_pid)
+    failure = json.loads((ds / "StubbornFlow/runs/s/start/0/attempt-0/failure.json").read_text())
+    assert failure["error"] == "TaskInterrupted: the task was interrupted (SIGTERM)"
