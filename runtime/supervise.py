@@ -76,6 +76,7 @@ def supervise(child: Callable[[], int], timeout: float | None) -> Outcome:
             mark(REPORTED)
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else 1
+            mark(REPORTED)
         except BaseException:  # the runtime's own error: shown, and reported as a failure
             import traceback
 
