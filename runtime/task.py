@@ -585,25 +585,32 @@ def _run_supervised(executor: Executor) -> int:
     if executor.finished() is not None:  # ended after it published its result
         return _run_loaded(executor)
     if out.interrupted is not None:
-        exc: BaseException = TaskInterrupted(f"the task was interrupted ({signal.Signals(out.interrupted).name})")
-        executor.record_failure(exc, time.time())
+        executor.record_failure(TaskInterrupted(f"the task was interrupted ({_signal_name(out.interrupted)})"),
+                                time.time())
         return EXIT_FAILED
+    failure: BaseException
     if out.timed_out:
-        exc = TimeoutException(TimeoutException.message(step.name, step.timeout_seconds or 0))
-        sys.stderr.write(f"flowc: {exc} and was still running {supervise.GRACE_SECONDS:g} s later: ended\n")
+        failure = TimeoutException(TimeoutException.message(step.name, step.timeout_seconds or 0))
+        sys.stderr.write(f"flowc: {failure} and was still running {supervise.GRACE_SECONDS:g} s later: ended\n")
+        caught: BaseException = failure  # Metaflow's @catch stores the timeout itself
     else:
-        how = (f"was killed by {signal.Signals(out.signal).name}" if out.signal is not None
+        how = (f"was killed by {_signal_name(out.signal)}" if out.signal is not None
                else f"exited with code {out.code} without reporting")
         hint = " (out of memory?)" if out.signal == signal.SIGKILL else ""
         sys.stderr.write(f"flowc: the process of step {step.name} {how}{hint}\n")
-        exc = FailureHandledByCatch(executor.retry_count + 1)
-        exc.flowc_cause = f"the step's process {how}{hint}"  # type: ignore[attr-defined]
+        failure = StepKilled(f"the step's process {how}{hint}")
+        caught = FailureHandledByCatch(executor.retry_count + 1)  # what Metaflow's fallback attempt stores
     if step.deco("catch") is not None and executor.last_attempt:
-        return _run_loaded(executor, fallback=exc)
-    if not out.timed_out:
-        exc = StepKilled(exc.flowc_cause)  # type: ignore[attr-defined]
-    executor.record_failure(exc, time.time())
+        return _run_loaded(executor, fallback=caught)
+    executor.record_failure(failure, time.time())
     return EXIT_FAILED
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
 
 
 def _run_loaded(executor: Executor, fallback: BaseException | None = None) -> int:
