@@ -105,7 +105,7 @@ class SlowForeachFlow(FlowSpec):
 
     @step
     def work(self):
-        time.sleep(0.3 + 2 * self.input)
+        time.sleep(0.2 + self.input)
         self.double = 2 * self.input
         self.next(self.join)
 
