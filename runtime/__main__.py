@@ -29,6 +29,9 @@ def _build_parser() -> argparse.ArgumentParser:
     s.add_argument("--run-id", required=True)
     s.add_argument("--index", required=True, help="foreach index path: 0 outside any foreach, else I[.J...]")
     s.add_argument("--attempt", type=int, default=0, help="0 for the first attempt")
+    s.add_argument("--first-attempt", type=int, default=0,
+                   help="the attempt this series of tries began with: a task that finished before it "
+                        "runs again (an orchestrator's explicit rerun); one that finished since is not redone")
     s.add_argument("--datastore", required=True, help="fsspec URL or local folder")
     s.add_argument("--package", help="URL of the code package holding --flow and --ir")
     s.add_argument("--iteration", type=int, default=0, help="visit of a recursive switch step")
@@ -64,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     spec = TaskSpec(flow=args.flow, ir=args.ir, step=args.step, run_id=args.run_id, index=args.index,
                     attempt=args.attempt, datastore=args.datastore, iteration=args.iteration, package=args.package,
-                    params=given, output=args.output, origin_run_id=args.origin_run_id)
+                    params=given, output=args.output, origin_run_id=args.origin_run_id,
+                    first_attempt=args.first_attempt)
     if args.output_only:
         from .task import output_only
 

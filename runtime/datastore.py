@@ -14,6 +14,7 @@ it can read the whole task.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import pickle
@@ -63,13 +64,25 @@ class FlowDatastore:
         base = self.storage.url.rstrip("/")
         return f"{base}/{self.flow}/{key}".rstrip("/")
 
+    def _write(self, key: str, data: bytes) -> None:
+        """Publish one object whole; a failed write (a full disk, a quota)
+        becomes one clear error and leaves nothing readable behind."""
+        try:
+            self.storage.write_atomic(key, data)
+        except OSError as exc:
+            what = errno.errorcode.get(exc.errno or 0, "")
+            hint = " (the disk is full: free space, then `flowc resume` the run)" \
+                if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG) else ""
+            raise DatastoreError(f"cannot write {self.location(key.split('/', 1)[1])} ({len(data)} bytes): "
+                                 f"{exc.strerror or exc}{' [' + what + ']' if what else ''}{hint}") from None
+
     # ------------------------------------------------------------ artifacts
 
     def put_blob(self, data: bytes) -> str:
         sha = digest(data)
         key = self._data_key(sha)
         if not self.storage.exists(key):
-            self.storage.write_atomic(key, data)
+            self._write(key, data)
         return sha
 
     def put_value(self, value: Any) -> str:
@@ -94,15 +107,15 @@ class FlowDatastore:
 
     def write_done(self, run: str, step: str, task: str, meta: dict) -> None:
         text = json.dumps(meta, sort_keys=True, indent=1, default=str).encode("utf-8")
-        self.storage.write_atomic(f"{self.task_key(run, step, task)}/done.json", text)
+        self._write(f"{self.task_key(run, step, task)}/done.json", text)
 
     def write_task_file(self, run: str, step: str, task: str, name: str, data: bytes) -> str:
         key = f"{self.task_key(run, step, task)}/{name}"
-        self.storage.write_atomic(key, data)
+        self._write(key, data)
         return key
 
     def write_attempt_file(self, run: str, step: str, task: str, attempt: int, name: str, data: bytes) -> None:
-        self.storage.write_atomic(f"{self.task_key(run, step, task)}/attempt-{attempt}/{name}", data)
+        self._write(f"{self.task_key(run, step, task)}/attempt-{attempt}/{name}", data)
 
     def read_attempt_file(self, run: str, step: str, task: str, attempt: int, name: str) -> bytes | None:
         return self.storage.read(f"{self.task_key(run, step, task)}/attempt-{attempt}/{name}")
@@ -123,22 +136,29 @@ class FlowDatastore:
     # ------------------------------------------------------------ runs
 
     def write_run_file(self, run: str, name: str, data: bytes) -> None:
-        self.storage.write_atomic(f"{self.flow}/runs/{run}/{name}", data)
+        self._write(f"{self.flow}/runs/{run}/{name}", data)
 
     def read_run_file(self, run: str, name: str) -> bytes | None:
         return self.storage.read(f"{self.flow}/runs/{run}/{name}")
 
-    def new_run_id(self) -> str:
-        """The next free integer run id (created atomically, so two runs
-        started at once never share one)."""
+    def new_run_id(self, record: bytes = b"{}") -> str:
+        """The next free integer run id, claimed (claim_run_id), so two runs
+        started at once never share one."""
         existing = [int(r) for r in self.runs() if r.isdigit()]
         n = max(existing, default=0) + 1
-        while not self.storage.create_exclusive(f"{self.flow}/runs/{n}"):
+        while not self.claim_run_id(str(n), record):
             n += 1
         return str(n)
 
-    def claim_run_id(self, run: str) -> bool:
-        return self.storage.create_exclusive(f"{self.flow}/runs/{run}")
+    def claim_run_id(self, run: str, record: bytes = b"{}") -> bool:
+        """Take a run id, once: an exclusive create of runs/<run>/claim.json
+        (O_EXCL on a disk, a conditional PUT on an object store). False when
+        another run holds it."""
+        key = f"{self.flow}/runs/{run}/claim.json"
+        try:
+            return self.storage.create_exclusive(key, record)
+        except OSError as exc:
+            raise DatastoreError(f"cannot claim run id {run} in {self.location()}: {exc.strerror or exc}") from None
 
     # ------------------------------------------------------------ packages
 

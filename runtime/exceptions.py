@@ -20,7 +20,7 @@ class MetaflowExceptionWrapper(Exception):
         self.stacktrace: str | None = None
         if exc is not None:
             self.exception = str(exc)
-            self.type = f"{type(exc).__module__}.{type(exc).__name__}"
+            self.type = getattr(exc, "metaflow_type", None) or f"{type(exc).__module__}.{type(exc).__name__}"
             tb = exc.__traceback__
             self.stacktrace = "".join(traceback.format_exception(type(exc), exc, tb)) if tb is not None else None
 
@@ -38,3 +38,26 @@ class MetaflowExceptionWrapper(Exception):
             return self.stacktrace
         return f"[no stacktrace]\n{self.type}: {self.exception}"
 
+
+
+class TimeoutException(Exception):
+    """A step ran past its @timeout (Metaflow's type name and message)."""
+
+    metaflow_type = "metaflow.plugins.timeout_decorator.TimeoutException"
+
+    @staticmethod
+    def message(step: str, seconds: int) -> str:
+        hours, rest = divmod(int(seconds), 3600)
+        minutes, secs = divmod(rest, 60)
+        return f"Step {step} timed out after {hours} hours, {minutes} minutes, {secs} seconds"
+
+
+class FailureHandledByCatch(Exception):
+    """What @catch stores when the task died without raising (killed, out of
+    memory, timed out and ended from outside): Metaflow's type and message."""
+
+    metaflow_type = "metaflow.plugins.catch_decorator.FailureHandledByCatch"
+
+    def __init__(self, retry_count: int):
+        super().__init__(f"Task execution kept failing over {retry_count} attempts. Your code did not raise an "
+                         "exception. Something in the execution environment caused the failure.")

@@ -24,7 +24,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .datastore import FlowDatastore
+from .datastore import DatastoreError, FlowDatastore
 from .identity import index_text, task_id
 from .inputs import input_tasks
 from .plan import FlowPlan
@@ -102,19 +102,44 @@ class LocalRunner:
     # ------------------------------------------------------------ run
 
     def start_run(self) -> str:
-        if self.requested_run_id:
-            from .identity import safe_run_id
+        import socket
 
-            self.run_id = safe_run_id(self.requested_run_id)
-            if not self.ds.claim_run_id(self.run_id) and self.ds.steps(self.run_id):
-                raise RunError(f"run {self.plan.name}/{self.run_id} already exists in {self.ds.location()}")
-        else:
-            self.run_id = self.ds.new_run_id()
+        claim = json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "at": time.time(),
+                            "params": self.params}, sort_keys=True, default=str).encode()
+        try:
+            if self.requested_run_id:
+                from .identity import safe_run_id
+
+                self.run_id = safe_run_id(self.requested_run_id)
+                # claimed atomically once: a second run with the same id is refused,
+                # as is a run id some orchestrator's tasks already wrote into
+                if not self.ds.claim_run_id(self.run_id, claim) or self.ds.steps(self.run_id):
+                    raise RunError(self.taken_message())
+            else:
+                self.run_id = self.ds.new_run_id(claim)
+        except DatastoreError as exc:
+            raise RunError(str(exc)) from None
         meta = {"flow": self.plan.name, "run_id": self.run_id, "params": self.params, "started_at": time.time(),
                 "status": "running", "origin_run_id": self.origin_run_id, "source_sha": self.plan.source_sha,
                 "runner": "flowc run"}
-        self.ds.write_run_file(self.run_id, "run.json", json.dumps(meta, indent=1, sort_keys=True).encode())
+        try:
+            self.ds.write_run_file(self.run_id, "run.json", json.dumps(meta, indent=1, sort_keys=True).encode())
+        except DatastoreError as exc:
+            raise RunError(str(exc)) from None
         return self.run_id
+
+    def taken_message(self) -> str:
+        name = f"{self.plan.name}/{self.run_id}"
+        who = ""
+        try:
+            held = json.loads(self.ds.read_run_file(self.run_id, "claim.json") or b"{}")
+            if held.get("pid"):
+                when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(held.get("at", 0)))
+                who = f" (taken by process {held['pid']} on {held.get('host', '?')} at {when})"
+        except ValueError:
+            pass
+        return (f"run {name} already exists in {self.ds.location()}{who}: a run id is used once; "
+                f"choose another --run-id, or continue that run with `flowc resume {name}`")
 
     def run(self) -> RunResult:
         if not hasattr(self, "run_id"):
@@ -147,7 +172,11 @@ class LocalRunner:
         raw = self.ds.read_run_file(self.run_id, "run.json")
         meta = json.loads(raw) if raw else {}
         meta.update(status="succeeded" if ok else "failed", finished_at=time.time())
-        self.ds.write_run_file(self.run_id, "run.json", json.dumps(meta, indent=1, sort_keys=True).encode())
+        try:
+            self.ds.write_run_file(self.run_id, "run.json", json.dumps(meta, indent=1, sort_keys=True).encode())
+        except DatastoreError as exc:  # the run's outcome is still reported
+            if self.reporter is not None:
+                self.reporter.info(f"could not record the run's status: {exc}")
 
     # ------------------------------------------------------------ scheduling
 
@@ -240,19 +269,30 @@ class LocalRunner:
             pid, fd = self._fork(args)
             poll, close = _fork_poller(pid), (lambda fd=fd: os.close(fd))
         else:
-            # PYTHONSAFEPATH: the working folder must not shadow the environment's own flowc
+            # PYTHONSAFEPATH: the working folder must not shadow the environment's own flowc;
+            # the lifeline: the task ends when this runner does (runtime/supervise.py)
+            life = self._lifeline()
             proc = subprocess.Popen([python or sys.executable, "-m", "flowc.runtime", *args],
                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                    env={**os.environ, "PYTHONSAFEPATH": "1"})
+                                    pass_fds=(life,), env={**os.environ, "PYTHONSAFEPATH": "1",
+                                                           "FLOWC_LIFELINE_FD": str(life)})
             pid, fd, poll, close = proc.pid, proc.stdout.fileno(), proc.poll, proc.stdout.close
         os.set_blocking(fd, False)
         self.running[pid] = Running(ref, attempt, fd, poll, close)
         self.selector.register(fd, selectors.EVENT_READ, pid)
 
+    def _lifeline(self) -> int:
+        """The read end of a pipe whose write end only this runner holds."""
+        if not hasattr(self, "_life"):
+            self._life = os.pipe()  # both ends close on exec except where passed
+        return self._life[0]
+
     def _warm_up(self) -> None:
         """Load once, here, what every forked task would otherwise load again:
         the task executor's modules, its argument parser and the IR."""
-        from . import __main__ as runtime_main, capture, exceptions, metaflow_shim, params, task  # noqa: F401
+        import ctypes  # noqa: F401  (each task asks the kernel to end it with the runner)
+
+        from . import __main__ as runtime_main, capture, exceptions, metaflow_shim, params, supervise, task  # noqa: F401
 
         runtime_main.parser()
         FlowPlan.load(self.ir_path)
@@ -274,6 +314,7 @@ class LocalRunner:
                 import signal
 
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
+                _die_with_parent()
                 from .__main__ import main
 
                 code = main(args)
@@ -336,7 +377,10 @@ class LocalRunner:
                 self.completed(ref, meta)
                 return
             code = 1
-        self.record_crash(task, code)
+        try:
+            self.record_crash(task, code)
+        except (OSError, DatastoreError) as exc:  # e.g. a full disk: the failure is still reported below
+            self.reporter.info(f"could not record the failure of {ref.step}/{ref.tid}: {exc}")
         step = self.plan.steps[ref.step]
         if code != 2 and task.attempt < step.retry_times:
             delay = step.retry_delay_seconds
@@ -358,6 +402,18 @@ class LocalRunner:
                   "traceback": "\n".join(task.tail) + f"\n(the task process {how})", "finished_at": time.time()}
         self.ds.write_attempt_file(self.run_id, ref.step, ref.tid, task.attempt, "failure.json",
                                    json.dumps(record, indent=1).encode())
+
+
+def _die_with_parent() -> None:
+    """A task ends when the runner is killed (Linux): a run killed with
+    SIGKILL leaves no task writing into it while `flowc resume` runs."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _fork_poller(pid: int) -> Callable[[], int | None]:

@@ -67,15 +67,17 @@ class LocalStorage:
                 pass
             raise
 
-    def create_exclusive(self, key: str) -> bool:
-        """Make a folder only if it does not exist (atomic); False if it did."""
+    def create_exclusive(self, key: str, data: bytes = b"") -> bool:
+        """Write a file only if it does not exist (atomic: O_EXCL); False if it did."""
         path = self._p(key)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         try:
-            os.mkdir(path)
-            return True
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         except FileExistsError:
             return False
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        return True
 
     def list(self, key: str) -> list[str]:
         try:
@@ -114,18 +116,32 @@ class FsspecStorage:
         return self.fs.exists(self._p(key))
 
     def write(self, key: str, data: bytes) -> None:
-        self.fs.pipe_file(self._p(key), data)
+        self.write_atomic(key, data)
 
     def write_atomic(self, key: str, data: bytes) -> None:
         # One PUT: object stores publish whole objects or nothing.
-        self.fs.pipe_file(self._p(key), data)
+        self._pipe(self._p(key), data, "overwrite")
 
-    def create_exclusive(self, key: str) -> bool:
-        marker = self._p(key) + "/.created"
-        if self.fs.exists(marker):
+    def _pipe(self, path: str, data: bytes, mode: str) -> None:
+        try:
+            self.fs.pipe_file(path, data, mode=mode)
+        except FileNotFoundError:  # a filesystem with real folders (sftp, a local one)
+            self.fs.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+            self.fs.pipe_file(path, data, mode=mode)
+
+    def create_exclusive(self, key: str, data: bytes = b"") -> bool:
+        """Write an object only if it does not exist: one conditional PUT
+        (S3's If-None-Match: *, fsspec's mode="create"); False if it did."""
+        path = self._p(key)
+        try:
+            self._pipe(path, data, "create")
+            return True
+        except FileExistsError:
             return False
-        self.fs.pipe_file(marker, b"")
-        return True
+        except OSError as exc:
+            if "PreconditionFailed" in str(exc) or "412" in str(exc):
+                return False
+            raise
 
     def list(self, key: str) -> list[str]:
         try:

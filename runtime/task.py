@@ -9,8 +9,15 @@
 5. store what the step set (content-addressed), then publish done.json, last
    and atomically, and write OUT.json for the orchestrator.
 
+Steps 2-5 run in a child process that the task command watches
+(runtime/supervise.py): a step past its @timeout is ended from outside even
+if it swallows the timeout, and a step killed by the system is recorded and,
+on the last attempt, caught by @catch as Metaflow does.
+
 A task whose done.json already exists is not run again: its OUT.json is
-written from the record (an orchestrator may retry a task that finished).
+written from the record (an orchestrator may retry a task that finished),
+unless the orchestrator asks for a new run of it (--first-attempt beyond
+the attempt that finished: docs/runtime-contract.md).
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ from typing import Any
 from . import metaflow_shim, params as params_mod
 from .current import current
 from .datastore import DatastoreError, FlowDatastore, dumps
-from .exceptions import MetaflowExceptionWrapper
+from .exceptions import FailureHandledByCatch, MetaflowExceptionWrapper, TimeoutException
 from .flowspec import FlowSpec, FlowSpecError, Inputs
 from .identity import index_text, parse_index, safe_run_id, task_id
 from .inputs import InputError, input_tasks
@@ -46,8 +53,12 @@ class TaskError(Exception):
         self.code = code
 
 
-class StepTimeout(Exception):
-    pass
+class StepKilled(Exception):
+    """The step's process ended without raising: killed, or os._exit()."""
+
+
+class TaskInterrupted(Exception):
+    """The task command was asked to stop (SIGINT, SIGTERM) and passed it on to the step."""
 
 
 @dataclass
@@ -64,6 +75,7 @@ class TaskSpec:
     params: dict[str, Any] = field(default_factory=dict)
     output: str | None = None
     origin_run_id: str | None = None
+    first_attempt: int = 0  # the attempt this series of retries began with (an orchestrator's rerun)
 
 
 @dataclass
@@ -306,14 +318,23 @@ class Executor:
     # ------------------------------------------------------------ running
 
     def run_user_code(self, flow: FlowSpec, inputs: Inputs | None) -> None:
+        """The step itself. Past @timeout, TimeoutException is raised in it (as in
+        Metaflow); the supervisor ends it from outside if it goes on anyway."""
+        from . import supervise
+
         func = getattr(type(flow), self.step.name)
         seconds = self.step.timeout_seconds
         if seconds and hasattr(signal, "SIGALRM"):
+            message = TimeoutException.message(self.step.name, seconds)
+
             def on_alarm(signum, frame):
-                raise StepTimeout(f"step {self.step.name} timed out after {seconds} s (@timeout)")
+                stack = [f">  {part}" for line in traceback.format_stack(frame)
+                         for part in line.splitlines()]
+                raise TimeoutException(f"{message}\nStack when the timeout was raised:\n" + "\n".join(stack))
 
             previous = signal.signal(signal.SIGALRM, on_alarm)
             signal.alarm(seconds)
+        supervise.mark(supervise.USER_CODE_STARTED)
         try:
             if inputs is not None:
                 func(flow, inputs)
@@ -323,6 +344,7 @@ class Executor:
             if seconds and hasattr(signal, "SIGALRM"):
                 signal.alarm(0)
                 signal.signal(signal.SIGALRM, previous)
+            supervise.mark(supervise.USER_CODE_ENDED)
 
     def persist(self, flow: FlowSpec, cls: type) -> dict[str, str]:
         artifacts = dict(self.ctx.artifacts)
@@ -340,9 +362,28 @@ class Executor:
             artifacts[name] = self.ds.put_blob(data)
         return artifacts
 
-    def execute(self) -> int:
-        spec = self.spec
+    @property
+    def retry_count(self) -> int:
+        """Which try of the current series this is (0 first): @retry and @catch count these."""
+        return max(0, self.spec.attempt - self.spec.first_attempt)
+
+    @property
+    def last_attempt(self) -> bool:
+        return self.retry_count >= self.step.retry_times
+
+    def finished(self) -> dict | None:
+        """done.json of this task, if it finished in the current series of attempts
+        (a retry of a finished task does not redo it; a rerun asked for does)."""
         existing = self.ds.read_done(self.run_id, self.step.name, self.task_id)
+        if existing is not None and int(existing.get("attempt", 0)) < self.spec.first_attempt:
+            return None
+        return existing
+
+    def execute(self, fallback: BaseException | None = None) -> int:
+        """Run the task; with ``fallback``, run no user code: the step failed
+        that way (killed, timed out) and @catch takes it as the step's failure."""
+        spec = self.spec
+        existing = self.finished()
         if existing is not None:
             self.write_output(existing)
             return EXIT_OK
@@ -358,18 +399,19 @@ class Executor:
         os.environ.update(self.step.env_vars)
         current._update(
             flow_name=self.plan.name, run_id=self.run_id, step_name=self.step.name, task_id=self.task_id,
-            retry_count=spec.attempt, origin_run_id=spec.origin_run_id,
+            retry_count=self.retry_count, origin_run_id=spec.origin_run_id,
             parameter_names=[p["name"] for p in self.plan.parameters], is_running_flow=True,
             username=os.environ.get("USER") or os.environ.get("USERNAME"), datastore=spec.datastore,
         )
         started = time.time()
         caught = None
         try:
+            if fallback is not None:
+                raise fallback
             self.run_user_code(flow, inputs)
-        except (Exception, StepTimeout, SystemExit) as exc:
+        except (Exception, SystemExit) as exc:
             catch = self.step.deco("catch")
-            last = spec.attempt >= self.step.retry_times
-            if catch is None or not last:
+            if catch is None or not self.last_attempt:
                 self.record_failure(exc, started)
                 return EXIT_FAILED
             caught = exc
@@ -415,10 +457,11 @@ class Executor:
             meta.update(self.transition)
         return meta
 
-    def record_failure(self, exc: BaseException, started: float) -> None:
+    def record_failure(self, exc: BaseException, started: float, show: bool = True) -> None:
         text = format_user_error(exc)
-        sys.stderr.write(text)
-        sys.stderr.flush()
+        if show:
+            sys.stderr.write(text)
+            sys.stderr.flush()
         record = {"step": self.step.name, "task_id": self.task_id, "attempt": self.spec.attempt,
                   "error": f"{type(exc).__name__}: {exc}", "traceback": text,
                   "started_at": started, "finished_at": time.time()}
@@ -504,11 +547,11 @@ def run(spec: TaskSpec, capture: bool = True) -> int:
         sys.stderr.write(f"flowc: {exc}\n")
         return exc.code
     if not capture:
-        return _run_loaded(executor)
+        return _run_supervised(executor)
     from .capture import Capture
 
     with Capture() as cap:
-        code = _run_loaded(executor)
+        code = _run_supervised(executor)
     try:
         for name, data in (("stdout", cap.stdout), ("stderr", cap.stderr)):
             if data:
@@ -519,14 +562,67 @@ def run(spec: TaskSpec, capture: bool = True) -> int:
     return code
 
 
-def _run_loaded(executor: Executor) -> int:
+def _run_supervised(executor: Executor) -> int:
+    """Run the task in a watched child process (runtime/supervise.py); if the
+    step did not come back (ended at its deadline, killed, or exited from the
+    user's code), record why and, on the last attempt with @catch, go on."""
+    from . import supervise
+
+    supervise.watch_lifeline()
+    if not supervise.available() or os.environ.get("FLOWC_SUPERVISE") == "0":
+        return _run_loaded(executor)
+    if executor.finished() is not None:
+        return _run_loaded(executor)  # nothing to run: only OUT.json to write
+    step = executor.step
+    def child() -> int:
+        # a datastore client made before the fork may not work after it (fsspec's async ones)
+        executor.ds = FlowDatastore(executor.spec.datastore, executor.plan.name)
+        return _run_loaded(executor)
+
+    out = supervise.supervise(child, step.timeout_seconds)
+    if out.reported and not out.timed_out:
+        return out.code if out.code is not None else EXIT_FAILED
+    if executor.finished() is not None:  # ended after it published its result
+        return _run_loaded(executor)
+    if out.interrupted is not None:
+        executor.record_failure(TaskInterrupted(f"the task was interrupted ({_signal_name(out.interrupted)})"),
+                                time.time())
+        return EXIT_FAILED
+    failure: BaseException
+    if out.timed_out:
+        failure = TimeoutException(TimeoutException.message(step.name, step.timeout_seconds or 0))
+        sys.stderr.write(f"flowc: {failure} and was still running {supervise.GRACE_SECONDS:g} s later: ended\n")
+        caught: BaseException = failure  # Metaflow's @catch stores the timeout itself
+    else:
+        how = (f"was killed by {_signal_name(out.signal)}" if out.signal is not None
+               else f"exited with code {out.code} without reporting")
+        hint = " (out of memory?)" if out.signal == signal.SIGKILL else ""
+        sys.stderr.write(f"flowc: the process of step {step.name} {how}{hint}\n")
+        failure = StepKilled(f"the step's process {how}{hint}")
+        caught = FailureHandledByCatch(executor.retry_count + 1)  # what Metaflow's fallback attempt stores
+    if step.deco("catch") is not None and executor.last_attempt:
+        return _run_loaded(executor, fallback=caught)
+    executor.record_failure(failure, time.time())
+    return EXIT_FAILED
+
+
+def _signal_name(number: int) -> str:
     try:
-        return executor.execute()
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+def _run_loaded(executor: Executor, fallback: BaseException | None = None) -> int:
+    try:
+        return executor.execute(fallback)
     except TaskError as exc:
         sys.stderr.write(f"flowc: {exc}\n")
         return exc.code
     except DatastoreError as exc:
         sys.stderr.write(f"flowc: {exc}\n")
+        if hasattr(executor, "step"):
+            executor.record_failure(exc, time.time(), show=False)  # best effort: the disk may be full
         return EXIT_FAILED
     except (FlowSpecError, ImportError, SyntaxError) as exc:
         sys.stderr.write(format_user_error(exc))

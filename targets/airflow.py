@@ -58,6 +58,9 @@ PLACEMENTS = (KUBERNETES, BATCH, LOCAL)
 # Airflow's placeholders in templated fields (KubernetesPodOperator, BatchOperator)
 RUN_ID = "{{ run_id }}"
 ATTEMPT = "{{ ti.try_number - 1 }}"
+# the attempt a series of tries began with: Airflow's "Clear" raises max_tries
+# by the task's retries + 1 (a retry does not), so a cleared task runs again
+FIRST_ATTEMPT = "{{ ti.max_tries - task.retries }}"
 PARAMS = "{{ flow_params(params) }}"
 # where KubernetesPodOperator's sidecar reads a pod's return value from
 POD_XCOM_FILE = "/airflow/xcom/return.json"
@@ -71,7 +74,7 @@ RESERVED_NAMES = frozenset({
     "annotations", "json", "os", "subprocess", "sys", "tempfile", "datetime", "timedelta", "timezone",
     "DAG", "BaseOperator", "Param", "literal", "task", "task_group", "AirflowSkipException",
     "CronTriggerTimetable", "KubernetesPodOperator", "Secret", "k8s", "BatchOperator",
-    "FLOW_FILE", "IR_FILE", "START_STEP", "PARAMETERS", "RUN_ID", "ATTEMPT", "WORKDIR", "LOCAL_PYTHON",
+    "FLOW_FILE", "IR_FILE", "START_STEP", "PARAMETERS", "RUN_ID", "ATTEMPT", "FIRST_ATTEMPT", "WORKDIR", "LOCAL_PYTHON",
     "step_command", "flow_params", "FlowcStep", "foreach_indices", "choose_case", "case_gate", "read_outcome",
     "dag", "str", "list", "dict", "int", "print", "range", "isinstance",
 })
@@ -736,7 +739,7 @@ class AirflowTarget(Target):
         argvs = {}
         for name, t in tasks.items():
             argv = self.runtime_argv(flow, t.step, run_id=marker.format("run_id"), index=marker.format("index"),
-                                     attempt=marker.format("attempt"))
+                                     attempt=marker.format("attempt"), first_attempt=marker.format("first_attempt"))
             at = argv.index("--step") + 1
             argvs[name] = argv[:at] + [marker.format("step")] + argv[at + 1:]
         common = next(iter(argvs.values()))
@@ -913,7 +916,8 @@ def _environment():
 
 def render(plan: Plan) -> str:
     text = _environment().get_template("airflow.py.j2").render(
-        plan=plan, version=__version__, RUN_ID=RUN_ID, ATTEMPT=ATTEMPT, PARAMS=PARAMS, POD_XCOM_FILE=POD_XCOM_FILE)
+        plan=plan, version=__version__, RUN_ID=RUN_ID, ATTEMPT=ATTEMPT, FIRST_ATTEMPT=FIRST_ATTEMPT,
+        PARAMS=PARAMS, POD_XCOM_FILE=POD_XCOM_FILE)
     return re.sub(r"\n{3,}(?=    \S)", "\n\n", text)  # at most one blank line inside the DAG
 
 

@@ -226,15 +226,17 @@ class Target:
     # ---- helpers every emitter uses
 
     def runtime_argv(self, flow: ir.Flow, step: ir.Step, *, run_id: str, index: str, attempt: str,
-                     iteration: str | None = None, params: list[str] | None = None,
+                     first_attempt: str | None = None, iteration: str | None = None, params: list[str] | None = None,
                      output: str | None = None, extra: list[str] | None = None) -> list[str]:
         """The runtime's one command for a step. Arguments are already target
         expressions (``{{workflow.name}}``, ``{{ run_id }}``...), passed as
         separate argv elements so no value ever needs shell quoting."""
         argv = [self.option("python"), "-m", "flowc.runtime", "step",
                 "--flow", flow_file(flow), "--ir", ir_file(flow),
-                "--step", step.name, "--run-id", run_id, "--index", index, "--attempt", attempt,
-                "--datastore", self.option("datastore")]
+                "--step", step.name, "--run-id", run_id, "--index", index, "--attempt", attempt]
+        if first_attempt is not None:  # an engine whose rerun of a task continues its attempt count
+            argv += ["--first-attempt", first_attempt]
+        argv += ["--datastore", self.option("datastore")]
         package = self.code_package_url(flow)
         if package:
             argv += ["--package", package]

@@ -145,7 +145,7 @@ def test_timeout_fails_the_task(tmp_path: Path) -> None:
                     "        self.next(self.end)\n\n    @step\n    def end(self):\n        pass\n")
     t = Task(tmp_path, flow)
     r = t("start")
-    assert r.returncode == 1 and "timed out after 1 s" in r.stderr
+    assert r.returncode == 1 and "TimeoutException: Step start timed out after 0 hours, 0 minutes, 1 seconds" in r.stderr
 
 
 def test_current_describes_the_task(tmp_path: Path) -> None:

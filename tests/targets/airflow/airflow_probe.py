@@ -115,7 +115,7 @@ def render(dag, task, index):
     for field in op.template_fields:
         setattr(op, field, _resolve_mapped(getattr(op, field, None), index))
     params = {name: dag.params[name] for name in dag.params.keys() if dag.params.get_param(name).has_value}
-    ti = SimpleNamespace(try_number=3, map_index=int(index.split(".")[-1]), task_id=task.task_id,
+    ti = SimpleNamespace(try_number=3, max_tries=(op.retries or 0) + 2, map_index=int(index.split(".")[-1]), task_id=task.task_id,
                          dag_id=dag.dag_id, run_id="manual__probe")
     context = {"run_id": "manual__probe", "ti": ti, "task_instance": ti, "params": params, "dag": dag,
                "task": op, "ds": "2024-01-01", "logical_date": datetime(2024, 1, 1, tzinfo=timezone.utc)}

@@ -30,9 +30,10 @@ def container(task):
 
 
 def expected_command(flow, step, index, attempt="2", extra=()):
+    # the probe renders try 3 of a task cleared after two tries: attempt 2 begins a new series
     return ["python", "-m", "flowc.runtime", "step", "--flow", flow.source.path.rsplit("/", 1)[-1],
             "--ir", f"{flow.name}.ir.json", "--step", step, "--run-id", "manual__probe", "--index", index,
-            "--attempt", attempt, "--datastore", "s3://flowc-datastore", *extra]
+            "--attempt", attempt, "--first-attempt", "2", "--datastore", "s3://flowc-datastore", *extra]
 
 
 @pytest.fixture(params=[3, 2], ids=["airflow3", "airflow2"])

@@ -141,8 +141,8 @@ def logs_of(run_id: str) -> str:
 
 def test_timeout_stops_the_step_and_prefect_backs_it_up(tmp_path: Path, prefect_api):
     """@timeout(seconds=1): the runtime stops a step that overruns; a step that
-    blocks the runtime's alarm is stopped by the task's own timeout_seconds,
-    which kills the runtime's process."""
+    blocks the runtime's alarm is ended from outside by the task command that
+    supervises it (Prefect's timeout_seconds stays as a backstop)."""
     import time
 
     src = tmp_path / "slow.py"
@@ -161,8 +161,8 @@ def test_timeout_stops_the_step_and_prefect_backs_it_up(tmp_path: Path, prefect_
     assert state.is_failed()
     assert time.monotonic() - started < 45  # neither waited for its 60 s
     failures = {t.name.split("/")[2]: t.state.name for t in task_runs(run_id)}
-    assert failures["polite"] == "Failed" and failures["stubborn"] == "TimedOut"
-    assert "timed out after 1 s" in logs_of(run_id)
+    assert failures["polite"] == "Failed" and failures["stubborn"] == "Failed"
+    assert "timed out after 0 hours, 0 minutes, 1 seconds" in logs_of(run_id)
     pid = int((tmp_path / "prefect" / "stubborn.pid").read_text())
     assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
 

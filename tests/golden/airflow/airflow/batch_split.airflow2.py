@@ -25,15 +25,17 @@ from airflow.utils.template import literal
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 from airflow.providers.amazon.aws.operators.batch import BatchOperator
 
-# Airflow templates of the run id and of the runtime's attempt number (0 first)
+# Airflow templates of the run id, of the runtime's attempt number (0 first) and
+# of the attempt a series of tries began with (a cleared task begins a new one)
 RUN_ID = "{{ run_id }}"
 ATTEMPT = "{{ ti.try_number - 1 }}"
+FIRST_ATTEMPT = "{{ ti.max_tries - task.retries }}"
 # the outcomes of AWS Batch steps are read back here, where the flow's IR lies
 WORKDIR = os.path.dirname(os.path.abspath(__file__))
 LOCAL_PYTHON = sys.executable
 
 
-def step_command(step, index, *, run_id, attempt, params=None, output=None, templated=False):
+def step_command(step, index, *, run_id, attempt, first_attempt="0", params=None, output=None, templated=False):
     """The runtime's one command for one task (flowc's runtime contract).
 
     In the templated fields of pod and Batch tasks, fixed text is wrapped in
@@ -48,6 +50,7 @@ def step_command(step, index, *, run_id, attempt, params=None, output=None, temp
         "--run-id", run_id,
         "--index", index,
         "--attempt", attempt,
+        "--first-attempt", first_attempt,
         "--datastore", fixed("s3://flowc-datastore"),
     ]
     if params is not None:
@@ -124,7 +127,7 @@ with DAG(
         job_definition="flowc",
         job_queue="cpu-queue",
         container_overrides={
-            "command": step_command("start", "0", run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+            "command": step_command("start", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
             "resourceRequirements": [{"type": "VCPU", "value": "2"}, {"type": "MEMORY", "value": "4096"}],
         },
     )
@@ -144,7 +147,7 @@ with DAG(
             job_definition="flowc",
             job_queue="cpu-queue",
             container_overrides={
-                "command": step_command("region", index, run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+                "command": step_command("region", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
             },
         )
         # region's OUT.json, read back from the datastore on the worker (AWS Batch returns no values)
@@ -167,7 +170,7 @@ with DAG(
             job_definition="flowc",
             job_queue="cpu-queue",
             container_overrides={
-                "command": step_command("shard", index, run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+                "command": step_command("shard", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
             },
         )
         # shard's OUT.json, read back from the datastore on the worker (AWS Batch returns no values)
@@ -179,7 +182,7 @@ with DAG(
             task_id="big",
             name="big",
             image="flowc:0.1.0",
-            cmds=step_command("big", index, run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+            cmds=step_command("big", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
         )
         shard_to_big >> big
 
@@ -189,7 +192,7 @@ with DAG(
             task_id="small",
             name="small",
             image="flowc:0.1.0",
-            cmds=step_command("small", index, run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+            cmds=step_command("small", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
         )
         shard_to_small >> small
 
@@ -198,7 +201,7 @@ with DAG(
             task_id="tally",
             name="tally",
             image="flowc:0.1.0",
-            cmds=step_command("tally", index, run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+            cmds=step_command("tally", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
             trigger_rule="none_failed_min_one_success",
         )
 
@@ -215,7 +218,7 @@ with DAG(
             task_id="shard_join",
             name="shard-join",
             image="flowc:0.1.0",
-            cmds=step_command("shard_join", index, run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+            cmds=step_command("shard_join", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
         )
 
     shard_join_each_group = shard_join_each.expand(index=start_indices)
@@ -225,7 +228,7 @@ with DAG(
         task_id="region_join",
         name="region-join",
         image="flowc:0.1.0",
-        cmds=step_command("region_join", "0", run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+        cmds=step_command("region_join", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
     )
 
     # route (batch_split.py:54): switch on self.mode: 'wide' -> wide, 'narrow' -> narrow
@@ -235,7 +238,7 @@ with DAG(
         job_definition="flowc",
         job_queue="cpu-queue",
         container_overrides={
-            "command": step_command("route", "0", run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+            "command": step_command("route", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
         },
     )
     # route's OUT.json, read back from the datastore on the worker (AWS Batch returns no values)
@@ -251,7 +254,7 @@ with DAG(
         task_id="wide",
         name="wide",
         image="flowc:0.1.0",
-        cmds=step_command("wide", "0", run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+        cmds=step_command("wide", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
     )
 
     # narrow (batch_split.py:64)
@@ -259,7 +262,7 @@ with DAG(
         task_id="narrow",
         name="narrow",
         image="flowc:0.1.0",
-        cmds=step_command("narrow", "0", run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+        cmds=step_command("narrow", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
     )
 
     # report (batch_split.py:69)
@@ -267,7 +270,7 @@ with DAG(
         task_id="report",
         name="report",
         image="flowc:0.1.0",
-        cmds=step_command("report", "0", run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+        cmds=step_command("report", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
         trigger_rule="none_failed_min_one_success",
     )
 
@@ -276,7 +279,7 @@ with DAG(
         task_id="end",
         name="end",
         image="flowc:0.1.0",
-        cmds=step_command("end", "0", run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+        cmds=step_command("end", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
     )
 
     # what each task waits for (XCom inputs above add their own edges)

@@ -24,15 +24,17 @@ from airflow.providers.cncf.kubernetes.secret import Secret
 from airflow.providers.amazon.aws.operators.batch import BatchOperator
 from kubernetes.client import models as k8s
 
-# Airflow templates of the run id and of the runtime's attempt number (0 first)
+# Airflow templates of the run id, of the runtime's attempt number (0 first) and
+# of the attempt a series of tries began with (a cleared task begins a new one)
 RUN_ID = "{{ run_id }}"
 ATTEMPT = "{{ ti.try_number - 1 }}"
+FIRST_ATTEMPT = "{{ ti.max_tries - task.retries }}"
 # steps placed on the worker run here, where the flow file and its IR lie
 WORKDIR = os.path.dirname(os.path.abspath(__file__))
 LOCAL_PYTHON = sys.executable
 
 
-def step_command(step, index, *, run_id, attempt, params=None, output=None, templated=False):
+def step_command(step, index, *, run_id, attempt, first_attempt="0", params=None, output=None, templated=False):
     """The runtime's one command for one task (flowc's runtime contract).
 
     In the templated fields of pod and Batch tasks, fixed text is wrapped in
@@ -47,6 +49,7 @@ def step_command(step, index, *, run_id, attempt, params=None, output=None, temp
         "--run-id", run_id,
         "--index", index,
         "--attempt", attempt,
+        "--first-attempt", first_attempt,
         "--datastore", fixed("s3://flowc-datastore"),
     ]
     if params is not None:
@@ -78,6 +81,7 @@ class FlowcStep(BaseOperator):
             out = os.path.join(tmp, "OUT.json")
             command = step_command(
                 self.step, str(self.index), run_id=context["run_id"], attempt=str(ti.try_number - 1),
+                first_attempt=str(ti.max_tries - self.retries),
                 output=out if self.returns else None,
             )
             command[0] = LOCAL_PYTHON
@@ -128,7 +132,7 @@ with DAG(
         task_id="train_gpu",
         name="train-gpu",
         image="example.com/ml/trainer:2.0",
-        cmds=step_command("train_gpu", "0", run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+        cmds=step_command("train_gpu", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
         container_resources=k8s.V1ResourceRequirements(
             requests={"cpu": "4", "memory": "32768Mi"},
             limits={"memory": "32768Mi", "amd.com/gpu": "1"},
@@ -155,7 +159,7 @@ with DAG(
         job_definition="flowc",
         job_queue="cpu-queue",
         container_overrides={
-            "command": step_command("score_batch", "0", run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+            "command": step_command("score_batch", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
             "resourceRequirements": [{"type": "VCPU", "value": "2"}, {"type": "MEMORY", "value": "8192"}],
             "environment": [{"name": "MODE", "value": "batch"}],
         },

@@ -19,12 +19,14 @@ from airflow.exceptions import AirflowSkipException
 from airflow.utils.template import literal
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 
-# Airflow templates of the run id and of the runtime's attempt number (0 first)
+# Airflow templates of the run id, of the runtime's attempt number (0 first) and
+# of the attempt a series of tries began with (a cleared task begins a new one)
 RUN_ID = "{{ run_id }}"
 ATTEMPT = "{{ ti.try_number - 1 }}"
+FIRST_ATTEMPT = "{{ ti.max_tries - task.retries }}"
 
 
-def step_command(step, index, *, run_id, attempt, params=None, output=None, templated=False):
+def step_command(step, index, *, run_id, attempt, first_attempt="0", params=None, output=None, templated=False):
     """The runtime's one command for one task (flowc's runtime contract).
 
     In the templated fields of pod and Batch tasks, fixed text is wrapped in
@@ -39,6 +41,7 @@ def step_command(step, index, *, run_id, attempt, params=None, output=None, temp
         "--run-id", run_id,
         "--index", index,
         "--attempt", attempt,
+        "--first-attempt", first_attempt,
         "--datastore", fixed("s3://flowc-datastore"),
     ]
     if params is not None:
@@ -86,7 +89,7 @@ with DAG(
         task_id="start",
         name="start",
         image="flowc:0.1.0",
-        cmds=step_command("start", "0", run_id=RUN_ID, attempt=ATTEMPT, output="/airflow/xcom/return.json", templated=True),
+        cmds=step_command("start", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, output="/airflow/xcom/return.json", templated=True),
         do_xcom_push=True,
     )
 
@@ -101,7 +104,7 @@ with DAG(
             task_id="classify",
             name="classify",
             image="flowc:0.1.0",
-            cmds=step_command("classify", index, run_id=RUN_ID, attempt=ATTEMPT, output="/airflow/xcom/return.json", templated=True),
+            cmds=step_command("classify", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, output="/airflow/xcom/return.json", templated=True),
             do_xcom_push=True,
         )
 
@@ -111,7 +114,7 @@ with DAG(
             task_id="big",
             name="big",
             image="flowc:0.1.0",
-            cmds=step_command("big", index, run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+            cmds=step_command("big", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
         )
         classify_to_big >> big
 
@@ -121,7 +124,7 @@ with DAG(
             task_id="mid",
             name="mid",
             image="flowc:0.1.0",
-            cmds=step_command("mid", index, run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+            cmds=step_command("mid", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
         )
         classify_to_mid >> mid
 
@@ -131,7 +134,7 @@ with DAG(
             task_id="small",
             name="small",
             image="flowc:0.1.0",
-            cmds=step_command("small", index, run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+            cmds=step_command("small", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
         )
         classify_to_small >> small
 
@@ -140,7 +143,7 @@ with DAG(
             task_id="tag",
             name="tag",
             image="flowc:0.1.0",
-            cmds=step_command("tag", index, run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+            cmds=step_command("tag", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
             trigger_rule="none_failed_min_one_success",
         )
 
@@ -154,7 +157,7 @@ with DAG(
         task_id="join",
         name="join",
         image="flowc:0.1.0",
-        cmds=step_command("join", "0", run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+        cmds=step_command("join", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
     )
 
     # end (switch_in_foreach.py:44): the end step
@@ -162,7 +165,7 @@ with DAG(
         task_id="end",
         name="end",
         image="flowc:0.1.0",
-        cmds=step_command("end", "0", run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+        cmds=step_command("end", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
     )
 
     # what each task waits for (XCom inputs above add their own edges)

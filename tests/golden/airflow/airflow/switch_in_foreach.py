@@ -17,12 +17,14 @@ from airflow.sdk import DAG, literal, task, task_group
 from airflow.sdk.exceptions import AirflowSkipException
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 
-# Airflow templates of the run id and of the runtime's attempt number (0 first)
+# Airflow templates of the run id, of the runtime's attempt number (0 first) and
+# of the attempt a series of tries began with (a cleared task begins a new one)
 RUN_ID = "{{ run_id }}"
 ATTEMPT = "{{ ti.try_number - 1 }}"
+FIRST_ATTEMPT = "{{ ti.max_tries - task.retries }}"
 
 
-def step_command(step, index, *, run_id, attempt, params=None, output=None, templated=False):
+def step_command(step, index, *, run_id, attempt, first_attempt="0", params=None, output=None, templated=False):
     """The runtime's one command for one task (flowc's runtime contract).
 
     In the templated fields of pod and Batch tasks, fixed text is wrapped in
@@ -37,6 +39,7 @@ def step_command(step, index, *, run_id, attempt, params=None, output=None, temp
         "--run-id", run_id,
         "--index", index,
         "--attempt", attempt,
+        "--first-attempt", first_attempt,
         "--datastore", fixed("s3://flowc-datastore"),
     ]
     if params is not None:
@@ -84,7 +87,7 @@ with DAG(
         task_id="start",
         name="start",
         image="flowc:0.1.0",
-        cmds=step_command("start", "0", run_id=RUN_ID, attempt=ATTEMPT, output="/airflow/xcom/return.json", templated=True),
+        cmds=step_command("start", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, output="/airflow/xcom/return.json", templated=True),
         do_xcom_push=True,
     )
 
@@ -99,7 +102,7 @@ with DAG(
             task_id="classify",
             name="classify",
             image="flowc:0.1.0",
-            cmds=step_command("classify", index, run_id=RUN_ID, attempt=ATTEMPT, output="/airflow/xcom/return.json", templated=True),
+            cmds=step_command("classify", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, output="/airflow/xcom/return.json", templated=True),
             do_xcom_push=True,
         )
 
@@ -109,7 +112,7 @@ with DAG(
             task_id="big",
             name="big",
             image="flowc:0.1.0",
-            cmds=step_command("big", index, run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+            cmds=step_command("big", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
         )
         classify_to_big >> big
 
@@ -119,7 +122,7 @@ with DAG(
             task_id="mid",
             name="mid",
             image="flowc:0.1.0",
-            cmds=step_command("mid", index, run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+            cmds=step_command("mid", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
         )
         classify_to_mid >> mid
 
@@ -129,7 +132,7 @@ with DAG(
             task_id="small",
             name="small",
             image="flowc:0.1.0",
-            cmds=step_command("small", index, run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+            cmds=step_command("small", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
         )
         classify_to_small >> small
 
@@ -138,7 +141,7 @@ with DAG(
             task_id="tag",
             name="tag",
             image="flowc:0.1.0",
-            cmds=step_command("tag", index, run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+            cmds=step_command("tag", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
             trigger_rule="none_failed_min_one_success",
         )
 
@@ -152,7 +155,7 @@ with DAG(
         task_id="join",
         name="join",
         image="flowc:0.1.0",
-        cmds=step_command("join", "0", run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+        cmds=step_command("join", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
     )
 
     # end (switch_in_foreach.py:44): the end step
@@ -160,7 +163,7 @@ with DAG(
         task_id="end",
         name="end",
         image="flowc:0.1.0",
-        cmds=step_command("end", "0", run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+        cmds=step_command("end", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
     )
 
     # what each task waits for (XCom inputs above add their own edges)

@@ -17,12 +17,14 @@ from airflow.sdk import DAG, literal, task, task_group
 from airflow.sdk.exceptions import AirflowSkipException
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 
-# Airflow templates of the run id and of the runtime's attempt number (0 first)
+# Airflow templates of the run id, of the runtime's attempt number (0 first) and
+# of the attempt a series of tries began with (a cleared task begins a new one)
 RUN_ID = "{{ run_id }}"
 ATTEMPT = "{{ ti.try_number - 1 }}"
+FIRST_ATTEMPT = "{{ ti.max_tries - task.retries }}"
 
 
-def step_command(step, index, *, run_id, attempt, params=None, output=None, templated=False):
+def step_command(step, index, *, run_id, attempt, first_attempt="0", params=None, output=None, templated=False):
     """The runtime's one command for one task (flowc's runtime contract).
 
     In the templated fields of pod and Batch tasks, fixed text is wrapped in
@@ -37,6 +39,7 @@ def step_command(step, index, *, run_id, attempt, params=None, output=None, temp
         "--run-id", run_id,
         "--index", index,
         "--attempt", attempt,
+        "--first-attempt", first_attempt,
         "--datastore", fixed("s3://flowc-datastore"),
     ]
     if params is not None:
@@ -84,7 +87,7 @@ with DAG(
         task_id="start",
         name="start",
         image="flowc:0.1.0",
-        cmds=step_command("start", "0", run_id=RUN_ID, attempt=ATTEMPT, output="/airflow/xcom/return.json", templated=True),
+        cmds=step_command("start", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, output="/airflow/xcom/return.json", templated=True),
         do_xcom_push=True,
     )
 
@@ -99,7 +102,7 @@ with DAG(
             task_id="row",
             name="row",
             image="flowc:0.1.0",
-            cmds=step_command("row", index, run_id=RUN_ID, attempt=ATTEMPT, output="/airflow/xcom/return.json", templated=True),
+            cmds=step_command("row", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, output="/airflow/xcom/return.json", templated=True),
             do_xcom_push=True,
         )
 
@@ -114,7 +117,7 @@ with DAG(
             task_id="odd",
             name="odd",
             image="flowc:0.1.0",
-            cmds=step_command("odd", index, run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+            cmds=step_command("odd", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
         )
         row_to_odd >> odd
 
@@ -129,7 +132,7 @@ with DAG(
             task_id="even",
             name="even",
             image="flowc:0.1.0",
-            cmds=step_command("even", index, run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+            cmds=step_command("even", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
         )
         row_to_even >> even
 
@@ -143,7 +146,7 @@ with DAG(
             task_id="expand",
             name="expand",
             image="flowc:0.1.0",
-            cmds=step_command("expand", index, run_id=RUN_ID, attempt=ATTEMPT, output="/airflow/xcom/return.json", templated=True),
+            cmds=step_command("expand", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, output="/airflow/xcom/return.json", templated=True),
             do_xcom_push=True,
             trigger_rule="none_failed_min_one_success",
         )
@@ -161,7 +164,7 @@ with DAG(
             task_id="cell",
             name="cell",
             image="flowc:0.1.0",
-            cmds=step_command("cell", index, run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+            cmds=step_command("cell", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
         )
 
     foreach_expand_group = foreach_expand.expand(index=expand_indices)
@@ -174,7 +177,7 @@ with DAG(
             task_id="cell_join",
             name="cell-join",
             image="flowc:0.1.0",
-            cmds=step_command("cell_join", index, run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+            cmds=step_command("cell_join", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
         )
 
     cell_join_each_group = cell_join_each.expand(index=start_indices)
@@ -184,7 +187,7 @@ with DAG(
         task_id="row_join",
         name="row-join",
         image="flowc:0.1.0",
-        cmds=step_command("row_join", "0", run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+        cmds=step_command("row_join", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
     )
 
     # end (switch_nested.py:49): the end step
@@ -192,7 +195,7 @@ with DAG(
         task_id="end",
         name="end",
         image="flowc:0.1.0",
-        cmds=step_command("end", "0", run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+        cmds=step_command("end", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
     )
 
     # what each task waits for (XCom inputs above add their own edges)

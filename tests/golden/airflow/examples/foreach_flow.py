@@ -19,12 +19,14 @@ from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperato
 
 # the flow's parameters, given to the start step only
 PARAMETERS = ("count",)
-# Airflow templates of the run id and of the runtime's attempt number (0 first)
+# Airflow templates of the run id, of the runtime's attempt number (0 first) and
+# of the attempt a series of tries began with (a cleared task begins a new one)
 RUN_ID = "{{ run_id }}"
 ATTEMPT = "{{ ti.try_number - 1 }}"
+FIRST_ATTEMPT = "{{ ti.max_tries - task.retries }}"
 
 
-def step_command(step, index, *, run_id, attempt, params=None, output=None, templated=False):
+def step_command(step, index, *, run_id, attempt, first_attempt="0", params=None, output=None, templated=False):
     """The runtime's one command for one task (flowc's runtime contract).
 
     In the templated fields of pod and Batch tasks, fixed text is wrapped in
@@ -39,6 +41,7 @@ def step_command(step, index, *, run_id, attempt, params=None, output=None, temp
         "--run-id", run_id,
         "--index", index,
         "--attempt", attempt,
+        "--first-attempt", first_attempt,
         "--datastore", fixed("s3://flowc-datastore"),
     ]
     if params is not None:
@@ -86,7 +89,7 @@ with DAG(
         task_id="start",
         name="start",
         image="flowc:0.1.0",
-        cmds=step_command("start", "0", run_id=RUN_ID, attempt=ATTEMPT, params="{{ flow_params(params) }}", output="/airflow/xcom/return.json", templated=True),
+        cmds=step_command("start", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, params="{{ flow_params(params) }}", output="/airflow/xcom/return.json", templated=True),
         do_xcom_push=True,
     )
 
@@ -101,7 +104,7 @@ with DAG(
             task_id="square",
             name="square",
             image="flowc:0.1.0",
-            cmds=step_command("square", index, run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+            cmds=step_command("square", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
         )
 
     foreach_start_group = foreach_start.expand(index=start_indices)
@@ -111,7 +114,7 @@ with DAG(
         task_id="gather",
         name="gather",
         image="flowc:0.1.0",
-        cmds=step_command("gather", "0", run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+        cmds=step_command("gather", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
     )
 
     # end (foreach_flow.py:28): the end step
@@ -119,7 +122,7 @@ with DAG(
         task_id="end",
         name="end",
         image="flowc:0.1.0",
-        cmds=step_command("end", "0", run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+        cmds=step_command("end", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
     )
 
     # what each task waits for (XCom inputs above add their own edges)

@@ -20,12 +20,14 @@ from kubernetes.client import models as k8s
 
 # the flow's parameters, given to the start step only
 PARAMETERS = ("alpha", "seed")
-# Airflow templates of the run id and of the runtime's attempt number (0 first)
+# Airflow templates of the run id, of the runtime's attempt number (0 first) and
+# of the attempt a series of tries began with (a cleared task begins a new one)
 RUN_ID = "{{ run_id }}"
 ATTEMPT = "{{ ti.try_number - 1 }}"
+FIRST_ATTEMPT = "{{ ti.max_tries - task.retries }}"
 
 
-def step_command(step, index, *, run_id, attempt, params=None, output=None, templated=False):
+def step_command(step, index, *, run_id, attempt, first_attempt="0", params=None, output=None, templated=False):
     """The runtime's one command for one task (flowc's runtime contract).
 
     In the templated fields of pod and Batch tasks, fixed text is wrapped in
@@ -40,6 +42,7 @@ def step_command(step, index, *, run_id, attempt, params=None, output=None, temp
         "--run-id", run_id,
         "--index", index,
         "--attempt", attempt,
+        "--first-attempt", first_attempt,
         "--datastore", fixed("s3://flowc-datastore"),
     ]
     if params is not None:
@@ -79,7 +82,7 @@ with DAG(
         task_id="start",
         name="start",
         image="flowc:0.1.0",
-        cmds=step_command("start", "0", run_id=RUN_ID, attempt=ATTEMPT, params="{{ flow_params(params) }}", templated=True),
+        cmds=step_command("start", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, params="{{ flow_params(params) }}", templated=True),
         doc_md="Load the ratings both models train on.",
     )
 
@@ -89,7 +92,7 @@ with DAG(
         task_id="fit_a",
         name="fit-a",
         image="recsysflow:715288879e47",
-        cmds=step_command("fit_a", "0", run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+        cmds=step_command("fit_a", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
         doc_md="Model A: item popularity (mean rating per item), with old pins.",
     )
 
@@ -99,7 +102,7 @@ with DAG(
         task_id="fit_b",
         name="fit-b",
         image="recsysflow:846f64c914d8",
-        cmds=step_command("fit_b", "0", run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+        cmds=step_command("fit_b", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
         container_resources=k8s.V1ResourceRequirements(
             requests={"memory": "16000Mi"},
             limits={"memory": "16000Mi", "nvidia.com/gpu": "2"},
@@ -112,7 +115,7 @@ with DAG(
         task_id="ensemble",
         name="ensemble",
         image="flowc:0.1.0",
-        cmds=step_command("ensemble", "0", run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+        cmds=step_command("ensemble", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
         doc_md="Blend the two models' scores item by item.",
     )
 
@@ -121,7 +124,7 @@ with DAG(
         task_id="end",
         name="end",
         image="flowc:0.1.0",
-        cmds=step_command("end", "0", run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+        cmds=step_command("end", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
         doc_md="Report the top items.",
     )
 

@@ -19,12 +19,14 @@ from airflow.decorators import task
 from airflow.utils.template import literal
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 
-# Airflow templates of the run id and of the runtime's attempt number (0 first)
+# Airflow templates of the run id, of the runtime's attempt number (0 first) and
+# of the attempt a series of tries began with (a cleared task begins a new one)
 RUN_ID = "{{ run_id }}"
 ATTEMPT = "{{ ti.try_number - 1 }}"
+FIRST_ATTEMPT = "{{ ti.max_tries - task.retries }}"
 
 
-def step_command(step, index, *, run_id, attempt, params=None, output=None, templated=False):
+def step_command(step, index, *, run_id, attempt, first_attempt="0", params=None, output=None, templated=False):
     """The runtime's one command for one task (flowc's runtime contract).
 
     In the templated fields of pod and Batch tasks, fixed text is wrapped in
@@ -39,6 +41,7 @@ def step_command(step, index, *, run_id, attempt, params=None, output=None, temp
         "--run-id", run_id,
         "--index", index,
         "--attempt", attempt,
+        "--first-attempt", first_attempt,
         "--datastore", fixed("s3://flowc-datastore"),
     ]
     if params is not None:
@@ -73,7 +76,7 @@ with DAG(
         task_id="start",
         name="start",
         image="flowc:0.1.0",
-        cmds=step_command("start", "0", run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+        cmds=step_command("start", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
     )
 
     # left (branch_switch.py:14): switch on self.mode: 'fast' -> fast, 'slow' -> slow
@@ -81,7 +84,7 @@ with DAG(
         task_id="left",
         name="left",
         image="flowc:0.1.0",
-        cmds=step_command("left", "0", run_id=RUN_ID, attempt=ATTEMPT, output="/airflow/xcom/return.json", templated=True),
+        cmds=step_command("left", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, output="/airflow/xcom/return.json", templated=True),
         do_xcom_push=True,
     )
 
@@ -95,7 +98,7 @@ with DAG(
         task_id="fast",
         name="fast",
         image="flowc:0.1.0",
-        cmds=step_command("fast", "0", run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+        cmds=step_command("fast", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
     )
 
     # slow (branch_switch.py:23)
@@ -103,7 +106,7 @@ with DAG(
         task_id="slow",
         name="slow",
         image="flowc:0.1.0",
-        cmds=step_command("slow", "0", run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+        cmds=step_command("slow", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
     )
 
     # right (branch_switch.py:28)
@@ -111,7 +114,7 @@ with DAG(
         task_id="right",
         name="right",
         image="flowc:0.1.0",
-        cmds=step_command("right", "0", run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+        cmds=step_command("right", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
     )
 
     # join (branch_switch.py:33): join of start
@@ -119,7 +122,7 @@ with DAG(
         task_id="join",
         name="join",
         image="flowc:0.1.0",
-        cmds=step_command("join", "0", run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+        cmds=step_command("join", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
         trigger_rule="none_failed_min_one_success",
     )
 
@@ -128,7 +131,7 @@ with DAG(
         task_id="end",
         name="end",
         image="flowc:0.1.0",
-        cmds=step_command("end", "0", run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+        cmds=step_command("end", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
     )
 
     # what each task waits for (XCom inputs above add their own edges)

@@ -26,7 +26,7 @@ WORKDIR = os.path.dirname(os.path.abspath(__file__))
 LOCAL_PYTHON = sys.executable
 
 
-def step_command(step, index, *, run_id, attempt, params=None, output=None):
+def step_command(step, index, *, run_id, attempt, first_attempt="0", params=None, output=None):
     """The runtime's one command for one task (flowc's runtime contract)."""
     command = [
         "python", "-m", "flowc.runtime", "step",
@@ -36,6 +36,7 @@ def step_command(step, index, *, run_id, attempt, params=None, output=None):
         "--run-id", run_id,
         "--index", index,
         "--attempt", attempt,
+        "--first-attempt", first_attempt,
         "--datastore", "s3://flowc-datastore",
     ]
     if params is not None:
@@ -67,6 +68,7 @@ class FlowcStep(BaseOperator):
             out = os.path.join(tmp, "OUT.json")
             command = step_command(
                 self.step, str(self.index), run_id=context["run_id"], attempt=str(ti.try_number - 1),
+                first_attempt=str(ti.max_tries - self.retries),
                 output=out if self.returns else None,
             )
             command[0] = LOCAL_PYTHON

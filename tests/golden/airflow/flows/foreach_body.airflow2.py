@@ -18,12 +18,14 @@ from airflow.decorators import task, task_group
 from airflow.utils.template import literal
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 
-# Airflow templates of the run id and of the runtime's attempt number (0 first)
+# Airflow templates of the run id, of the runtime's attempt number (0 first) and
+# of the attempt a series of tries began with (a cleared task begins a new one)
 RUN_ID = "{{ run_id }}"
 ATTEMPT = "{{ ti.try_number - 1 }}"
+FIRST_ATTEMPT = "{{ ti.max_tries - task.retries }}"
 
 
-def step_command(step, index, *, run_id, attempt, params=None, output=None, templated=False):
+def step_command(step, index, *, run_id, attempt, first_attempt="0", params=None, output=None, templated=False):
     """The runtime's one command for one task (flowc's runtime contract).
 
     In the templated fields of pod and Batch tasks, fixed text is wrapped in
@@ -38,6 +40,7 @@ def step_command(step, index, *, run_id, attempt, params=None, output=None, temp
         "--run-id", run_id,
         "--index", index,
         "--attempt", attempt,
+        "--first-attempt", first_attempt,
         "--datastore", fixed("s3://flowc-datastore"),
     ]
     if params is not None:
@@ -74,7 +77,7 @@ with DAG(
         task_id="start",
         name="start",
         image="flowc:0.1.0",
-        cmds=step_command("start", "0", run_id=RUN_ID, attempt=ATTEMPT, output="/airflow/xcom/return.json", templated=True),
+        cmds=step_command("start", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, output="/airflow/xcom/return.json", templated=True),
         do_xcom_push=True,
     )
 
@@ -89,7 +92,7 @@ with DAG(
             task_id="prepare",
             name="prepare",
             image="flowc:0.1.0",
-            cmds=step_command("prepare", index, run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+            cmds=step_command("prepare", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
         )
 
         # train (foreach_body.py:19)
@@ -97,7 +100,7 @@ with DAG(
             task_id="train",
             name="train",
             image="flowc:0.1.0",
-            cmds=step_command("train", index, run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+            cmds=step_command("train", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
         )
 
         # evaluate (foreach_body.py:24)
@@ -105,7 +108,7 @@ with DAG(
             task_id="evaluate",
             name="evaluate",
             image="flowc:0.1.0",
-            cmds=step_command("evaluate", index, run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+            cmds=step_command("evaluate", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
         )
 
         prepare >> train >> evaluate
@@ -117,7 +120,7 @@ with DAG(
         task_id="join",
         name="join",
         image="flowc:0.1.0",
-        cmds=step_command("join", "0", run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+        cmds=step_command("join", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
     )
 
     # end (foreach_body.py:36): the end step
@@ -125,7 +128,7 @@ with DAG(
         task_id="end",
         name="end",
         image="flowc:0.1.0",
-        cmds=step_command("end", "0", run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+        cmds=step_command("end", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
     )
 
     # what each task waits for (XCom inputs above add their own edges)

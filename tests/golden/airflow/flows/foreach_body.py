@@ -16,12 +16,14 @@ from datetime import datetime, timezone
 from airflow.sdk import DAG, literal, task, task_group
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 
-# Airflow templates of the run id and of the runtime's attempt number (0 first)
+# Airflow templates of the run id, of the runtime's attempt number (0 first) and
+# of the attempt a series of tries began with (a cleared task begins a new one)
 RUN_ID = "{{ run_id }}"
 ATTEMPT = "{{ ti.try_number - 1 }}"
+FIRST_ATTEMPT = "{{ ti.max_tries - task.retries }}"
 
 
-def step_command(step, index, *, run_id, attempt, params=None, output=None, templated=False):
+def step_command(step, index, *, run_id, attempt, first_attempt="0", params=None, output=None, templated=False):
     """The runtime's one command for one task (flowc's runtime contract).
 
     In the templated fields of pod and Batch tasks, fixed text is wrapped in
@@ -36,6 +38,7 @@ def step_command(step, index, *, run_id, attempt, params=None, output=None, temp
         "--run-id", run_id,
         "--index", index,
         "--attempt", attempt,
+        "--first-attempt", first_attempt,
         "--datastore", fixed("s3://flowc-datastore"),
     ]
     if params is not None:
@@ -72,7 +75,7 @@ with DAG(
         task_id="start",
         name="start",
         image="flowc:0.1.0",
-        cmds=step_command("start", "0", run_id=RUN_ID, attempt=ATTEMPT, output="/airflow/xcom/return.json", templated=True),
+        cmds=step_command("start", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, output="/airflow/xcom/return.json", templated=True),
         do_xcom_push=True,
     )
 
@@ -87,7 +90,7 @@ with DAG(
             task_id="prepare",
             name="prepare",
             image="flowc:0.1.0",
-            cmds=step_command("prepare", index, run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+            cmds=step_command("prepare", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
         )
 
         # train (foreach_body.py:19)
@@ -95,7 +98,7 @@ with DAG(
             task_id="train",
             name="train",
             image="flowc:0.1.0",
-            cmds=step_command("train", index, run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+            cmds=step_command("train", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
         )
 
         # evaluate (foreach_body.py:24)
@@ -103,7 +106,7 @@ with DAG(
             task_id="evaluate",
             name="evaluate",
             image="flowc:0.1.0",
-            cmds=step_command("evaluate", index, run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+            cmds=step_command("evaluate", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
         )
 
         prepare >> train >> evaluate
@@ -115,7 +118,7 @@ with DAG(
         task_id="join",
         name="join",
         image="flowc:0.1.0",
-        cmds=step_command("join", "0", run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+        cmds=step_command("join", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
     )
 
     # end (foreach_body.py:36): the end step
@@ -123,7 +126,7 @@ with DAG(
         task_id="end",
         name="end",
         image="flowc:0.1.0",
-        cmds=step_command("end", "0", run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+        cmds=step_command("end", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
     )
 
     # what each task waits for (XCom inputs above add their own edges)

@@ -18,12 +18,14 @@ from airflow.decorators import task, task_group
 from airflow.utils.template import literal
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 
-# Airflow templates of the run id and of the runtime's attempt number (0 first)
+# Airflow templates of the run id, of the runtime's attempt number (0 first) and
+# of the attempt a series of tries began with (a cleared task begins a new one)
 RUN_ID = "{{ run_id }}"
 ATTEMPT = "{{ ti.try_number - 1 }}"
+FIRST_ATTEMPT = "{{ ti.max_tries - task.retries }}"
 
 
-def step_command(step, index, *, run_id, attempt, params=None, output=None, templated=False):
+def step_command(step, index, *, run_id, attempt, first_attempt="0", params=None, output=None, templated=False):
     """The runtime's one command for one task (flowc's runtime contract).
 
     In the templated fields of pod and Batch tasks, fixed text is wrapped in
@@ -38,6 +40,7 @@ def step_command(step, index, *, run_id, attempt, params=None, output=None, temp
         "--run-id", run_id,
         "--index", index,
         "--attempt", attempt,
+        "--first-attempt", first_attempt,
         "--datastore", fixed("s3://flowc-datastore"),
     ]
     if params is not None:
@@ -74,7 +77,7 @@ with DAG(
         task_id="start",
         name="start",
         image="flowc:0.1.0",
-        cmds=step_command("start", "0", run_id=RUN_ID, attempt=ATTEMPT, output="/airflow/xcom/return.json", templated=True),
+        cmds=step_command("start", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, output="/airflow/xcom/return.json", templated=True),
         do_xcom_push=True,
     )
 
@@ -89,7 +92,7 @@ with DAG(
             task_id="row",
             name="row",
             image="flowc:0.1.0",
-            cmds=step_command("row", index, run_id=RUN_ID, attempt=ATTEMPT, output="/airflow/xcom/return.json", templated=True),
+            cmds=step_command("row", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, output="/airflow/xcom/return.json", templated=True),
             do_xcom_push=True,
         )
 
@@ -106,7 +109,7 @@ with DAG(
             task_id="cell",
             name="cell",
             image="flowc:0.1.0",
-            cmds=step_command("cell", index, run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+            cmds=step_command("cell", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
         )
 
     foreach_row_group = foreach_row.expand(index=row_indices)
@@ -119,7 +122,7 @@ with DAG(
             task_id="row_join",
             name="row-join",
             image="flowc:0.1.0",
-            cmds=step_command("row_join", index, run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+            cmds=step_command("row_join", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
         )
 
     row_join_each_group = row_join_each.expand(index=start_indices)
@@ -129,7 +132,7 @@ with DAG(
         task_id="all_join",
         name="all-join",
         image="flowc:0.1.0",
-        cmds=step_command("all_join", "0", run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+        cmds=step_command("all_join", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
     )
 
     # end (nested_foreach.py:36): the end step
@@ -137,7 +140,7 @@ with DAG(
         task_id="end",
         name="end",
         image="flowc:0.1.0",
-        cmds=step_command("end", "0", run_id=RUN_ID, attempt=ATTEMPT, templated=True),
+        cmds=step_command("end", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
     )
 
     # what each task waits for (XCom inputs above add their own edges)
