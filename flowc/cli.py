@@ -99,6 +99,10 @@ def main(argv: list[str] | None = None) -> int:
 
             print_compile_error(exc)
             return 1
+        config = sys.modules.get("flowc.config")  # a broken pyproject.toml is the user's to fix
+        if config is not None and isinstance(exc, config.ConfigError):
+            print(f"flowc {args.command}: {exc}", file=sys.stderr)
+            return 2
         # an internal error: a bug in flowc, not in the flow
         if args.debug or os.environ.get("FLOWC_DEBUG"):
             raise
