@@ -114,7 +114,13 @@ def main(argv: list[str] | None = None) -> int:
 def _bad_datastore(args: argparse.Namespace) -> bool:
     """A --datastore URL whose protocol fsspec does not know is a usage error, said before any work."""
     url = getattr(args, "datastore", None)
-    if not isinstance(url, str) or "://" not in url:
+    if not isinstance(url, str):
+        return False
+    if "://" not in url:
+        if os.path.exists(url) and not os.path.isdir(url):
+            print(f"flowc {args.command}: --datastore {url} is a file; name a folder or an fsspec URL",
+                  file=sys.stderr)
+            return True
         return False
     protocol = url.split("://", 1)[0]
     import fsspec

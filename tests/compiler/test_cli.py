@@ -143,6 +143,7 @@ def inproc(argv: list[str], capsys: pytest.CaptureFixture) -> tuple[int, str]:
     (["check", "examples", "--flw", "X"], "did you mean '--flow'?"),
     (["check", "examples/params_flow.py", "--flow", "ParamFlow"], "did you mean 'ParamsFlow'?"),
     (["runs", "--datastore", "s3x://bucket"], "did you mean 's3'?"),
+    (["show", "LinearFlow/1", "--datastore", "examples/params_flow.py"], "is a file"),
     (["run", "examples/params_flow.py", "--max-workers", "0", "--plan"], "must be 1 or more"),
     (["resume", "ParamsFlow/"], "FLOW/RUN_ID"),
 ])

@@ -35,7 +35,7 @@ OPTIONS = {name: sorted({o for a in command_parser(name)._actions for o in a.opt
            for name in COMMAND_NAMES}
 WORDS = ["argo", "airflow", "prefect", "stepfunctions", "argoo", "start", "end", "ParamsFlow", "NoFlow",
          "ParamsFlow/1", "1", "0", "-1", "x=1", "image=x", "true", "json", "text", "github", "dot", "mermaid",
-         "memory://ds", "s3x://ds", "out", "out.py", ".", "..", "missing.py", "examples", "--", "-", "=",
+         "memory://ds", "s3x://ds", "linear.py", "out", "out.py", ".", "..", "missing.py", "examples", "--", "-", "=",
          "FLOW/RUN/STEP/TASK", "a/b", "/", "badcfg", "badcfg/params_flow.py",
          "linear.py", "LinearFlow", "LinearFlow/1", "LinearFlow/1/a", "LinearFlow/1/a/1", "LinearFlow/2",
          "LinearFlow/1/nostep", "LinearFlow/1/a/99", "1/a"]
