@@ -16,14 +16,12 @@ import re
 from . import ir
 from .analyzer import FlowFacts
 from .artifacts import FLOW_API
+from .cli_options import reserved_parameter_names
 from .diagnostics import ERROR, WARNING, Diagnostic
 
 RESERVED_STEP_NAMES = frozenset(FLOW_API | {"cmd"})
-# Parameter names that would clash with options of `flowc run`.
-RESERVED_PARAMETERS = frozenset({
-    "datastore", "max-workers", "max_workers", "quiet", "run-id", "run_id", "plan", "flow", "help",
-    "tag", "tags", "no-environments", "no_environments",
-})
+# Parameter names whose --NAME would be one of flowc's own options (one list, shared with the CLI).
+RESERVED_PARAMETERS = reserved_parameter_names()
 _STEP_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
 
 
@@ -41,8 +39,10 @@ def check_names(facts: FlowFacts) -> list[Diagnostic]:
                                   s.span, f"rename it to '{_suggest(s.name)}'"))
     for p in flow.parameters:
         if p.name in RESERVED_PARAMETERS:
-            out.append(Diagnostic("FC301", ERROR, f"parameter name '{p.name}' is reserved by flowc's command line",
-                                  p.span, "choose another parameter name"))
+            out.append(Diagnostic("FC306", ERROR,
+                                  f"parameter '{p.name}' clashes with flowc's own option --{p.name.replace('_', '-')}",
+                                  p.span, "rename the parameter: `flowc run FLOW.py --" + p.name
+                                  + " VALUE` would set flowc's option, not the parameter"))
         for clash in {p.name, p.attribute} & step_names:
             out.append(Diagnostic("FC124", ERROR, f"parameter '{p.attribute}' has the same name as step '{clash}'",
                                   p.span, "rename the parameter or the step"))

@@ -73,6 +73,7 @@ CODES: dict[str, str] = {
     "FC303": "unsupported parameter type",
     "FC304": "parameter default does not match its type",
     "FC305": "duplicate parameter",
+    "FC306": "parameter named like one of flowc's options",
     # decorators
     "FC401": "decorator argument is not a literal",
     "FC402": "unknown decorator argument",

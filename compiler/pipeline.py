@@ -8,6 +8,8 @@ CompileError carrying every diagnostic.
 
 from __future__ import annotations
 
+import difflib
+
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -52,8 +54,10 @@ class Analysis:
             if f.name == name:
                 return self._checked(f)
         names = ", ".join(f.name for f in self.flows) or "none"
+        close = difflib.get_close_matches(name, [f.name for f in self.flows], n=1)
+        hint = (f"did you mean --flow {close[0]}? " if close else "") + f"flows in this file: {names}"
         raise CompileError([Diagnostic("FC004", ERROR, f"{self.path} has no flow named {name}",
-                                       Span.at(self.path, 1), f"flows in this file: {names}")]
+                                       Span.at(self.path, 1), hint)]
                            + list(self.by_flow.get(None, ())), self.sources)
 
     def _checked(self, flow: ir.Flow) -> ir.Flow:

@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog="flowc",
+        allow_abbrev=False,
         description="Compile Metaflow-style flows to Argo Workflows, Airflow, Prefect and Step Functions; run them locally.",
     )
     parser.add_argument("--version", action="version", version=f"flowc {__version__}")
@@ -47,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, help_text in COMMANDS.items():
         module = _module(name)
         p = sub.add_parser(name, help=help_text, description=help_text[0].upper() + help_text[1:] + ".",
-                           add_help=getattr(module, "ADD_HELP", True))
+                           add_help=getattr(module, "ADD_HELP", True), allow_abbrev=False)
         module.configure(p)
         _PARSERS[name] = p
     return parser
@@ -66,12 +67,26 @@ def command_parser(name: str) -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    args, extra = parser.parse_known_args(argv)
-    if extra and not getattr(args, "accepts_extra", False):
-        parser.error("unrecognized arguments: " + " ".join(extra))
+    command = next((a for a in argv if not a.startswith("-")), None)
+    if command is not None and command not in COMMANDS:
+        from flowc.commands._suggest import did_you_mean
+
+        print(f"flowc: unknown command {command!r}{did_you_mean(command, COMMANDS)} "
+              f"(commands: {', '.join(COMMANDS)})", file=sys.stderr)
+        return 2
+    try:
+        args, extra = parser.parse_known_args(argv)
+        if extra and not getattr(args, "accepts_extra", False):
+            _unrecognized(args.command, extra)
+    except SystemExit as exc:  # argparse's usage errors (exit 2), --help and --version (exit 0)
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     args.extra = extra
+    if _bad_datastore(args):
+        return 2
     try:
         return int(_module(args.command).main(args) or 0)
+    except SystemExit as exc:  # a command's own usage error
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -84,12 +99,52 @@ def main(argv: list[str] | None = None) -> int:
 
             print_compile_error(exc)
             return 1
+        config = sys.modules.get("flowc.config")  # a broken pyproject.toml is the user's to fix
+        if config is not None and isinstance(exc, config.ConfigError):
+            print(f"flowc {args.command}: {exc}", file=sys.stderr)
+            return 2
         # an internal error: a bug in flowc, not in the flow
         if args.debug or os.environ.get("FLOWC_DEBUG"):
             raise
         print(f"flowc: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         print("  this is a bug in flowc; rerun with --debug for the traceback and report it", file=sys.stderr)
         return 3
+
+
+def _bad_datastore(args: argparse.Namespace) -> bool:
+    """A --datastore URL whose protocol fsspec does not know is a usage error, said before any work."""
+    url = getattr(args, "datastore", None)
+    if not isinstance(url, str):
+        return False
+    if "://" not in url:
+        if os.path.exists(url) and not os.path.isdir(url):
+            print(f"flowc {args.command}: --datastore {url} is a file; name a folder or an fsspec URL",
+                  file=sys.stderr)
+            return True
+        return False
+    protocol = url.split("://", 1)[0]
+    import fsspec
+    from fsspec.registry import known_implementations
+
+    try:
+        fsspec.get_filesystem_class(protocol)
+    except (ValueError, ImportError) as exc:
+        from flowc.commands._suggest import did_you_mean
+
+        print(f"flowc {args.command}: --datastore {url}: {exc}{did_you_mean(protocol, known_implementations)}",
+              file=sys.stderr)
+        return True
+    return False
+
+
+def _unrecognized(command: str, extra: list[str]) -> None:
+    from flowc.commands._suggest import did_you_mean
+
+    known = [o for a in _PARSERS[command]._actions for o in a.option_strings]
+    word = extra[0].split("=", 1)[0]
+    hint = did_you_mean(word, known) if word.startswith("-") else ""
+    print(f"flowc {command}: unrecognized argument {extra[0]!r}{hint} (see flowc {command} --help)", file=sys.stderr)
+    raise SystemExit(2)
 
 
 def run() -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m flowc.demo")
+    parser = argparse.ArgumentParser(prog="python -m flowc.demo", allow_abbrev=False)
     parser.add_argument("--out", default="out/demo")
     parser.add_argument("--examples", default="examples")
     args = parser.parse_args(argv)

@@ -19,10 +19,12 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m flowc.runtime", description="Run one task of a flowc flow.")
+    p = argparse.ArgumentParser(prog="python -m flowc.runtime", description="Run one task of a flowc flow.",
+                                allow_abbrev=False)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    s = sub.add_parser("step", help="run one task", description="Run one task of a flow: the command every target runs.")
+    s = sub.add_parser("step", help="run one task", description="Run one task of a flow: the command every target runs.",
+                       allow_abbrev=False)
     s.add_argument("--flow", required=True, help="the flow module (a path inside the code package with --package)")
     s.add_argument("--ir", required=True, help="the flow's IR JSON (flowc ir)")
     s.add_argument("--step", required=True)

@@ -75,8 +75,9 @@ class Run:
         return iter(self.steps())
 
     def __getitem__(self, step: str) -> "Step":
-        if step not in self._ds.steps(self.id):
-            raise KeyError(f"run {self.pathspec} has no step {step!r}")
+        steps = self._ds.steps(self.id)
+        if step not in steps:
+            raise KeyError(f"run {self.pathspec} has no step {step!r}{_did_you_mean(step, steps)}")
         return Step(self, step)
 
     def __contains__(self, step: str) -> bool:
@@ -133,8 +134,9 @@ class Step:
         return iter(self.tasks())
 
     def __getitem__(self, task_id: str) -> "Task":
-        if task_id not in self.run._ds.tasks(self.run.id, self.id):
-            raise KeyError(f"step {self.pathspec} has no task {task_id!r}")
+        tasks = self.run._ds.tasks(self.run.id, self.id)
+        if task_id not in tasks:
+            raise KeyError(f"step {self.pathspec} has no task {task_id!r}{_did_you_mean(task_id, tasks)}")
         return Task(self, task_id)
 
     @property
@@ -281,3 +283,10 @@ def resolve(pathspec: str, datastore: str | None = None) -> tuple[Run, Step | No
         return run, None, []
     step = run[rest[0]]
     return run, step, [step[rest[1]]] if len(rest) > 1 else step.tasks()
+
+
+def _did_you_mean(word: str, candidates) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(str(word), sorted(candidates), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""

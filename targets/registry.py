@@ -40,7 +40,13 @@ def names() -> list[str]:
 
 
 class UnknownTarget(KeyError):
-    pass
+    def __str__(self) -> str:
+        import difflib
+
+        name = self.args[0]
+        close = difflib.get_close_matches(str(name), names(), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return f"unknown target {name!r}{hint} (targets: {', '.join(names())})"
 
 
 def get(name: str) -> type[Target]:

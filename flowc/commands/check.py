@@ -12,6 +12,7 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help="text for people, json for editors and CI, github for Actions annotations")
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
     p.add_argument("-q", "--quiet", action="store_true", help="print nothing when clean")
+    p.add_argument("--flow", metavar="NAME", help="check only the flow of this name (as compile and run take it)")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -22,11 +23,24 @@ def main(args: argparse.Namespace) -> int:
     files = flow_files(args.paths)
     diags = []
     flows = 0
+    seen: set[str] = set()
     for path in files:
         analysis = analyze_file(path)
         remember(analysis.path, analysis.source_lines)
-        diags.extend(analysis.diagnostics)
-        flows += len(analysis.flows)
+        if args.flow is None:
+            diags.extend(analysis.diagnostics)
+            flows += len(analysis.flows)
+            continue
+        seen.update(f.name for f in analysis.flows)
+        if any(f.name == args.flow for f in analysis.flows):
+            diags.extend([*analysis.by_flow.get(None, ()), *analysis.by_flow.get(args.flow, ())])
+            flows += 1
+    if args.flow is not None and not flows:
+        from flowc.commands._suggest import did_you_mean
+
+        print(f"flowc check: no flow named {args.flow!r}{did_you_mean(args.flow, seen)} "
+              f"(flows: {', '.join(sorted(seen)) or 'none'})", file=sys.stderr)
+        return 2
     print_diagnostics(diags, args.format)
     errors = sum(1 for d in diags if d.is_error)
     warnings = sum(1 for d in diags if d.severity == "warning")

@@ -48,7 +48,8 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 def target_flags(target_cls) -> argparse.ArgumentParser:
     """`--image X`, `--namespace Y`...: one flag per option the target declares."""
-    parser = argparse.ArgumentParser(prog=f"flowc compile --target {target_cls.name}", add_help=False)
+    parser = argparse.ArgumentParser(prog=f"flowc compile --target {target_cls.name}", add_help=False,
+                                     allow_abbrev=False)
     for opt in target_cls.all_options().values():
         flag = "--" + opt.name.replace("_", "-")
         if opt.type is bool:
@@ -65,15 +66,20 @@ def _target_class(name: str):
 
     try:
         return registry.get(name)
-    except registry.UnknownTarget:
-        print(f"flowc: unknown target {name!r}; targets: {', '.join(registry.names())}", file=sys.stderr)
+    except registry.UnknownTarget as exc:
+        print(f"flowc: {exc}", file=sys.stderr)
         raise SystemExit(2)
 
 
 def _parse_target_flags(cls, extra: list[str]) -> dict[str, str]:
-    flags, rest = target_flags(cls).parse_known_args(extra)
+    parser = target_flags(cls)
+    flags, rest = parser.parse_known_args(extra)
     if rest:
-        print(f"flowc compile: unrecognized arguments for target {cls.name}: {' '.join(rest)}", file=sys.stderr)
+        from flowc.commands._suggest import did_you_mean
+
+        known = [o for a in parser._actions for o in a.option_strings]
+        print(f"flowc compile: unrecognized arguments for target {cls.name}: {' '.join(rest)}"
+              f"{did_you_mean(rest[0].split('=', 1)[0], known)}", file=sys.stderr)
         raise SystemExit(2)
     return {k: v for k, v in vars(flags).items() if v is not None}
 
@@ -114,6 +120,11 @@ def write_output(files: dict[str, bytes], output: str | None, kind: str) -> list
         return []
     out = Path(output)
     single = kind == "file" and len(files) == 1 and not output.endswith("/") and not out.is_dir()
+    if single and next(iter(files)).endswith(".py") and out.suffix != ".py":
+        # Airflow (and Python generally) loads only .py files: a DAG written as `out/airflow` is never seen
+        print(f"flowc compile: -o {output} would write Python that is never loaded (it needs a .py name); "
+              f"write -o {output}.py, or -o {output}/ for a folder", file=sys.stderr)
+        raise SystemExit(2)
     written = []
     for rel, data in sorted(files.items()):
         path = out if single else out / rel
@@ -331,7 +342,7 @@ def lint(args: argparse.Namespace) -> int:
     if not chosen:
         return 0
     fmt = "github" if args.format == "github" else "text"
-    return check.main(argparse.Namespace(paths=chosen, format=fmt, strict=False, quiet=True))
+    return check.main(argparse.Namespace(paths=chosen, format=fmt, strict=False, quiet=True, flow=None))
 
 
 def _relative(path: Path, root: Path) -> str | None:

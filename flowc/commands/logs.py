@@ -20,7 +20,7 @@ def main(args: argparse.Namespace) -> int:
 
     try:
         _, step, tasks = resolve(args.pathspec, args.datastore or default_datastore())
-    except KeyError as exc:
+    except (KeyError, ValueError) as exc:  # no such run; not FLOW/RUN
         print(f"flowc logs: {exc.args[0]}", file=sys.stderr)
         return 2
     if step is None:

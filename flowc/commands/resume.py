@@ -14,7 +14,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--flow-file", help="the flow module (default: the one the run was started from)")
     from flowc.commands.run import add_run_options
 
-    add_run_options(p)
+    add_run_options(p, skip=("--help", "--plan"))
 
 
 def main(args: argparse.Namespace) -> int:
@@ -30,7 +30,7 @@ def main(args: argparse.Namespace) -> int:
     datastore = args.datastore or default_datastore()
     try:
         origin = find_run(args.run, datastore)
-    except KeyError as exc:
+    except (KeyError, ValueError) as exc:  # no such run; not FLOW/RUN
         print(f"flowc resume: {exc.args[0]}", file=sys.stderr)
         return 2
     record = origin._ds.read_run_file(origin.id, "flow.json")
@@ -43,7 +43,10 @@ def main(args: argparse.Namespace) -> int:
     rerun: set[str] = set()
     if args.from_step:
         if args.from_step not in plan.steps:
-            print(f"flowc resume: {flow.name} has no step {args.from_step!r}", file=sys.stderr)
+            from flowc.commands._suggest import did_you_mean
+
+            print(f"flowc resume: {flow.name} has no step {args.from_step!r}"
+                  f"{did_you_mean(args.from_step, plan.steps)}", file=sys.stderr)
             return 2
         rerun = descendants(plan, args.from_step)
     params = origin.info.get("params", {})

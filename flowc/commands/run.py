@@ -12,25 +12,35 @@ ADD_HELP = False  # `flowc run FLOW.py --help` lists the flow's own parameters
 
 
 def configure(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-h", "--help", action="store_true", help="show this help, and the flow's parameters")
     p.add_argument("file", metavar="FLOW.py", nargs="?")
     add_run_options(p)
-    p.add_argument("--plan", action="store_true", help="print what would run, in order, and run nothing")
     p.set_defaults(accepts_extra=True)
 
 
-def add_run_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--flow", help="which flow, when the file defines several")
-    p.add_argument("--datastore", default=None, help="folder or fsspec URL (default: .flowc, or $FLOWC_DATASTORE)")
-    p.add_argument("--run-id", help="name the run (default: the next number)")
-    p.add_argument("--max-workers", type=int, default=os.cpu_count() or 1, help="tasks run at once (default: cores)")
-    p.add_argument("-q", "--quiet", action="store_true", help="print only failures and the summary")
-    p.add_argument("--no-environments", action="store_true",
-                   help="run every step in this interpreter, ignoring @pypi/@conda (warns when a pin is not met)")
+def add_run_options(p: argparse.ArgumentParser, skip: tuple[str, ...] = ()) -> None:
+    """The options in flowc.compiler.cli_options (which `flowc check` reads too)."""
+    from flowc.compiler.cli_options import RUN_OPTIONS
+
+    for flags, kwargs in RUN_OPTIONS.items():
+        if flags[-1] in skip:
+            continue
+        if flags[-1] == "--max-workers":
+            kwargs = {**kwargs, "default": os.cpu_count() or 1, "type": _positive_int}
+        p.add_argument(*flags, **kwargs)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
 
 
 def param_parser(flow, prog: str) -> argparse.ArgumentParser:
-    pp = argparse.ArgumentParser(prog=prog, add_help=False, description=flow.docstring)
+    pp = argparse.ArgumentParser(prog=prog, add_help=False, description=flow.docstring, allow_abbrev=False)
     group = pp.add_argument_group(f"parameters of {flow.name}")
     for param in flow.parameters:
         default = "required" if param.required else f"default: {param.default!r}"

@@ -18,7 +18,7 @@ def main(args: argparse.Namespace) -> int:
 
     try:
         run, step, tasks = resolve(args.pathspec, args.datastore or default_datastore())
-    except KeyError as exc:
+    except (KeyError, ValueError) as exc:  # no such run; not FLOW/RUN
         print(f"flowc show: {exc.args[0]}", file=sys.stderr)
         return 2
     short = reprlib.Repr()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 
 def configure(p: argparse.ArgumentParser) -> None:
@@ -14,7 +15,11 @@ def main(args: argparse.Namespace) -> int:
     from flowc.targets.base import CONSTRUCTS
 
     names = [args.name] if args.name else registry.names()
-    classes = [registry.get(n) for n in names]
+    try:
+        classes = [registry.get(n) for n in names]
+    except registry.UnknownTarget as exc:
+        print(f"flowc targets: {exc}", file=sys.stderr)
+        return 2
     notes: list[str] = []
     table: dict[str, list[str]] = {}
     for construct in CONSTRUCTS:

@@ -125,3 +125,69 @@ def test_graph_marks_foreach_and_joins_distinctly() -> None:
 def test_unknown_target_and_bad_usage_exit_2() -> None:
     assert flowc("compile", "examples/recsys.py", "--target", "nope").returncode == 2
     assert flowc("check", "--format", "yaml").returncode == 2
+
+
+def inproc(argv: list[str], capsys: pytest.CaptureFixture) -> tuple[int, str]:
+    """flowc in this process: exit code and stderr."""
+    from flowc.cli import main
+
+    code = main(argv)
+    return code, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["chek", "."], "did you mean 'check'?"),
+    (["targets", "argoo"], "did you mean 'argo'?"),
+    (["compile", "examples/recsys.py", "-t", "airfow"], "did you mean 'airflow'?"),
+    (["compile", "examples/recsys.py", "-t", "argo", "--imag", "x"], "did you mean '--image'?"),
+    (["check", "examples", "--flw", "X"], "did you mean '--flow'?"),
+    (["check", "examples/params_flow.py", "--flow", "ParamFlow"], "did you mean 'ParamsFlow'?"),
+    (["runs", "--datastore", "s3x://bucket"], "did you mean 's3'?"),
+    (["show", "LinearFlow/1", "--datastore", "examples/params_flow.py"], "is a file"),
+    (["run", "examples/params_flow.py", "--max-workers", "0", "--plan"], "must be 1 or more"),
+    (["resume", "ParamsFlow/"], "FLOW/RUN_ID"),
+])
+def test_user_mistakes_are_one_line_exit_2_with_did_you_mean(argv, says, capsys, monkeypatch) -> None:
+    monkeypatch.chdir(REPO)
+    code, err = inproc(argv, capsys)
+    assert code == 2, err
+    assert says in err, err
+    assert "internal error" not in err and "Traceback" not in err
+
+
+def test_a_parameter_prefix_of_a_flowc_option_reaches_the_flow(tmp_path: Path, capsys) -> None:
+    # --n was taken as an abbreviation of --no-environments, and --data of --datastore
+    flow = tmp_path / "f.py"
+    flow.write_text(
+        "from flowc import FlowSpec, Parameter, step\n\n\nclass F(FlowSpec):\n"
+        "    n = Parameter('n', default=1)\n    data = Parameter('data', default='x')\n\n"
+        "    @step\n    def start(self):\n        self.next(self.end)\n\n"
+        "    @step\n    def end(self):\n        pass\n")
+    code, err = inproc(["run", str(flow), "--n", "1000", "--data", "hello", "--plan"], capsys)
+    assert code == 0, err
+    code, err = inproc(["run", str(flow), "--nn", "3", "--plan"], capsys)
+    assert code == 2 and "unknown option --nn" in err
+
+
+def test_run_options_and_the_reserved_parameter_names_are_one_list() -> None:
+    from flowc.cli import command_parser
+    from flowc.compiler.cli_options import reserved_parameter_names
+
+    for command in ("run", "resume"):
+        flags = {o for a in command_parser(command)._actions for o in a.option_strings if o.startswith("--")}
+        assert {f[2:] for f in flags} <= reserved_parameter_names(), command
+
+
+def test_check_flow_narrows_to_one_flow(tmp_path: Path) -> None:
+    shutil.copy(REPO / "tests/diagnostics/FC306_parameter_is_an_option.py", tmp_path / "bad.py")
+    shutil.copy(REPO / "examples/params_flow.py", tmp_path / "good.py")
+    assert flowc("check", str(tmp_path), "--flow", "ParamsFlow").returncode == 0
+    bad = flowc("check", str(tmp_path), "--flow", "OptionNames")
+    assert bad.returncode == 1 and "FC306" in bad.stdout
+
+
+def test_python_output_without_py_is_refused(tmp_path: Path) -> None:
+    result = flowc("compile", "examples/params_flow.py", "-t", "airflow", "-o", str(tmp_path / "airflow"))
+    assert result.returncode == 2 and ".py" in result.stderr
+    assert not (tmp_path / "airflow").exists()
+    assert flowc("compile", "examples/params_flow.py", "-t", "airflow", "-o", str(tmp_path / "dag.py")).returncode == 0

@@ -4,7 +4,6 @@ from flowc import FlowSpec, Parameter, step
 class BadParams(FlowSpec):
     unnamed = Parameter(default=1)  # expect: FC301@15
     spaced = Parameter("has space", default=1)  # expect: FC301@24
-    reserved = Parameter("datastore", default="x")  # expect: FC301@16
 
     @step
     def start(self):
