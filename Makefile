@@ -16,7 +16,7 @@ export DO_NOT_TRACK := 1
 export METAFLOW_USER := flowc
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 
-.PHONY: demo test install bench clean
+.PHONY: demo test test-fast install bench clean
 
 install: $(STAMP)
 
@@ -35,7 +35,15 @@ demo: install
 test: $(SETUP)
 	$(BIN)/python -m pytest -q
 
-bench: install
+# the edit-test loop: everything but the tests that run a real engine
+# (marked `engine`: Airflow dag.test, Prefect runs, Step Functions
+# executions in moto, Metaflow parity runs)
+test-fast: $(SETUP)
+	$(BIN)/python -m pytest -q -m "not engine"
+
+# every benchmark, each rewriting its benchmarks/results/*.md (the Airflow one
+# loads DAGs in .venv-airflow2, so it needs what `make test` sets up)
+bench: $(SETUP)
 	$(BIN)/python benchmarks/run.py
 
 clean:

@@ -1,7 +1,7 @@
 """Static checks of emitted Argo YAML (test code).
 
 - ``validate_schemas``: Argo's published JSON schemas, strict variants
-  (../shared/argo, see its README): every object against
+  (tests/data/argo, see its README): every object against
   ``workflow.schema.strict.json``, and every workflow spec against the
   CRD-derived ``workflow.schema.crd-strict.json``.
 - ``round_trip``: each object through hera's typed models and back; any
@@ -31,7 +31,7 @@ import yaml
 from tests.targets.argo.argo_expr import ExprError, member_paths, parse, tags
 
 REPO = Path(__file__).resolve().parents[3]
-SCHEMAS = REPO.parent / "shared" / "argo"
+SCHEMAS = REPO / "tests" / "data" / "argo"
 DEF = "io.argoproj.workflow.v1alpha1."
 
 GLOBALS = {"workflow.name", "workflow.namespace", "workflow.uid", "workflow.serviceAccountName",

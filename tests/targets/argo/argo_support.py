@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -15,9 +16,21 @@ GOLDEN_ARGO = REPO / "tests" / "golden" / "argo"
 # Corpus flows whose constructs the Argo target rejects (FC501): {file: line of the construct}
 UNSUPPORTED: dict[str, int] = {}
 
-requires_schemas = pytest.mark.skipif(
-    not (SCHEMAS / "workflow.schema.strict.json").is_file(),
-    reason=f"Argo's JSON schemas are not at {SCHEMAS} (../shared/argo beside the repository)")
+SCHEMA_FILES = ("workflow.schema.strict.json", "workflow.schema.crd-strict.json")
+
+
+def requires_schemas(test):
+    """Marks a test that validates against Argo's schemas. They are part of the
+    repository (tests/data/argo), so a missing file fails the test: never a skip."""
+
+    @functools.wraps(test)
+    def checked(*args, **kwargs):
+        missing = [name for name in SCHEMA_FILES if not (SCHEMAS / name).is_file()]
+        if missing:
+            pytest.fail(f"Argo's JSON schemas {missing} are missing from {SCHEMAS} (see its README)")
+        return test(*args, **kwargs)
+
+    return checked
 
 
 def compile_argo(path: Path, options: dict | None = None, *, package: bool = True, unsupported: str = "error"):
