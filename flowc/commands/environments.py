@@ -48,7 +48,7 @@ def main(args: argparse.Namespace) -> int:
     else:
         for env in plan.environments:
             if env.is_default:
-                what = "the default environment (the target's image)"
+                what = f"the default environment (the target's image; by default {default_image()})"
             elif env.manager == "none":
                 what = f"image {env.image}"
             else:
