@@ -7,10 +7,14 @@ use, cached in a folder that may be a shared volume). uv is used where it
 is installed, venv and pip otherwise; conda environments need conda,
 mamba or micromamba.
 
-When the environment's Python is the one running flowc, the new
-environment also sees this interpreter's site-packages (flowc, fsspec and
-the rest) after its own pins, so a pin always wins. With another Python
-version, flowc is installed into the environment from its own source.
+flowc's runtime (flowc/__init__.py and flowc/runtime/, pure Python that
+needs only the standard library and fsspec) is copied into the
+environment, and fsspec (and s3fs, when installed here) pinned to the
+versions installed here, so an environment never refers to another
+virtual environment by path: deleting the venv flowc ran from breaks
+nothing, and any step Python works whether flowc is a wheel or a checkout.
+The cache folder is keyed on the environment id, the interpreter it is
+built for and a hash of the flowc runtime it holds.
 """
 
 from __future__ import annotations
@@ -21,7 +25,6 @@ import os
 import shutil
 import subprocess
 import sys
-import sysconfig
 from typing import Callable
 
 
@@ -82,28 +85,72 @@ def find_python(wanted: str) -> str | None:
     return None
 
 
-def _site_packages_of_this_interpreter() -> list[str]:
-    paths = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
-    return sorted(p for p in paths if os.path.isdir(p))
+# What the runtime imports besides the standard library (s3fs: s3:// datastores).
+RUNTIME_PACKAGES = ("fsspec", "s3fs")
 
 
-def _flowc_source() -> str | None:
-    """Where flowc can be installed from into another Python: its project folder
-    (an editable or local install records it in direct_url.json)."""
+def runtime_files() -> dict[str, bytes]:
+    """{path under site-packages: bytes} of flowc's runtime, as copied into an environment."""
+    import flowc
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    files = {"flowc/__init__.py": open(flowc.__file__, "rb").read()}
+    for name in sorted(os.listdir(here)):
+        if name.endswith(".py"):
+            with open(os.path.join(here, name), "rb") as f:
+                files[f"flowc/runtime/{name}"] = f.read()
+    return files
+
+
+def runtime_pins(packages: dict[str, str]) -> list[str]:
+    """The runtime's dependencies at the versions installed here, unless the step pins them itself."""
     from importlib import metadata
 
-    for dist in metadata.distributions():
-        if (dist.metadata["Name"] or "").lower() != "flowc":
+    pinned = {n.split("[")[0].lower() for n in packages}
+    out = []
+    for name in RUNTIME_PACKAGES:
+        if name in pinned:
             continue
         try:
-            direct = dist.read_text("direct_url.json")
-        except Exception:
-            direct = None
-        if direct:
-            url = json.loads(direct).get("url", "")
-            if url.startswith("file://") and os.path.isfile(os.path.join(url[len("file://"):], "pyproject.toml")):
-                return url[len("file://"):]
-    return None
+            out.append(f"{name}=={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def interpreter_version(interpreter: str) -> str:
+    if interpreter == sys.executable:
+        return ".".join(map(str, sys.version_info[:3]))
+    out = subprocess.run([interpreter, "-c", "import sys; print('.'.join(map(str, sys.version_info[:3])))"],
+                         capture_output=True, text=True, timeout=30)
+    return out.stdout.strip()
+
+
+def cache_key(spec: dict, interpreter: str) -> str:
+    """What an environment folder is keyed on besides its id: the interpreter
+    (resolved path and version) and flowc's version and runtime files."""
+    import hashlib
+
+    from flowc import __version__
+
+    h = hashlib.sha256()
+    for part in (spec["id"], os.path.realpath(interpreter), interpreter_version(interpreter), __version__,
+                 *runtime_pins(spec.get("packages", {}))):
+        h.update(part.encode() + b"\0")
+    for path, data in sorted(runtime_files().items()):
+        h.update(path.encode() + b"\0" + hashlib.sha256(data).digest())
+    return h.hexdigest()[:12]
+
+
+def _install_runtime(python: str) -> None:
+    """Copy flowc's runtime into the environment's own site-packages."""
+    site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    for rel, data in runtime_files().items():
+        path = os.path.join(site, *rel.split("/"))
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data)
 
 
 def _run(cmd: list[str], log: Callable[[str], None]) -> None:
@@ -113,11 +160,24 @@ def _run(cmd: list[str], log: Callable[[str], None]) -> None:
         raise EnvironmentError_(f"`{' '.join(cmd[:4])} ...` failed:\n  " + "\n  ".join(detail))
 
 
+def folder_of(spec: dict, cache: str | None = None) -> str:
+    """The cache folder of ``spec``'s environment for this interpreter and this flowc."""
+    interpreter = _interpreter(spec)
+    key = f"{spec['id']}-{cache_key(spec, interpreter)}" if interpreter else spec["id"]
+    return os.path.join(cache or default_cache(), key)
+
+
+def is_built(spec: dict, cache: str | None = None) -> bool:
+    return os.path.exists(os.path.join(folder_of(spec, cache), ".flowc-complete"))
+
+
 def build(spec: dict, cache: str | None = None, log: Callable[[str], None] = lambda s: None) -> str:
     """The python executable of the environment ``spec`` (id, manager, python,
     packages), building it first if it is not in the cache."""
     cache = cache or default_cache()
-    folder = os.path.join(cache, spec["id"])
+    interpreter = _interpreter(spec)
+    folder = folder_of(spec, cache)
+    key = os.path.basename(folder)
     python = os.path.join(folder, "bin", "python")
     marker = os.path.join(folder, ".flowc-complete")
     if os.path.exists(marker):
@@ -125,7 +185,7 @@ def build(spec: dict, cache: str | None = None, log: Callable[[str], None] = lam
     os.makedirs(cache, exist_ok=True)
     import fcntl
 
-    with open(os.path.join(cache, f".{spec['id']}.lock"), "w") as lock:
+    with open(os.path.join(cache, f".{key}.lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one builder per environment; the others wait and reuse
         if os.path.exists(marker):
             return python
@@ -136,47 +196,41 @@ def build(spec: dict, cache: str | None = None, log: Callable[[str], None] = lam
             if spec["manager"] == "conda":
                 _build_conda(spec, folder, log)
             else:
-                _build_pypi(spec, folder, log)
+                _build_pypi(spec, interpreter, folder, log)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
     return python
 
 
-def _build_pypi(spec: dict, folder: str, log: Callable[[str], None]) -> None:
+def _interpreter(spec: dict) -> str | None:
+    """The Python a pypi environment is built from (None: not installed here); conda brings its own."""
+    if spec["manager"] == "conda":
+        return sys.executable  # the key still changes with flowc's runtime
     wanted = spec.get("python")
-    interpreter = find_python(wanted) if wanted else sys.executable
+    return find_python(wanted) if wanted else sys.executable
+
+
+def _build_pypi(spec: dict, interpreter: str | None, folder: str, log: Callable[[str], None]) -> None:
+    wanted = spec.get("python")
     if interpreter is None:
         raise EnvironmentError_(
             f"Python {wanted} is not installed here (steps: {', '.join(spec.get('steps', [])) or '?'}); "
             f"install it (e.g. `uv python install {wanted}` or pyenv), or run with --no-environments")
-    same = interpreter == sys.executable
     uv = find_uv()
     reqs = [f"{n}=={v.lstrip('=')}" for n, v in sorted(spec["packages"].items())]
+    reqs += runtime_pins(spec["packages"])
     if uv:
         _run([uv, "venv", "--quiet", "--python", interpreter, folder], log)
     else:
         _run([interpreter, "-m", "venv", folder], log)
     python = os.path.join(folder, "bin", "python")
-    site = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                          capture_output=True, text=True, check=True).stdout.strip()
-    extra: list[str] = []
-    if same:
-        # after the environment's own packages: this interpreter's (flowc, fsspec, ...)
-        lines = "".join(f"import site; site.addsitedir({p!r})\n" for p in _site_packages_of_this_interpreter())
-        with open(os.path.join(site, "zz_flowc_parent.pth"), "w") as f:
-            f.write(lines)
-    else:
-        source = _flowc_source()
-        if source is None:
-            raise EnvironmentError_(f"cannot install flowc into a Python {wanted} environment: flowc was not "
-                                    "installed from a source folder; use the Python flowc runs on")
-        extra = [source]
-    if reqs or extra:
+    if reqs:
         if uv:
-            _run([uv, "pip", "install", "--quiet", "--python", python, *reqs, *extra], log)
+            _run([uv, "pip", "install", "--quiet", "--python", python, *reqs], log)
         else:
-            _run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *reqs, *extra], log)
+            _run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *reqs], log)
+    _install_runtime(python)
     with open(os.path.join(folder, ".flowc-complete"), "w") as f:
         json.dump(spec, f, sort_keys=True)
 
@@ -188,10 +242,10 @@ def _build_conda(spec: dict, folder: str, log: Callable[[str], None]) -> None:
     python = spec.get("python") or ".".join(map(str, current_version()[:2]))
     pkgs = [f"{n}={v}" for n, v in sorted(spec["packages"].items())]
     _run([tool, "create", "--yes", "--quiet", "-p", folder, "-c", "conda-forge", f"python={python}", "pip", *pkgs], log)
-    source = _flowc_source()
-    if source is None:
-        raise EnvironmentError_("cannot install flowc into a conda environment: flowc was not installed from a source folder")
-    _run([os.path.join(folder, "bin", "python"), "-m", "pip", "install", "--quiet", source], log)
+    pins = runtime_pins(spec["packages"])
+    if pins:
+        _run([os.path.join(folder, "bin", "python"), "-m", "pip", "install", "--quiet", *pins], log)
+    _install_runtime(os.path.join(folder, "bin", "python"))
     with open(os.path.join(folder, ".flowc-complete"), "w") as f:
         json.dump(spec, f, sort_keys=True)
 

@@ -84,8 +84,13 @@ class Option:
     choices: tuple[Any, ...] = ()
 
 
+def default_image() -> str:
+    """The image every step without its own runs in; `flowc environments` builds it."""
+    return f"flowc:{__version__}"
+
+
 COMMON_OPTIONS: tuple[Option, ...] = (
-    Option("image", str, f"flowc:{__version__}", "container image with Python and flowc installed"),
+    Option("image", str, default_image(), "container image with Python and flowc installed"),
     Option("datastore", str, "s3://flowc-datastore", "datastore URL the tasks read and write (fsspec)"),
     Option("code_package", str, "", "URL of the code package (default: computed in the datastore)"),
     Option("python", str, "python", "the Python interpreter inside the container"),

@@ -124,6 +124,6 @@ def prepare_environments(flow: ir.Flow, enabled: bool, say) -> dict[str, str]:
 
 
 def _is_cached(spec: dict) -> bool:
-    from flowc.runtime.environment import default_cache
+    from flowc.runtime.environment import is_built
 
-    return os.path.exists(os.path.join(default_cache(), spec["id"], ".flowc-complete"))
+    return is_built(spec)

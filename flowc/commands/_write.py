@@ -7,6 +7,13 @@ import tempfile
 from pathlib import Path
 
 
+def _umask() -> int:
+    """The process umask (read by setting and restoring it: there is no getter)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write_if_changed(path: str | Path, data: bytes) -> bool:
     """Write ``data`` to ``path`` atomically; False when it already held them."""
     path = Path(path)
@@ -20,6 +27,9 @@ def write_if_changed(path: str | Path, data: bytes) -> bool:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+        # mkstemp makes the file 0600; a scheduler running as another user must
+        # read the DAG, so give it the mode a plain open() would (0666 & ~umask).
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -9,11 +9,14 @@ from pathlib import Path
 
 
 def configure(p: argparse.ArgumentParser) -> None:
-    p.add_argument("file", metavar="FLOW.py")
+    p.add_argument("file", metavar="FLOW.py", nargs="?",
+                   help="the flow (without one: only the default runtime image's context)")
     p.add_argument("--flow", help="which flow, when the file defines several")
     p.add_argument("--registry", help="image registry (default: [tool.flowc] registry)")
     p.add_argument("--build-context", metavar="DIR", help="write one Docker build context per environment")
     p.add_argument("--build", action="store_true", help="also build and push the images (docker or buildah)")
+    p.add_argument("--python", help="the default image's Python (default: the flow's, else "
+                                     "flowc's fixed default)")
     p.add_argument("--format", choices=["text", "json"], default="text")
 
 
@@ -21,23 +24,31 @@ def main(args: argparse.Namespace) -> int:
     import json
 
     from flowc import config
-    from flowc.build_context import BuildToolMissing, build_tool, contexts, image_names
+    from flowc.build_context import (DEFAULT_CONTEXT, BuildToolMissing, build_tool, contexts, default_context,
+                                     default_python, image_names)
+    from flowc.targets.base import default_image
     from flowc.commands._write import write_if_changed
     from flowc.compiler import load_flow
     from flowc.compiler.environments import resolve
 
-    flow = load_flow(args.file, args.flow)
-    plan = resolve(flow)
     registry = args.registry
-    if registry is None:
-        registry = config.load(Path(args.file).resolve().parent).table.get("registry", "")
-    names = image_names(flow, plan, registry)
-    if args.format == "json":
+    if args.file is None:
+        flow = plan = None
+        names: dict[str, str] = {}
+    else:
+        flow = load_flow(args.file, args.flow)
+        plan = resolve(flow)
+        if registry is None:
+            registry = config.load(Path(args.file).resolve().parent).table.get("registry", "")
+        names = image_names(flow, plan, registry)
+    if plan is None:
+        pass
+    elif args.format == "json":
         print(json.dumps([dict(e.to_json(), image_name=names.get(e.id)) for e in plan.environments], indent=2))
     else:
         for env in plan.environments:
             if env.is_default:
-                what = "the default environment (the target's image)"
+                what = f"the default environment (the target's image; by default {default_image()})"
             elif env.manager == "none":
                 what = f"image {env.image}"
             else:
@@ -47,7 +58,10 @@ def main(args: argparse.Namespace) -> int:
             print(f"{'':<13} steps: {', '.join(env.steps)}" + (f"\n{'':<13} image: {names[env.id]}" if env.id in names else ""))
     if args.build_context or args.build:
         out = Path(args.build_context or "build/environments")
-        for env_id, files in contexts(flow, plan).items():
+        every = {DEFAULT_CONTEXT: default_context(args.python or default_python(plan))}
+        every.update(contexts(flow, plan) if flow is not None else {})
+        names = {DEFAULT_CONTEXT: default_image(), **names}
+        for env_id, files in every.items():
             for rel, data in files.items():
                 write_if_changed(out / env_id / rel, data)
             print(f"wrote {out / env_id}/  ->  {names[env_id]}", file=sys.stderr)
@@ -59,7 +73,17 @@ def main(args: argparse.Namespace) -> int:
             return 1
         for env_id, name in names.items():
             folder = str(Path(args.build_context or "build/environments") / env_id)
-            for cmd in ([*tool, "build", "-t", name, folder], [*tool, "push", name]):
+            cmds = [[*tool, "build", "-t", name, folder], [*tool, "push", name]]
+            if env_id == DEFAULT_CONTEXT:
+                # The name compiled steps reference has no registry: push a copy
+                # only when one is given, and say how to point the targets at it.
+                cmds = cmds[:1]
+                if registry:
+                    remote = f"{registry.rstrip('/')}/{name}"
+                    cmds += [[*tool, "tag", name, remote], [*tool, "push", remote]]
+                    print(f"set image = \"{remote}\" under [tool.flowc] to run compiled steps in it",
+                          file=sys.stderr)
+            for cmd in cmds:
                 print("$ " + " ".join(cmd), file=sys.stderr)
                 if subprocess.run(cmd).returncode != 0:
                     print(f"flowc environments: `{' '.join(cmd)}` failed", file=sys.stderr)

@@ -144,7 +144,8 @@ def test_bootstrap_builds_the_environment_in_the_container(env_cache: str, tmp_p
                        capture_output=True, text=True, env=base, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert Run("PinnedVersionsFlow/b1", str(tmp_path / "ds"))["old"].task.data.version == "0.8.10"
-    assert (tmp_path / "volume" / env["id"] / ".flowc-complete").exists()
+    built = list((tmp_path / "volume").glob(f"{env['id']}-*/.flowc-complete"))
+    assert len(built) == 1, built
 
 
 def test_build_contexts_are_valid_dockerfiles_with_exactly_the_pins(tmp_path: Path) -> None:

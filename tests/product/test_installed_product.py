@@ -181,8 +181,9 @@ def test_environments_write_build_contexts_from_the_installed_runtime(installed:
     listed = ok(installed.flowc("environments", "flows/recsys.py", cwd=project)).stdout
     assert "tabulate==0.8.10" in listed and "tabulate==0.9.0" in listed
     ok(installed.flowc("environments", "flows/recsys.py", "--build-context", "contexts", cwd=project))
-    contexts = sorted(p for p in (project / "contexts").iterdir() if p.is_dir())
+    contexts = sorted(p for p in (project / "contexts").iterdir() if p.is_dir() and p.name != "default")
     assert len(contexts) == 2
+    assert len(list((project / "contexts" / "default").glob("flowc-*.whl"))) == 1  # the default image's
     runtime = {p.name for p in (REPO / "runtime").glob("*.py")}
     for context in contexts:
         assert (context / "Dockerfile").is_file() and "tabulate==" in (context / "requirements.txt").read_text()
