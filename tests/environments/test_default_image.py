@@ -37,6 +37,7 @@ def test_every_target_references_the_image_the_context_builds(context: tuple[Pat
     repo = name.split(":")[0]
     for target in TARGETS:
         out = tmp_path / target
+        out.mkdir()  # a folder: the target names its own files in it
         flowc("compile", str(FLOW), "-t", target, "-o", str(out))
         text = "".join(p.read_text() for p in ([out] if out.is_file() else sorted(out.rglob("*"))) if p.is_file())
         referenced = set(re.findall(rf"(?<![\w/.-]){re.escape(repo)}:[\w.+-]+", text))

@@ -27,7 +27,7 @@ def modes(folder: Path) -> dict[str, int]:
 
 def test_compile_build_contexts_and_package_write_0644(tmp_path: Path) -> None:
     for target in ("argo", "airflow", "prefect", "stepfunctions"):
-        run_flowc("compile", str(FLOW), "-t", target, "-o", str(tmp_path / "dags" / target), umask=0o022)
+        run_flowc("compile", str(FLOW), "-t", target, "-o", str(tmp_path / "dags" / target) + "/", umask=0o022)
     run_flowc("environments", str(FLOW), "--build-context", str(tmp_path / "ctx"), umask=0o022)
     run_flowc("package", str(FLOW), "--datastore", str(tmp_path / "store"), umask=0o022)
     for folder in ("dags", "ctx", "store"):
