@@ -318,11 +318,14 @@ class LocalRunner:
         else:
             # PYTHONSAFEPATH: the working folder must not shadow the environment's own flowc;
             # the lifeline: the task ends when this runner does (runtime/supervise.py)
+            # a process group of its own: Ctrl-C reaches the runner only, which stops
+            # each task with SIGTERM (stop_all) rather than raising KeyboardInterrupt in it
             life = self._lifeline()
+            group = {"process_group": 0} if sys.version_info >= (3, 11) else {"preexec_fn": os.setpgrp}
             proc = subprocess.Popen([python or sys.executable, "-m", "flowc.runtime", *args],
                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                     pass_fds=(life,), env={**os.environ, "PYTHONSAFEPATH": "1",
-                                                           "FLOWC_LIFELINE_FD": str(life)})
+                                                           "FLOWC_LIFELINE_FD": str(life)}, **group)
             pid, fd, poll, close = proc.pid, proc.stdout.fileno(), proc.poll, proc.stdout.close
         os.set_blocking(fd, False)
         self.running[pid] = Running(ref, attempt, fd, poll, close)

@@ -17,6 +17,7 @@ import pytest
 
 from flowc.runtime.client import Run
 from tests.conftest import REPO
+from tests.runtime.test_kill_resume import session_members
 
 FLOW = '''
 import os
@@ -58,12 +59,15 @@ def _alive(pid: int) -> bool:
         return True
 
 
-@pytest.mark.parametrize("how", ["sigint-group", "sigterm"])
-def test_an_interrupted_run_says_so_and_resumes(tmp_path: Path, how: str) -> None:
+@pytest.mark.parametrize("how, kind", [("sigint-group", "forked"), ("sigterm", "forked"),
+                                       ("sigint-group", "started"), ("sigterm", "started")])
+def test_an_interrupted_run_says_so_and_resumes(tmp_path: Path, how: str, kind: str) -> None:
+    """Tasks forked (a folder datastore) or started as new processes (an fsspec URL)."""
     (tmp_path / "nap.py").write_text(FLOW)
     ds, pid_file = tmp_path / "ds", tmp_path / "nap.pid"
+    url = str(ds) if kind == "forked" else f"file://{ds}"
     env = {**os.environ, "NAP_SECONDS": "30", "NAP_PID_FILE": str(pid_file)}
-    proc = subprocess.Popen([sys.executable, "-m", "flowc", "run", str(tmp_path / "nap.py"), "--datastore", str(ds)],
+    proc = subprocess.Popen([sys.executable, "-m", "flowc", "run", str(tmp_path / "nap.py"), "--datastore", url],
                             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     try:
@@ -85,20 +89,21 @@ def test_an_interrupted_run_says_so_and_resumes(tmp_path: Path, how: str) -> Non
     stopped_in = time.time() - started
     assert proc.returncode == 130, err
     assert "Run interrupted: NapFlow/1" in err and "nap/0" in err, err
-    assert f"resume with: flowc resume NapFlow/1 --datastore {ds}" in err, err
+    assert f"resume with: flowc resume NapFlow/1 --datastore {url}" in err, err
     assert "Run failed" not in err and "Traceback" not in err, err
     assert stopped_in < 15, f"stopping took {stopped_in:.1f} s"
     assert not _alive(step_pid), "the step's process outlived the run"
+    assert session_members(proc.pid) == [], "processes of the run outlived it"
     run = Run("NapFlow/1", str(ds))
     assert run.status == "interrupted" and run.interrupted_tasks == ["nap/0"]
     record = json.loads((ds / "NapFlow/runs/1/nap/0/attempt-0/failure.json").read_text())
     assert "interrupted" in record["error"], record
 
-    show = subprocess.run([sys.executable, "-m", "flowc", "show", "NapFlow/1", "--datastore", str(ds)],
+    show = subprocess.run([sys.executable, "-m", "flowc", "show", "NapFlow/1", "--datastore", url],
                           cwd=REPO, capture_output=True, text=True, timeout=60)
     assert show.stdout.startswith("NapFlow/1: interrupted\n") and "nap/0" in show.stdout, show.stdout
 
-    again = subprocess.run([sys.executable, "-m", "flowc", "resume", "NapFlow/1", "--datastore", str(ds)],
+    again = subprocess.run([sys.executable, "-m", "flowc", "resume", "NapFlow/1", "--datastore", url],
                            cwd=REPO, capture_output=True, text=True, timeout=120,
                            env={**env, "NAP_SECONDS": "0"})
     assert again.returncode == 0, again.stderr

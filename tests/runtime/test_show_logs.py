@@ -117,3 +117,20 @@ def test_logs_default_to_the_last_attempt_and_name_it(tmp_path: Path) -> None:
     show = flowc("show", "RetryFlow/1/flaky/0", "--datastore", str(ds))
     assert show.stdout.startswith("RetryFlow/1/flaky/0: done (attempt 1 (2 of 2))\n"), show.stdout
     assert "error:" not in show.stdout
+
+
+def test_a_run_recorded_as_running_is_interrupted_once_its_runner_is_gone(tmp_path: Path) -> None:
+    import socket
+
+    from flowc.runtime.datastore import FlowDatastore
+
+    ds = FlowDatastore(str(tmp_path / "ds"), "SomeFlow")
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    for run, pid in (("1", os.getpid()), ("2", gone.pid)):
+        ds.claim_run_id(run, json.dumps({"pid": pid, "host": socket.gethostname()}).encode())
+        ds.write_run_file(run, "run.json", json.dumps({"status": "running"}).encode())
+    assert Run("SomeFlow/1", str(tmp_path / "ds")).status == "running"
+    assert Run("SomeFlow/2", str(tmp_path / "ds")).status == "interrupted"
+    shown = flowc("show", "SomeFlow/2", "--datastore", str(tmp_path / "ds"))
+    assert shown.stdout.startswith("SomeFlow/2: interrupted\n"), shown.stdout
