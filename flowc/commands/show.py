@@ -34,8 +34,10 @@ def main(args: argparse.Namespace) -> int:
             ok = sum(1 for t in steps_tasks if t.done)
             bad = [t for t in steps_tasks if t.failed]
             failed += bad
+            stopped = sum(1 for t in bad if _interrupted(t))
             print(f"  {step.id:<24} {ok}/{len(steps_tasks)} task{'s' if len(steps_tasks) != 1 else ''} done"
-                  + (f", {len(bad)} failed" if bad else ""))
+                  + (f", {len(bad) - stopped} failed" if len(bad) > stopped else "")
+                  + (f", {stopped} interrupted" if stopped else ""))
         for task in failed:
             show_failure(task)
         return 0
@@ -45,7 +47,7 @@ def main(args: argparse.Namespace) -> int:
         if task.done:
             status = "done"
         elif task.failed:
-            status = "failed"
+            status = "interrupted" if _interrupted(task) else "failed"
         else:
             status = "not done" if last is None else "not done (running, or stopped before recording)"
         extra = f", caught {meta['caught']}" if meta.get("caught") else ""
@@ -74,7 +76,7 @@ def show_failure(task, header: bool = True) -> None:
         return
     record = task.failure(last)
     if header:
-        print(f"\n{task.pathspec}: failed (attempt {last})")
+        print(f"\n{task.pathspec}: {'interrupted' if _interrupted(task) else 'failed'} (attempt {last})")
     if record:
         print(f"  error:   {record.get('error', '?')}")
         print(f"  record:  {task.failure_location(last)}")
@@ -84,3 +86,9 @@ def show_failure(task, header: bool = True) -> None:
               f"all: flowc logs {task.pathspec}):")
         for line in tail:
             print(f"    {line}")
+
+
+def _interrupted(task) -> bool:
+    """Its last attempt was stopped by Ctrl-C or SIGTERM (runtime/task.py's TaskInterrupted)."""
+    record = task.failure(task.last_attempt) if task.last_attempt is not None else None
+    return bool(record) and str(record.get("error", "")).startswith("TaskInterrupted")

@@ -102,6 +102,8 @@ def test_an_interrupted_run_says_so_and_resumes(tmp_path: Path, how: str, kind: 
     show = subprocess.run([sys.executable, "-m", "flowc", "show", "NapFlow/1", "--datastore", url],
                           cwd=REPO, capture_output=True, text=True, timeout=60)
     assert show.stdout.startswith("NapFlow/1: interrupted\n") and "nap/0" in show.stdout, show.stdout
+    assert "nap                      0/1 task done, 1 interrupted" in show.stdout, show.stdout
+    assert "NapFlow/1/nap/0: interrupted (attempt 0)" in show.stdout, show.stdout
 
     again = subprocess.run([sys.executable, "-m", "flowc", "resume", "NapFlow/1", "--datastore", url],
                            cwd=REPO, capture_output=True, text=True, timeout=120,
