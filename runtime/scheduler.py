@@ -361,6 +361,7 @@ class LocalRunner:
                 os.close(write_end)
                 devnull = os.open(os.devnull, os.O_RDONLY)
                 os.dup2(devnull, 0)
+                os.setpgrp()  # as a started task: Ctrl-C reaches the runner only (see launch)
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 _die_with_parent()

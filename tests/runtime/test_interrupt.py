@@ -112,3 +112,34 @@ def test_an_interrupted_run_says_so_and_resumes(tmp_path: Path, how: str, kind: 
     resumed = Run("NapFlow/2", str(ds))
     assert resumed.status == "succeeded" and resumed["end"].task.data.y == 2
     assert resumed["start"].task.metadata.get("cloned_from") == "NapFlow/1/start/0"
+
+
+@pytest.mark.parametrize("kind", ["forked", "started"])
+def test_a_run_that_ignores_sigint_is_not_stopped_by_it(tmp_path: Path, kind: str) -> None:
+    """Started in the background of a script (or under nohup) the runner
+    ignores SIGINT: a Ctrl-C to its group must not fail its tasks either."""
+    (tmp_path / "nap.py").write_text(FLOW)
+    ds, pid_file = tmp_path / "ds", tmp_path / "nap.pid"
+    url = str(ds) if kind == "forked" else f"file://{ds}"
+    env = {**os.environ, "NAP_SECONDS": "2", "NAP_PID_FILE": str(pid_file)}
+
+    def ignore_sigint() -> None:
+        os.setsid()
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    proc = subprocess.Popen([sys.executable, "-m", "flowc", "run", str(tmp_path / "nap.py"), "--datastore", url],
+                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=ignore_sigint)
+    try:
+        deadline = time.time() + 60
+        while not pid_file.exists() or not pid_file.read_text():
+            assert proc.poll() is None and time.time() < deadline, "the step never started"
+            time.sleep(0.05)
+        time.sleep(0.2)
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 0, err
+    assert Run("NapFlow/1", str(ds)).status == "succeeded"
