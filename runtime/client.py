@@ -85,10 +85,40 @@ class Run:
 
     @property
     def status(self) -> str:
+        """succeeded, failed, interrupted or running. ``flowc run`` records it in
+        run.json; a run it recorded as running whose runner is gone (on this
+        host) was interrupted. An orchestrator's run is judged by its tasks."""
         info = self.info
-        if info.get("status"):
-            return info["status"]
-        return "succeeded" if self.end_task is not None else "unknown"
+        status = info.get("status")
+        if status == "running" and not self._runner_alive():
+            return "interrupted"
+        if status:
+            return status
+        if self.end_task is not None:
+            return "succeeded"
+        for step in self.steps():
+            if any(t.failed for t in step):
+                return "failed"
+        return "running"
+
+    def _runner_alive(self) -> bool:
+        import socket
+
+        raw = self._ds.read_run_file(self.id, "claim.json")
+        try:
+            claim = json.loads(raw) if raw else {}
+        except ValueError:
+            return True
+        pid = claim.get("pid")
+        if not isinstance(pid, int) or claim.get("host") != socket.gethostname():
+            return True  # another machine's runner: it cannot be checked from here
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except OSError:
+            return True
+        return True
 
     @property
     def successful(self) -> bool:
@@ -96,7 +126,12 @@ class Run:
 
     @property
     def finished(self) -> bool:
-        return self.status in ("succeeded", "failed")
+        return self.status in ("succeeded", "failed", "interrupted")
+
+    @property
+    def interrupted_tasks(self) -> list[str]:
+        """The tasks that were running when the run was interrupted (as recorded)."""
+        return list(self.info.get("interrupted_tasks") or [])
 
     @property
     def end_task(self) -> "Task | None":
@@ -225,8 +260,39 @@ class Task:
         return tuple(self.metadata.get("index") or ())
 
     def attempts(self) -> list[int]:
+        """Every attempt started; the one that finished the task counts even when it stored no log."""
         run = self.step.run
-        return run._ds.attempts(run.id, self.step.id, self.id)
+        found = set(run._ds.attempts(run.id, self.step.id, self.id))
+        if isinstance(self.metadata.get("attempt"), int):
+            found.add(self.metadata["attempt"])
+        return sorted(found)
+
+    @property
+    def last_attempt(self) -> int | None:
+        """The attempt that decided the task: the one that finished it, else the latest one."""
+        if self.metadata.get("attempt") is not None:
+            return self.metadata["attempt"]
+        attempts = self.attempts()
+        return attempts[-1] if attempts else None
+
+    @property
+    def failed(self) -> bool:
+        """Not done, and its last attempt recorded a failure."""
+        last = self.last_attempt
+        return not self.done and last is not None and self.failure(last) is not None
+
+    def failure_location(self, attempt: int) -> str:
+        run = self.step.run
+        return run._ds.location(f"runs/{run.id}/{self.step.id}/{self.id}/attempt-{attempt}/failure.json")
+
+    def log_tail(self, lines: int = 20, attempt: int | None = None) -> list[str]:
+        """The last lines the task printed (stdout, then stderr) in one attempt (default: the last)."""
+        if attempt is None:
+            attempt = self.last_attempt
+        if attempt is None:
+            return []
+        text = self._log("stdout", attempt) + self._log("stderr", attempt)
+        return text.splitlines()[-lines:]
 
     def _log(self, name: str, attempt: int | None = None) -> str:
         run = self.step.run

@@ -121,3 +121,15 @@ class Reporter:
         lines.append(f"  inspect:   flowc show {self.flow}/{self.run_id}{datastore_flag}")
         self.stream.write("\n".join(lines) + "\n")
         self.stream.flush()
+
+    def interrupted(self, running: list[str], location: str, resume: str) -> None:
+        """The end of a run stopped by Ctrl-C or SIGTERM: what was running, and how to go on."""
+        self.close()
+        elapsed = time.time() - self.started
+        lines = [f"Run interrupted: {self.flow}/{self.run_id} after {elapsed:.2f} s, "
+                 f"{self.done} task{'s' if self.done != 1 else ''} done"]
+        lines.append("  running when interrupted (stopped): " + (", ".join(running) if running else "none"))
+        lines.append(f"  artifacts: {location}")
+        lines.append(f"  resume with: {resume}")
+        self.stream.write("\n".join(lines) + "\n")
+        self.stream.flush()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import selectors
+import signal
 import subprocess
 import sys
 import time
@@ -29,6 +30,8 @@ from .identity import index_text, task_id
 from .inputs import input_tasks
 from .plan import FlowPlan
 from .progress import Reporter
+
+STOP_GRACE_SECONDS = 10.0  # how long an interrupted run waits for its tasks to record it and end
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ class RunResult:
     run_id: str
     ok: bool
     failed: list[tuple[str, str, int]] = field(default_factory=list)  # (step, task, attempt)
+    interrupted: list[str] | None = None  # when interrupted: the tasks (step/task) that were running
 
 
 class LocalRunner:
@@ -148,6 +152,8 @@ class LocalRunner:
             self.reporter = Reporter(self.plan.name, self.run_id)
         self.reporter.run_id = self.run_id
         self.push(TaskRef(self.plan.start))
+        previous = _on_sigterm_interrupt()
+        interrupted: list[str] | None = None
         try:
             while self.queue or self.running or self.delayed:
                 self.release_delayed()
@@ -157,21 +163,62 @@ class LocalRunner:
                 if self.failures and not self.running:
                     break
                 self.wait()
-        except KeyboardInterrupt:
-            for pid in list(self.running):
-                try:
-                    os.kill(pid, 15)
-                except OSError:
-                    pass
-            self.failures.append(("(interrupted)", "", 0))
+        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (see _on_sigterm_interrupt)
+            interrupted = sorted(f"{t.ref.step}/{t.ref.tid}" for t in self.running.values())
+            self.stop_all()
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
+        if interrupted is not None:
+            self.finish_run(False, interrupted)
+            return RunResult(self.run_id, False, list(self.failures), interrupted=interrupted)
         ok = not self.failures and (self.plan.end, task_id(())) in self.done
         self.finish_run(ok)
         return RunResult(self.run_id, ok, list(self.failures))
 
-    def finish_run(self, ok: bool) -> None:
+    def stop_all(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        """End every running task: SIGTERM (each task records that it was
+        interrupted and ends its step's processes), then SIGKILL after
+        ``grace`` seconds; reap them all, so none is left behind."""
+        for pid in list(self.running):
+            _signal(pid, signal.SIGTERM)
+        deadline = time.time() + grace
+        try:
+            while self.running and time.time() < deadline:
+                self.reap()
+                time.sleep(0.02)
+        except KeyboardInterrupt:  # a second Ctrl-C: no more waiting
+            pass
+        for pid in list(self.running):
+            _signal(pid, signal.SIGKILL)
+        while self.running:
+            self.reap()
+            if self.running:
+                time.sleep(0.02)
+
+    def reap(self) -> None:
+        """Collect the tasks that ended while stopping: their output, and a
+        failure record for any that left none; never a retry."""
+        for pid, task in list(self.running.items()):
+            code = task.poll()
+            if code is None:
+                continue
+            self.read_output(task, final=True)
+            self.selector.unregister(task.fd)
+            task.close()
+            del self.running[pid]
+            try:
+                self.record_crash(task, code)
+            except (OSError, DatastoreError):
+                pass
+
+    def finish_run(self, ok: bool, interrupted: list[str] | None = None) -> None:
         raw = self.ds.read_run_file(self.run_id, "run.json")
         meta = json.loads(raw) if raw else {}
-        meta.update(status="succeeded" if ok else "failed", finished_at=time.time())
+        status = "interrupted" if interrupted is not None else "succeeded" if ok else "failed"
+        meta.update(status=status, finished_at=time.time())
+        if interrupted is not None:
+            meta["interrupted_tasks"] = interrupted
         try:
             self.ds.write_run_file(self.run_id, "run.json", json.dumps(meta, indent=1, sort_keys=True).encode())
         except DatastoreError as exc:  # the run's outcome is still reported
@@ -271,11 +318,14 @@ class LocalRunner:
         else:
             # PYTHONSAFEPATH: the working folder must not shadow the environment's own flowc;
             # the lifeline: the task ends when this runner does (runtime/supervise.py)
+            # a process group of its own: Ctrl-C reaches the runner only, which stops
+            # each task with SIGTERM (stop_all) rather than raising KeyboardInterrupt in it
             life = self._lifeline()
+            group = {"process_group": 0} if sys.version_info >= (3, 11) else {"preexec_fn": os.setpgrp}
             proc = subprocess.Popen([python or sys.executable, "-m", "flowc.runtime", *args],
                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                     pass_fds=(life,), env={**os.environ, "PYTHONSAFEPATH": "1",
-                                                           "FLOWC_LIFELINE_FD": str(life)})
+                                                           "FLOWC_LIFELINE_FD": str(life)}, **group)
             pid, fd, poll, close = proc.pid, proc.stdout.fileno(), proc.poll, proc.stdout.close
         os.set_blocking(fd, False)
         self.running[pid] = Running(ref, attempt, fd, poll, close)
@@ -311,9 +361,9 @@ class LocalRunner:
                 os.close(write_end)
                 devnull = os.open(os.devnull, os.O_RDONLY)
                 os.dup2(devnull, 0)
-                import signal
-
+                os.setpgrp()  # as a started task: Ctrl-C reaches the runner only (see launch)
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 _die_with_parent()
                 from .__main__ import main
 
@@ -402,6 +452,25 @@ class LocalRunner:
                   "traceback": "\n".join(task.tail) + f"\n(the task process {how})", "finished_at": time.time()}
         self.ds.write_attempt_file(self.run_id, ref.step, ref.tid, task.attempt, "failure.json",
                                    json.dumps(record, indent=1).encode())
+
+
+def _on_sigterm_interrupt():
+    """SIGTERM interrupts a run as Ctrl-C does (the previous handler, to restore;
+    None when signals cannot be set here, outside the main thread)."""
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except ValueError:
+        return None
+
+
+def _signal(pid: int, signum: int) -> None:
+    try:
+        os.kill(pid, signum)
+    except OSError:
+        pass
 
 
 def _die_with_parent() -> None:

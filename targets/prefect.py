@@ -74,7 +74,7 @@ MODULE_NAMES = BODY_NAMES | frozenset({
     "flow", "task", "get_run_logger", "NO_CACHE", "Completed", "runtime", "ThreadPoolTaskRunner", "logging",
     "ENVIRONMENTS", "BOOTSTRAP", "STEP_FLOW", "_pump", "_futures", "FLOW", "HERE", "RUNTIME",
     "CONTAINER_STEPS", "StepFailed", "runtime_command", "pathspec", "run_step", "execute", "run_in_container",
-    "dispatch_to_containers", "secret_env", "outcome", "container_step",
+    "dispatch_to_containers", "secret_env", "outcome", "container_step", "command_line",
 }) | frozenset(dir(builtins))
 
 

@@ -159,12 +159,11 @@ def _walk(root: Path, start: str) -> list[str]:
 
 
 def mentions_flowspec(path: Path) -> bool:
-    """The cheap test folder discovery uses (compiler/discover.py): a module
-    that never says FlowSpec defines no flow."""
-    try:
-        return b"FlowSpec" in path.read_bytes()
-    except OSError:
-        return False
+    """The test folder discovery uses (compiler/discover.py): the module
+    defines a class deriving from FlowSpec (a mention in a docstring is not one)."""
+    from flowc.compiler.discover import looks_like_flow
+
+    return looks_like_flow(path)
 
 
 def _excluded(rel: str, patterns: list[str]) -> bool:
@@ -183,8 +182,8 @@ def _excluded(rel: str, patterns: list[str]) -> bool:
 def find_flows(root: Path, flows: config.Setting, exclude: list[str], outputs: list[str],
                cfg: config.ProjectConfig) -> list[str]:
     """The project's flow files: each ``flows`` entry is a file, a folder
-    (searched for files mentioning FlowSpec) or a glob (files it matches
-    that mention FlowSpec). Output folders and ``exclude`` globs are left out."""
+    (searched for files defining a flow class) or a glob (files it matches
+    that define one). Output folders and ``exclude`` globs are left out."""
     found: list[str] = []
     for entry in flows.value:
         entry = entry.strip()

@@ -39,7 +39,7 @@ def configure(p: argparse.ArgumentParser) -> None:
                          help="compile every flow, even those whose inputs did not change since the manifest")
     project.add_argument("--lint", action="store_true",
                          help="check the named files that are the project's flows (or, without [tool.flowc], "
-                              "that mention FlowSpec); other files are skipped; write nothing")
+                              "that define a FlowSpec class); other files are skipped; write nothing")
     project.add_argument("--format", choices=["text", "github"], default="text",
                          help="diagnostics and stale files for people, or as GitHub Actions annotations")
     project.add_argument("-q", "--quiet", action="store_true", help="print nothing when nothing changed")

@@ -26,15 +26,36 @@ def main(args: argparse.Namespace) -> int:
     if step is None:
         print("flowc logs: name a step: FLOW/RUN/STEP[/TASK]", file=sys.stderr)
         return 2
+    if args.attempt is not None and args.attempt < 0:
+        print(f"flowc logs: --attempt counts from 0, not {args.attempt}", file=sys.stderr)
+        return 2
+    code = 0
     for task in tasks:
         attempts = task.attempts()
-        attempt = args.attempt if args.attempt is not None else (attempts[-1] if attempts else 0)
-        if len(tasks) > 1:
-            print(f"== {task.pathspec} (attempt {attempt})")
+        last = task.last_attempt
+        if args.attempt is not None and args.attempt not in attempts:
+            valid = ", ".join(map(str, attempts)) or "none (it has not started)"
+            print(f"flowc logs: {task.pathspec} has no attempt {args.attempt}; its attempts: {valid}",
+                  file=sys.stderr)
+            code = 2
+            continue
+        attempt = args.attempt if args.attempt is not None else (last if last is not None else 0)
+        print(f"== {task.pathspec}: {attempt_words(attempt, attempts, last)}", file=sys.stderr if len(tasks) == 1
+              else sys.stdout, flush=True)
         if not args.stderr:
             sys.stdout.write(task._log("stdout", attempt))
         if not args.stdout:
             err = task._log("stderr", attempt)
             if err:
                 sys.stdout.write(err if args.stderr else f"-- stderr\n{err}")
-    return 0
+        sys.stdout.flush()
+    return code
+
+
+def attempt_words(attempt: int, attempts: list[int], last: int | None) -> str:
+    """``attempt 1 (2 of 2, the last)``: attempts count from 0, as in the datastore."""
+    if not attempts:
+        return f"attempt {attempt} (no logs stored)"
+    nth = attempts.index(attempt) + 1 if attempt in attempts else "?"
+    which = ", the last" if attempt == last else f"; the last is {last}, see --attempt" if last is not None else ""
+    return f"attempt {attempt} ({nth} of {len(attempts)}{which})"

@@ -119,10 +119,17 @@ def main(args: argparse.Namespace) -> int:
     return report_end(result, runner, reporter, flow)
 
 
+EXIT_INTERRUPTED = 130  # as a shell reports a command ended by Ctrl-C
+
+
 def report_end(result, runner, reporter, flow) -> int:
     from flowc.runtime.client import default_datastore
 
     flag = "" if runner.datastore_url == default_datastore() else f" --datastore {runner.datastore_url}"
+    if result.interrupted is not None:
+        reporter.interrupted(result.interrupted, runner.ds.location(f"runs/{result.run_id}"),
+                             f"flowc resume {flow.name}/{result.run_id}{flag}")
+        return EXIT_INTERRUPTED
     reporter.summary(result.ok, runner.ds.location(f"runs/{result.run_id}"), list(flow.order), flag)
     if result.ok:
         return 0

@@ -336,5 +336,19 @@ def foreach_flow(
     return finish(run_id, start_future, square_futures, gather_future, end_future)
 
 
+def command_line() -> dict:
+    """The flow's parameters from this script's command line, typed as `flowc run`
+    reads them; those not given keep the flow's defaults."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        description="Run the ForeachFlow flow on this machine, under Prefect (its temporary server unless PREFECT_API_URL is set).",
+        allow_abbrev=False,
+    )
+    parser.add_argument("--count", dest="count", metavar="INT", type=int,
+                        help="how many numbers (default: 5)")
+    return {name: value for name, value in vars(parser.parse_args()).items() if value is not None}
+
+
 if __name__ == "__main__":
-    foreach_flow()
+    foreach_flow(**command_line())

@@ -345,5 +345,40 @@ def params_flow(
     return finish(run_id, start_future, compose_future, finish_future, end_future)
 
 
+def command_line() -> dict:
+    """The flow's parameters from this script's command line, typed as `flowc run`
+    reads them; those not given keep the flow's defaults."""
+    import argparse
+
+    def flag(text: str) -> bool:
+        word = text.strip().lower()
+        if word not in ("true", "1", "yes", "y", "on", "false", "0", "no", "n", "off"):
+            raise ValueError(text)
+        return word in ("true", "1", "yes", "y", "on")
+
+    flag.__name__ = "true or false"  # argparse names the type in its errors
+
+    def json_value(text: str) -> Any:
+        return json.loads(text)
+
+    json_value.__name__ = "JSON"
+
+    parser = argparse.ArgumentParser(
+        description="Run the ParamsFlow flow on this machine, under Prefect (its temporary server unless PREFECT_API_URL is set).",
+        allow_abbrev=False,
+    )
+    parser.add_argument("--greeting", dest="greeting", metavar="STR", type=str,
+                        help="the word to start with (default: \"hello\")")
+    parser.add_argument("--times", dest="times", metavar="INT", type=int,
+                        help="how many times to repeat it (default: 2)")
+    parser.add_argument("--scale", dest="scale", metavar="FLOAT", type=float,
+                        help="a float multiplier (default: 1.5)")
+    parser.add_argument("--shout", dest="shout", metavar="BOOL", type=flag,
+                        help="upper-case the result (default: False)")
+    parser.add_argument("--config", dest="config", metavar="JSON", type=json_value,
+                        help="who to greet (default: {\"names\": [\"ada\", \"grace\"]})")
+    return {name: value for name, value in vars(parser.parse_args()).items() if value is not None}
+
+
 if __name__ == "__main__":
-    params_flow()
+    params_flow(**command_line())

@@ -385,5 +385,21 @@ def rec_sys_flow(
     return finish(run_id, start_future, fit_a_future, fit_b_future, ensemble_future, end_future)
 
 
+def command_line() -> dict:
+    """The flow's parameters from this script's command line, typed as `flowc run`
+    reads them; those not given keep the flow's defaults."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        description="Run the RecSysFlow flow on this machine, under Prefect (its temporary server unless PREFECT_API_URL is set).",
+        allow_abbrev=False,
+    )
+    parser.add_argument("--alpha", dest="alpha", metavar="FLOAT", type=float,
+                        help="weight of model A in the blend (default: 0.5)")
+    parser.add_argument("--seed", dest="seed", metavar="INT", type=int,
+                        help="seed of the synthetic ratings (default: 7)")
+    return {name: value for name, value in vars(parser.parse_args()).items() if value is not None}
+
+
 if __name__ == "__main__":
-    rec_sys_flow()
+    rec_sys_flow(**command_line())

@@ -354,5 +354,19 @@ def switch_flow(
     return finish(run_id, start_future, full_retrain_future, incremental_future, publish_future, end_future)
 
 
+def command_line() -> dict:
+    """The flow's parameters from this script's command line, typed as `flowc run`
+    reads them; those not given keep the flow's defaults."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        description="Run the SwitchFlow flow on this machine, under Prefect (its temporary server unless PREFECT_API_URL is set).",
+        allow_abbrev=False,
+    )
+    parser.add_argument("--rows", dest="rows", metavar="INT", type=int,
+                        help="rows in today's data (default: 1200)")
+    return {name: value for name, value in vars(parser.parse_args()).items() if value is not None}
+
+
 if __name__ == "__main__":
-    switch_flow()
+    switch_flow(**command_line())

@@ -320,5 +320,32 @@ def hostile_flow(
     return finish(run_id, start_future, end_future)
 
 
+def command_line() -> dict:
+    """The flow's parameters from this script's command line, typed as `flowc run`
+    reads them; those not given keep the flow's defaults."""
+    import argparse
+
+    def json_value(text: str) -> Any:
+        return json.loads(text)
+
+    json_value.__name__ = "JSON"
+
+    parser = argparse.ArgumentParser(
+        description="Run the HostileFlow flow on this machine, under Prefect (its temporary server unless PREFECT_API_URL is set).",
+        allow_abbrev=False,
+    )
+    parser.add_argument("--quote", dest="quote", metavar="STR", type=str,
+                        help="help with \"quotes\" and {{ braces }} (default: \"say \\\"hi\\\" and 'bye'\")")
+    parser.add_argument("--template", dest="template", metavar="STR", type=str,
+                        help="${ injection }\nnewline (default: \"{{workflow.name}} ${HOME} $.x {%% raw %%}\")")
+    parser.add_argument("--backslash", dest="backslash", metavar="STR", type=str,
+                        help="back\\slash $(rm -rf /) `uname` (default: \"C:\\\\temp\\\\new\")")
+    parser.add_argument("--unicode_text", dest="unicode_text", metavar="STR", type=str,
+                        help="ユニコード (default: \"ünïcödé ✓ 日本\")")
+    parser.add_argument("--payload", dest="payload", metavar="JSON", type=json_value,
+                        help="json (default: {\"k\": \"v\\\"q\", \"list\": [\"{{x}}\", \"$.\"]})")
+    return {name: value for name, value in vars(parser.parse_args()).items() if value is not None}
+
+
 if __name__ == "__main__":
-    hostile_flow()
+    hostile_flow(**command_line())

@@ -304,5 +304,19 @@ def metaflow_import_flow(
     return finish(run_id, start_future, end_future)
 
 
+def command_line() -> dict:
+    """The flow's parameters from this script's command line, typed as `flowc run`
+    reads them; those not given keep the flow's defaults."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        description="Run the MetaflowImportFlow flow on this machine, under Prefect (its temporary server unless PREFECT_API_URL is set).",
+        allow_abbrev=False,
+    )
+    parser.add_argument("--who", dest="who", metavar="STR", type=str,
+                        help="(default: \"world\")")
+    return {name: value for name, value in vars(parser.parse_args()).items() if value is not None}
+
+
 if __name__ == "__main__":
-    metaflow_import_flow()
+    metaflow_import_flow(**command_line())

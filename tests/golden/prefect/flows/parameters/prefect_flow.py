@@ -323,5 +323,44 @@ def parameters_flow(
     return finish(run_id, start_future, end_future)
 
 
+def command_line() -> dict:
+    """The flow's parameters from this script's command line, typed as `flowc run`
+    reads them; those not given keep the flow's defaults."""
+    import argparse
+
+    def flag(text: str) -> bool:
+        word = text.strip().lower()
+        if word not in ("true", "1", "yes", "y", "on", "false", "0", "no", "n", "off"):
+            raise ValueError(text)
+        return word in ("true", "1", "yes", "y", "on")
+
+    flag.__name__ = "true or false"  # argparse names the type in its errors
+
+    def json_value(text: str) -> Any:
+        return json.loads(text)
+
+    json_value.__name__ = "JSON"
+
+    parser = argparse.ArgumentParser(
+        description="Run the ParametersFlow flow on this machine, under Prefect (its temporary server unless PREFECT_API_URL is set).",
+        allow_abbrev=False,
+    )
+    parser.add_argument("--text", dest="text", metavar="STR", type=str,
+                        help="a string (default: \"hello\")")
+    parser.add_argument("--count", dest="count", metavar="INT", type=int,
+                        help="an int (default: 3)")
+    parser.add_argument("--ratio", dest="ratio", metavar="FLOAT", type=float,
+                        help="a float (default: 0.25)")
+    parser.add_argument("--flag", dest="flag", metavar="BOOL", type=flag,
+                        help="a bool (default: True)")
+    parser.add_argument("--options", dest="options", metavar="JSON", type=json_value,
+                        help="a JSON object (default: {\"depth\": 2, \"tags\": [\"a\", \"b\"]})")
+    parser.add_argument("--weights", dest="weights", metavar="JSON", type=json_value,
+                        help="a JSON list (default: [0.5, 0.5])")
+    parser.add_argument("--lr", dest="lr", metavar="FLOAT", type=float,
+                        help="attribute and name differ (default: 0.01)")
+    return {name: value for name, value in vars(parser.parse_args()).items() if value is not None}
+
+
 if __name__ == "__main__":
-    parameters_flow()
+    parameters_flow(**command_line())

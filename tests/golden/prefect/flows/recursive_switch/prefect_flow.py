@@ -337,5 +337,19 @@ def recursive_switch_flow(
     return finish(run_id, start_future, loop_future, finish_future, end_future)
 
 
+def command_line() -> dict:
+    """The flow's parameters from this script's command line, typed as `flowc run`
+    reads them; those not given keep the flow's defaults."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        description="Run the RecursiveSwitchFlow flow on this machine, under Prefect (its temporary server unless PREFECT_API_URL is set).",
+        allow_abbrev=False,
+    )
+    parser.add_argument("--target", dest="target", metavar="INT", type=int,
+                        help="iterations to run (default: 3)")
+    return {name: value for name, value in vars(parser.parse_args()).items() if value is not None}
+
+
 if __name__ == "__main__":
-    recursive_switch_flow()
+    recursive_switch_flow(**command_line())

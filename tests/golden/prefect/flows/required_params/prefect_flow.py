@@ -308,5 +308,21 @@ def required_params_flow(
     return finish(run_id, start_future, end_future)
 
 
+def command_line() -> dict:
+    """The flow's parameters from this script's command line, typed as `flowc run`
+    reads them; those not given keep the flow's defaults."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        description="Run the RequiredParamsFlow flow on this machine, under Prefect (its temporary server unless PREFECT_API_URL is set).",
+        allow_abbrev=False,
+    )
+    parser.add_argument("--dataset", dest="dataset", metavar="STR", type=str, required=True,
+                        help="which dataset to use (required)")
+    parser.add_argument("--limit", dest="limit", metavar="INT", type=int,
+                        help="optional: no default (default: None)")
+    return {name: value for name, value in vars(parser.parse_args()).items() if value is not None}
+
+
 if __name__ == "__main__":
-    required_params_flow()
+    required_params_flow(**command_line())

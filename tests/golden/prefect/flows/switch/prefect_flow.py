@@ -370,5 +370,19 @@ def switch_fixture_flow(
     return finish(run_id, start_future, big_future, medium_future, small_future, merge_future, end_future)
 
 
+def command_line() -> dict:
+    """The flow's parameters from this script's command line, typed as `flowc run`
+    reads them; those not given keep the flow's defaults."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        description="Run the SwitchFixtureFlow flow on this machine, under Prefect (its temporary server unless PREFECT_API_URL is set).",
+        allow_abbrev=False,
+    )
+    parser.add_argument("--size", dest="size", metavar="INT", type=int,
+                        help="decides the route (default: 50)")
+    return {name: value for name, value in vars(parser.parse_args()).items() if value is not None}
+
+
 if __name__ == "__main__":
-    switch_fixture_flow()
+    switch_fixture_flow(**command_line())

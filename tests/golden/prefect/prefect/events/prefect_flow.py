@@ -311,5 +311,23 @@ def events_flow(
     return finish(run_id, start_future, end_future)
 
 
+def command_line() -> dict:
+    """The flow's parameters from this script's command line, typed as `flowc run`
+    reads them; those not given keep the flow's defaults."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        description="Run the EventsFlow flow on this machine, under Prefect (its temporary server unless PREFECT_API_URL is set).",
+        allow_abbrev=False,
+    )
+    parser.add_argument("--region", dest="region", metavar="STR", type=str,
+                        help="where the data lives (default: \"eu\")")
+    parser.add_argument("--max-rows", dest="max_rows", metavar="INT", type=int,
+                        help="a name that is not a Python identifier (default: 100)")
+    parser.add_argument("--class", dest="class_", metavar="STR", type=str,
+                        help="a name that is a Python keyword (default: \"gold\")")
+    return {name: value for name, value in vars(parser.parse_args()).items() if value is not None}
+
+
 if __name__ == "__main__":
-    events_flow()
+    events_flow(**command_line())

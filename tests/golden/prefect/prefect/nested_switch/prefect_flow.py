@@ -458,5 +458,21 @@ def nested_switch_flow(
     return finish(run_id, start_future, shallow_future, fan_futures, fan_join_future, deep_future, one_future, two_a_future, two_b_future, deep_merge_future, merge_future, end_future)
 
 
+def command_line() -> dict:
+    """The flow's parameters from this script's command line, typed as `flowc run`
+    reads them; those not given keep the flow's defaults."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        description="Run the NestedSwitchFlow flow on this machine, under Prefect (its temporary server unless PREFECT_API_URL is set).",
+        allow_abbrev=False,
+    )
+    parser.add_argument("--mode", dest="mode", metavar="STR", type=str,
+                        help="shallow or deep (default: \"deep\")")
+    parser.add_argument("--depth", dest="depth", metavar="INT", type=int,
+                        help="1 or 2 (default: 2)")
+    return {name: value for name, value in vars(parser.parse_args()).items() if value is not None}
+
+
 if __name__ == "__main__":
-    nested_switch_flow()
+    nested_switch_flow(**command_line())
