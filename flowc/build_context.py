@@ -107,22 +107,31 @@ def image_names(flow: ir.Flow, plan: EnvironmentPlan, registry: str) -> dict[str
 DEFAULT_CONTEXT = "default"
 
 
-def flowc_pins() -> list[str]:
-    """flowc's own dependencies and the runtime's, pinned to the versions installed here."""
+def _name(req: str) -> str:
     import re
 
+    return re.split(r"[<>=!~ ;\[(]", req, maxsplit=1)[0].strip()
+
+
+def flowc_pins() -> list[str]:
+    """flowc's dependencies and the runtime's, and theirs in turn, pinned to the
+    versions installed here (a dependency not installed here is not needed here)."""
     from flowc import _wheel
 
-    names = {re.split(r"[<>=!~ ;\[]", req, maxsplit=1)[0].strip() for req in _wheel.requires()
-             if "extra ==" not in req}
-    names.update(RUNTIME_PACKAGES)
-    out = []
-    for name in sorted(names, key=str.lower):
+    todo = [_name(r) for r in _wheel.requires() if "extra ==" not in r] + list(RUNTIME_PACKAGES)
+    pins: dict[str, str] = {}
+    while todo:
+        name = todo.pop()
+        key = name.lower().replace("_", "-")
+        if key in pins:
+            continue
         try:
-            out.append(f"{name}=={metadata.version(name)}")
+            dist = metadata.distribution(name)
         except metadata.PackageNotFoundError:
             continue
-    return out
+        pins[key] = f"{dist.metadata['Name']}=={dist.version}"
+        todo += [_name(r) for r in dist.requires or [] if "extra ==" not in r]
+    return [pins[k] for k in sorted(pins)]
 
 
 def default_python(plan: EnvironmentPlan | None) -> str:

@@ -58,7 +58,18 @@ def test_the_dockerfile_passes_hadolint_and_pins_everything(context: tuple[Path,
     assert lint.returncode == 0, lint.stdout
     reqs = (folder / "requirements.txt").read_text().splitlines()
     assert reqs and all(re.fullmatch(r"[\w.-]+==[\w.+-]+", r) for r in reqs), reqs
-    assert {"fsspec", "libcst"} <= {r.split("==")[0] for r in reqs}
+    pinned = {r.split("==")[0].lower().replace("_", "-") for r in reqs}
+    assert {"fsspec", "libcst", "jinja2"} <= pinned
+    from importlib import metadata
+
+    from flowc.build_context import _name
+
+    for name in list(pinned):  # every dependency installed here is pinned too, transitively
+        for req in metadata.requires(name) or []:
+            dep = _name(req)
+            installed = next(iter(metadata.distributions(name=dep)), None)
+            if "extra ==" not in req and installed is not None:
+                assert dep.lower().replace("_", "-") in pinned, (name, req)
     text = (folder / "Dockerfile").read_text()
     assert re.search(r"^FROM python:3\.\d+-slim$", text, re.M)
 
