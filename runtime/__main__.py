@@ -82,7 +82,7 @@ def bootstrap(args: argparse.Namespace, argv: list[str]) -> int:
     """Build (or reuse) the step's environment, then run the same task in it."""
     import os
 
-    from .environment import EnvironmentError_, build
+    from .environment import EnvironmentError_, build, step_process_env
 
     try:
         spec = json.loads(args.environment)
@@ -103,8 +103,7 @@ def bootstrap(args: argparse.Namespace, argv: list[str]) -> int:
         rest.append(item)
     sys.stdout.flush()
     sys.stderr.flush()
-    os.environ["PYTHONSAFEPATH"] = "1"
-    os.execv(python, [python, "-m", "flowc.runtime", *rest])
+    os.execve(python, [python, "-m", "flowc.runtime", *rest], step_process_env(dict(os.environ)))
     return 1  # not reached
 
 

@@ -171,6 +171,16 @@ def is_built(spec: dict, cache: str | None = None) -> bool:
     return os.path.exists(os.path.join(folder_of(spec, cache), ".flowc-complete"))
 
 
+def step_process_env(base: dict[str, str]) -> dict[str, str]:
+    """The variables a step's environment runs with: its own packages and its own
+    copy of flowc's runtime, never a parent's. PYTHONPATH (a source checkout, a
+    test harness) would shadow them, and so would the working folder
+    (PYTHONSAFEPATH keeps it off sys.path)."""
+    env = {k: v for k, v in base.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    env["PYTHONSAFEPATH"] = "1"
+    return env
+
+
 def build(spec: dict, cache: str | None = None, log: Callable[[str], None] = lambda s: None) -> str:
     """The python executable of the environment ``spec`` (id, manager, python,
     packages), building it first if it is not in the cache."""

@@ -316,7 +316,7 @@ class LocalRunner:
             pid, fd = self._fork(args)
             poll, close = _fork_poller(pid), (lambda fd=fd: os.close(fd))
         else:
-            # PYTHONSAFEPATH: the working folder must not shadow the environment's own flowc;
+            # a step environment's python runs isolated (step_process_env);
             # the lifeline: the task ends when this runner does (runtime/supervise.py)
             # a process group of its own: Ctrl-C reaches the runner only, which stops
             # each task with SIGTERM (stop_all) rather than raising KeyboardInterrupt in it
@@ -324,8 +324,8 @@ class LocalRunner:
             group = {"process_group": 0} if sys.version_info >= (3, 11) else {"preexec_fn": os.setpgrp}
             proc = subprocess.Popen([python or sys.executable, "-m", "flowc.runtime", *args],
                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                    pass_fds=(life,), env={**os.environ, "PYTHONSAFEPATH": "1",
-                                                           "FLOWC_LIFELINE_FD": str(life)}, **group)
+                                    pass_fds=(life,), env={**self._task_env(python), "FLOWC_LIFELINE_FD": str(life)},
+                                    **group)
             pid, fd, poll, close = proc.pid, proc.stdout.fileno(), proc.poll, proc.stdout.close
         os.set_blocking(fd, False)
         self.running[pid] = Running(ref, attempt, fd, poll, close)
@@ -383,6 +383,14 @@ class LocalRunner:
                     os._exit(code)
         os.close(write_end)
         return pid, read_end
+
+    @staticmethod
+    def _task_env(python: str | None) -> dict[str, str]:
+        if python is None:  # this interpreter: the variables as they are
+            return {**os.environ, "PYTHONSAFEPATH": "1"}
+        from .environment import step_process_env
+
+        return step_process_env(dict(os.environ))
 
     def wait(self) -> None:
         timeout = 0.05
