@@ -103,11 +103,18 @@ def test_schedule_timezone_with_prefect_placeholder_is_refused(tmp_path):
     _prefect_placeholders_diagnosed(tmp_path, '@schedule(daily=True, timezone="{{ prefect.variables.x }}")')
 
 
-def test_argo_env_var_with_argo_expression_is_not_expanded(tmp_path):
+def test_argo_env_var_with_argo_expression_is_refused(tmp_path):
+    """Argo has no escape for '{{': the value cannot reach the pod literally, so
+    the compile refuses it at the decorator rather than let Argo expand it."""
     files, diags = compile_source(tmp_path, "argo", step_decos='@environment(vars={"X": "{{workflow.parameters.p}}"})')
     errors = [d for d in diags if d.severity == "error"]
-    if errors:  # refused: the diagnostic names the target and the decorator's line
-        assert all(d.code == "FC501" and "argo" in d.message for d in errors)
-        return
-    text = next(v for k, v in files.items() if k.endswith((".yaml", ".yml"))).decode("utf-8")
-    assert "{{workflow.parameters.p}}" not in text
+    assert [(d.code, d.span.line) for d in errors] == [("FC501", 10)]
+    assert errors[0].message.startswith("argo: ") and "{{workflow.parameters.p}}" in errors[0].message
+    assert files == {}
+
+
+def test_argo_kubernetes_strings_with_argo_tags_are_refused(tmp_path):
+    for arg in ('image="img:{{workflow.name}}"', 'node_selector={"a": "{{=1}}"}', 'service_account="{{x}}"'):
+        _files, diags = compile_source(tmp_path, "argo", step_decos=f"@kubernetes({arg})")
+        errors = [d for d in diags if d.severity == "error"]
+        assert errors and all(d.code == "FC501" and d.span.line == 10 for d in errors), (arg, diags)
