@@ -111,6 +111,11 @@ class ArgoTarget(Target):
             self.error("FC503", f"flow name '{flow.name}' gives no valid Kubernetes name", flow.span,
                        "name the flow with ASCII letters, or pass --name")
             return
+        project = flow.decorators.project
+        if project is not None and project.branch and not dns_label(project.branch) and not self.option("name"):
+            self.error("FC503", f"@project branch {project.branch!r} gives no part of a Kubernetes name: the "
+                       "workflow would take the name of the project's default branch", project.span,
+                       "use ASCII letters or digits in the branch, or pass --name")
         builder = DagBuilder(self, flow, dns_label(flow.name))
         templates: dict[str, str] = {dns_label(flow.name): f"the flow {flow.name}"}
         tasks: dict[tuple[tuple[str, ...], str], str] = {}
