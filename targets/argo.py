@@ -222,6 +222,13 @@ class ArgoTarget(Target):
         for opt in ("parallelism", "ttl"):
             if self.option(opt) < 0:
                 self.error("FC502", f"--{opt} must not be negative", flow.span)
+        for opt in sorted(self.options):  # config values reach the templates too, where Argo substitutes
+            value = self.options[opt]
+            texts = [value] if isinstance(value, str) else list(self.text_map(opt).items()) \
+                if isinstance(value, dict) else []
+            if any("{{" in t for item in texts for t in (item if isinstance(item, tuple) else (item,))):
+                self.error("FC502", f"--{opt.replace('_', '-')} holds '{{{{': Argo would substitute it and has no "
+                           "escape for it", flow.span, "remove the '{{' from the option")
 
     # ------------------------------------------------------------ helpers the lowering uses
 
