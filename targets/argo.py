@@ -152,6 +152,9 @@ class ArgoTarget(Target):
         (``{{workflow.parameters.p}}``) or stop the workflow. Refused, once per
         decorator, rather than changed. (Parameter values take another road:
         see parameter_inputs.)"""
+        if "{{" in flow_file(flow):  # it is in every step's command line
+            self.unsupported(f"the flow file's name {flow_file(flow)!r} holds '{{{{': Argo would substitute it in the "
+                             "step commands and has no escape for it", flow.span, "rename the file")
         owners = [(f"@{name}", deco) for name, deco in vars(flow.decorators).items() if deco is not None]
         for s in flow.ordered_steps():
             owners += [(f"@{name} of step '{s.name}'", deco) for name, deco in vars(s.decorators).items()

@@ -322,7 +322,7 @@ def test_hostile_string_is_data_or_refused(tmp_path_factory, baselines, target, 
     base, carried = baselines(target, place, text) or (None, False)
     expected = {"flow_doc": flow.docstring, "step_doc": flow.steps["start"].docstring if isinstance(flow.steps, dict)
                 else next(st_.docstring for st_ in flow.steps if st_.name == "start")}.get(place, text)
-    if base is not None and expected and place != "file_name":  # (a blank docstring is no docstring)
+    if base is not None and expected:  # (a blank docstring is no docstring)
         for name, doc in docs.items():
             if name in base:
                 assert shape(name, doc) == base[name], f"{name}: the structure changed for {text!r} in {place}"

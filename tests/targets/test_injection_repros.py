@@ -118,3 +118,10 @@ def test_argo_kubernetes_strings_with_argo_tags_are_refused(tmp_path):
         _files, diags = compile_source(tmp_path, "argo", step_decos=f"@kubernetes({arg})")
         errors = [d for d in diags if d.severity == "error"]
         assert errors and all(d.code == "FC501" and d.span.line == 10 for d in errors), (arg, diags)
+
+
+def test_argo_file_name_with_argo_tag_is_refused(tmp_path):
+    """The file name is in every step's command line, where Argo substitutes."""
+    _files, diags = compile_source(tmp_path, "argo", file_name="{{workflow.parameters.p}}.py")
+    errors = [d for d in diags if d.severity == "error"]
+    assert [d.code for d in errors] == ["FC501"] and "file" in errors[0].message
