@@ -337,6 +337,11 @@ class PrefectTarget(Target):
 
         doc = yaml.safe_load(text)
         found = [v for v in _strings(doc) if PREFECT_PLACEHOLDER.search(v)]
+        for opt in sorted(self.options):  # a config value: the option is named, as for every bad option
+            value = self.options[opt]
+            if isinstance(value, str) and _has_placeholder(value) and any(value in v for v in found):
+                self.error("FC502", f"--{opt.replace('_', '-')} holds {{{{ }}}}, which prefect deploy would "
+                           "substitute in prefect.yaml", flow.span, "remove the {{ }} from the option")
         if found and not any(d.is_error for d in self.diagnostics):
             self.unsupported(f"prefect.yaml would hold {found[0]!r}, which prefect deploy would substitute",
                              flow.span, "remove the {{ }} from the flow's decorators and options")

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from flowc.compiler import CompileError, load_flow
@@ -125,3 +126,13 @@ def test_argo_file_name_with_argo_tag_is_refused(tmp_path):
     _files, diags = compile_source(tmp_path, "argo", file_name="{{workflow.parameters.p}}.py")
     errors = [d for d in diags if d.severity == "error"]
     assert [d.code for d in errors] == ["FC501"] and "file" in errors[0].message
+
+
+def test_prefect_option_with_placeholder_is_an_option_error(tmp_path):
+    """An option that reaches prefect.yaml with {{ }} is named as the bad option (FC502)."""
+    path = tmp_path / "hostile.py"
+    path.write_text(FLOW.format(decos="", step_decos=""), encoding="utf-8")
+    with pytest.raises(CompileError) as err:
+        get_target("prefect")({"work_pool": "{{ $AWS_SECRET_ACCESS_KEY }}"}).compile(load_flow(path))
+    errors = [d for d in err.value.diagnostics if d.severity == "error"]
+    assert [d.code for d in errors] == ["FC502"] and "--work-pool" in errors[0].message
