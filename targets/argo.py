@@ -98,6 +98,7 @@ class ArgoTarget(Target):
         super().check_capabilities(flow)
         self.check_names(flow)
         self.check_kubernetes(flow)
+        self.check_argo_tags(flow)
         self.check_options(flow)
         for p in flow.parameters:
             if not _ARGO_PARAM.match(p.name):
@@ -110,6 +111,11 @@ class ArgoTarget(Target):
             self.error("FC503", f"flow name '{flow.name}' gives no valid Kubernetes name", flow.span,
                        "name the flow with ASCII letters, or pass --name")
             return
+        project = flow.decorators.project
+        if project is not None and project.branch and not dns_label(project.branch) and not self.option("name"):
+            self.error("FC503", f"@project branch {project.branch!r} gives no part of a Kubernetes name: the "
+                       "workflow would take the name of the project's default branch", project.span,
+                       "use ASCII letters or digits in the branch, or pass --name")
         builder = DagBuilder(self, flow, dns_label(flow.name))
         templates: dict[str, str] = {dns_label(flow.name): f"the flow {flow.name}"}
         tasks: dict[tuple[tuple[str, ...], str], str] = {}
@@ -139,6 +145,26 @@ class ArgoTarget(Target):
         if not all(builder.own_template(s) for s in flow.steps):
             claim(templates, SHARED, "the shared step template", flow.span)
 
+    def check_argo_tags(self, flow: ir.Flow) -> None:
+        """Argo substitutes ``{{...}}`` in every string of a template (env values,
+        image, node selector, service account, args) and has no escape for
+        ``{{``: a decorator argument holding one would reach the pod expanded
+        (``{{workflow.parameters.p}}``) or stop the workflow. Refused, once per
+        decorator, rather than changed. (Parameter values take another road:
+        see parameter_inputs.)"""
+        if "{{" in flow_file(flow):  # it is in every step's command line
+            self.unsupported(f"the flow file's name {flow_file(flow)!r} holds '{{{{': Argo would substitute it in the "
+                             "step commands and has no escape for it", flow.span, "rename the file")
+        owners = [(f"@{name}", deco) for name, deco in vars(flow.decorators).items() if deco is not None]
+        for s in flow.ordered_steps():
+            owners += [(f"@{name} of step '{s.name}'", deco) for name, deco in vars(s.decorators).items()
+                       if deco is not None and name != "card"]  # a card's options stay in the IR
+        for what, deco in owners:
+            found = next((text for text in _texts(deco) if "{{" in text), None)
+            if found is not None:
+                self.unsupported(f"{what} holds {found!r}: Argo would substitute its '{{{{' and has no escape for it",
+                                 deco.span, "remove the '{{' from the value (write '{ {' if it is not a placeholder)")
+
     def check_kubernetes(self, flow: ir.Flow) -> None:
         namespace, first = self.option("namespace"), None
         for s in flow.ordered_steps():
@@ -166,9 +192,6 @@ class ArgoTarget(Target):
                 self.check_label(key, value, f"label of step '{s.name}'", k8s.span)
             for key, value in k8s.annotations.items():
                 self.check_label(key, None, f"annotation of step '{s.name}'", k8s.span)
-                if "{{" in value:
-                    self.unsupported(f"annotation '{key}' of step '{s.name}' holds '{{{{', which Argo would "
-                                     "substitute", k8s.span)
             if k8s.gpu_vendor and not re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", k8s.gpu_vendor.lower()):
                 self.unsupported(f"gpu_vendor '{k8s.gpu_vendor}' of step '{s.name}' is not a resource vendor name",
                                  k8s.span)
@@ -202,6 +225,13 @@ class ArgoTarget(Target):
         for opt in ("parallelism", "ttl"):
             if self.option(opt) < 0:
                 self.error("FC502", f"--{opt} must not be negative", flow.span)
+        for opt in sorted(self.options):  # config values reach the templates too, where Argo substitutes
+            value = self.options[opt]
+            texts = [value] if isinstance(value, str) else list(self.text_map(opt).items()) \
+                if isinstance(value, dict) else []
+            if any("{{" in t for item in texts for t in (item if isinstance(item, tuple) else (item,))):
+                self.error("FC502", f"--{opt.replace('_', '-')} holds '{{{{': Argo would substitute it and has no "
+                           "escape for it", flow.span, "remove the '{{' from the option")
 
     # ------------------------------------------------------------ helpers the lowering uses
 
@@ -373,3 +403,16 @@ class ArgoTarget(Target):
             if tname in lowered.comments:
                 templates[i] = argo_yaml.Commented(tmpl, lowered.comments[tname])
         return data
+
+
+def _texts(value: Any) -> list[str]:
+    """Every string in a decorator's value (dataclass fields, lists, dicts, keys)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [t for k, v in value.items() for t in _texts(k) + _texts(v)]
+    if isinstance(value, (list, tuple)):
+        return [t for v in value for t in _texts(v)]
+    if hasattr(value, "__dataclass_fields__") and not isinstance(value, Span):
+        return [t for name in value.__dataclass_fields__ for t in _texts(getattr(value, name))]
+    return []

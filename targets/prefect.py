@@ -47,7 +47,7 @@ from flowc.compiler import ir
 from flowc.compiler.spans import Span
 
 from .base import Option, Target, ir_file, resources_of, source_ref, yes
-from .pysource import py_literal
+from .pysource import comment_text, py_literal
 
 MODULE = "prefect_flow.py"
 YAML = "prefect.yaml"
@@ -251,7 +251,10 @@ class PrefectTarget(Target):
         module = env.get_template("prefect_flow.py.j2").render(plan=plan, version=__version__, opt=self.options)
         yaml_text = env.get_template("prefect.yaml.j2").render(plan=plan, version=__version__, opt=self.options,
                                                                containers=[t for t in plan.tasks if t.container])
+        self.check_yaml_is_literal(flow, yaml_text)
         template = env.get_template("prefect_job_template.json.j2").render()
+        if any(d.is_error for d in self.diagnostics):
+            return {}
         files = {MODULE: module.encode(), YAML: yaml_text.encode(), JOB_TEMPLATE: template.encode()}
         if not plan.package:  # the code is in the image, beside prefect_flow.py: the runtime reads this IR
             files[ir_file(flow)] = ir.dump(flow).encode()
@@ -286,6 +289,7 @@ class PrefectTarget(Target):
         body_names = _Names(MODULE_NAMES | py_params | set(names.used))
         run_var, params_var = body_names.claim("run_id"), body_names.claim("params")
         body, futures = _Body(flow, tasks, body_names, run_var, params_var).build()
+        self.refuse_placeholders(flow)
         tags = ["flowc"]
         if project:
             tags += [f"project:{project.name}", f"project_branch:{_project_part(project).split('.', 1)[1]}"]
@@ -310,6 +314,37 @@ class PrefectTarget(Target):
             package=self.code_package_url(flow),
             bootstrap=self.option("environments") == "bootstrap",
         )
+
+    def refuse_placeholders(self, flow: ir.Flow) -> None:
+        """prefect deploy substitutes {{ $VAR }} and {{ prefect.variables.x }} in
+        prefect.yaml (there is no escape): a flow value that would land there
+        holding one would copy a secret of the deploying machine into it."""
+        hint = "remove the {{ }} (Prefect has no escape for them in prefect.yaml)"
+        project, schedule = flow.decorators.project, flow.decorators.schedule
+        if project is not None and _has_placeholder([project.name, project.branch]):
+            self.unsupported("@project holds {{ }}, which prefect deploy would substitute into the deployment's "
+                             "name and tags", project.span, hint)
+        if schedule is not None and _has_placeholder([schedule.cron, schedule.timezone]):
+            self.unsupported("@schedule holds {{ }}, which prefect deploy would substitute", schedule.span, hint)
+        if _has_placeholder(_deployment_name(flow)):
+            self.unsupported("the deployment name holds {{ }}, which prefect deploy would substitute",
+                             flow.span, hint)
+
+    def check_yaml_is_literal(self, flow: ir.Flow, text: str) -> None:
+        """The backstop: prefect.yaml loads, and no value in it is a placeholder
+        that prefect deploy would substitute (each source is refused above)."""
+        import yaml
+
+        doc = yaml.safe_load(text)
+        found = [v for v in _strings(doc) if PREFECT_PLACEHOLDER.search(v)]
+        for opt in sorted(self.options):  # a config value: the option is named, as for every bad option
+            value = self.options[opt]
+            if isinstance(value, str) and _has_placeholder(value) and any(value in v for v in found):
+                self.error("FC502", f"--{opt.replace('_', '-')} holds {{{{ }}}}, which prefect deploy would "
+                           "substitute in prefect.yaml", flow.span, "remove the {{ }} from the option")
+        if found and not any(d.is_error for d in self.diagnostics):
+            self.unsupported(f"prefect.yaml would hold {found[0]!r}, which prefect deploy would substitute",
+                             flow.span, "remove the {{ }} from the flow's decorators and options")
 
     def module_doc(self, flow: ir.Flow) -> str:
         return (f"Prefect flow of {flow.name}, compiled by flowc {__version__} from {flow.source.path}.\n\n"
@@ -855,6 +890,19 @@ def yaml_literal(value: Any) -> str:
     raise TypeError(f"not a JSON value: {value!r}")
 
 
+def _strings(value: Any):
+    """Every string in a loaded YAML document, keys included."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _strings(k)
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+
+
 def _has_placeholder(value: Any) -> bool:
     if isinstance(value, str):
         return bool(PREFECT_PLACEHOLDER.search(value))
@@ -924,6 +972,7 @@ def _jinja():
         autoescape=False,
     )
     env.filters["py"] = py_literal
+    env.filters["comment"] = comment_text
     env.filters["yaml"] = yaml_literal
     env.filters["yaml_str"] = yaml_str
     env.filters["json_text"] = lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False)

@@ -38,3 +38,10 @@ def py_literal(value: Any) -> str:
     if isinstance(value, dict):
         return "{" + ", ".join(f"{py_literal(k)}: {py_literal(v)}" for k, v in value.items()) + "}"
     raise TypeError(f"no Python literal for {type(value).__name__}")
+
+
+def comment_text(text: str) -> str:
+    """Text for one '# ' comment line (Python or YAML): every character that is
+    not printable (newlines, NUL, U+0085, U+2028...) shown escaped, so user
+    text can never end the comment and start code or YAML."""
+    return "".join(ch if ch.isprintable() else py_str(ch)[1:-1] for ch in str(text))

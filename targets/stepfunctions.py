@@ -79,6 +79,7 @@ def s3_location(url: str) -> S3Location | None:
     return S3Location(match.group(1), prefix + "/" if prefix else "")
 
 
+DYNAMIC_REFERENCE = "{{resolve:"  # what CloudFormation resolves in a stack's values
 INTRINSIC_SPECIAL = "'{}\\"  # the characters an intrinsic function's string literal escapes
 
 
@@ -932,9 +933,11 @@ def cloudformation(target: StepFunctions, flow: ir.Flow, names: Names, machine: 
             "StateMachineName": names.state_machine,
             "StateMachineType": "STANDARD",
             "RoleArn": {"Ref": "StateMachineRoleArn"},
-            # "${" written as "\u0024{": the same JSON to Step Functions, and no
-            # CloudFormation placeholder (cfn-lint E1029) in a docstring or help text
-            "DefinitionString": json.dumps(machine, ensure_ascii=False).replace("${", "\\u0024{"),
+            # "${" written as "\u0024{" and "{{" as "\u007b{": the same JSON to Step
+            # Functions, and neither a CloudFormation placeholder (cfn-lint E1029)
+            # nor a dynamic reference ({{resolve:...}}) in a docstring or help text
+            "DefinitionString": json.dumps(machine, ensure_ascii=False).replace("${", "\\u0024{")
+            .replace("{{", "\\u007b{"),
         },
     }
     if job_ids:
@@ -949,10 +952,32 @@ def cloudformation(target: StepFunctions, flow: ir.Flow, names: Names, machine: 
         props = {k: v for k, v in schedule.items() if k != "Target"}
         props["Target"] = {"Arn": {"Ref": "StateMachine"}, "RoleArn": {"Ref": "SchedulerRoleArn"}, "Input": "{}"}
         resources["Schedule"] = {"Type": "AWS::Scheduler::Schedule", "Properties": props}
-    return {
+    template = {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": f"{flow.name} on AWS Step Functions, compiled by flowc {__version__} from {flow_file(flow)}",
         "Parameters": parameters,
         "Resources": resources,
         "Outputs": {"StateMachineArn": {"Value": {"Ref": "StateMachine"}}},
     }
+    refuse_dynamic_references(target, flow, template)
+    return template
+
+
+def refuse_dynamic_references(target: StepFunctions, flow: ir.Flow, value: Any) -> None:
+    """CloudFormation replaces {{resolve:ssm:...}} and {{resolve:secretsmanager:...}}
+    in a stack's values, with no escape outside the state machine's JSON: a
+    value holding one (an image, an environment variable) would copy a
+    parameter or a secret into the stack. Refused, with the value."""
+    if isinstance(value, str):
+        if DYNAMIC_REFERENCE in value:
+            target.unsupported(f"the CloudFormation template would hold {value!r}, whose {DYNAMIC_REFERENCE}...}} "
+                               "CloudFormation would resolve", flow.span,
+                               "remove the '{{resolve:' from the flow's values and options")
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            if k != "DefinitionString":  # escaped above
+                refuse_dynamic_references(target, flow, k)
+                refuse_dynamic_references(target, flow, v)
+    elif isinstance(value, list):
+        for v in value:
+            refuse_dynamic_references(target, flow, v)
