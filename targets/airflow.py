@@ -863,15 +863,6 @@ def _listed(names: list[str]) -> str:
 
 # ------------------------------------------------------------------ rendering
 
-def dag_doc_v2(text: str) -> str:
-    """The DAG's doc_md for Airflow 2, whose DAG.get_doc_md renders it with a
-    plain (unsandboxed) jinja2.Template: text Jinja would change becomes one
-    expression whose string literal renders back to exactly that text, so a
-    docstring's {{ }} is shown, never run."""
-    text = doc_text(text)
-    return "{{ " + py_str(text) + " }}" if jinja_would_change(text) else text
-
-
 # Jinja's markers in Airflow's templated fields: text holding one is wrapped in
 # literal() so that Airflow passes it on as it is
 JINJA_MARKERS = ("{{", "{%", "{#")
@@ -919,7 +910,6 @@ def _environment():
     env.filters["tf"] = templated_literal
     env.filters["comment"] = comment_lines
     env.filters["doc"] = doc_text
-    env.filters["dag_doc_v2"] = dag_doc_v2
     env.filters["num"] = _number
     return env
 
