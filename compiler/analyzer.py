@@ -629,6 +629,9 @@ class ModuleAnalyzer:
                           "add a join step before the end step")
             kind, nxt, foreach, condition, cases = ir.END, (), None, None, {}
         elif join_arg is not None:
+            if name == start:  # nothing precedes the start step, so nothing can split before it
+                self.diag("FC114", fdef.name, f"step '{name}' is a join (it takes '{join_arg}') but no split precedes it",
+                          "the start step takes only self; remove the inputs argument")
             if kind != ir.LINEAR and nxt:
                 self.diag("FC121", next_span or fdef.name, f"step '{name}' is a join and also splits",
                           "add a step after the join that does the split")
@@ -639,6 +642,10 @@ class ModuleAnalyzer:
         elif not extra.has_next:
             self.diag("FC107", fdef.name, f"step '{name}' has no self.next() as its last statement",
                       "end the step with self.next(self.<next_step>)")
+
+        if kind == ir.FOREACH and decorators.catch is not None:  # Metaflow refuses it too
+            self.diag("FC406", decorators.catch.span, f"@catch on step '{name}', which starts a foreach",
+                      "move the work that may fail into a step inside the foreach, and put @catch there")
 
         step = ir.Step(
             name=name, kind=kind, span=self.span(fdef.name), next=nxt, next_span=next_span,

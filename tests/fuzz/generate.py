@@ -96,7 +96,7 @@ def _graph(rng: random.Random) -> list[tuple[str, str, bool]]:
 
 
 def _break(rng: random.Random, steps: list[tuple[str, str, bool]]) -> list[tuple[str, str, bool]]:
-    i = rng.randrange(len(steps))
+    i = rng.randrange(len(steps) - 1)  # not the end step: it has no self.next to break
     name, nxt, join = steps[i]
     how = rng.choice(["drop_next", "unknown", "self_loop", "to_start", "rename_start", "drop_end", "join_flag",
                       "dup", "next_in_end", "double"])
