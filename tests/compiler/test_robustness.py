@@ -153,3 +153,18 @@ def test_join_without_next_is_fc107() -> None:
     text = branchy(join_next=False)
     diags = [d for d in analyze_source(text, "fuzz.py").diagnostics if d.code == "FC107"]
     assert diags and diags[0].span.line == text.splitlines().index("    def j(self, inputs):") + 1
+
+
+def test_what_metaflow_check_refuses_is_refused() -> None:
+    """Found by comparing generated flows with Metaflow's own check."""
+    start_join = HEAD + ("class F(FlowSpec):\n    @step\n    def start(self, inputs):\n        self.next(self.end)\n"
+                         "    @step\n    def end(self):\n        pass\n")
+    assert "FC114" in codes(start_join)
+    assert "FC403" in codes(branchy(start_deco="    @retry(times=5)\n").replace("resources\n", "resources, retry\n"))
+    assert "FC403" not in codes(branchy(start_deco="    @retry(times=4)\n").replace("resources\n", "resources, retry\n"))
+    catch_foreach = HEAD.replace("resources", "catch") + (
+        "class F(FlowSpec):\n    @catch\n    @step\n    def start(self):\n        self.xs = [1]\n"
+        "        self.next(self.a, foreach='xs')\n    @step\n    def a(self):\n        self.next(self.j)\n"
+        "    @step\n    def j(self, inputs):\n        self.next(self.end)\n    @step\n    def end(self):\n        pass\n")
+    diags = [d for d in analyze_source(catch_foreach, "fuzz.py").diagnostics if d.code == "FC406"]
+    assert diags and diags[0].span.line == 3
