@@ -9,6 +9,7 @@ extra facts the checks need (spans of each read, of each transition target).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -472,9 +473,13 @@ class ModuleAnalyzer:
             if isinstance(default, str):
                 import json
 
+                def no_constant(name: str) -> Any:
+                    raise ValueError(f"{name} is not JSON")
+
                 try:
-                    default = json.loads(default)
-                except ValueError as exc:
+                    default = json.loads(default, parse_constant=no_constant)
+                    _bounded_json(default)
+                except (ValueError, RecursionError) as exc:
                     self.diag("FC304", node, f"default of JSON parameter '{attr}' is not valid JSON: {exc}", 'a JSONType default is JSON text (or a dict/list literal)')
                     return AMBIGUOUS
             elif not _is_json(default):
@@ -624,13 +629,23 @@ class ModuleAnalyzer:
                           "add a join step before the end step")
             kind, nxt, foreach, condition, cases = ir.END, (), None, None, {}
         elif join_arg is not None:
+            if name == start:  # nothing precedes the start step, so nothing can split before it
+                self.diag("FC114", fdef.name, f"step '{name}' is a join (it takes '{join_arg}') but no split precedes it",
+                          "the start step takes only self; remove the inputs argument")
             if kind != ir.LINEAR and nxt:
                 self.diag("FC121", next_span or fdef.name, f"step '{name}' is a join and also splits",
                           "add a step after the join that does the split")
             kind = ir.JOIN
+            if not extra.has_next:  # a join that is not the end step must go on
+                self.diag("FC107", fdef.name, f"step '{name}' has no self.next() as its last statement",
+                          "end the step with self.next(self.<next_step>)")
         elif not extra.has_next:
             self.diag("FC107", fdef.name, f"step '{name}' has no self.next() as its last statement",
                       "end the step with self.next(self.<next_step>)")
+
+        if kind == ir.FOREACH and decorators.catch is not None:  # Metaflow refuses it too
+            self.diag("FC406", decorators.catch.span, f"@catch on step '{name}', which starts a foreach",
+                      "move the work that may fail into a step inside the foreach, and put @catch there")
 
         step = ir.Step(
             name=name, kind=kind, span=self.span(fdef.name), next=nxt, next_span=next_span,
@@ -771,7 +786,21 @@ def _docstring(node: cst.ClassDef | cst.FunctionDef) -> str | None:
             doc = node.get_docstring(clean=True)
     except (SyntaxError, ValueError):  # a docstring with an invalid escape
         return None
-    return doc if doc else None
+    return doc if doc and doc.strip() else None  # a docstring of only whitespace says nothing
+
+
+def _bounded_json(value: Any) -> None:
+    """Numbers in a JSON default must fit every target (finite, 64-bit); ValueError otherwise."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, list):
+            stack.extend(v)
+        elif isinstance(v, dict):
+            stack.extend(v.values())
+        elif isinstance(v, float) and not math.isfinite(v) or (
+                isinstance(v, int) and not isinstance(v, bool) and v.bit_length() > 63):
+            raise ValueError(f"number {str(v)[:20]} is out of range")
 
 
 def _is_json(value: Any) -> bool:

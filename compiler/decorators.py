@@ -171,10 +171,17 @@ def _float_or_none(v: Any) -> float | None:
     return None if v is None else float(v)
 
 
+MAX_RETRIES = 4  # Metaflow's own bound (MAX_ATTEMPTS 6, less the first attempt and @catch's)
+
+
 def _retry(a: Args) -> ir.Retry:
+    times = a.int("times", 3)
+    if times is not None and times > MAX_RETRIES:
+        a.error(a.kwargs.get("times"), "FC403", f"@retry(times={times}) is more than the {MAX_RETRIES} retries Metaflow allows",
+                f"write @retry(times={MAX_RETRIES}) or fewer")
     return ir.Retry(
         span=a.span,
-        times=a.int("times", 3),
+        times=times,
         minutes_between_retries=float(a.number("minutes_between_retries", 2)),
     )
 

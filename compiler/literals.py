@@ -9,6 +9,7 @@ offending expression, and the caller turns it into a diagnostic.
 
 from __future__ import annotations
 
+import math
 import operator
 from typing import Any
 
@@ -37,12 +38,40 @@ _BINOPS = {
 }
 
 
+# Numbers a flow may hold: what every target (YAML, JSON, Python) can write
+# back exactly. Folding checks the size of a power before computing it, so
+# `9 ** 9 ** 9` is refused at once instead of running for ever.
+INT_BITS = 63
+
+
+def bounded(node: cst.CSTNode, value: Any) -> Any:
+    """The number itself, or NotLiteral if no target can represent it."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > INT_BITS:
+        raise NotLiteral(node, f"integer {str(value)[:20]}{'...' if len(str(value)) > 20 else ''} is out of the "
+                               f"64-bit range")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise NotLiteral(node, f"{value} is not a finite number")
+    return value
+
+
+def _pow_too_big(left: Any, right: Any) -> bool:
+    if isinstance(left, bool) or isinstance(right, bool):
+        return False
+    base = abs(left)
+    if base <= 1 or right <= 0:
+        return False
+    return right * math.log2(base) > 1100  # beyond any int64 and float range
+
+
 def evaluate(node: cst.BaseExpression, constants: dict[str, Any]) -> Any:
     """The Python value of a literal expression, or NotLiteral."""
     if isinstance(node, cst.Integer):
-        return int(node.value.replace("_", ""), 0)
+        digits = node.value.replace("_", "")
+        if len(digits) > 40:
+            raise NotLiteral(node, "integer is out of the 64-bit range")
+        return bounded(node, int(digits, 0))
     if isinstance(node, cst.Float):
-        return float(node.value.replace("_", ""))
+        return bounded(node, float(node.value.replace("_", "")))
     if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
         value = string_value(node)
         if isinstance(value, bytes):
@@ -66,7 +95,7 @@ def evaluate(node: cst.BaseExpression, constants: dict[str, Any]) -> Any:
     if isinstance(node, cst.UnaryOperation):
         value = evaluate(node.expression, constants)
         if isinstance(node.operator, cst.Minus) and _is_number(value):
-            return -value
+            return bounded(node, -value)
         if isinstance(node.operator, cst.Plus) and _is_number(value):
             return +value
         if isinstance(node.operator, cst.Not):
@@ -80,8 +109,10 @@ def evaluate(node: cst.BaseExpression, constants: dict[str, Any]) -> Any:
         strings = isinstance(left, str) and isinstance(right, str) and isinstance(node.operator, cst.Add)
         if op is None or not (numbers or strings):
             raise NotLiteral(node, "only arithmetic on numbers and + on strings are folded")
+        if numbers and isinstance(node.operator, cst.Power) and _pow_too_big(left, right):
+            raise NotLiteral(node, "the power is out of the 64-bit range")
         try:
-            return op(left, right)
+            return bounded(node, op(left, right))
         except (ArithmeticError, ValueError) as exc:
             raise NotLiteral(node, f"cannot evaluate: {exc}") from None
     if isinstance(node, (cst.List, cst.Tuple, cst.Set)):

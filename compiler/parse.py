@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,9 +52,68 @@ def display_path(path: str | Path, root: Path | None = None) -> str:
         return Path(path).name
 
 
-def too_deep(path: str) -> Diagnostic:
-    return Diagnostic("FC006", ERROR, "the file nests expressions too deeply for flowc to read", Span.at(path, 1),
-                      "split deeply nested expressions into named parts")
+# libcst's native parser and every tree walk in the compiler recurse, so the
+# nesting a file may use is bounded before libcst ever sees it.
+MAX_DEPTH = 100
+
+
+def too_deep(path: str, line: int = 1, col: int = 1) -> Diagnostic:
+    return Diagnostic("FC006", ERROR, "the file nests expressions too deeply for flowc to read",
+                      Span(path, line, col, line, col + 1), "split deeply nested expressions into named parts")
+
+
+def _bracket_depth(text: str) -> tuple[int, int]:
+    """Deepest bracket nesting (strings not skipped: an over-estimate) and its offset."""
+    depth = deepest = at = 0
+    for i, ch in enumerate(text):
+        if ch in "([{":
+            depth += 1
+            if depth > deepest:
+                deepest, at = depth, i
+        elif ch in ")]}":
+            depth = max(depth - 1, 0)
+    return deepest, at
+
+
+def _ast_depth(tree: ast.AST) -> tuple[int, ast.AST | None]:
+    """Deepest node of a CPython AST, walked with an explicit stack (no recursion)."""
+    stack: list[tuple[ast.AST, int]] = [(tree, 1)]
+    deepest, where = 0, None
+    while stack:
+        node, depth = stack.pop()
+        if depth > deepest:
+            deepest, where = depth, node
+            if deepest > MAX_DEPTH * 4:
+                break
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest, where
+
+
+def _precheck(text: str, path: str) -> Diagnostic | None:
+    """CPython's parser (bounded, in C) vets the file first: a syntax error is
+    reported at its position, and nesting deep enough to crash libcst is FC006."""
+    try:
+        tree = compile(text, path, "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as err:
+        if "too many nested" in str(err.msg) or "too complex" in str(err.msg):
+            return too_deep(path, err.lineno or 1, max(err.offset or 1, 1))
+        depth, at = _bracket_depth(text)
+        if depth > MAX_DEPTH:
+            line = text.count("\n", 0, at) + 1
+            return too_deep(path, line, at - (text.rfind("\n", 0, at) + 1) + 1)
+        if err.lineno:
+            line, col = err.lineno, max(err.offset or 1, 1)
+            return Diagnostic("FC001", ERROR, f"not valid Python: {err.msg}", Span(path, line, col, line, col + 1),
+                              "flowc reads the file as Python 3; fix the syntax first")
+        return None
+    except (RecursionError, MemoryError):
+        return too_deep(path)
+    except ValueError:
+        return None
+    depth, node = _ast_depth(tree)
+    if depth > MAX_DEPTH:
+        return too_deep(path, getattr(node, "lineno", 1), getattr(node, "col_offset", 0) + 1)
+    return None
 
 
 def read_source(path: str | Path) -> tuple[str | None, Diagnostic | None]:
@@ -75,6 +135,9 @@ def parse_text(text: str, path: str) -> tuple[ParsedModule | None, Diagnostic | 
         line = text.count("\n", 0, text.index("\x00")) + 1
         return None, Diagnostic("FC001", ERROR, "not valid Python: the file holds a null byte", Span.at(path, line),
                                 "Python source cannot contain null bytes; is this a binary file?")
+    early = _precheck(text, path)
+    if early is not None:
+        return None, early
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:

@@ -21,7 +21,8 @@ import tempfile
 def build(files: dict[str, bytes]) -> bytes:
     """A deterministic .tar.gz of {archive name: content}."""
     raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+    # PAX: USTAR bytes for short ASCII names, a pax header only for a name USTAR cannot hold (long flow names)
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for name in sorted(files):
             data = files[name]
             info = tarfile.TarInfo(name)

@@ -865,6 +865,12 @@ def yaml_str(text: str) -> str:
     return "".join(out)
 
 
+def _yaml_key(key: str) -> str:
+    """A mapping key; YAML bounds implicit keys at 1024 characters, so a longer one is explicit (`? key`)."""
+    text = yaml_str(key)
+    return f"? {text}" if len(text) > 1000 else text
+
+
 def yaml_literal(value: Any) -> str:
     """A JSON value as flow-style YAML that PyYAML reads back exactly."""
     if value is None:
@@ -886,7 +892,7 @@ def yaml_literal(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(yaml_literal(v) for v in value) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{yaml_str(str(k))}: {yaml_literal(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{_yaml_key(str(k))}: {yaml_literal(v)}" for k, v in value.items()) + "}"
     raise TypeError(f"not a JSON value: {value!r}")
 
 

@@ -745,7 +745,7 @@ class StateMachineBuilder:
 
 def task_comment(flow: ir.Flow, step: ir.Step) -> str:
     text = f"step {step.name} ({source_ref(flow, step.span)})"
-    if step.docstring:
+    if step.docstring and step.docstring.strip():
         text += ": " + step.docstring.strip().splitlines()[0]
     return text
 
