@@ -16,7 +16,7 @@ export DO_NOT_TRACK := 1
 export METAFLOW_USER := flowc
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 
-.PHONY: demo test test-fast install bench clean
+.PHONY: demo test test-fast install bench fuzz clean
 
 install: $(STAMP)
 
@@ -45,6 +45,11 @@ test-fast: $(SETUP)
 # loads DAGs in .venv-airflow2, so it needs what `make test` sets up)
 bench: $(SETUP)
 	$(BIN)/python benchmarks/run.py
+
+# the large fuzz run (the nightly budget; `make test` runs a fixed slice):
+# generated flows through check and every target, counts per target
+fuzz: $(SETUP)
+	$(BIN)/python tests/fuzz/run.py --cases 10000
 
 clean:
 	rm -rf $(VENV) .venv-* build *.egg-info .flowc

@@ -173,15 +173,23 @@ def watch_lifeline() -> None:
     except OSError:
         return
 
+    # the step's process follows (it watches this one)
+    _on_eof(life_r, lambda: os.kill(os.getpid(), signal.SIGKILL), "flowc-lifeline")
+
+
+def _on_eof(fd: int, end, name: str) -> None:
+    """Call end() once the pipe read end fd reaches EOF (its writer is gone),
+    from a daemon thread."""
+
     def watch() -> None:
         try:
-            while os.read(life_r, 1):
+            while os.read(fd, 1):
                 pass
         except OSError:
             pass
-        os.kill(os.getpid(), signal.SIGKILL)  # the step's process follows (it watches this one)
+        end()
 
-    threading.Thread(target=watch, daemon=True, name="flowc-lifeline").start()
+    threading.Thread(target=watch, daemon=True, name=name).start()
 
 
 def _kill_group(pid: int, signum: int) -> None:
@@ -204,12 +212,4 @@ def _die_with_parent(life_r: int) -> None:
     except (OSError, AttributeError):
         pass
 
-    def watch() -> None:
-        try:
-            while os.read(life_r, 1):
-                pass
-        except OSError:
-            pass
-        _kill_group(os.getpid(), signal.SIGKILL)
-
-    threading.Thread(target=watch, daemon=True, name="flowc-supervisor-watch").start()
+    _on_eof(life_r, lambda: _kill_group(os.getpid(), signal.SIGKILL), "flowc-supervisor-watch")
