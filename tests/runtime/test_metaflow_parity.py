@@ -89,7 +89,7 @@ from tests.support.artifacts import REPO, comparable, flowc_run, run_artifacts
 pytestmark = [pytest.mark.metaflow, pytest.mark.engine]
 
 EXAMPLES = sorted((REPO / "examples").glob("*.py"))
-FIXTURES = sorted((REPO / "tests" / "flows").glob("*.py"))
+FIXTURES = sorted((REPO / "tests" / "flows").glob("*.py")) + sorted((REPO / "tests" / "flows" / "metaflow_compat").glob("*.py"))
 
 # Decorators a local Metaflow run refuses (see the module docstring).
 OFF_MACHINE_DECORATORS = frozenset({"pypi", "pypi_base", "conda", "conda_base", "kubernetes", "batch", "secrets"})
@@ -267,9 +267,7 @@ def metaflow_source(text: str, class_name: str) -> str:
     """The flow file as Metaflow runs it (see the module docstring)."""
     import libcst as cst
 
-    text = re.sub(r"^(\s*)from flowc import\b", r"\1from metaflow import", text, flags=re.M)
-    text = re.sub(r"^(\s*)import flowc\b", r"\1import metaflow", text, flags=re.M)
-    text = re.sub(r"\bflowc\.(?=[A-Za-z_])", "metaflow.", text)
+    text = metaflow_imports(text)
 
     def deco_name(deco: cst.Decorator) -> str:
         node = deco.decorator
@@ -294,6 +292,28 @@ def metaflow_source(text: str, class_name: str) -> str:
     if not re.search(r"""^if __name__ == ["']__main__["']""", text, flags=re.M):
         text += f'\n\nif __name__ == "__main__":\n    {class_name}()\n'
     return text
+
+
+def metaflow_imports(text: str) -> str:
+    """A module's flowc imports as metaflow ones."""
+    text = re.sub(r"^(\s*)from flowc import\b", r"\1from metaflow import", text, flags=re.M)
+    text = re.sub(r"^(\s*)import flowc\b", r"\1import metaflow", text, flags=re.M)
+    return re.sub(r"\bflowc\.(?=[A-Za-z_])", "metaflow.", text)
+
+
+def copy_project(source: Path, folder: Path) -> None:
+    """A flow's folder for Metaflow: every file as it is, Python modules with
+    their flowc imports made metaflow ones (the flow file itself is then
+    written over by metaflow_source)."""
+    for path in sorted(source.rglob("*")):
+        if "__pycache__" in path.parts or not path.is_file():
+            continue
+        target = folder / path.relative_to(source)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix == ".py":
+            target.write_text(metaflow_imports(path.read_text(encoding="utf-8")), encoding="utf-8")
+        else:
+            target.write_bytes(path.read_bytes())
 
 
 def metaflow_env(root: Path) -> dict[str, str]:
@@ -347,6 +367,8 @@ def run_metaflow(case: Case, work: Path) -> dict:
     flow_name, _ = flow_info(case)
     folder = work / "metaflow" / case.id.replace("/", "__").replace("+", "--")
     folder.mkdir(parents=True)
+    if not case.source and case.path.parent.name == "metaflow_compat":
+        copy_project(case.path.parent, folder)  # its modules, configs and data files beside it
     script = folder / case.path.name
     script.write_text(metaflow_source(case.text(), flow_name))
     env = metaflow_env(work / "metaflow-root")
