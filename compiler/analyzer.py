@@ -17,7 +17,7 @@ import libcst as cst
 
 from . import ir
 from .artifacts import BodyScan, FLOW_API, scan_step
-from .decorators import FLOW_DECORATORS, STEP_DECORATORS, UNSUPPORTED, Args, normalize
+from .decorators import FLOW_DECORATORS, OPTIONS, STEP_DECORATORS, UNSUPPORTED, Args, normalize
 from .diagnostics import ERROR, WARNING, Diagnostic
 from .literals import AMBIGUOUS, NotLiteral, dotted_name, evaluate
 from .parse import ParsedModule
@@ -307,8 +307,11 @@ class ModuleAnalyzer:
                     except NotLiteral as exc:
                         self.diag("FC401", exc.node, f"argument '{key}' of @step is not a literal: {exc.reason}", 'write start=True or end=True')
                         continue
-                    if key not in ("start", "end"):
-                        self.diag("FC402", arg, f"@step has no argument '{key}'", "known arguments: end, start")
+                    if key == "node_info":
+                        self.diag("FC407", arg, f"@step(node_info=...) is accepted and ignored: {OPTIONS['step']['node_info'].note}",
+                                  "remove it to silence this warning; see docs/options.md", severity=WARNING)
+                    elif key not in ("start", "end"):
+                        self.diag("FC402", arg, f"@step has no argument '{key}'", "known arguments: end, node_info, start")
                     elif not isinstance(value, bool):
                         self.diag("FC403", arg.value, f"@step({key}=...) must be True or False", 'write start=True or end=True')
                     elif key == "start":
@@ -428,21 +431,47 @@ class ModuleAnalyzer:
         elif not isinstance(required, bool):
             self.diag("FC301", kwargs["required"], "required= must be True or False", 'write required=True or leave it out')
             required = False
+        known = OPTIONS["Parameter"]
         for key in kwargs:
-            if key not in ("name", "default", "help", "required", "type", "show_default", "separator"):
+            if key not in known:
                 self.diag("FC402", kwargs[key], f"Parameter has no argument '{key}'",
-                          "known arguments: default, help, name, required, separator, show_default, type")
-        if "separator" in kwargs:
-            self.diag("FC006", kwargs["separator"], "Parameter(separator=...) is not supported by flowc",
-                      "use type=JSONType and pass a JSON list instead")
-        ptype = self._parameter_type(attr, kwargs.get("type"), default if has_default else None)
+                          f"known arguments: {', '.join(sorted(known))}")
+        separator, is_flag = self._parameter_flags(attr, kwargs, lit)
+        if is_flag and "type" not in kwargs and not has_default:
+            ptype = "bool"  # a flag with no default: None until given, as in Metaflow
+        else:
+            ptype = self._parameter_type(attr, kwargs.get("type"), default if has_default else None)
         if ptype is None or default is AMBIGUOUS:
+            return None
+        if separator is not None and ptype != "str":
+            self.diag("FC301", kwargs["separator"], f"separator= needs a str parameter; '{attr}' is {ptype}",
+                      "Metaflow allows a separator only on text parameters; the value is split into a list")
+            return None
+        if is_flag and ptype != "bool":
+            self.diag("FC301", kwargs["is_flag"], f"is_flag=True needs a bool parameter; '{attr}' is {ptype}",
+                      "give default=False (or type=bool)")
             return None
         default = self._coerce_default(attr, ptype, default, kwargs.get("default"))
         if default is AMBIGUOUS:
             return None
         return ir.Parameter(name=name, attribute=attr, type=ptype, span=span, default=default,
-                            required=bool(required), help=help_text)
+                            required=bool(required), help=help_text, separator=separator, is_flag=is_flag)
+
+    def _parameter_flags(self, attr: str, kwargs: dict[str, cst.BaseExpression], lit) -> tuple[str | None, bool]:
+        """Parameter(separator=..., is_flag=...), checked."""
+        _, separator = lit("separator")
+        if separator is AMBIGUOUS or separator == "":
+            separator = None
+        elif separator is not None and not isinstance(separator, str):
+            self.diag("FC301", kwargs["separator"], "separator= must be a string", "e.g. separator=','")
+            separator = None
+        _, is_flag = lit("is_flag")
+        if is_flag is AMBIGUOUS or is_flag is None:
+            is_flag = False
+        elif not isinstance(is_flag, bool):
+            self.diag("FC301", kwargs["is_flag"], "is_flag= must be True or False", "write is_flag=True")
+            is_flag = False
+        return separator, is_flag
 
     def _parameter_type(self, attr: str, node: cst.BaseExpression | None, default: Any) -> str | None:
         if node is not None:

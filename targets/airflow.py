@@ -49,7 +49,7 @@ from flowc.compiler import ir
 from flowc.compiler.diagnostics import WARNING, Diagnostic
 from flowc.compiler.spans import Span
 
-from .base import Option, Target, no, resources_of, source_ref, yes
+from .base import Option, Target, no, resources_of, source_ref, tmpfs_of, yes
 from .pysource import py_literal, py_str
 
 LOCAL, KUBERNETES, BATCH = "local", "kubernetes", "batch"
@@ -595,6 +595,11 @@ class AirflowTarget(Target):
                 "its image is built with `flowc environments --build-context`"))
         if placement == KUBERNETES:
             t.pod = self.pod(s, res, secrets)
+            tmpfs = tmpfs_of(s)
+            if tmpfs is not None:  # @kubernetes(use_tmpfs=...): a memory-backed folder, as in Metaflow
+                t.pod.volumes.append({"name": "tmpfs", "claim": "", "shm": f"{tmpfs.size_mb}Mi", "path": tmpfs.path})
+                if tmpfs.tempdir:
+                    t.env = {**(t.env or {}), "METAFLOW_TEMPDIR": tmpfs.path}
         elif placement == BATCH:
             t.batch = self.batch_job(flow, s, res, secrets, forced)
             if s.kind in (ir.FOREACH, ir.SWITCH):  # its OUT.json comes back through the datastore

@@ -33,7 +33,7 @@ from hera.workflows import models as m
 
 from flowc.compiler import ir
 
-from .base import resources_of, source_ref
+from .base import resources_of, source_ref, tmpfs_of
 
 if TYPE_CHECKING:
     from .argo import ArgoTarget
@@ -340,6 +340,9 @@ class DagBuilder:
             argv[argv.index("--step") + 1] = "{{inputs.parameters.step}}"
         k8s = d.kubernetes
         env = [m.EnvVar(name=k, value=str(v)) for k, v in sorted(d.environment.vars.items())] if d.environment else None
+        tmpfs = tmpfs_of(s)
+        if tmpfs is not None and tmpfs.tempdir:
+            env = sorted((env or []) + [m.EnvVar(name="METAFLOW_TEMPDIR", value=tmpfs.path)], key=lambda e: e.name)
         secrets = t.secret_names(flow, s)
         resources, volumes, mounts = self.pod_resources(s)
         container = m.Container(
@@ -399,6 +402,11 @@ class DagBuilder:
                 volumes.append(m.Volume(name=vname, persistent_volume_claim=m.PersistentVolumeClaimVolumeSource(
                     claim_name=claim)))
                 mounts.append(m.VolumeMount(name=vname, mount_path=path))
+        tmpfs = tmpfs_of(s)
+        if tmpfs is not None:  # @kubernetes(use_tmpfs=...): a memory-backed folder, as in Metaflow
+            volumes.append(m.Volume(name="tmpfs", empty_dir=m.EmptyDirVolumeSource(
+                medium="Memory", size_limit=m.Quantity(f"{tmpfs.size_mb}Mi"))))
+            mounts.append(m.VolumeMount(name="tmpfs", mount_path=tmpfs.path))
         return resources, volumes, mounts
 
     def describe(self, s: ir.Step) -> str:
