@@ -10,6 +10,7 @@ extra facts the checks need (spans of each read, of each transition target).
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ from .diagnostics import ERROR, WARNING, Diagnostic
 from .literals import AMBIGUOUS, NotLiteral, dotted_name, evaluate
 from .parse import ParsedModule
 from .spans import Span
+from .user_decorators import FLOW_MUTATOR, STEP_MUTATOR, WRAPPER, Resolver
 
 AUTHORING_MODULES = ("flowc", "metaflow")
 KNOWN_NAMES = {"FlowSpec", "step", "Parameter", "JSONType", "current", "IncludeFile", "Config",
@@ -56,8 +58,10 @@ class _Class:
 
 
 class ModuleAnalyzer:
-    def __init__(self, parsed: ParsedModule):
+    def __init__(self, parsed: ParsedModule, real_path: Path | None = None):
         self.p = parsed
+        self.user_decorators = Resolver(parsed.module, real_path)  # user decorators, read statically
+        self._wrappers: list[str] = []  # of the step being read
         self.tagged: list[tuple[str | None, Diagnostic]] = []  # (flow being analyzed, diagnostic)
         self.current_flow: str | None = None
         self.aliases: dict[str, str] = {}  # local name -> canonical flowc name
@@ -555,10 +559,30 @@ class ModuleAnalyzer:
             self.add(d)
         return value
 
-    def _unknown_decorator(self, deco: cst.Decorator, where: str) -> None:
+    def _unknown_decorator(self, deco: cst.Decorator, where: str, below_step: bool = False) -> None:
         name = dotted_name(deco.decorator.func if isinstance(deco.decorator, cst.Call) else deco.decorator) or "?"
         canon = self.canonical(deco.decorator)
-        if canon in UNSUPPORTED:
+        kind = self.user_decorators.kind(name) if canon is None and name != "?" else None
+        if kind == STEP_MUTATOR:
+            self.diag("FC740", deco.decorator,
+                      f"@{name} is a StepMutator: it changes the step's decorators when Metaflow loads the flow, "
+                      "which flowc cannot see without running it",
+                      "write the decorators it adds on the step itself (a @user_step_decorator that wraps the "
+                      "step at run time is fine), or run this flow with Metaflow")
+        elif kind == FLOW_MUTATOR:
+            self.diag("FC741", deco.decorator,
+                      f"@{name} is a FlowMutator: it changes the flow's steps, parameters or decorators when "
+                      "Metaflow loads the flow, which flowc cannot see without running it",
+                      "write what it adds in the flow itself, or run this flow with Metaflow")
+        elif kind == WRAPPER and where == "flow":
+            self.diag("FC406", deco.decorator, f"@{name} is a user step decorator; it applies to steps, not to the flow",
+                      f"put @{name} on each step it should wrap")
+        elif kind == WRAPPER and below_step:
+            self.diag("FC406", deco.decorator, f"@{name} is below @step",
+                      "put @step last, right above `def`, and the other decorators above it")
+        elif kind == WRAPPER:
+            self._wrappers.append(name)  # runs around the step in every task, as in Metaflow
+        elif canon in UNSUPPORTED:
             self.diag("FC404", deco.decorator, f"@{canon} is not supported: {UNSUPPORTED[canon]}", 'remove the decorator, or run this flow with Metaflow')
         elif canon is not None:
             self.diag("FC404", deco.decorator, f"@{canon} is not a {where} decorator flowc knows", "flowc's decorators: run `flowc targets` for what each target supports")
@@ -588,7 +612,7 @@ class ModuleAnalyzer:
                 self.diag("FC406", deco.decorator, f"@{canon} applies to the flow class, not to a step",
                           f"move @{canon} above `class ...(FlowSpec)`")
             else:
-                self._unknown_decorator(deco, "step")
+                self._unknown_decorator(deco, "step", below_step=step_seen)
         if "pypi" in values and "conda" in values:
             self.diag("FC408", values["conda"].span, f"step '{fdef.name.value}' has both @pypi and @conda",
                       "use one package manager per step")
@@ -641,7 +665,9 @@ class ModuleAnalyzer:
         if isinstance(fdef.asynchronous, cst.Asynchronous):
             self.diag("FC006", fdef.name, f"step '{name}' is async; steps must be plain functions", 'write `def step(self):` and call async code with asyncio.run() inside it')
 
+        self._wrappers = []
         decorators = self._step_decorators(fdef)
+        wrappers = tuple(self._wrappers)
         scan = scan_step(fdef, self_name, join_arg, methods, members, self.span)
         for code, node, message, hint, severity in scan.problems:
             self.diag(code, node, message, hint, severity)
@@ -680,7 +706,7 @@ class ModuleAnalyzer:
             name=name, kind=kind, span=self.span(fdef.name), next=nxt, next_span=next_span,
             foreach=foreach, condition=condition, cases=cases, join_arg=join_arg,
             decorators=decorators, reads=tuple(sorted(scan.reads)), writes=tuple(sorted(scan.writes)),
-            merge=scan.merge, docstring=_docstring(fdef),
+            merge=scan.merge, docstring=_docstring(fdef), wrappers=wrappers,
         )
         return step, extra
 
@@ -842,9 +868,11 @@ def _is_json(value: Any) -> bool:
     return False
 
 
-def analyze_module(parsed: ParsedModule) -> tuple[list[FlowFacts], dict[str | None, list[Diagnostic]]]:
-    """The flows of a module, and the diagnostics found for each (None: the module's own)."""
-    analyzer = ModuleAnalyzer(parsed)
+def analyze_module(parsed: ParsedModule, real_path: Path | None = None
+                   ) -> tuple[list[FlowFacts], dict[str | None, list[Diagnostic]]]:
+    """The flows of a module, and the diagnostics found for each (None: the module's own).
+    ``real_path``, the file on disk, lets it read decorators defined beside the flow."""
+    analyzer = ModuleAnalyzer(parsed, real_path)
     flows = analyzer.run()
     by_flow: dict[str | None, list[Diagnostic]] = {}
     for flow, diag in analyzer.tagged:
