@@ -705,7 +705,8 @@ class ModuleAnalyzer:
         step = ir.Step(
             name=name, kind=kind, span=self.span(fdef.name), next=nxt, next_span=next_span,
             foreach=foreach, condition=condition, cases=cases, join_arg=join_arg,
-            decorators=decorators, reads=tuple(sorted(scan.reads)), writes=tuple(sorted(scan.writes)),
+            decorators=decorators, reads=tuple(sorted(scan.reads)),
+            writes=tuple(sorted(set(scan.writes).union(*(self.user_decorators.writes(w) for w in wrappers)))),
             merge=scan.merge, docstring=_docstring(fdef), wrappers=wrappers,
         )
         return step, extra

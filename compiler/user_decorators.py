@@ -56,10 +56,21 @@ class Resolver:
 
     def kind(self, name: str) -> str | None:
         """WRAPPER, STEP_MUTATOR, FLOW_MUTATOR or None (not a user decorator we can read)."""
-        head = name.split(".")[0]
+        self._found = []
         if "." in name:  # module.attribute: `import options_lib.deco as d` is not followed
             return None
-        return self._kind(self.root, head, 0)
+        return self._kind(self.root, name, 0)
+
+    def writes(self, name: str) -> set[str]:
+        """The artifacts a user step decorator sets on the flow (``flow.x = ...`` in
+        its generator or its pre_step/post_step, ``self.x = ...`` in a function it
+        runs instead of the step): the step writes them too."""
+        if self.kind(name) != WRAPPER:
+            return set()
+        out: set[str] = set()
+        for node in self._found:
+            out |= _flow_writes(node)
+        return out
 
     # ---- following names
 
@@ -67,6 +78,8 @@ class Resolver:
         if depth > _MAX_DEPTH:
             return None
         node = mod.defs.get(name)
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            self._found.append(node)
         if isinstance(node, cst.FunctionDef):
             return WRAPPER if any(self._is_authoring(mod, d.decorator, "user_step_decorator")
                                   for d in node.decorators) else None
@@ -136,7 +149,7 @@ class Resolver:
                     return sub, real
         return None
 
-    def _parse(self, path: Path) -> _Module | None:
+    def _parse(self, path: Path) -> "_Module | None":
         path = path.resolve()
         if path not in self._parsed:
             try:
@@ -146,3 +159,45 @@ class Resolver:
             else:
                 self._parsed[path] = _Module(module, path)
         return self._parsed[path]
+
+
+def _flow_writes(node: cst.CSTNode) -> set[str]:
+    """Attribute names assigned on the flow argument of a decorator's functions."""
+    names: set[str] = set()
+
+    class Writes(cst.CSTVisitor):
+        def __init__(self) -> None:
+            self.flow_names: list[set[str]] = []
+
+        def visit_FunctionDef(self, fn: cst.FunctionDef) -> None:
+            params = [p.name.value for p in fn.params.params]
+            if self.flow_names or isinstance(node, cst.FunctionDef) and fn is not node:
+                flow = params[:1]  # a function run instead of the step: (self[, inputs])
+            elif fn is node:
+                flow = params[1:2]  # (step_name, flow, inputs[, attributes])
+            else:
+                flow = params[2:3]  # a method: (self, step_name, flow, ...)
+            self.flow_names.append(set(flow))
+
+        def leave_FunctionDef(self, fn: cst.FunctionDef) -> None:
+            self.flow_names.pop()
+
+        def _target(self, target: cst.BaseExpression) -> None:
+            if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) \
+                    and self.flow_names and target.value.value in self.flow_names[-1]:
+                names.add(target.attr.value)
+            elif isinstance(target, (cst.Tuple, cst.List)):
+                for el in target.elements:
+                    self._target(el.value)
+
+        def visit_AssignTarget(self, t: cst.AssignTarget) -> None:
+            self._target(t.target)
+
+        def visit_AugAssign(self, a: cst.AugAssign) -> None:
+            self._target(a.target)
+
+        def visit_AnnAssign(self, a: cst.AnnAssign) -> None:
+            self._target(a.target)
+
+    node.visit(Writes())
+    return names
