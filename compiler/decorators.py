@@ -585,3 +585,21 @@ def normalize(args: Args) -> Any:
             args.ignored(name)
     args.finish()
     return value
+
+
+def options_markdown() -> str:
+    """The option table as docs/options.md shows it (a test keeps the two equal)."""
+    def how(o: Opt) -> str:
+        if o.how == HONOURED:
+            return "honoured"
+        if o.how == CARRIED:
+            return f"honoured by {', '.join(o.targets)}; FC501 on other targets" if o.targets else "FC501 on every target"
+        return "accepted and ignored" + ("" if o.quiet else " (FC407 warning)")
+
+    out = []
+    for deco, table in OPTIONS.items():
+        out.append(f"### {'Parameter(...)' if deco == 'Parameter' else '@' + deco}\n")
+        out.append("| option | what flowc does | why / how |\n|---|---|---|")
+        out += [f"| `{name}` | {how(o)} | {o.note} |".replace(" |  |", " | |") for name, o in table.items()]
+        out.append("")
+    return "\n".join(out)

@@ -205,3 +205,13 @@ def test_ir_without_the_new_fields_is_unchanged():
     assert "separator" not in data["parameters"][0] and "is_flag" not in data["parameters"][0]
     assert "wrappers" not in data["steps"][0]
     assert ir.load(ir.dump(flow)) == flow
+
+
+def test_the_docs_show_the_table():
+    from pathlib import Path
+
+    from flowc.compiler.decorators import options_markdown
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "options.md").read_text()
+    assert doc.split("## The option table\n\n", 1)[1] == options_markdown(), \
+        "docs/options.md is stale: rewrite its table from compiler/decorators.py options_markdown()"
