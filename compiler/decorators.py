@@ -112,14 +112,15 @@ OPTIONS: dict[str, dict[str, Opt]] = {
         "tmpfs_tempdir": _c("METAFLOW_TEMPDIR set to tmpfs_path", *_K8S_PODS),
         "tmpfs_size": _c("the tmpfs size in MiB (default: half the memory)", *_K8S_PODS),
         "tmpfs_path": _c("where the tmpfs is mounted (default /metaflow_temp)", *_K8S_PODS),
-        "image_pull_secrets": _c("imagePullSecrets of the pod"),
+        "image_pull_secrets": _c("imagePullSecrets of the pod", *_K8S_PODS),
         "port": _i("a declared container port is informational in Kubernetes"),
         "compute_pool": _c("an Outerbounds compute pool"),
         "executable": _c("another Python executable in the image"),
         "hostname_resolution_timeout": _i("only for @parallel, which flowc refuses"),
         "qos": _c("the pod's QoS class"),
-        "extended_resources": _c("extended resources requested by the pod"),
-        "security_context": _c("the container's securityContext"),
+        "extended_resources": _c("requested and limited like cpu and memory", *_K8S_PODS),
+        "security_context": _c("the container's securityContext (Kubernetes' field names, snake_case or camelCase)",
+                               *_K8S_PODS),
     },
     "batch": {
         **{k: _h() for k in ("cpu", "gpu", "memory", "image", "queue", "iam_role", "execution_role",
@@ -400,6 +401,11 @@ def _tolerations(a: Args) -> tuple[ir.Toleration, ...]:
     return tuple(out)
 
 
+# the fields of a container's securityContext (Kubernetes' V1SecurityContext)
+SECURITY_CONTEXT = frozenset((
+    "allow_privilege_escalation", "app_armor_profile", "capabilities", "privileged", "proc_mount",
+    "read_only_root_filesystem", "run_as_group", "run_as_non_root", "run_as_user", "se_linux_options",
+    "seccomp_profile", "windows_options"))
 _QOS = {"guaranteed": "Guaranteed", "burstable": "Burstable", "besteffort": "BestEffort"}
 
 
@@ -421,21 +427,38 @@ def _kubernetes_options(a: Args) -> dict[str, Any]:
     def secrets() -> list[str] | None:
         return list(a.str_list("image_pull_secrets")) or None
 
-    def mapping(name: str) -> Callable[[], Any]:
-        def read() -> dict | None:
-            value = a.json(name)
-            if value is not None and not isinstance(value, dict):
-                a.error(a.kwargs[name], "FC403", f"argument '{name}' of @kubernetes must be a dict", "write a dict literal")
+    def resources() -> dict | None:
+        value = a.json("extended_resources")
+        if value is not None and (not isinstance(value, dict) or not all(
+                isinstance(v, (str, int)) and not isinstance(v, bool) for v in value.values())):
+            a.error(a.kwargs["extended_resources"], "FC403", "extended_resources must map resource names to amounts",
+                    "e.g. extended_resources={'example.com/fpga': '1'}")
+            return None
+        return {k: str(v) for k, v in sorted(value.items())} or None if value else None
+
+    def context() -> dict | None:
+        value = a.json("security_context")
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            a.error(a.kwargs["security_context"], "FC403", "security_context must be a dict", "e.g. {'run_as_user': 1000}")
+            return None
+        out = {}
+        for key, item in value.items():
+            snake = re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower()
+            if snake not in SECURITY_CONTEXT:
+                a.error(a.kwargs["security_context"], "FC403", f"security_context has no field {key!r}",
+                        f"Kubernetes' fields: {', '.join(sorted(SECURITY_CONTEXT))}")
                 return None
-            return value or None
-        return read
+            out[snake] = item
+        return dict(sorted(out.items())) or None
 
     return a.carry({
         "use_tmpfs": lambda: a.bool("use_tmpfs", False), "tmpfs_tempdir": lambda: a.bool("tmpfs_tempdir", True),
         "tmpfs_size": lambda: a.int("tmpfs_size", None, minimum=1), "tmpfs_path": path,
         "image_pull_secrets": secrets, "compute_pool": lambda: a.str("compute_pool"),
         "executable": lambda: a.str("executable"), "qos": qos,
-        "extended_resources": mapping("extended_resources"), "security_context": mapping("security_context"),
+        "extended_resources": resources, "security_context": context,
     })
 
 

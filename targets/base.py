@@ -364,6 +364,20 @@ def tmpfs_of(step: ir.Step) -> Tmpfs | None:
     return Tmpfs(opts.get("tmpfs_path", "/metaflow_temp"), int(size), bool(opts.get("tmpfs_tempdir", True)))
 
 
+def k8s_camel(value: Any) -> Any:
+    """Kubernetes field names as its API writes them (run_as_user -> runAsUser), all the way down."""
+    if isinstance(value, dict):
+        return {_camel(k): k8s_camel(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [k8s_camel(v) for v in value]
+    return value
+
+
+def _camel(key: str) -> str:
+    head, *rest = key.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
 def uses(flow: ir.Flow) -> Iterator[tuple[str, Span, str]]:
     """Every construct the flow uses: (construct, where, a phrase for messages)."""
     steps = flow.steps_by_name
