@@ -393,9 +393,9 @@ def command_line() -> dict:
     )
     parser.add_argument("--regions", dest="regions", metavar="STR", type=str,
                         help="regions to score, comma-separated (default: \"eu,us\")")
-    parser.add_argument("--verbose", dest="verbose", metavar="BOOL", type=flag,
+    parser.add_argument("--verbose", dest="verbose", metavar="BOOL", type=flag, nargs="?", const=True,
                         help="print every score (default: False)")
-    parser.add_argument("--dry", dest="dry", metavar="BOOL", type=flag,
+    parser.add_argument("--dry", dest="dry", metavar="BOOL", type=flag, nargs="?", const=True,
                         help="score nothing (default: None)")
     parser.add_argument("--alpha", dest="alpha", metavar="FLOAT", type=float,
                         help="(default: 0.5)")
