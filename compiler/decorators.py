@@ -77,6 +77,8 @@ def _i(note: str, quiet: bool = False) -> Opt:
 
 
 _K8S_PODS = ("argo", "airflow")
+_TMPFS = ("argo", "airflow", "stepfunctions")  # a pod's emptyDir; an AWS Batch job's linuxParameters.tmpfs
+_BATCH_JOB = ("stepfunctions",)  # options of the job definition Step Functions registers
 _PACKAGES = {"packages": _h("exact pins, built into the step's environment"),
              "python": _h("a version or a pip-style specifier, e.g. '3.11', '3.10.*', '>=3.10,<3.12'"),
              "disabled": _h("no environment for this step")}
@@ -108,10 +110,10 @@ OPTIONS: dict[str, dict[str, Opt]] = {
         **{k: _h() for k in ("cpu", "memory", "disk", "image", "image_pull_policy", "service_account", "secrets",
                              "node_selector", "namespace", "gpu", "gpu_vendor", "tolerations", "labels",
                              "annotations", "persistent_volume_claims", "shared_memory")},
-        "use_tmpfs": _c("a memory-backed emptyDir at tmpfs_path", *_K8S_PODS),
-        "tmpfs_tempdir": _c("METAFLOW_TEMPDIR set to tmpfs_path", *_K8S_PODS),
-        "tmpfs_size": _c("the tmpfs size in MiB (default: half the memory)", *_K8S_PODS),
-        "tmpfs_path": _c("where the tmpfs is mounted (default /metaflow_temp)", *_K8S_PODS),
+        "use_tmpfs": _c("a memory-backed folder at tmpfs_path", *_TMPFS),
+        "tmpfs_tempdir": _c("METAFLOW_TEMPDIR set to tmpfs_path", *_TMPFS),
+        "tmpfs_size": _c("the tmpfs size in MiB (default: half the memory)", *_TMPFS),
+        "tmpfs_path": _c("where the tmpfs is mounted (default /metaflow_temp)", *_TMPFS),
         "image_pull_secrets": _c("imagePullSecrets of the pod", *_K8S_PODS),
         "port": _i("a declared container port is informational in Kubernetes"),
         "compute_pool": _c("an Outerbounds compute pool"),
@@ -125,10 +127,21 @@ OPTIONS: dict[str, dict[str, Opt]] = {
     "batch": {
         **{k: _h() for k in ("cpu", "gpu", "memory", "image", "queue", "iam_role", "execution_role",
                              "shared_memory")},
-        **{k: _c("an AWS Batch job option") for k in (
-            "max_swap", "swappiness", "inferentia", "trainium", "efa", "host_volumes", "efs_volumes", "use_tmpfs",
-            "aws_batch_tags", "tmpfs_tempdir", "tmpfs_size", "tmpfs_path", "ephemeral_storage", "log_driver",
-            "log_options", "executable", "privileged")},
+        "use_tmpfs": _c("linuxParameters.tmpfs at tmpfs_path", *_BATCH_JOB),
+        "tmpfs_tempdir": _c("METAFLOW_TEMPDIR set to tmpfs_path", *_BATCH_JOB),
+        "tmpfs_size": _c("the tmpfs size in MiB (default: half the memory)", *_BATCH_JOB),
+        "tmpfs_path": _c("where the tmpfs is mounted (default /metaflow_temp)", *_BATCH_JOB),
+        "max_swap": _c("linuxParameters.maxSwap (MiB)", *_BATCH_JOB),
+        "swappiness": _c("linuxParameters.swappiness", *_BATCH_JOB),
+        "privileged": _c("the container runs privileged", *_BATCH_JOB),
+        "aws_batch_tags": _c("tags of the job definition, propagated to its jobs", *_BATCH_JOB),
+        "log_driver": _c("logConfiguration.logDriver", *_BATCH_JOB),
+        "log_options": _c("logConfiguration.options, as 'key:value' texts", *_BATCH_JOB),
+        "ephemeral_storage": _c("ephemeralStorage in GiB (Fargate)", *_BATCH_JOB),
+        "host_volumes": _c("host paths mounted at the same path", *_BATCH_JOB),
+        "efs_volumes": _c("EFS file systems, 'fs-id:/mount/path'", *_BATCH_JOB),
+        **{k: _c("accelerator devices of the job") for k in ("inferentia", "trainium", "efa")},
+        "executable": _c("another Python executable in the image"),
     },
     "card": {k: _i("flowc renders no cards (the FC407 note on @card covers them)", quiet=True) for k in (
         "type", "id", "options", "scope", "rank", "timeout", "save_errors", "customize", "refresh_interval")},
@@ -512,9 +525,49 @@ def _batch(a: Args) -> ir.Batch:
         memory=a.int("memory", None),
         gpu=a.int("gpu", None),
         shared_memory=a.int("shared_memory", None),
-        options=a.carry({name: (lambda n=name: a.json(n)) for name, opt in OPTIONS["batch"].items()
-                         if opt.how == CARRIED}),
+        options=_batch_options(a),
     )
+
+
+def _batch_options(a: Args) -> dict[str, Any]:
+    def texts(name: str) -> Callable[[], list[str] | None]:
+        return lambda: list(a.str_list(name)) or None
+
+    def efs() -> list[str] | None:
+        value = texts("efs_volumes")()
+        for item in value or ():
+            fs, sep, path = item.partition(":")
+            if not fs or not sep or not path.startswith("/"):
+                a.error(a.kwargs["efs_volumes"], "FC403", f"efs volume {item!r} is not 'fs-id:/mount/path'",
+                        "e.g. efs_volumes=['fs-0123:/mnt/shared']")
+                return None
+        return value
+
+    def log_options() -> list[str] | None:
+        value = texts("log_options")()
+        if any(":" not in item for item in value or ()):
+            a.error(a.kwargs["log_options"], "FC403", "log_options are 'key:value' texts", "e.g. ['awslogs-group:ml']")
+            return None
+        return value
+
+    def path() -> str | None:
+        value = a.str("tmpfs_path")
+        if value is not None and not value.startswith("/"):
+            a.error(a.kwargs["tmpfs_path"], "FC403", f"tmpfs_path {value!r} must be an absolute path", "e.g. tmpfs_path='/metaflow_temp'")
+            return None
+        return value
+
+    return a.carry({
+        "use_tmpfs": lambda: a.bool("use_tmpfs", False), "tmpfs_tempdir": lambda: a.bool("tmpfs_tempdir", True),
+        "tmpfs_size": lambda: a.int("tmpfs_size", None, minimum=1), "tmpfs_path": path,
+        "max_swap": lambda: a.int("max_swap", None), "swappiness": lambda: a.int("swappiness", None),
+        "privileged": lambda: a.bool("privileged", False), "aws_batch_tags": lambda: a.str_map("aws_batch_tags") or None,
+        "log_driver": lambda: a.str("log_driver"), "log_options": log_options,
+        "ephemeral_storage": lambda: a.int("ephemeral_storage", None, minimum=21),
+        "host_volumes": texts("host_volumes"), "efs_volumes": efs,
+        "inferentia": lambda: a.int("inferentia", None), "trainium": lambda: a.int("trainium", None),
+        "efa": lambda: a.int("efa", None), "executable": lambda: a.str("executable"),
+    })
 
 
 def _card(a: Args) -> ir.Card:
