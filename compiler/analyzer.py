@@ -588,8 +588,10 @@ class ModuleAnalyzer:
             self.diag("FC404", deco.decorator, f"@{canon} is not a {where} decorator flowc knows", "flowc's decorators: run `flowc targets` for what each target supports")
         else:
             self.diag("FC409", deco.decorator,
-                      f"@{name} is not a flowc decorator; flowc cannot see what it does and ignores it",
-                      "if it changes how the step runs, express that with flowc's decorators", severity=WARNING)
+                      f"@{name} is not a flowc decorator and flowc cannot read its definition; it runs with the "
+                      "step's code, but what it changes is invisible to flowc's checks and targets",
+                      "define it beside the flow (as a @user_step_decorator, which flowc reads), or express it "
+                      "with flowc's decorators", severity=WARNING)
 
     def _step_decorators(self, fdef: cst.FunctionDef) -> ir.StepDecorators:
         values: dict[str, Any] = {}

@@ -31,12 +31,20 @@ class _Module:
         self.path = path
         self.defs: dict[str, cst.CSTNode] = {}
         self.imports: dict[str, tuple[int, str, str]] = {}  # local -> (relative level, module, name)
+        self.modules: dict[str, str] = {}  # `import a.b as c`: c -> a.b; `import a.b`: a -> a
         for stmt in module.body:
             if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
                 self.defs[stmt.name.value] = stmt
             elif isinstance(stmt, cst.SimpleStatementLine):
                 for small in stmt.body:
-                    if isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
+                    if isinstance(small, cst.Import):
+                        for alias in small.names:
+                            real = dotted_name(alias.name) or ""
+                            if alias.asname is not None:
+                                self.modules[alias.asname.name.value] = real
+                            else:
+                                self.modules[real.split(".")[0]] = real.split(".")[0]
+                    elif isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
                         mod = dotted_name(small.module) if small.module is not None else ""
                         for alias in small.names:
                             real = dotted_name(alias.name) or ""
@@ -57,9 +65,20 @@ class Resolver:
     def kind(self, name: str) -> str | None:
         """WRAPPER, STEP_MUTATOR, FLOW_MUTATOR or None (not a user decorator we can read)."""
         self._found = []
-        if "." in name:  # module.attribute: `import options_lib.deco as d` is not followed
+        if "." not in name:
+            return self._kind(self.root, name, 0)
+        # module.attribute: `import team.deco as d` / `from team import deco`, then @d.timed / @deco.timed
+        head, *middle, attr = name.split(".")
+        mod = self.root
+        if head in mod.modules:
+            level, dotted = 0, ".".join([mod.modules[head], *middle])
+        elif head in mod.imports:
+            level, module, real = mod.imports[head]
+            dotted = ".".join(p for p in (module, real, *middle) if p)
+        else:
             return None
-        return self._kind(self.root, name, 0)
+        sub = self._module(mod, level, dotted)
+        return self._kind(sub, attr, 1) if sub is not None else None
 
     def writes(self, name: str) -> set[str]:
         """The artifacts a user step decorator sets on the flow (``flow.x = ...`` in
@@ -126,7 +145,8 @@ class Resolver:
             return False
         if "." in name:
             head, _, last = name.rpartition(".")
-            return last == wanted and head.split(".")[0] in _AUTHORING
+            root = head.split(".")[0]
+            return last == wanted and (root in _AUTHORING or mod.modules.get(root, "").split(".")[0] in _AUTHORING)
         if name in mod.imports:
             level, module, real = mod.imports[name]
             return level == 0 and module.split(".")[0] in _AUTHORING and real == wanted
@@ -134,19 +154,22 @@ class Resolver:
 
     def _import(self, mod: _Module, name: str) -> tuple[_Module, str] | None:
         level, module, real = mod.imports[name]
-        if mod.path is None or module.split(".")[0] in _AUTHORING:
+        sub = self._module(mod, level, module)
+        return (sub, real) if sub is not None else None
+
+    def _module(self, mod: _Module, level: int, dotted: str) -> "_Module | None":
+        """The module ``dotted`` (relative ``level``) as a file beside ``mod``, parsed."""
+        if mod.path is None or dotted.split(".")[0] in _AUTHORING:
             return None
         base = mod.path.parent
         for _ in range(max(0, level - 1)):
             base = base.parent
-        parts = module.split(".") if module else []
+        parts = dotted.split(".") if dotted else []
         candidates = [base.joinpath(*parts).with_suffix(".py") if parts else None,
                       base.joinpath(*parts, "__init__.py")]
         for path in candidates:
             if path is not None and path.is_file():
-                sub = self._parse(path)
-                if sub is not None:
-                    return sub, real
+                return self._parse(path)
         return None
 
     def _parse(self, path: Path) -> "_Module | None":

@@ -127,6 +127,34 @@ def test_user_decorators_wrap_the_step_as_in_metaflow(tmp_path):
     assert "never" not in end
 
 
+def test_decorators_reached_through_their_module(tmp_path):
+    flow = """
+    import metaflow as mf
+    import team.decos as d
+    from team import decos
+
+
+    class ModuleFlow(mf.FlowSpec):
+        @d.trace(tag="t")
+        @decos.swallow
+        @mf.step
+        def start(self):
+            {}["missing"]
+            self.next(self.end)
+
+        @mf.step
+        def end(self):
+            self.seen = (self.trace, self.swallowed)
+    """
+    path = project(tmp_path, flow, {"team/__init__.py": "", "team/decos.py": DECORATORS})
+    analysis = analyze_file(path)
+    assert analysis.ok, [d.message for d in analysis.diagnostics]
+    assert analysis.flow().step("start").wrappers == ("d.trace", "decos.swallow")
+    flowc_run(path, tmp_path / "ds", "r1")
+    end = run_artifacts(str(tmp_path / "ds"), "ModuleFlow", "r1")["end"]["0"]
+    assert end["seen"] == (["t before start", "t after start"], "KeyError('missing')")
+
+
 def test_a_user_decorator_below_step_is_refused(tmp_path):
     flow = FLOW.replace("    @replaced\n    @step\n    def middle", "    @step\n    @replaced\n    def middle")
     path = project(tmp_path, flow, {"team/__init__.py": "", "team/decos.py": DECORATORS})
