@@ -10,6 +10,7 @@ extra facts the checks need (spans of each read, of each transition target).
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,11 +18,12 @@ import libcst as cst
 
 from . import ir
 from .artifacts import BodyScan, FLOW_API, scan_step
-from .decorators import FLOW_DECORATORS, STEP_DECORATORS, UNSUPPORTED, Args, normalize
+from .decorators import FLOW_DECORATORS, OPTIONS, STEP_DECORATORS, UNSUPPORTED, Args, normalize
 from .diagnostics import ERROR, WARNING, Diagnostic
 from .literals import AMBIGUOUS, NotLiteral, dotted_name, evaluate
 from .parse import ParsedModule
 from .spans import Span
+from .user_decorators import FLOW_MUTATOR, STEP_MUTATOR, WRAPPER, Resolver
 
 AUTHORING_MODULES = ("flowc", "metaflow")
 KNOWN_NAMES = {"FlowSpec", "step", "Parameter", "JSONType", "current", "IncludeFile", "Config",
@@ -56,8 +58,10 @@ class _Class:
 
 
 class ModuleAnalyzer:
-    def __init__(self, parsed: ParsedModule):
+    def __init__(self, parsed: ParsedModule, real_path: Path | None = None):
         self.p = parsed
+        self.user_decorators = Resolver(parsed.module, real_path)  # user decorators, read statically
+        self._wrappers: list[str] = []  # of the step being read
         self.tagged: list[tuple[str | None, Diagnostic]] = []  # (flow being analyzed, diagnostic)
         self.current_flow: str | None = None
         self.aliases: dict[str, str] = {}  # local name -> canonical flowc name
@@ -307,8 +311,11 @@ class ModuleAnalyzer:
                     except NotLiteral as exc:
                         self.diag("FC401", exc.node, f"argument '{key}' of @step is not a literal: {exc.reason}", 'write start=True or end=True')
                         continue
-                    if key not in ("start", "end"):
-                        self.diag("FC402", arg, f"@step has no argument '{key}'", "known arguments: end, start")
+                    if key == "node_info":
+                        self.diag("FC407", arg, f"@step(node_info=...) is accepted and ignored: {OPTIONS['step']['node_info'].note}",
+                                  "remove it to silence this warning; see docs/options.md", severity=WARNING)
+                    elif key not in ("start", "end"):
+                        self.diag("FC402", arg, f"@step has no argument '{key}'", "known arguments: end, node_info, start")
                     elif not isinstance(value, bool):
                         self.diag("FC403", arg.value, f"@step({key}=...) must be True or False", 'write start=True or end=True')
                     elif key == "start":
@@ -428,21 +435,47 @@ class ModuleAnalyzer:
         elif not isinstance(required, bool):
             self.diag("FC301", kwargs["required"], "required= must be True or False", 'write required=True or leave it out')
             required = False
+        known = OPTIONS["Parameter"]
         for key in kwargs:
-            if key not in ("name", "default", "help", "required", "type", "show_default", "separator"):
+            if key not in known:
                 self.diag("FC402", kwargs[key], f"Parameter has no argument '{key}'",
-                          "known arguments: default, help, name, required, separator, show_default, type")
-        if "separator" in kwargs:
-            self.diag("FC006", kwargs["separator"], "Parameter(separator=...) is not supported by flowc",
-                      "use type=JSONType and pass a JSON list instead")
-        ptype = self._parameter_type(attr, kwargs.get("type"), default if has_default else None)
+                          f"known arguments: {', '.join(sorted(known))}")
+        separator, is_flag = self._parameter_flags(attr, kwargs, lit)
+        if is_flag and "type" not in kwargs and not has_default:
+            ptype = "bool"  # a flag with no default: None until given, as in Metaflow
+        else:
+            ptype = self._parameter_type(attr, kwargs.get("type"), default if has_default else None)
         if ptype is None or default is AMBIGUOUS:
+            return None
+        if separator is not None and ptype != "str":
+            self.diag("FC301", kwargs["separator"], f"separator= needs a str parameter; '{attr}' is {ptype}",
+                      "Metaflow allows a separator only on text parameters; the value is split into a list")
+            return None
+        if is_flag and ptype != "bool":
+            self.diag("FC301", kwargs["is_flag"], f"is_flag=True needs a bool parameter; '{attr}' is {ptype}",
+                      "give default=False (or type=bool)")
             return None
         default = self._coerce_default(attr, ptype, default, kwargs.get("default"))
         if default is AMBIGUOUS:
             return None
         return ir.Parameter(name=name, attribute=attr, type=ptype, span=span, default=default,
-                            required=bool(required), help=help_text)
+                            required=bool(required), help=help_text, separator=separator, is_flag=is_flag)
+
+    def _parameter_flags(self, attr: str, kwargs: dict[str, cst.BaseExpression], lit) -> tuple[str | None, bool]:
+        """Parameter(separator=..., is_flag=...), checked."""
+        _, separator = lit("separator")
+        if separator is AMBIGUOUS or separator == "":
+            separator = None
+        elif separator is not None and not isinstance(separator, str):
+            self.diag("FC301", kwargs["separator"], "separator= must be a string", "e.g. separator=','")
+            separator = None
+        _, is_flag = lit("is_flag")
+        if is_flag is AMBIGUOUS or is_flag is None:
+            is_flag = False
+        elif not isinstance(is_flag, bool):
+            self.diag("FC301", kwargs["is_flag"], "is_flag= must be True or False", "write is_flag=True")
+            is_flag = False
+        return separator, is_flag
 
     def _parameter_type(self, attr: str, node: cst.BaseExpression | None, default: Any) -> str | None:
         if node is not None:
@@ -526,17 +559,39 @@ class ModuleAnalyzer:
             self.add(d)
         return value
 
-    def _unknown_decorator(self, deco: cst.Decorator, where: str) -> None:
+    def _unknown_decorator(self, deco: cst.Decorator, where: str, below_step: bool = False) -> None:
         name = dotted_name(deco.decorator.func if isinstance(deco.decorator, cst.Call) else deco.decorator) or "?"
         canon = self.canonical(deco.decorator)
-        if canon in UNSUPPORTED:
+        kind = self.user_decorators.kind(name) if canon is None and name != "?" else None
+        if kind == STEP_MUTATOR:
+            self.diag("FC740", deco.decorator,
+                      f"@{name} is a StepMutator: it changes the step's decorators when Metaflow loads the flow, "
+                      "which flowc cannot see without running it",
+                      "write the decorators it adds on the step itself (a @user_step_decorator that wraps the "
+                      "step at run time is fine), or run this flow with Metaflow")
+        elif kind == FLOW_MUTATOR:
+            self.diag("FC741", deco.decorator,
+                      f"@{name} is a FlowMutator: it changes the flow's steps, parameters or decorators when "
+                      "Metaflow loads the flow, which flowc cannot see without running it",
+                      "write what it adds in the flow itself, or run this flow with Metaflow")
+        elif kind == WRAPPER and where == "flow":
+            self.diag("FC406", deco.decorator, f"@{name} is a user step decorator; it applies to steps, not to the flow",
+                      f"put @{name} on each step it should wrap")
+        elif kind == WRAPPER and below_step:
+            self.diag("FC406", deco.decorator, f"@{name} is below @step",
+                      "put @step last, right above `def`, and the other decorators above it")
+        elif kind == WRAPPER:
+            self._wrappers.append(name)  # runs around the step in every task, as in Metaflow
+        elif canon in UNSUPPORTED:
             self.diag("FC404", deco.decorator, f"@{canon} is not supported: {UNSUPPORTED[canon]}", 'remove the decorator, or run this flow with Metaflow')
         elif canon is not None:
             self.diag("FC404", deco.decorator, f"@{canon} is not a {where} decorator flowc knows", "flowc's decorators: run `flowc targets` for what each target supports")
         else:
             self.diag("FC409", deco.decorator,
-                      f"@{name} is not a flowc decorator; flowc cannot see what it does and ignores it",
-                      "if it changes how the step runs, express that with flowc's decorators", severity=WARNING)
+                      f"@{name} is not a flowc decorator and flowc cannot read its definition; it runs with the "
+                      "step's code, but what it changes is invisible to flowc's checks and targets",
+                      "define it beside the flow (as a @user_step_decorator, which flowc reads), or express it "
+                      "with flowc's decorators", severity=WARNING)
 
     def _step_decorators(self, fdef: cst.FunctionDef) -> ir.StepDecorators:
         values: dict[str, Any] = {}
@@ -559,7 +614,7 @@ class ModuleAnalyzer:
                 self.diag("FC406", deco.decorator, f"@{canon} applies to the flow class, not to a step",
                           f"move @{canon} above `class ...(FlowSpec)`")
             else:
-                self._unknown_decorator(deco, "step")
+                self._unknown_decorator(deco, "step", below_step=step_seen)
         if "pypi" in values and "conda" in values:
             self.diag("FC408", values["conda"].span, f"step '{fdef.name.value}' has both @pypi and @conda",
                       "use one package manager per step")
@@ -612,7 +667,9 @@ class ModuleAnalyzer:
         if isinstance(fdef.asynchronous, cst.Asynchronous):
             self.diag("FC006", fdef.name, f"step '{name}' is async; steps must be plain functions", 'write `def step(self):` and call async code with asyncio.run() inside it')
 
+        self._wrappers = []
         decorators = self._step_decorators(fdef)
+        wrappers = tuple(self._wrappers)
         scan = scan_step(fdef, self_name, join_arg, methods, members, self.span)
         for code, node, message, hint, severity in scan.problems:
             self.diag(code, node, message, hint, severity)
@@ -650,8 +707,9 @@ class ModuleAnalyzer:
         step = ir.Step(
             name=name, kind=kind, span=self.span(fdef.name), next=nxt, next_span=next_span,
             foreach=foreach, condition=condition, cases=cases, join_arg=join_arg,
-            decorators=decorators, reads=tuple(sorted(scan.reads)), writes=tuple(sorted(scan.writes)),
-            merge=scan.merge, docstring=_docstring(fdef),
+            decorators=decorators, reads=tuple(sorted(scan.reads)),
+            writes=tuple(sorted(set(scan.writes).union(*(self.user_decorators.writes(w) for w in wrappers)))),
+            merge=scan.merge, docstring=_docstring(fdef), wrappers=wrappers,
         )
         return step, extra
 
@@ -813,9 +871,11 @@ def _is_json(value: Any) -> bool:
     return False
 
 
-def analyze_module(parsed: ParsedModule) -> tuple[list[FlowFacts], dict[str | None, list[Diagnostic]]]:
-    """The flows of a module, and the diagnostics found for each (None: the module's own)."""
-    analyzer = ModuleAnalyzer(parsed)
+def analyze_module(parsed: ParsedModule, real_path: Path | None = None
+                   ) -> tuple[list[FlowFacts], dict[str | None, list[Diagnostic]]]:
+    """The flows of a module, and the diagnostics found for each (None: the module's own).
+    ``real_path``, the file on disk, lets it read decorators defined beside the flow."""
+    analyzer = ModuleAnalyzer(parsed, real_path)
     flows = analyzer.run()
     by_flow: dict[str | None, list[Diagnostic]] = {}
     for flow, diag in analyzer.tagged:

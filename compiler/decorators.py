@@ -15,7 +15,7 @@ from typing import Any, Callable
 import libcst as cst
 
 from . import ir
-from .diagnostics import ERROR, NOTE, Diagnostic
+from .diagnostics import ERROR, NOTE, WARNING, Diagnostic
 from .literals import NotLiteral, evaluate
 from .spans import Span
 
@@ -40,6 +40,120 @@ UNSUPPORTED = {
     "airflow_external_task_sensor": "use Airflow sensors outside the flow",
     "airflow_s3_key_sensor": "use Airflow sensors outside the flow",
 }
+
+
+# ------------------------------------------------------------ the option table
+#
+# Every option of Metaflow 2.19's decorators, Parameter and @step, and what
+# flowc does with it (docs/options.md prints this table; a test checks it
+# against Metaflow's own `defaults`). An option is
+#   honoured: read into the IR and honoured wherever the decorator means something;
+#   carried:  read into the decorator's `options` in the IR; the targets named
+#             honour it, every other target that runs the decorator reports FC501;
+#   ignored:  accepted; ignoring it changes nothing a run produces (FC407 warning,
+#             unless `quiet`: display-only options).
+
+HONOURED, CARRIED, IGNORED = "honoured", "carried", "ignored"
+
+
+@dataclass(frozen=True)
+class Opt:
+    how: str
+    note: str = ""
+    targets: tuple[str, ...] = ()  # carried: the targets that honour it
+    quiet: bool = False  # ignored without a warning
+
+
+def _h(note: str = "") -> Opt:
+    return Opt(HONOURED, note)
+
+
+def _c(note: str, *targets: str) -> Opt:
+    return Opt(CARRIED, note, targets)
+
+
+def _i(note: str, quiet: bool = False) -> Opt:
+    return Opt(IGNORED, note, (), quiet)
+
+
+_K8S_PODS = ("argo", "airflow")
+_TMPFS = ("argo", "airflow", "stepfunctions")  # a pod's emptyDir; an AWS Batch job's linuxParameters.tmpfs
+_BATCH_JOB = ("stepfunctions",)  # options of the job definition Step Functions registers
+_PACKAGES = {"packages": _h("exact pins, built into the step's environment"),
+             "python": _h("a version or a pip-style specifier, e.g. '3.11', '3.10.*', '>=3.10,<3.12'"),
+             "disabled": _h("no environment for this step")}
+
+OPTIONS: dict[str, dict[str, Opt]] = {
+    "step": {"start": _h(), "end": _h(),
+             "node_info": _i("metadata for Metaflow extensions on the graph node; flowc's graph carries none")},
+    "Parameter": {"name": _h(), "default": _h(), "type": _h(), "help": _h(), "required": _h(),
+                  "show_default": _i("display only: `flowc run --help` always shows defaults", quiet=True),
+                  "separator": _h("the text value is split into a list, on every target"),
+                  "is_flag": _h("`flowc run --name` alone sets it; orchestrators pass true/false")},
+    "resources": {k: _h() for k in ("cpu", "memory", "gpu", "disk", "shared_memory")},
+    "retry": {"times": _h(),
+              "minutes_between_retries": _h("orchestrators wait between tries; `flowc run` retries at once, "
+                                            "as Metaflow's local runtime does")},
+    "timeout": {k: _h() for k in ("seconds", "minutes", "hours")},
+    "catch": {"var": _h(), "print_exception": _h()},
+    "environment": {"vars": _h()},
+    "pypi": dict(_PACKAGES),
+    "conda": {**_PACKAGES, "libraries": _h("the old name of packages="),
+              "channels": _i("a resolver detail: environments are built from conda-forge", quiet=True)},
+    "pypi_base": dict(_PACKAGES),
+    "conda_base": {**_PACKAGES, "libraries": _h("the old name of packages="),
+                   "channels": _i("a resolver detail: environments are built from conda-forge", quiet=True)},
+    "secrets": {"sources": _h("Kubernetes secret names / secret ids"),
+                "role": _c("an IAM role to assume to read the secrets"),
+                "allow_override": _i("flowc never refuses a secret that shadows a variable")},
+    "kubernetes": {
+        **{k: _h() for k in ("cpu", "memory", "disk", "image", "image_pull_policy", "service_account", "secrets",
+                             "node_selector", "namespace", "gpu", "gpu_vendor", "tolerations", "labels",
+                             "annotations", "persistent_volume_claims", "shared_memory")},
+        "use_tmpfs": _c("a memory-backed folder at tmpfs_path", *_TMPFS),
+        "tmpfs_tempdir": _c("METAFLOW_TEMPDIR set to tmpfs_path", *_TMPFS),
+        "tmpfs_size": _c("the tmpfs size in MiB (default: half the memory)", *_TMPFS),
+        "tmpfs_path": _c("where the tmpfs is mounted (default /metaflow_temp)", *_TMPFS),
+        "image_pull_secrets": _c("imagePullSecrets of the pod", *_K8S_PODS),
+        "port": _i("a declared container port is informational in Kubernetes"),
+        "compute_pool": _c("an Outerbounds compute pool"),
+        "executable": _c("another Python executable in the image"),
+        "hostname_resolution_timeout": _i("only for @parallel, which flowc refuses"),
+        "qos": _c("the pod's QoS class"),
+        "extended_resources": _c("requested and limited like cpu and memory", *_K8S_PODS),
+        "security_context": _c("the container's securityContext (Kubernetes' field names, snake_case or camelCase)",
+                               *_K8S_PODS),
+    },
+    "batch": {
+        **{k: _h() for k in ("cpu", "gpu", "memory", "image", "queue", "iam_role", "execution_role",
+                             "shared_memory")},
+        "use_tmpfs": _c("linuxParameters.tmpfs at tmpfs_path", *_BATCH_JOB),
+        "tmpfs_tempdir": _c("METAFLOW_TEMPDIR set to tmpfs_path", *_BATCH_JOB),
+        "tmpfs_size": _c("the tmpfs size in MiB (default: half the memory)", *_BATCH_JOB),
+        "tmpfs_path": _c("where the tmpfs is mounted (default /metaflow_temp)", *_BATCH_JOB),
+        "max_swap": _c("linuxParameters.maxSwap (MiB)", *_BATCH_JOB),
+        "swappiness": _c("linuxParameters.swappiness", *_BATCH_JOB),
+        "privileged": _c("the container runs privileged", *_BATCH_JOB),
+        "aws_batch_tags": _c("tags of the job definition, propagated to its jobs", *_BATCH_JOB),
+        "log_driver": _c("logConfiguration.logDriver", *_BATCH_JOB),
+        "log_options": _c("logConfiguration.options, as 'key:value' texts", *_BATCH_JOB),
+        "ephemeral_storage": _c("ephemeralStorage in GiB (Fargate)", *_BATCH_JOB),
+        "host_volumes": _c("host paths mounted at the same path", *_BATCH_JOB),
+        "efs_volumes": _c("EFS file systems, 'fs-id:/mount/path'", *_BATCH_JOB),
+        **{k: _c("accelerator devices of the job") for k in ("inferentia", "trainium", "efa")},
+        "executable": _c("another Python executable in the image"),
+    },
+    "card": {k: _i("flowc renders no cards (the FC407 note on @card covers them)", quiet=True) for k in (
+        "type", "id", "options", "scope", "rank", "timeout", "save_errors", "customize", "refresh_interval")},
+    "schedule": {k: _h() for k in ("cron", "weekly", "daily", "hourly", "timezone")},
+    "project": {k: _h() for k in ("name", "production", "branch")},
+    "trigger": {"event": _h(), "events": _h(), "options": _c("engine options of the event trigger")},
+}
+
+
+def carried(deco: Any, name: str) -> Opt:
+    """The table's entry of a carried option of an IR decorator (``Kubernetes`` ...)."""
+    return OPTIONS[type(deco).__name__.lower()][name]
 
 
 @dataclass
@@ -123,6 +237,38 @@ class Args:
             return ()
         return tuple(value)
 
+    def json(self, name: str) -> Any:
+        """A literal made of JSON values (tuples read as lists), or None."""
+        found, value = self.raw(name)
+        if not found or value is None:
+            return None
+        value = _jsonable(value)
+        if value is _NOT_JSON:
+            self.error(self.kwargs[name], "FC403", f"argument '{name}' of @{self.decorator} must be made of "
+                       "strings, numbers, booleans, lists and dicts", "write a literal value")
+            return None
+        return value
+
+    def carry(self, readers: dict[str, Callable[[], Any]]) -> dict[str, Any]:
+        """The carried options given, each read (and checked) by its reader."""
+        out = {}
+        for name, read in readers.items():
+            if self.has(name):
+                value = read()
+                if value is not None:
+                    out[name] = value
+        return dict(sorted(out.items()))
+
+    def ignored(self, name: str) -> None:
+        """An option accepted and ignored (the table says why): FC407, unless quiet."""
+        opt = OPTIONS[self.decorator][name]
+        found, _ = self.raw(name)
+        if found and not opt.quiet:
+            self.diagnostics.append(Diagnostic(
+                "FC407", WARNING, f"@{self.decorator}({name}=...) is accepted and ignored: {opt.note}",
+                self.span_of(self.arg_nodes.get(name, self.kwargs[name])),
+                "remove it to silence this warning; see docs/options.md"))
+
     def finish(self) -> None:
         for name, node in self.kwargs.items():
             if name not in self.used:
@@ -131,6 +277,21 @@ class Args:
                     self.arg_nodes.get(name, node), "FC402", f"@{self.decorator} has no argument '{name}'",
                     f"known arguments: {known}",
                 )
+
+
+_NOT_JSON = object()
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    if isinstance(value, (list, tuple)):
+        items = [_jsonable(v) for v in value]
+        return _NOT_JSON if any(v is _NOT_JSON for v in items) else items
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        items = {k: _jsonable(v) for k, v in value.items()}
+        return _NOT_JSON if any(v is _NOT_JSON for v in items.values()) else items
+    return _NOT_JSON
 
 
 def _as_number(v: Any) -> float | int | None:
@@ -228,7 +389,7 @@ def _packages(manager: str) -> Callable[[Args], ir.Packages]:
 
 
 def _secrets(a: Args) -> ir.Secrets:
-    return ir.Secrets(span=a.span, sources=a.str_list("sources"))
+    return ir.Secrets(span=a.span, sources=a.str_list("sources"), options=a.carry({"role": lambda: a.str("role")}))
 
 
 def _tolerations(a: Args) -> tuple[ir.Toleration, ...]:
@@ -253,6 +414,80 @@ def _tolerations(a: Args) -> tuple[ir.Toleration, ...]:
     return tuple(out)
 
 
+# the fields of a container's securityContext (Kubernetes' V1SecurityContext)
+SECURITY_CONTEXT = frozenset((
+    "allow_privilege_escalation", "app_armor_profile", "capabilities", "privileged", "proc_mount",
+    "read_only_root_filesystem", "run_as_group", "run_as_non_root", "run_as_user", "se_linux_options",
+    "seccomp_profile", "windows_options"))
+_QOS = {"guaranteed": "Guaranteed", "burstable": "Burstable", "besteffort": "BestEffort"}
+
+
+def _kubernetes_options(a: Args) -> dict[str, Any]:
+    def path() -> str | None:
+        value = a.str("tmpfs_path")
+        if value is not None and not value.startswith("/"):
+            a.error(a.kwargs["tmpfs_path"], "FC403", f"tmpfs_path {value!r} must be an absolute path", "e.g. tmpfs_path='/metaflow_temp'")
+            return None
+        return value
+
+    def qos() -> str | None:
+        value = a.str("qos")
+        if value is not None and value.lower() not in _QOS:
+            a.error(a.kwargs["qos"], "FC403", f"qos {value!r} is not a Kubernetes QoS class", "Guaranteed, Burstable or BestEffort")
+            return None
+        return _QOS[value.lower()] if value else None
+
+    def secrets() -> list[str] | None:
+        return list(a.str_list("image_pull_secrets")) or None
+
+    def resources() -> dict | None:
+        value = a.json("extended_resources")
+        if value is not None and (not isinstance(value, dict) or not all(
+                isinstance(v, (str, int)) and not isinstance(v, bool) for v in value.values())):
+            a.error(a.kwargs["extended_resources"], "FC403", "extended_resources must map resource names to amounts",
+                    "e.g. extended_resources={'example.com/fpga': '1'}")
+            return None
+        return {k: str(v) for k, v in sorted(value.items())} or None if value else None
+
+    def context() -> dict | None:
+        value = a.json("security_context")
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            a.error(a.kwargs["security_context"], "FC403", "security_context must be a dict", "e.g. {'run_as_user': 1000}")
+            return None
+        out = {}
+        for key, item in value.items():
+            snake = re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower()
+            if snake not in SECURITY_CONTEXT:
+                a.error(a.kwargs["security_context"], "FC403", f"security_context has no field {key!r}",
+                        f"Kubernetes' fields: {', '.join(sorted(SECURITY_CONTEXT))}")
+                return None
+            out[snake] = item
+        return dict(sorted(out.items())) or None
+
+    return a.carry({
+        "use_tmpfs": lambda: a.bool("use_tmpfs", False), "tmpfs_tempdir": lambda: a.bool("tmpfs_tempdir", True),
+        "tmpfs_size": lambda: a.int("tmpfs_size", None, minimum=1), "tmpfs_path": path,
+        "image_pull_secrets": secrets, "compute_pool": lambda: a.str("compute_pool"),
+        "executable": lambda: a.str("executable"), "qos": qos,
+        "extended_resources": resources, "security_context": context,
+    })
+
+
+def _node_selector(a: Args) -> dict[str, str]:
+    """A dict, or Metaflow's text form 'key=value,key=value'."""
+    found, value = a.raw("node_selector")
+    if found and isinstance(value, str):
+        pairs = [item.split("=", 1) for item in value.split(",") if item.strip()]
+        if any(len(p) != 2 or not p[0].strip() for p in pairs):
+            a.error(a.kwargs["node_selector"], "FC403", f"node_selector {value!r} is not key=value,key=value",
+                    "e.g. node_selector='kubernetes.io/arch=amd64' or a dict")
+            return {}
+        return {k.strip(): v.strip() for k, v in sorted(pairs)}
+    return a.str_map("node_selector")
+
+
 def _kubernetes(a: Args) -> ir.Kubernetes:
     pull = a.str("image_pull_policy", None)
     if pull is not None and pull not in ("Always", "IfNotPresent", "Never"):
@@ -263,7 +498,7 @@ def _kubernetes(a: Args) -> ir.Kubernetes:
         image_pull_policy=pull,
         namespace=a.str("namespace", None),
         service_account=a.str("service_account", None),
-        node_selector=a.str_map("node_selector"),
+        node_selector=_node_selector(a),
         tolerations=_tolerations(a),
         labels=a.str_map("labels"),
         annotations=a.str_map("annotations"),
@@ -275,6 +510,7 @@ def _kubernetes(a: Args) -> ir.Kubernetes:
         gpu_vendor=a.str("gpu_vendor", None),
         shared_memory=a.int("shared_memory", None),
         persistent_volume_claims=a.str_map("persistent_volume_claims"),
+        options=_kubernetes_options(a),
     )
 
 
@@ -289,13 +525,53 @@ def _batch(a: Args) -> ir.Batch:
         memory=a.int("memory", None),
         gpu=a.int("gpu", None),
         shared_memory=a.int("shared_memory", None),
+        options=_batch_options(a),
     )
+
+
+def _batch_options(a: Args) -> dict[str, Any]:
+    def texts(name: str) -> Callable[[], list[str] | None]:
+        return lambda: list(a.str_list(name)) or None
+
+    def efs() -> list[str] | None:
+        value = texts("efs_volumes")()
+        for item in value or ():
+            fs, sep, path = item.partition(":")
+            if not fs or not sep or not path.startswith("/"):
+                a.error(a.kwargs["efs_volumes"], "FC403", f"efs volume {item!r} is not 'fs-id:/mount/path'",
+                        "e.g. efs_volumes=['fs-0123:/mnt/shared']")
+                return None
+        return value
+
+    def log_options() -> list[str] | None:
+        value = texts("log_options")()
+        if any(":" not in item for item in value or ()):
+            a.error(a.kwargs["log_options"], "FC403", "log_options are 'key:value' texts", "e.g. ['awslogs-group:ml']")
+            return None
+        return value
+
+    def path() -> str | None:
+        value = a.str("tmpfs_path")
+        if value is not None and not value.startswith("/"):
+            a.error(a.kwargs["tmpfs_path"], "FC403", f"tmpfs_path {value!r} must be an absolute path", "e.g. tmpfs_path='/metaflow_temp'")
+            return None
+        return value
+
+    return a.carry({
+        "use_tmpfs": lambda: a.bool("use_tmpfs", False), "tmpfs_tempdir": lambda: a.bool("tmpfs_tempdir", True),
+        "tmpfs_size": lambda: a.int("tmpfs_size", None, minimum=1), "tmpfs_path": path,
+        "max_swap": lambda: a.int("max_swap", None), "swappiness": lambda: a.int("swappiness", None),
+        "privileged": lambda: a.bool("privileged", False), "aws_batch_tags": lambda: a.str_map("aws_batch_tags") or None,
+        "log_driver": lambda: a.str("log_driver"), "log_options": log_options,
+        "ephemeral_storage": lambda: a.int("ephemeral_storage", None, minimum=21),
+        "host_volumes": texts("host_volumes"), "efs_volumes": efs,
+        "inferentia": lambda: a.int("inferentia", None), "trainium": lambda: a.int("trainium", None),
+        "efa": lambda: a.int("efa", None), "executable": lambda: a.str("executable"),
+    })
 
 
 def _card(a: Args) -> ir.Card:
     card = ir.Card(span=a.span, type=a.str("type", None), id=a.str("id", None))
-    for name in ("options", "timeout", "save_errors", "refresh_interval"):
-        a.raw(name)
     a.diagnostics.append(Diagnostic(
         "FC407", NOTE, "@card is accepted and ignored: flowc renders no cards", a.span,
         "cards need Metaflow's UI; remove the decorator to silence this note",
@@ -355,7 +631,7 @@ def _trigger(a: Args) -> ir.Trigger | None:
     if not events and not a.diagnostics:
         a.error(None, "FC403", "@trigger needs event= or events=", "e.g. @trigger(event='data_updated')")
         return None
-    return ir.Trigger(span=a.span, events=tuple(events))
+    return ir.Trigger(span=a.span, events=tuple(events), options=a.carry({"options": lambda: a.json("options") or None}))
 
 
 NORMALIZERS: dict[str, Callable[[Args], Any]] = {
@@ -380,5 +656,26 @@ NORMALIZERS: dict[str, Callable[[Args], Any]] = {
 
 def normalize(args: Args) -> Any:
     value = NORMALIZERS[args.decorator](args)
+    for name, opt in OPTIONS[args.decorator].items():
+        if opt.how == IGNORED and name not in args.used:
+            args.ignored(name)
     args.finish()
     return value
+
+
+def options_markdown() -> str:
+    """The option table as docs/options.md shows it (a test keeps the two equal)."""
+    def how(o: Opt) -> str:
+        if o.how == HONOURED:
+            return "honoured"
+        if o.how == CARRIED:
+            return f"honoured by {', '.join(o.targets)}; FC501 on other targets" if o.targets else "FC501 on every target"
+        return "accepted and ignored" + ("" if o.quiet else " (FC407 warning)")
+
+    out = []
+    for deco, table in OPTIONS.items():
+        out.append(f"### {'Parameter(...)' if deco == 'Parameter' else '@' + deco}\n")
+        out.append("| option | what flowc does | why / how |\n|---|---|---|")
+        out += [f"| `{name}` | {how(o)} | {o.note} |".replace(" |  |", " | |") for name, o in table.items()]
+        out.append("")
+    return "\n".join(out)

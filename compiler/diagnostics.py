@@ -92,6 +92,9 @@ CODES: dict[str, str] = {
     "FC601": "invalid package requirement",
     "FC602": "invalid python version",
     "FC603": "conflicting package pins",
+    # Metaflow options and user decorators
+    "FC740": "step mutator",
+    "FC741": "flow mutator",
 }
 
 

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 
 from flowc import __version__
 
+from flowc.runtime import python_spec
+
 from . import ir
 from .diagnostics import ERROR, Diagnostic
 
@@ -31,7 +33,6 @@ MAX_PYTHON = (3, 15)  # the newest CPython released
 _NAME = re.compile(r"^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])(\[[A-Za-z0-9._,-]+\])?$")
 _CONDA_NAME = re.compile(r"^([A-Za-z0-9_.-]+::)?[A-Za-z0-9_.-]+$")
 _VERSION = re.compile(r"^(==)?\d+(\.\d+)*((a|b|rc)\d+)?(\.post\d+)?(\.dev\d+)?(\+[A-Za-z0-9.]+)?$")
-_PYTHON = re.compile(r"^(\d+)\.(\d+)(\.(\d+))?$")
 
 
 def normalize_name(name: str) -> str:
@@ -102,7 +103,7 @@ def _layers(flow: ir.Flow, step: ir.Step) -> tuple[str, str | None, dict[str, st
     for layer in layers:
         if layer.manager != manager:
             continue  # a mismatch is reported by check_environments
-        python = layer.python or python
+        python = layer.python.strip() if layer.python else python
         for name, version in layer.packages.items():
             packages[normalize_name(name)] = version.lstrip("=") if manager == "pypi" else version
     return manager, python, dict(sorted(packages.items())), image
@@ -173,13 +174,28 @@ def check_environments(flow: ir.Flow) -> list[Diagnostic]:
 
 
 def _python_problem(version: str) -> str | None:
-    m = _PYTHON.match(version.strip())
-    if not m:
-        return "is not a Python version (write major.minor, e.g. '3.11')"
-    major, minor, patch = int(m.group(1)), int(m.group(2)), m.group(4)
-    if major != 3 or minor > MAX_PYTHON[1] or (patch is not None and int(patch) > 30):
-        return "does not exist"
-    if (major, minor) < MIN_PYTHON:
-        return f"is older than flowc's runtime supports ({MIN_PYTHON[0]}.{MIN_PYTHON[1]}+)"
+    """Why a python= value cannot be built, or None: a bare version ('3.11') or
+    a pip-style specifier ('3.10.*', '>=3.10,<3.12') that allows a CPython 3 release
+    flowc's runtime runs on."""
+    text = version.strip()
+    try:
+        python_spec.check(text)
+    except python_spec.SpecError as exc:
+        return f"is not a Python version or specifier: it {exc} (write e.g. '3.11' or '>=3.10,<3.12')"
+    if python_spec.is_series(text):
+        parts = [int(p) for p in text.split(".")]
+        if len(parts) < 2 or len(parts) > 3:
+            return "is not a Python version (write major.minor, e.g. '3.11')"
+        if parts[0] != 3 or parts[1] > MAX_PYTHON[1] or (len(parts) == 3 and parts[2] > 30):
+            return "does not exist"
+    if not python_spec.minors(text, (3, 0), MAX_PYTHON):
+        return "allows no CPython 3 release"
+    if not python_spec.minors(text, MIN_PYTHON, MAX_PYTHON):
+        return f"allows only Pythons older than flowc's runtime supports ({MIN_PYTHON[0]}.{MIN_PYTHON[1]}+)"
     return None
 
+
+def image_python(spec: str | None) -> str | None:
+    """The major.minor an environment's image (or conda environment) is built
+    with: the version written, or the newest supported series a specifier allows."""
+    return python_spec.pick(spec, MIN_PYTHON, MAX_PYTHON)

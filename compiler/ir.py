@@ -21,6 +21,8 @@ from typing import Any, Optional
 from .spans import Span
 
 SCHEMA_VERSION = 2
+# Metadata of a field added after its dataclass: dumped only when it is set.
+OPTIONAL = {"omit_default": True}
 
 # Step kinds: how a step leaves (and, for ``join``, how it is entered; a join
 # always leaves linearly, a join that splits again is an error, as in Metaflow).
@@ -89,6 +91,7 @@ class Secrets:
 
     span: Span
     sources: tuple[str, ...] = ()
+    options: dict[str, Any] = field(default_factory=dict, metadata=OPTIONAL)  # as in Kubernetes
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,9 @@ class Kubernetes:
     gpu_vendor: Optional[str] = None
     shared_memory: Optional[int] = None
     persistent_volume_claims: dict[str, str] = field(default_factory=dict)
+    # Further Metaflow options (tmpfs, image pull secrets, ...), by name, as JSON
+    # values: compiler/decorators.py OPTIONS says which targets honour each one
+    options: dict[str, Any] = field(default_factory=dict, metadata=OPTIONAL)
 
 
 @dataclass(frozen=True)
@@ -136,6 +142,7 @@ class Batch:
     memory: Optional[int] = None
     gpu: Optional[int] = None
     shared_memory: Optional[int] = None
+    options: dict[str, Any] = field(default_factory=dict, metadata=OPTIONAL)  # as in Kubernetes
 
 
 @dataclass(frozen=True)
@@ -187,6 +194,7 @@ class Project:
 class Trigger:
     span: Span
     events: tuple[str, ...] = ()
+    options: dict[str, Any] = field(default_factory=dict, metadata=OPTIONAL)  # as in Kubernetes
 
 
 @dataclass(frozen=True)
@@ -214,6 +222,10 @@ class Parameter:
     default: Any = None  # a JSON value; None with required=False means "no value"
     required: bool = False
     help: Optional[str] = None
+    # Parameter(separator=","): the value (text) is split into a list of strings
+    separator: Optional[str] = field(default=None, metadata=OPTIONAL)
+    # Parameter(is_flag=True): `flowc run --name` alone means true
+    is_flag: bool = field(default=False, metadata=OPTIONAL)
 
 
 @dataclass(frozen=True)
@@ -241,6 +253,9 @@ class Step:
     writes: tuple[str, ...] = ()
     merge: Optional[Merge] = None
     docstring: Optional[str] = None
+    # user step decorators (Metaflow's @user_step_decorator / UserStepDecorator),
+    # outermost first: the runtime runs them around the step, as Metaflow does
+    wrappers: tuple[str, ...] = field(default=(), metadata=OPTIONAL)
     # ---- derived once by compiler/graph.py; targets read, never recompute
     parents: tuple[str, ...] = ()
     # The step runs when each group has delivered: a join over a static
@@ -312,10 +327,21 @@ class Flow:
 # ------------------------------------------------------------ JSON round trip
 
 
+def _left_out(f: dataclasses.Field, value: Any) -> bool:
+    """A field added without a schema bump is left out at its default, so the
+    IR of a flow that does not use it stays byte-identical (``load`` fills it in)."""
+    if not f.metadata.get("omit_default"):
+        return False
+    if f.default is not dataclasses.MISSING:
+        return value == f.default
+    return f.default_factory is not dataclasses.MISSING and value == f.default_factory()
+
+
 def to_data(value: Any) -> Any:
     """Plain JSON-able data for any IR value."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_data(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {f.name: to_data(getattr(value, f.name)) for f in dataclasses.fields(value)
+                if not _left_out(f, getattr(value, f.name))}
     if isinstance(value, (tuple, list)):
         return [to_data(v) for v in value]
     if isinstance(value, dict):

@@ -79,7 +79,7 @@ def analyze_source(text: str, path: str, real_path: Path | None = None) -> Analy
     if parsed is None:
         return Analysis(path, lines, diagnostics=(error,), by_flow={None: (error,)})
     try:
-        facts_list, by_flow = analyze_module(parsed)
+        facts_list, by_flow = analyze_module(parsed, real_path)
     except RecursionError:
         error = too_deep(path)
         return Analysis(path, lines, diagnostics=(error,), by_flow={None: (error,)})

@@ -17,11 +17,15 @@ from flowc.runtime.decorators import (
 )
 from flowc.runtime.flowspec import FlowSpec
 from flowc.runtime.parameters import JSONType, Parameter
+from flowc.runtime.user_decorators import (
+    USER_SKIP_STEP, FlowMutator, StepMutator, UserStepDecorator, user_step_decorator,
+)
 
 __all__ = [
     "FlowSpec", "step", "Parameter", "JSONType", "current", "Run", "Flow",
     "resources", "retry", "timeout", "catch", "environment", "pypi", "pypi_base", "conda", "conda_base",
     "secrets", "kubernetes", "batch", "card", "schedule", "project", "trigger",
+    "user_step_decorator", "UserStepDecorator", "StepMutator", "FlowMutator", "USER_SKIP_STEP",
 ]
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from flowc import __version__
 from flowc.compiler import ir
-from flowc.compiler.environments import Environment, EnvironmentPlan
+from flowc.compiler.environments import Environment, EnvironmentPlan, image_python
 from flowc.targets.base import default_image, environment_image
 
 # What the runtime imports besides the standard library, for the datastores
@@ -30,7 +30,7 @@ DEFAULT_PYTHON = "3.11"
 def base_image(env: Environment) -> str:
     if env.image:
         return env.image
-    python = env.python or DEFAULT_PYTHON
+    python = image_python(env.python) or DEFAULT_PYTHON  # a specifier ('>=3.10,<3.12') picks a series
     return f"python:{'.'.join(python.split('.')[:2])}-slim"
 
 

@@ -11,12 +11,14 @@ STEP_ATTR = "_flowc_step"
 DECORATORS_ATTR = "_flowc_decorators"
 
 
-def step(func: Callable | None = None, *, start: bool = False, end: bool = False):
-    """Mark a method as a step: ``@step``, ``@step(start=True)``, ``@step(end=True)``."""
+def step(func: Callable | None = None, *, start: bool = False, end: bool = False, node_info: dict | None = None):
+    """Mark a method as a step: ``@step``, ``@step(start=True)``, ``@step(end=True)``
+    (``node_info=``, metadata for Metaflow's extensions, is kept and not used)."""
 
     def mark(f: Callable) -> Callable:
         setattr(f, STEP_ATTR, {"start": start, "end": end})
         f.is_step = True  # the attribute Metaflow's own tools look for
+        f.node_info = node_info or {}
         return f
 
     return mark(func) if func is not None else mark

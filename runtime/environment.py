@@ -27,6 +27,8 @@ import subprocess
 import sys
 from typing import Callable
 
+from . import python_spec
+
 
 class EnvironmentError_(Exception):
     """An environment cannot be built here; the message says what to install."""
@@ -58,20 +60,25 @@ def current_version() -> tuple[int, int, int]:
 
 
 def matches(wanted: str | None) -> bool:
-    if not wanted:
-        return True
-    parts = tuple(int(p) for p in wanted.split("."))
-    return current_version()[: len(parts)] == parts
+    """Does this interpreter satisfy python= (a version, or a pip-style specifier)?"""
+    return python_spec.allows(wanted, current_version())
+
+
+# the Python series an interpreter is looked for in (flowc's runtime runs on 3.10+)
+SERIES = ((3, 10), (3, 15))
 
 
 def find_python(wanted: str) -> str | None:
-    """An interpreter of the wanted version: this one, one on PATH, or a pyenv install."""
+    """An interpreter python= allows: this one, else one on PATH or a pyenv
+    install, of the newest series the specifier allows."""
     if matches(wanted):
         return sys.executable
-    major_minor = ".".join(wanted.split(".")[:2])
-    candidates = [shutil.which(f"python{major_minor}")]
     root = os.environ.get("PYENV_ROOT") or os.path.join(os.path.expanduser("~"), ".pyenv")
-    candidates += sorted(glob.glob(os.path.join(root, "versions", f"{wanted}*", "bin", "python")), reverse=True)
+    candidates = []
+    for major, minor in reversed(python_spec.minors(wanted, *SERIES)):
+        candidates.append(shutil.which(f"python{major}.{minor}"))
+        candidates += sorted(glob.glob(os.path.join(root, "versions", f"{major}.{minor}*", "bin", "python")),
+                             reverse=True)
     for path in candidates:
         if not path:
             continue
@@ -80,7 +87,7 @@ def find_python(wanted: str) -> str | None:
                                  capture_output=True, text=True, timeout=30)
         except (OSError, subprocess.SubprocessError):
             continue
-        if out.returncode == 0 and out.stdout.strip().startswith(wanted):
+        if out.returncode == 0 and python_spec.allows(wanted, tuple(int(x) for x in out.stdout.split("."))):
             return path
     return None
 
@@ -249,7 +256,7 @@ def _build_conda(spec: dict, folder: str, log: Callable[[str], None]) -> None:
     tool = find_conda()
     if tool is None:
         raise EnvironmentError_(missing_conda_message(spec.get("steps", [])))
-    python = spec.get("python") or ".".join(map(str, current_version()[:2]))
+    python = python_spec.pick(spec.get("python"), *SERIES) or ".".join(map(str, current_version()[:2]))
     pkgs = [f"{n}={v}" for n, v in sorted(spec["packages"].items())]
     _run([tool, "create", "--yes", "--quiet", "-p", folder, "-c", "conda-forge", f"python={python}", "pip", *pkgs], log)
     pins = runtime_pins(spec["packages"])

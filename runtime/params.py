@@ -68,12 +68,19 @@ def resolve(parameters: tuple[dict, ...] | list[dict], given: dict[str, Any]) ->
     out = {}
     for p in parameters:
         if p["name"] in given and given[p["name"]] is not None:
-            out[p["attribute"]] = convert(p, given[p["name"]])
+            value = convert(p, given[p["name"]])
         elif p.get("required"):
             raise ParameterError(f"parameter '{p['name']}' is required" + (f": {p['help']}" if p.get("help") else ""))
         else:
-            out[p["attribute"]] = p.get("default")
+            value = p.get("default")
+        out[p["attribute"]] = split(p, value)
     return out
+
+
+def split(param: dict, value: Any) -> Any:
+    """Parameter(separator=","): non-empty text becomes a list, the default too (as in Metaflow)."""
+    sep = param.get("separator")
+    return value.split(sep) if sep and isinstance(value, str) and value else value
 
 
 def parse_pairs(pairs: list[str]) -> dict[str, str]:

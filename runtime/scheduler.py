@@ -441,7 +441,9 @@ class LocalRunner:
             self.reporter.info(f"could not record the failure of {ref.step}/{ref.tid}: {exc}")
         step = self.plan.steps[ref.step]
         if code != 2 and task.attempt < step.retry_times:
-            delay = step.retry_delay_seconds
+            # Retried at once, as Metaflow's local runtime does: minutes_between_retries
+            # is for orchestrators (the targets keep it), not for a run on one machine.
+            delay = 0.0
             self.reporter.task_retry(ref.step, ref.tid, task.attempt + 1, delay)
             self.delayed.append((time.time() + delay, ref, task.attempt + 1))
             return

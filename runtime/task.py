@@ -41,6 +41,7 @@ from .flowspec import FlowSpec, FlowSpecError, Inputs
 from .identity import index_text, parse_index, safe_run_id, task_id
 from .inputs import InputError, input_tasks
 from .plan import FlowPlan, PlanError, StepPlan
+from .user_decorators import run_step
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -336,15 +337,26 @@ class Executor:
             signal.alarm(seconds)
         supervise.mark(supervise.USER_CODE_STARTED)
         try:
-            if inputs is not None:
-                func(flow, inputs)
-            else:
-                func(flow)
+            run_step(func, flow, inputs, self.step, lambda args: self.retransition(flow, args))
         finally:
             if seconds and hasattr(signal, "SIGALRM"):
                 signal.alarm(0)
                 signal.signal(signal.SIGALRM, previous)
             supervise.mark(supervise.USER_CODE_ENDED)
+
+    def retransition(self, flow: FlowSpec, args: Any) -> None:
+        """A user decorator skipped or replaced the step, or swallowed its failure:
+        make the step's self.next() call for it (its arguments, or the compiled one)."""
+        self.transition = None
+        targets = [getattr(flow, name) for name in self.step.next]
+        if not targets:
+            return
+        if isinstance(args, dict):
+            flow.next(*targets, **args)
+        elif self.step.kind == "foreach":
+            flow.next(*targets, foreach=self.step.foreach)
+        else:
+            flow.next(*targets)
 
     def persist(self, flow: FlowSpec, cls: type) -> dict[str, str]:
         artifacts = dict(self.ctx.artifacts)

@@ -49,7 +49,7 @@ from flowc.compiler import ir
 from flowc.compiler.diagnostics import WARNING, Diagnostic
 from flowc.compiler.spans import Span
 
-from .base import Option, Target, no, resources_of, source_ref, yes
+from .base import Option, Target, k8s_camel, no, resources_of, source_ref, tmpfs_of, yes
 from .pysource import py_literal, py_str
 
 LOCAL, KUBERNETES, BATCH = "local", "kubernetes", "batch"
@@ -99,6 +99,8 @@ class Pod:
     annotations: dict[str, str] = field(default_factory=dict)
     secrets: list[str] = field(default_factory=list)
     volumes: list[dict[str, str]] = field(default_factory=list)  # name, claim | shm size, mount path
+    image_pull_secrets: list[str] = field(default_factory=list)
+    security_context: dict[str, Any] = field(default_factory=dict)  # Kubernetes' camelCase field names
 
 
 @dataclass
@@ -595,6 +597,11 @@ class AirflowTarget(Target):
                 "its image is built with `flowc environments --build-context`"))
         if placement == KUBERNETES:
             t.pod = self.pod(s, res, secrets)
+            tmpfs = tmpfs_of(s)
+            if tmpfs is not None:  # @kubernetes(use_tmpfs=...): a memory-backed folder, as in Metaflow
+                t.pod.volumes.append({"name": "tmpfs", "claim": "", "shm": f"{tmpfs.size_mb}Mi", "path": tmpfs.path})
+                if tmpfs.tempdir:
+                    t.env = {**(t.env or {}), "METAFLOW_TEMPDIR": tmpfs.path}
         elif placement == BATCH:
             t.batch = self.batch_job(flow, s, res, secrets, forced)
             if s.kind in (ir.FOREACH, ir.SWITCH):  # its OUT.json comes back through the datastore
@@ -646,6 +653,10 @@ class AirflowTarget(Target):
                     ("toleration_seconds", tol.toleration_seconds)) if value is not None})
             for i, (claim, path) in enumerate(sorted(k.persistent_volume_claims.items())):
                 pod.volumes.append({"name": f"pvc-{i}", "claim": claim, "shm": "", "path": path})
+            for name, amount in (k.options.get("extended_resources") or {}).items():
+                pod.requests[name] = pod.limits[name] = amount
+            pod.image_pull_secrets = list(k.options.get("image_pull_secrets") or [])
+            pod.security_context = k8s_camel(k.options.get("security_context") or {})
         if res.get("shared_memory"):
             pod.volumes.append({"name": "dshm", "claim": "", "shm": f"{res['shared_memory']}Mi", "path": "/dev/shm"})
         return pod

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -33,7 +34,7 @@ from hera.workflows import models as m
 
 from flowc.compiler import ir
 
-from .base import resources_of, source_ref
+from .base import k8s_camel, resources_of, source_ref, tmpfs_of
 
 if TYPE_CHECKING:
     from .argo import ArgoTarget
@@ -340,6 +341,9 @@ class DagBuilder:
             argv[argv.index("--step") + 1] = "{{inputs.parameters.step}}"
         k8s = d.kubernetes
         env = [m.EnvVar(name=k, value=str(v)) for k, v in sorted(d.environment.vars.items())] if d.environment else None
+        tmpfs = tmpfs_of(s)
+        if tmpfs is not None and tmpfs.tempdir:
+            env = sorted((env or []) + [m.EnvVar(name="METAFLOW_TEMPDIR", value=tmpfs.path)], key=lambda e: e.name)
         secrets = t.secret_names(flow, s)
         resources, volumes, mounts = self.pod_resources(s)
         container = m.Container(
@@ -349,6 +353,9 @@ class DagBuilder:
             command=argv[:4], args=argv[4:], env=env,
             env_from=[m.EnvFromSource(secret_ref=m.SecretEnvSource(name=n)) for n in secrets] or None,
             resources=resources, volume_mounts=mounts or None)
+        k8s_options = k8s.options if k8s is not None else {}
+        if k8s_options.get("security_context"):
+            container.security_context = m.SecurityContext.model_validate(k8s_camel(k8s_options["security_context"]))
         template = m.Template(name=name, inputs=m.Inputs(parameters=inputs) if inputs else None, container=container,
                               volumes=volumes or None)
         if s.kind in (ir.FOREACH, ir.SWITCH):
@@ -366,6 +373,9 @@ class DagBuilder:
                                                  toleration_seconds=x.toleration_seconds)
                                     for x in k8s.tolerations] or None
             template.service_account_name = k8s.service_account
+            if k8s.options.get("image_pull_secrets"):  # a template sets pod fields through a patch
+                template.pod_spec_patch = json.dumps(
+                    {"imagePullSecrets": [{"name": n} for n in k8s.options["image_pull_secrets"]]}, sort_keys=True)
             if k8s.labels or k8s.annotations:
                 template.metadata = m.Metadata(labels=dict(sorted(k8s.labels.items())) or None,
                                                annotations=dict(sorted(k8s.annotations.items())) or None)
@@ -383,6 +393,9 @@ class DagBuilder:
             amounts["memory"] = m.Quantity(f"{res['memory']}M")
         if "disk" in res:
             amounts["ephemeral-storage"] = m.Quantity(f"{res['disk']}M")
+        if k8s is not None:
+            for name, amount in (k8s.options.get("extended_resources") or {}).items():
+                amounts[name] = m.Quantity(amount)
         limits = dict(amounts)
         if res.get("gpu"):
             vendor = (k8s.gpu_vendor if k8s and k8s.gpu_vendor else "nvidia").lower()
@@ -399,6 +412,11 @@ class DagBuilder:
                 volumes.append(m.Volume(name=vname, persistent_volume_claim=m.PersistentVolumeClaimVolumeSource(
                     claim_name=claim)))
                 mounts.append(m.VolumeMount(name=vname, mount_path=path))
+        tmpfs = tmpfs_of(s)
+        if tmpfs is not None:  # @kubernetes(use_tmpfs=...): a memory-backed folder, as in Metaflow
+            volumes.append(m.Volume(name="tmpfs", empty_dir=m.EmptyDirVolumeSource(
+                medium="Memory", size_limit=m.Quantity(f"{tmpfs.size_mb}Mi"))))
+            mounts.append(m.VolumeMount(name="tmpfs", mount_path=tmpfs.path))
         return resources, volumes, mounts
 
     def describe(self, s: ir.Step) -> str:

@@ -198,12 +198,19 @@ class Target:
         self.diagnostics.append(Diagnostic(code, ERROR, f"{self.name}: {message}", span, hint))
 
     def check_capabilities(self, flow: ir.Flow) -> None:
+        refused = set()
         for construct, span, what in uses(flow):
             cap = self.CAPABILITIES.get(construct)
             if cap is None or not cap.supported:
+                refused.add(construct)
                 note = cap.note if cap else ""
                 self.unsupported(f"{what} cannot be expressed" + (f": {note}" if note else ""), span,
                                  "remove it, compile for another target, or pass --unsupported warn to drop it")
+        for construct, name, opt, span, what in carried_options(flow):
+            if construct not in refused and self.name not in opt.targets:  # a refused decorator says it once
+                where = f" (honoured by {', '.join(opt.targets)})" if opt.targets else ""
+                self.unsupported(f"{what} cannot be expressed: {opt.note}{where}", span,
+                                 "remove the option, compile for another target, or pass --unsupported warn to drop it")
 
     # ---- the pipeline
 
@@ -337,6 +344,40 @@ def resources_of(step: ir.Step) -> dict[str, Any]:
     return out
 
 
+@dataclass(frozen=True)
+class Tmpfs:
+    """@kubernetes(use_tmpfs=...): a memory-backed folder mounted in the pod."""
+
+    path: str
+    size_mb: int
+    tempdir: bool  # METAFLOW_TEMPDIR points at it
+
+
+def tmpfs_of(step: ir.Step) -> Tmpfs | None:
+    """The step's tmpfs, with Metaflow's defaults: on when use_tmpfs or tmpfs_size
+    is given, at /metaflow_temp, half the step's memory (4096 MB unless set)."""
+    k8s = step.decorators.kubernetes
+    opts = k8s.options if k8s is not None else {}
+    if not (opts.get("use_tmpfs") or opts.get("tmpfs_size")):
+        return None
+    size = opts.get("tmpfs_size") or int(resources_of(step).get("memory") or 4096) // 2
+    return Tmpfs(opts.get("tmpfs_path", "/metaflow_temp"), int(size), bool(opts.get("tmpfs_tempdir", True)))
+
+
+def k8s_camel(value: Any) -> Any:
+    """Kubernetes field names as its API writes them (run_as_user -> runAsUser), all the way down."""
+    if isinstance(value, dict):
+        return {_camel(k): k8s_camel(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [k8s_camel(v) for v in value]
+    return value
+
+
+def _camel(key: str) -> str:
+    head, *rest = key.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
 def uses(flow: ir.Flow) -> Iterator[tuple[str, Span, str]]:
     """Every construct the flow uses: (construct, where, a phrase for messages)."""
     steps = flow.steps_by_name
@@ -383,6 +424,23 @@ def uses(flow: ir.Flow) -> Iterator[tuple[str, Span, str]]:
     for pkg in (fd.pypi_base, fd.conda_base):
         if pkg is not None and not pkg.disabled:
             yield "packages", pkg.span, f"@{pkg.manager}_base on flow {flow.name}"
+
+
+def carried_options(flow: ir.Flow) -> Iterator[tuple[str, str, Any, Span, str]]:
+    """Each carried option a flow uses (compiler/decorators.py OPTIONS): (construct
+    of its decorator, option, its table entry, where, a phrase for messages)."""
+    from flowc.compiler.decorators import carried
+
+    decos = [(s.decorators.kubernetes, f"step '{s.name}'") for s in flow.steps]
+    decos += [(s.decorators.batch, f"step '{s.name}'") for s in flow.steps]
+    decos += [(s.decorators.secrets, f"step '{s.name}'") for s in flow.steps]
+    decos += [(flow.decorators.trigger, f"flow {flow.name}")]
+    for deco, owner in decos:
+        if deco is None:
+            continue
+        construct = type(deco).__name__.lower()
+        for name in sorted(deco.options):
+            yield construct, name, carried(deco, name), deco.span, f"@{construct}({name}=...) on {owner}"
 
 
 def json_text(value: Any) -> str:

@@ -162,6 +162,7 @@ class ParamPlan:
     type: str
     yaml: Optional[str]  # the default in prefect.yaml, or None
     yaml_note: str = ""
+    flag: Optional[str] = None  # Parameter(is_flag=True): what `--name` alone sets (Python source)
 
 
 @dataclass
@@ -371,8 +372,9 @@ class PrefectTarget(Target):
             note = "default kept in the flow's signature: prefect deploy would substitute its {{ }}"
         else:
             yaml_value = yaml_literal(p.default)
+        flag = ("False" if p.default is True else "True") if p.is_flag else None  # as click's flags
         return ParamPlan(name=p.name, py=py, annotation=annotation, default=default, help=p.help, type=p.type,
-                         yaml=yaml_value, yaml_note=note)
+                         yaml=yaml_value, yaml_note=note, flag=flag)
 
     def flow_docstring(self, flow: ir.Flow, params: list[ParamPlan]) -> str:
         lines = [(flow.docstring or f"The {flow.name} flow.").strip()]

@@ -39,7 +39,7 @@ from flowc.compiler import ir
 from flowc.compiler.diagnostics import WARNING, Diagnostic
 from flowc.compiler.spans import Span
 
-from .base import Option, Target, flow_file, no, resources_of, source_ref, yes
+from .base import Option, Target, Tmpfs, flow_file, no, resources_of, source_ref, tmpfs_of, yes
 
 SQS_TASK = "arn:aws:states:::sqs:sendMessage.waitForTaskToken"
 BATCH_TASK = "arn:aws:states:::batch:submitJob.sync"
@@ -316,6 +316,12 @@ class StepFunctions(Target):
             wanted = resources_of(s)
             res_deco = next((x for x in (s.decorators.resources, s.decorators.kubernetes, s.decorators.batch)
                              if x is not None), None)
+            for deco in (s.decorators.kubernetes, s.decorators.batch):
+                given = sorted(deco.options) if deco is not None else []
+                if given:
+                    name = type(deco).__name__.lower()
+                    self.warn(f"step '{s.name}' sets @{name}({', '.join(given)}), job options a worker does not "
+                              "apply", deco.span, "use the AWS Batch mode for them")
             if wanted and res_deco is not None:
                 what = ", ".join(f"{k}={v}" for k, v in sorted(wanted.items()))
                 self.warn(f"step '{s.name}' asks for {what}; `flowc worker` runs it on the worker's machine "
@@ -791,6 +797,8 @@ class JobDefinition:
     shared_memory: int | None
     timeout: int | None
     tags: tuple[tuple[str, str], ...]
+    linux: tuple[tuple[str, Any], ...] = ()  # linuxParameters besides shared memory (tmpfs, swap)
+    container: tuple[tuple[str, Any], ...] = ()  # more containerProperties (@batch options)
 
     def api(self) -> dict:
         """A RegisterJobDefinition request (aws batch register-job-definition --cli-input-json)."""
@@ -809,6 +817,9 @@ class JobDefinition:
             container["executionRoleArn"] = self.execution_role
         if self.shared_memory:
             container["linuxParameters"] = {"sharedMemorySize": self.shared_memory}
+        if self.linux:
+            container["linuxParameters"] = {**container.get("linuxParameters", {}), **dict(self.linux)}
+        container.update(dict(self.container))
         out: dict[str, Any] = {"jobDefinitionName": self.name, "type": "container",
                                "containerProperties": container,
                                # Step Functions retries (@retry), so attempt numbers stay its own
@@ -861,6 +872,9 @@ def job_definition(target: StepFunctions, flow: ir.Flow, step: ir.Step, names: N
         tags.update(d.kubernetes.labels)
     batch = d.batch
     timeout = d.timeout.seconds + target.option("timeout_margin") if d.timeout is not None else None
+    linux, container, more_env, more_tags = batch_job_options(step, res)
+    env = tuple(sorted(dict(env, **more_env).items()))
+    tags.update(more_tags)
     return JobDefinition(
         step=step.name,
         name=names.jobs[step.name],
@@ -877,7 +891,57 @@ def job_definition(target: StepFunctions, flow: ir.Flow, step: ir.Step, names: N
         shared_memory=res.get("shared_memory"),
         timeout=max(60, timeout) if timeout is not None else None,  # Batch's minimum is 60 s
         tags=tuple(sorted(tags.items())),
+        linux=tuple(sorted(linux.items())),
+        container=tuple(sorted(container.items())),
     )
+
+
+def batch_tmpfs(step: ir.Step, memory: int) -> Tmpfs | None:
+    """@batch(use_tmpfs=...) (or @kubernetes's, carried onto AWS Batch), with Metaflow's defaults."""
+    found = tmpfs_of(step)
+    b = step.decorators.batch
+    opts = b.options if b is not None else {}
+    if found is None and (opts.get("use_tmpfs") or opts.get("tmpfs_size")):
+        found = Tmpfs(opts.get("tmpfs_path", "/metaflow_temp"), int(opts.get("tmpfs_size") or memory // 2),
+                      bool(opts.get("tmpfs_tempdir", True)))
+    return found
+
+
+def batch_job_options(step: ir.Step, res: dict[str, Any]):
+    """What @batch's options (compiler/decorators.py OPTIONS) add to the job definition:
+    (linuxParameters, containerProperties, environment, tags)."""
+    b = step.decorators.batch
+    opts = b.options if b is not None else {}
+    linux: dict[str, Any] = {}
+    container: dict[str, Any] = {}
+    env: dict[str, str] = {}
+    tmpfs = batch_tmpfs(step, int(res.get("memory", DEFAULT_MEMORY)))
+    if tmpfs is not None:
+        linux["tmpfs"] = [{"containerPath": tmpfs.path, "size": tmpfs.size_mb}]
+        if tmpfs.tempdir:
+            env["METAFLOW_TEMPDIR"] = tmpfs.path
+    for key, api in (("max_swap", "maxSwap"), ("swappiness", "swappiness")):
+        if opts.get(key) is not None:
+            linux[api] = opts[key]
+    if opts.get("privileged") is not None:
+        container["privileged"] = opts["privileged"]
+    if opts.get("log_driver"):
+        container["logConfiguration"] = {"logDriver": opts["log_driver"]}
+        if opts.get("log_options"):
+            container["logConfiguration"]["options"] = dict(o.split(":", 1) for o in opts["log_options"])
+    if opts.get("ephemeral_storage"):
+        container["ephemeralStorage"] = {"sizeInGiB": opts["ephemeral_storage"]}
+    volumes, mounts = [], []
+    for i, path in enumerate(opts.get("host_volumes") or ()):
+        volumes.append({"name": f"host-{i}", "host": {"sourcePath": path}})
+        mounts.append({"sourceVolume": f"host-{i}", "containerPath": path})
+    for i, spec in enumerate(opts.get("efs_volumes") or ()):
+        fs, _, path = spec.partition(":")
+        volumes.append({"name": f"efs-{i}", "efsVolumeConfiguration": {"fileSystemId": fs}})
+        mounts.append({"sourceVolume": f"efs-{i}", "containerPath": path})
+    if volumes:
+        container["volumes"], container["mountPoints"] = volumes, mounts
+    return linux, container, env, dict(opts.get("aws_batch_tags") or {})
 
 
 # ------------------------------------------------------------ schedule and template

@@ -44,8 +44,12 @@ def param_parser(flow, prog: str) -> argparse.ArgumentParser:
     group = pp.add_argument_group(f"parameters of {flow.name}")
     for param in flow.parameters:
         default = "required" if param.required else f"default: {param.default!r}"
+        split = f", split on {param.separator!r}" if param.separator else ""
+        flag = {}
+        if param.is_flag:  # `--name` alone flips the default, as click's flags do
+            flag = {"nargs": "?", "const": "false" if param.default is True else "true"}
         group.add_argument(f"--{param.name}", dest=param.name, metavar=param.type.upper(),
-                           help=f"{param.help or ''} ({param.type}, {default})".strip())
+                           help=f"{param.help or ''} ({param.type}{split}, {default})".strip(), **flag)
     return pp
 
 

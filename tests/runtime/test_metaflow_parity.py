@@ -214,6 +214,8 @@ CASES = [Case(p, REQUIRED.get(p.stem, ())) for p in EXAMPLES + FIXTURES] + [
          (("text", "bye"), ("count", "2"), ("ratio", "2.5"), ("flag", "false"),
           ("options", '{"depth": 5}'), ("weights", "[1, 2, 3]"), ("lr", "0.5")), "given"),
     Case(REPO / "tests" / "flows" / "required_params.py", (("dataset", "mnist"), ("limit", "10")), "limit"),
+    Case(REPO / "tests" / "flows" / "metaflow_compat" / "options_runtime.py",
+         (("regions", "us,apac,latam"), ("verbose", None), ("dry", None)), "flags"),
 ] + PROBES
 CASE_BY_ID = {c.id: c for c in CASES}
 assert len(CASE_BY_ID) == len(CASES), "case ids must be unique"
@@ -374,7 +376,7 @@ def run_metaflow(case: Case, work: Path) -> dict:
     env = metaflow_env(work / "metaflow-root")
     argv = [sys.executable, script.name, "--no-pylint", "run", "--run-id-file", "run_id", "--max-workers", "4"]
     for name, value in case.params:
-        argv += [f"--{name}", value]
+        argv += [f"--{name}"] + ([value] if value is not None else [])  # None: a flag given alone
     proc = subprocess.run(argv, cwd=folder, env=env, capture_output=True, text=True, timeout=600)
     if proc.returncode != 0:
         return {"error": f"Metaflow run failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"}

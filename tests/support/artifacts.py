@@ -43,7 +43,10 @@ def flowc_run(flow_path: str | Path, datastore: str | Path, run_id: str, params:
     argv = [sys.executable, "-m", "flowc", "run", str(flow_path), "--datastore", str(datastore),
             "--run-id", run_id, "--quiet"]
     for name, value in (params or {}).items():
-        argv += [f"--{name}", value if isinstance(value, str) else __import__("json").dumps(value)]
+        if value is None:  # a flag parameter (is_flag=True), given alone
+            argv.append(f"--{name}")
+        else:
+            argv += [f"--{name}", value if isinstance(value, str) else __import__("json").dumps(value)]
     result = subprocess.run(argv, capture_output=True, text=True, cwd=REPO, env={**os.environ, **(env or {})})
     if result.returncode != 0:
         raise AssertionError(f"flowc run {flow_path} failed:\n{result.stdout}\n{result.stderr}")

@@ -1,0 +1,1 @@
+"""The team's own step decorators, shared by its flows (not a flow)."""
