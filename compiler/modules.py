@@ -60,15 +60,26 @@ def _resolve(folder: Path, name: str) -> list[Path]:
     if single.is_file():
         return [single]
     package = folder / name
-    if (package / "__init__.py").is_file():
-        return sorted(p for p in package.rglob("*.py") if "__pycache__" not in p.parts)
+    if (package / "__init__.py").is_file() or package.is_dir():  # a package, or a namespace package
+        return sorted(p for p in package.rglob("*.py") if "__pycache__" not in p.parts
+                      and not any(part.startswith(".") for part in p.relative_to(package).parts))
     return []
 
 
-def local_modules(flow_path: Path, module: cst.Module) -> tuple[str, ...]:
+def local_modules(flow_path: Path, module: cst.Module, extra: tuple[Path, ...] = ()) -> tuple[str, ...]:
+    """``extra``: modules read for the flow's base classes; those under the
+    flow's folder are carried too (with the modules they import)."""
     folder = flow_path.resolve().parent
     found: set[Path] = set()
     pending = sorted(imported_names(module))
+    for path in extra:
+        path = path.resolve()
+        if folder in path.parents and path not in found:
+            found.add(path)
+            try:
+                pending.extend(sorted(imported_names(cst.parse_module(path.read_text(encoding="utf-8-sig")))))
+            except (OSError, UnicodeDecodeError, cst.ParserSyntaxError):
+                pass
     seen_names: set[str] = set()
     while pending:
         name = pending.pop()
