@@ -37,7 +37,7 @@ from . import metaflow_shim, params as params_mod
 from .current import current
 from .datastore import DatastoreError, FlowDatastore, dumps
 from .exceptions import FailureHandledByCatch, MetaflowExceptionWrapper, TimeoutException
-from .flowspec import FlowSpec, FlowSpecError, Inputs
+from .flowspec import NOT_KEPT, FlowSpec, FlowSpecError, Inputs
 from .identity import index_text, parse_index, safe_run_id, task_id
 from .inputs import InputError, input_tasks
 from .plan import FlowPlan, PlanError, StepPlan
@@ -352,7 +352,7 @@ class Executor:
             if name not in flow.__dict__:
                 artifacts[name] = self.ds.put_value(value)
         for name, value in flow.__dict__.items():
-            if name.startswith("_flowc_") or isinstance(value, (types.FunctionType, types.MethodType)):
+            if name.startswith("_flowc_") or name in NOT_KEPT or isinstance(value, (types.FunctionType, types.MethodType)):
                 continue
             try:
                 data = dumps(value)
