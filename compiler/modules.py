@@ -11,6 +11,7 @@ from pathlib import Path
 import libcst as cst
 
 from .literals import dotted_name
+from .parse import project_root
 
 
 def _statements(body) -> "list[cst.CSTNode]":
@@ -68,12 +69,26 @@ def _resolve(folder: Path, name: str) -> list[Path]:
 
 def local_modules(flow_path: Path, module: cst.Module, extra: tuple[Path, ...] = ()) -> tuple[str, ...]:
     """``extra``: modules read for the flow's base classes; those under the
-    flow's folder are carried too (with the modules they import)."""
+    flow's folder are carried too (with the modules they import), and those
+    found at the project root under their import path (``shared/base.py``):
+    the package puts them beside the flow, where a container imports them,
+    and the local runtime adds the project root to sys.path for them."""
     folder = flow_path.resolve().parent
     found: set[Path] = set()
     pending = sorted(imported_names(module))
+    root = project_root(flow_path)
+    from_root: set[str] = set()
     for path in extra:
         path = path.resolve()
+        if folder not in path.parents and root in path.parents:
+            rel = path.relative_to(root)
+            if not (folder / rel).exists():
+                from_root.add(rel.as_posix())
+                # the package holds its package's __init__ files too, so `import shared.base` works
+                for parent in list(rel.parents)[:-1]:
+                    if (root / parent / "__init__.py").is_file():
+                        from_root.add((parent / "__init__.py").as_posix())
+            continue
         if folder in path.parents and path not in found:
             found.add(path)
             try:
@@ -95,4 +110,4 @@ def local_modules(flow_path: Path, module: cst.Module, extra: tuple[Path, ...] =
             except (OSError, UnicodeDecodeError, cst.ParserSyntaxError):
                 continue
             pending.extend(sorted(imported_names(sub) - seen_names))
-    return tuple(sorted(p.relative_to(folder).as_posix() for p in found))
+    return tuple(sorted({p.relative_to(folder).as_posix() for p in found} | from_root))

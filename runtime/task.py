@@ -198,6 +198,13 @@ class Executor:
         folder = os.path.dirname(os.path.abspath(self.flow_path))
         if folder not in sys.path:
             sys.path.insert(0, folder)
+        # a base class's module the compiler found at the project root (not in a code package)
+        if any(not os.path.exists(os.path.join(folder, *m.split("/"))) for m in self.plan.modules):
+            from .package import project_root
+
+            root = project_root(self.flow_path)
+            if root is not None and root not in sys.path:
+                sys.path.append(root)
         name = os.path.splitext(os.path.basename(self.flow_path))[0]
         module = sys.modules.get(name)
         if module is None or os.path.abspath(getattr(module, "__file__", "") or "") != os.path.abspath(self.flow_path):
