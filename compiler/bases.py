@@ -257,7 +257,7 @@ class Resolver:
                               "project; flowc reads only the project's modules, so its steps and parameters are "
                               "unknown", f"copy what the flow needs from {top} into a module of the project, or "
                               f"run this flow with Metaflow")
-        where = " or ".join(sorted({display_path(p) for p in self._candidates(owner, module_name, level)}))
+        where = " or ".join(dict.fromkeys(display_path(p) for p in self._candidates(owner, module_name, level)))
         return self._fail(owner, node, dotted, "FC005", f"base class {dotted}: module {shown} is not in the project "
                           "and not installed", f"flowc looked for {where}" if where else
                           f"put {shown} beside the flow or at the project root")

@@ -322,3 +322,13 @@ def test_a_base_flow_of_a_namespace_package_is_carried(tmp_path: Path, monkeypat
     a = analyze_file(root / "flow.py")
     assert errors(a) == []
     assert a.flow().source.modules == ("lib/base.py",)
+
+
+def test_discovery_follows_a_package_reexport_and_a_module_attribute() -> None:
+    from tests.conftest import REPO
+
+    compat = REPO / "tests" / "flows" / "metaflow_compat"
+    names = {p.name for p in flow_files([str(compat)])}
+    # bases_package: `from common import BaseFlow` (re-exported by common/__init__.py) and common.mixins.FanOutMixin
+    assert {"bases_absolute.py", "bases_package.py", "bases_inherited.py"} <= names
+    assert "mixins.py" not in names and "helpers.py" not in names  # mixins without FlowSpec are no flows
