@@ -251,7 +251,7 @@ class Resolver:
     def _missing(self, owner, node, dotted: str, module_name: str, level: int) -> Unresolved:
         shown = "." * level + module_name
         top = module_name.split(".")[0]
-        if level == 0 and top and importlib.util.find_spec(top) is not None:  # looks only, never imports
+        if level == 0 and top and _installed(top):
             return self._fail(owner, node, dotted, "FC720",
                               f"base class {dotted} comes from {module_name}, an installed package outside the "
                               "project; flowc reads only the project's modules, so its steps and parameters are "
@@ -275,6 +275,14 @@ def switch_to(analyzer: "ModuleAnalyzer", owner: "ModuleAnalyzer | None") -> Non
     else:
         analyzer.p, analyzer.aliases = owner.p, owner.aliases
         analyzer.module_aliases, analyzer.constants = owner.module_aliases, owner.constants
+
+
+def _installed(top: str) -> bool:
+    """Whether a top-level module is importable here: the finders look, nothing is imported."""
+    try:
+        return importlib.util.find_spec(top) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 @contextlib.contextmanager
