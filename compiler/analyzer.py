@@ -23,7 +23,7 @@ from .diagnostics import ERROR, WARNING, Diagnostic
 from .literals import AMBIGUOUS, NotLiteral, dotted_name, evaluate
 from .parse import ParsedModule
 from .spans import Span
-from .bases import Resolver, reading, switch_to
+from .bases import Resolver, flow_decorators, reading, switch_to
 
 AUTHORING_MODULES = ("flowc", "metaflow")
 KNOWN_NAMES = {"FlowSpec", "step", "Parameter", "JSONType", "current", "IncludeFile", "Config",
@@ -323,7 +323,7 @@ class ModuleAnalyzer:
             start=start or "",
             end=end or "",
             parameters=parameters,
-            decorators=self._flow_decorators(cls.node),
+            decorators=flow_decorators(self, name, mro),  # its own and its base flows'
             docstring=_docstring(cls.node),
         )
         facts = FlowFacts(flow, extras, members, external)

@@ -277,6 +277,31 @@ def switch_to(analyzer: "ModuleAnalyzer", owner: "ModuleAnalyzer | None") -> Non
         analyzer.module_aliases, analyzer.constants = owner.module_aliases, owner.constants
 
 
+def flow_decorators(analyzer: "ModuleAnalyzer", name: str, mro: list[str]):
+    """The flow's decorators and those of the FlowSpec classes it derives from,
+    as Metaflow inherits them; one given twice is FC405, as Metaflow refuses it."""
+    import dataclasses
+
+    own = analyzer._flow_decorators(analyzer.classes[name].node)
+    values = {f.name: getattr(own, f.name) for f in dataclasses.fields(own) if getattr(own, f.name) is not None}
+    for cname in mro[1:]:
+        cls = analyzer.classes.get(cname)
+        if cls is None or not analyzer._is_flow(cname, set()):  # mixins' decorators are not inherited
+            continue
+        with reading(analyzer, cls.owner):
+            theirs = analyzer._flow_decorators(cls.node)
+        for f in dataclasses.fields(theirs):
+            value = getattr(theirs, f.name)
+            if value is None:
+                continue
+            if f.name in values:
+                analyzer.diag("FC405", value.span, f"@{f.name} is on flow {name} and on its base class "
+                              f"{cls.node.name.value}", "Metaflow refuses a flow decorator given twice; keep one")
+            else:
+                values[f.name] = value
+    return dataclasses.replace(own, **values)
+
+
 def _installed(top: str) -> bool:
     """Whether a top-level module is importable here: the finders look, nothing is imported."""
     try:

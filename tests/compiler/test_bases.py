@@ -332,3 +332,21 @@ def test_discovery_follows_a_package_reexport_and_a_module_attribute() -> None:
     # bases_package: `from common import BaseFlow` (re-exported by common/__init__.py) and common.mixins.FanOutMixin
     assert {"bases_absolute.py", "bases_package.py", "bases_inherited.py"} <= names
     assert "mixins.py" not in names and "helpers.py" not in names  # mixins without FlowSpec are no flows
+
+
+def test_flow_decorators_of_a_base_flow_are_inherited_and_twice_is_an_error(tmp_path: Path, monkeypatch) -> None:
+    root = project(tmp_path, {
+        "common/__init__.py": "",
+        "common/base.py": "from flowc import project\n" + textwrap.dedent(BASE).replace(
+            "class BaseFlow(FlowSpec):", "@project(name='shared_project')\nclass BaseFlow(FlowSpec):"),
+        "flow.py": "from common.base import BaseFlow\n\n\nclass F(BaseFlow):\n    pass\n",
+        "twice.py": "from flowc import project\nfrom common.base import BaseFlow\n\n\n"
+                    "@project(name='mine')\nclass G(BaseFlow):\n    pass\n",
+    })
+    monkeypatch.chdir(root)
+    a = analyze_file(root / "flow.py")
+    assert errors(a) == []
+    assert a.flow().decorators.project.name == "shared_project"
+    b = analyze_file(root / "twice.py")
+    (d,) = [d for d in b.diagnostics if d.is_error]
+    assert d.code == "FC405" and d.span.file == "common/base.py" and "BaseFlow" in d.message
