@@ -284,7 +284,8 @@ class _Inputs:
             from flowc.compiler import analyze_file
 
             analysis = analyze_file(self.root / rel)
-            remember(analysis.path, analysis.source_lines)
+            for shown, lines in analysis.sources.items():  # the flow and the modules of its base classes
+                remember(shown, lines)
             self.analyses[rel] = analysis
         return self.analyses[rel]
 
