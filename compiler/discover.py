@@ -48,6 +48,7 @@ def _flow_classes(path: Path, seen: frozenset) -> tuple[set[str], set[str]]:
     flows: set[str] = set()  # names bound to a flow class (defined here or imported from beside)
     imported: dict[str, str] = {}  # `import a.b` binds a -> a; `import a.b as x` binds x -> a.b
     unreadable: set[str] = set()  # names imported from modules that are not in the project
+    submodules: dict[str, Path] = {}  # `from pkg import mod` binds mod -> its file
     classes: dict[str, list[ast.expr]] = {}
     stepped: set[str] = set()  # classes with @step methods
     for node in _module_statements(tree.body):
@@ -58,6 +59,10 @@ def _flow_classes(path: Path, seen: frozenset) -> tuple[set[str], set[str]]:
                     if alias.name == "FlowSpec":
                         flowspec.add(alias.asname or alias.name)
             else:
+                for alias in node.names:  # `from common import base`: a submodule, for `base.BaseFlow`
+                    sub = _module_file(path, f"{node.module}.{alias.name}" if node.module else alias.name, node.level)
+                    if sub is not None and (node.module or node.level):
+                        submodules[alias.asname or alias.name] = sub
                 beside = _beside(path, node)
                 if beside is not None and os.path.realpath(beside) not in seen:
                     _, theirs = _flow_classes(beside, seen)
@@ -84,6 +89,9 @@ def _flow_classes(path: Path, seen: frozenset) -> tuple[set[str], set[str]]:
         while isinstance(expr, ast.Attribute):
             parts.append(expr.attr)
             expr = expr.value
+        if isinstance(expr, ast.Name) and expr.id in submodules and len(parts) == 1:
+            module = submodules[expr.id]
+            return os.path.realpath(module) not in seen and parts[0] in _flow_classes(module, seen)[1]
         if not isinstance(expr, ast.Name) or expr.id not in imported or not parts:
             return False
         dotted = imported[expr.id].split(".") + list(reversed(parts))

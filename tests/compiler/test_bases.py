@@ -350,3 +350,16 @@ def test_flow_decorators_of_a_base_flow_are_inherited_and_twice_is_an_error(tmp_
     b = analyze_file(root / "twice.py")
     (d,) = [d for d in b.diagnostics if d.is_error]
     assert d.code == "FC405" and d.span.file == "common/base.py" and "BaseFlow" in d.message
+
+
+def test_a_submodule_imported_with_from_import(tmp_path: Path, monkeypatch) -> None:
+    root = project(tmp_path, {
+        "common/__init__.py": "",
+        "common/base.py": BASE,
+        "flow.py": "from common import base\n\n\nclass F(base.BaseFlow):\n    pass\n",
+    })
+    monkeypatch.chdir(root)
+    a = analyze_file(root / "flow.py")
+    assert errors(a) == []
+    assert [s.name for s in a.flow().steps] == ["start", "middle", "end"]
+    assert looks_like_flow(root / "flow.py")
