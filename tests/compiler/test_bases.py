@@ -363,3 +363,15 @@ def test_a_submodule_imported_with_from_import(tmp_path: Path, monkeypatch) -> N
     assert errors(a) == []
     assert [s.name for s in a.flow().steps] == ["start", "middle", "end"]
     assert looks_like_flow(root / "flow.py")
+
+
+def test_base_modules_are_read_never_imported(tmp_path: Path, monkeypatch) -> None:
+    root = project(tmp_path, {
+        "sidefx/__init__.py": "raise SystemExit('the package was imported')\n",
+        "sidefx/base.py": "raise SystemExit('the module was imported')\n" + textwrap.dedent(BASE),
+        "flow.py": "from sidefx.base import BaseFlow\n\n\nclass F(BaseFlow):\n    pass\n",
+    })
+    monkeypatch.chdir(root)
+    a = analyze_file(root / "flow.py")
+    assert errors(a) == [] and len(a.flow().steps) == 3
+    assert not any(m.startswith("sidefx") for m in sys.modules)
