@@ -67,6 +67,7 @@ class ModuleAnalyzer:
         self.real_path = real_path
         self.resolver: Resolver | None = None
         self.owner_of: dict[int, ModuleAnalyzer] = {}  # id(member node) -> its module, when not this one
+        self.inconsistent_mro: set[str] = set()  # classes whose bases C3 cannot order
         self.tagged: list[tuple[str | None, Diagnostic]] = []  # (flow being analyzed, diagnostic)
         self.current_flow: str | None = None
         self.aliases: dict[str, str] = {}  # local name -> canonical flowc name
@@ -235,8 +236,9 @@ class ModuleAnalyzer:
                     head = seq[0]
                     if not any(head in s[1:] for s in seqs):
                         break
-                else:  # inconsistent hierarchy: fall back to depth-first order
+                else:  # inconsistent hierarchy (Python raises TypeError): fall back to depth-first order
                     head = seqs[0][0]
+                    self.inconsistent_mro.add(name)
                 out.append(head)
                 seqs = [[x for x in s if x != head] for s in seqs]
                 seqs = [s for s in seqs if s]
@@ -264,6 +266,10 @@ class ModuleAnalyzer:
             else:
                 self.diag("FC005", cls.node.name, f"flow {name} derives from {key.lstrip('?')}, which flowc cannot find",
                           "define the base class in the flow's module or in a module beside it")
+
+        if name in self.inconsistent_mro:
+            self.diag("FC721", cls.node.name, f"the base classes of flow {name} cannot be put in one method resolution "
+                      "order: Python refuses the class (TypeError)", "list a class before the classes it derives from")
 
         # Members, walking the MRO from the most basic class: subclasses override.
         functions: dict[str, cst.FunctionDef] = {}

@@ -375,3 +375,15 @@ def test_base_modules_are_read_never_imported(tmp_path: Path, monkeypatch) -> No
     a = analyze_file(root / "flow.py")
     assert errors(a) == [] and len(a.flow().steps) == 3
     assert not any(m.startswith("sidefx") for m in sys.modules)
+
+
+def test_bases_python_cannot_order_are_an_error(tmp_path: Path, monkeypatch) -> None:
+    root = project(tmp_path, {
+        "common/__init__.py": "",
+        "common/base.py": BASE,
+        "flow.py": "from common.base import BaseFlow\nfrom flowc import FlowSpec\n\n\n"
+                   "class F(FlowSpec, BaseFlow):  # FlowSpec before its own subclass\n    pass\n",
+    })
+    monkeypatch.chdir(root)
+    a = analyze_file(root / "flow.py")
+    assert [(d.code, d.span.line) for d in a.diagnostics if d.is_error] == [("FC721", 5)]
