@@ -143,6 +143,8 @@ class ModuleAnalyzer:
             self.current_flow = None
             if facts is not None:
                 result.append(facts)
+        if not result and self.resolver is not None:  # a flow class whose base flowc cannot read
+            self.resolver.report_unflowed(local)
         if not result and not any(d.is_error for d in self.diagnostics):
             self.diag("FC002", Span.at(self.p.path, 1), "no flow found: no class here derives from FlowSpec",
                       "define `class MyFlow(FlowSpec)` with `from flowc import FlowSpec` (or from metaflow)")

@@ -71,6 +71,7 @@ class Resolver:
         self.modules: dict[Path, "ModuleAnalyzer | None"] = {}  # files read (None: unreadable)
         self.files: dict["ModuleAnalyzer", Path] = {analyzer: self.real} if self.real else {}
         self.unresolved: dict[str, Unresolved] = {}
+        self.broken: dict[Path, object] = {}  # modules that exist but cannot be read: their diagnostic
         self.top_parsed = analyzer.p
 
     # ------------------------------------------------------------ public
@@ -92,6 +93,16 @@ class Resolver:
                 if key is not None:
                     new_bases.append(key)
             cls.bases = new_bases
+
+    def report_unflowed(self, local: list[str]) -> None:
+        """No flow was found: a class whose unreadable base looks like a flow
+        (from the project, or named ...Flow) is reported rather than "no flow"."""
+        for name in local:
+            cls = self.top.classes[name]
+            for key in cls.bases:
+                un = self.unresolved.get(key)
+                if un is not None and (un.code != "FC720" or "Flow" in key or "Flow" in name):
+                    self.top.diag(un.code, un.node, f"class {name}: {un.message}", un.hint)
 
     @property
     def sources(self) -> dict[str, list[str]]:
@@ -237,8 +248,10 @@ class Resolver:
             from .analyzer import ModuleAnalyzer
 
             self.modules[path] = None
-            text, _ = read_source(path)
-            parsed = parse_text(text, display_path(path))[0] if text is not None else None
+            text, error = read_source(path)
+            parsed, error = parse_text(text, display_path(path)) if text is not None else (None, error)
+            if error is not None:
+                self.broken[path] = error
             if parsed is not None:
                 other = ModuleAnalyzer(parsed)
                 other.read_module()
@@ -250,6 +263,11 @@ class Resolver:
 
     def _missing(self, owner, node, dotted: str, module_name: str, level: int) -> Unresolved:
         shown = "." * level + module_name
+        for path in self._candidates(owner, module_name, level):
+            error = self.broken.get(path.resolve()) if path.is_file() else None
+            if error is not None:  # there, but not valid Python (or not UTF-8)
+                return self._fail(owner, node, dotted, "FC721", f"base class {dotted}: {error.span}: "
+                                  f"{error.message}", error.hint or f"fix {error.span.file} first")
         top = module_name.split(".")[0]
         if level == 0 and top and _installed(top):
             return self._fail(owner, node, dotted, "FC720",

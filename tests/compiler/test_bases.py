@@ -387,3 +387,30 @@ def test_bases_python_cannot_order_are_an_error(tmp_path: Path, monkeypatch) -> 
     monkeypatch.chdir(root)
     a = analyze_file(root / "flow.py")
     assert [(d.code, d.span.line) for d in a.diagnostics if d.is_error] == [("FC721", 5)]
+
+
+def test_a_base_module_that_does_not_parse_is_named_with_its_error(tmp_path: Path, monkeypatch) -> None:
+    root = project(tmp_path, {
+        "common/__init__.py": "",
+        "common/base.py": "class BaseFlow(:\n    pass\n",
+        "flow.py": "from common.base import BaseFlow\n\n\nclass F(BaseFlow):\n    pass\n",
+    })
+    monkeypatch.chdir(root)
+    a = analyze_file(root / "flow.py")
+    (d,) = [d for d in a.diagnostics if d.is_error]
+    assert d.code == "FC721" and "common/base.py:1:" in d.message and "not valid Python" in d.message
+
+
+def test_a_flow_with_only_an_installed_base_names_it_rather_than_no_flow(tmp_path: Path, monkeypatch) -> None:
+    pkg = tmp_path / "site" / "obproject"
+    write(pkg, {"__init__.py": "class ProjectFlow:\n    pass\n"})
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    root = project(tmp_path / "proj", {
+        "flow.py": "from obproject import ProjectFlow\n\n\nclass F(ProjectFlow):\n    pass\n",
+        "model.py": "from obproject import Layer\n\n\nclass Model(Layer):\n    pass\n",
+    })
+    monkeypatch.chdir(root)
+    (d,) = [d for d in analyze_file(root / "flow.py").diagnostics if d.is_error]
+    assert d.code == "FC720" and "ProjectFlow" in d.message
+    (d,) = [d for d in analyze_file(root / "model.py").diagnostics if d.is_error]
+    assert d.code == "FC002"  # a class deriving from a package's class that is no flow: no flow here
