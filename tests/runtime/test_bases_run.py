@@ -61,3 +61,14 @@ def test_a_base_at_the_project_root_runs_and_is_packaged(tmp_path: Path) -> None
     assert files["shared/base.py"] == (tmp_path / "proj" / "shared" / "base.py").read_bytes()
     with tarfile.open(fileobj=io.BytesIO(package.build(files)), mode="r:gz") as tar:
         assert sorted(tar.getnames()) == ["RootBaseFlow.ir.json", "f.py", "shared/__init__.py", "shared/base.py"]
+
+
+def test_a_root_base_carries_its_package_and_what_it_imports_from_the_root(tmp_path: Path) -> None:
+    flow_file = make_project(tmp_path / "proj")
+    root = tmp_path / "proj"
+    (root / "shared" / "helpers.py").write_text("def double(x):\n    return 2 * x\n")
+    (root / "utils.py").write_text("K = 1\n")
+    base = (root / "shared" / "base.py").read_text()
+    (root / "shared" / "base.py").write_text("from .helpers import double\nimport utils\n" + base)
+    flow = load_flow(flow_file)
+    assert flow.source.modules == ("shared/__init__.py", "shared/base.py", "shared/helpers.py", "utils.py")
