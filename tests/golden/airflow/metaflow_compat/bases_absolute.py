@@ -67,11 +67,11 @@ with DAG(
     params={
         # bases_absolute.py:14
         "offset": Param(10, type="integer", description="added to the base's result"),
-        # bases_absolute.py:17
+        # common/base.py:17
         "alpha": Param(2, type="integer", description="multiplier applied by process"),
-        # bases_absolute.py:18
+        # common/base.py:18
         "label": Param("run", type="string", description="prefix of the summary"),
-        # bases_absolute.py:11
+        # common/mixins.py:11
         "n_features": Param(3, type="integer", description="how many features to build"),
     },
     # the runtime counts attempts itself: each task's retries equal its @retry
@@ -80,7 +80,7 @@ with DAG(
     tags=["flowc"],
 ) as dag:
 
-    # start (bases_absolute.py:21)
+    # start (common/base.py:21)
     start = KubernetesPodOperator(
         task_id="start",
         name="start",
@@ -96,7 +96,7 @@ with DAG(
         cmds=step_command("process", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
     )
 
-    # features (bases_absolute.py:14)
+    # features (common/mixins.py:14)
     features = KubernetesPodOperator(
         task_id="features",
         name="features",
@@ -104,7 +104,7 @@ with DAG(
         cmds=step_command("features", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
     )
 
-    # end (bases_absolute.py:31): the end step
+    # end (common/base.py:31): the end step
     end = KubernetesPodOperator(
         task_id="end",
         name="end",

@@ -65,9 +65,9 @@ with DAG(
     start_date=datetime(2024, 1, 1, tzinfo=timezone.utc),
     catchup=False,
     params={
-        # bases_inherited.py:17
+        # common/base.py:17
         "alpha": Param(2, type="integer", description="multiplier applied by process"),
-        # bases_inherited.py:18
+        # common/base.py:18
         "label": Param("run", type="string", description="prefix of the summary"),
     },
     # the runtime counts attempts itself: each task's retries equal its @retry
@@ -76,7 +76,7 @@ with DAG(
     tags=["flowc"],
 ) as dag:
 
-    # start (bases_inherited.py:21)
+    # start (common/base.py:21)
     start = KubernetesPodOperator(
         task_id="start",
         name="start",
@@ -84,7 +84,7 @@ with DAG(
         cmds=step_command("start", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, params="{{ flow_params(params) }}", templated=True),
     )
 
-    # process (bases_inherited.py:26)
+    # process (common/base.py:26)
     process = KubernetesPodOperator(
         task_id="process",
         name="process",
@@ -92,7 +92,7 @@ with DAG(
         cmds=step_command("process", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
     )
 
-    # end (bases_inherited.py:31): the end step
+    # end (common/base.py:31): the end step
     end = KubernetesPodOperator(
         task_id="end",
         name="end",

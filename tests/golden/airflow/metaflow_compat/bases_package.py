@@ -75,11 +75,11 @@ with DAG(
     start_date=datetime(2024, 1, 1, tzinfo=timezone.utc),
     catchup=False,
     params={
-        # bases_package.py:17
+        # common/base.py:17
         "alpha": Param(2, type="integer", description="multiplier applied by process"),
-        # bases_package.py:18
+        # common/base.py:18
         "label": Param("run", type="string", description="prefix of the summary"),
-        # bases_package.py:22
+        # common/mixins.py:22
         "width": Param(3, type="integer", description="how many items to fan out over"),
     },
     # the runtime counts attempts itself: each task's retries equal its @retry
@@ -88,7 +88,7 @@ with DAG(
     tags=["flowc"],
 ) as dag:
 
-    # start (bases_package.py:21)
+    # start (common/base.py:21)
     start = KubernetesPodOperator(
         task_id="start",
         name="start",
@@ -104,7 +104,7 @@ with DAG(
         cmds=step_command("process", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
     )
 
-    # fan_out (bases_package.py:25): foreach over self.items: one square per item
+    # fan_out (common/mixins.py:25): foreach over self.items: one square per item
     fan_out = KubernetesPodOperator(
         task_id="fan_out",
         name="fan-out",
@@ -119,7 +119,7 @@ with DAG(
     # ---- mapped over fan_out_indices: square, once per index of fan_out's foreach
     @task_group(group_id="foreach_fan_out")
     def foreach_fan_out(index):
-        # square (bases_package.py:30)
+        # square (common/mixins.py:30)
         square = KubernetesPodOperator(
             task_id="square",
             name="square",
@@ -129,7 +129,7 @@ with DAG(
 
     foreach_fan_out_group = foreach_fan_out.expand(index=fan_out_indices)
 
-    # gather (bases_package.py:35): join of fan_out
+    # gather (common/mixins.py:35): join of fan_out
     gather = KubernetesPodOperator(
         task_id="gather",
         name="gather",
@@ -137,7 +137,7 @@ with DAG(
         cmds=step_command("gather", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
     )
 
-    # end (bases_package.py:31): the end step
+    # end (common/base.py:31): the end step
     end = KubernetesPodOperator(
         task_id="end",
         name="end",

@@ -252,7 +252,7 @@ def _futures(value) -> list:
 # ---------------------------------------------------------------- one task per step
 
 
-# start (bases_absolute.py:21): goes to process
+# start (common/base.py:21): goes to process
 @task(
     name="start",
     task_run_name=pathspec,
@@ -274,7 +274,7 @@ def process(run_id: str, index: str, after: Any = None) -> dict:
     return run_step("process", run_id, index)
 
 
-# features (bases_absolute.py:14): goes to end
+# features (common/mixins.py:14): goes to end
 @task(
     name="features",
     task_run_name=pathspec,
@@ -285,7 +285,7 @@ def features(run_id: str, index: str, after: Any = None) -> dict:
     return run_step("features", run_id, index)
 
 
-# end (bases_absolute.py:31): the end step
+# end (common/base.py:31): the end step
 @task(
     name="end",
     task_run_name=pathspec,
@@ -327,16 +327,16 @@ def bases_absolute_flow(
         "n_features": n_features,
     }
 
-    # start (bases_absolute.py:21): goes to process
+    # start (common/base.py:21): goes to process
     start_future = start.submit(run_id, "0", params)
 
     # process (bases_absolute.py:17): goes to features
     process_future = process.submit(run_id, "0", wait_for=[start_future])
 
-    # features (bases_absolute.py:14): goes to end
+    # features (common/mixins.py:14): goes to end
     features_future = features.submit(run_id, "0", wait_for=[process_future])
 
-    # end (bases_absolute.py:31): the end step
+    # end (common/base.py:31): the end step
     end_future = end.submit(run_id, "0", wait_for=[features_future])
 
     return finish(run_id, start_future, process_future, features_future, end_future)

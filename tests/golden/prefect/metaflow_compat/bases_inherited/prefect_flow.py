@@ -252,7 +252,7 @@ def _futures(value) -> list:
 # ---------------------------------------------------------------- one task per step
 
 
-# start (bases_inherited.py:21): goes to process
+# start (common/base.py:21): goes to process
 @task(
     name="start",
     task_run_name=pathspec,
@@ -263,7 +263,7 @@ def start(run_id: str, index: str, params: dict, after: Any = None) -> dict:
     return run_step("start", run_id, index, params=params)
 
 
-# process (bases_inherited.py:26): goes to end
+# process (common/base.py:26): goes to end
 @task(
     name="process",
     task_run_name=pathspec,
@@ -274,7 +274,7 @@ def process(run_id: str, index: str, after: Any = None) -> dict:
     return run_step("process", run_id, index)
 
 
-# end (bases_inherited.py:31): the end step
+# end (common/base.py:31): the end step
 @task(
     name="end",
     task_run_name=pathspec,
@@ -310,13 +310,13 @@ def bases_inherited_flow(
         "label": label,
     }
 
-    # start (bases_inherited.py:21): goes to process
+    # start (common/base.py:21): goes to process
     start_future = start.submit(run_id, "0", params)
 
-    # process (bases_inherited.py:26): goes to end
+    # process (common/base.py:26): goes to end
     process_future = process.submit(run_id, "0", wait_for=[start_future])
 
-    # end (bases_inherited.py:31): the end step
+    # end (common/base.py:31): the end step
     end_future = end.submit(run_id, "0", wait_for=[process_future])
 
     return finish(run_id, start_future, process_future, end_future)

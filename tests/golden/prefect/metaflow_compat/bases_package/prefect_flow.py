@@ -252,7 +252,7 @@ def _futures(value) -> list:
 # ---------------------------------------------------------------- one task per step
 
 
-# start (bases_package.py:21): goes to process
+# start (common/base.py:21): goes to process
 @task(
     name="start",
     task_run_name=pathspec,
@@ -274,7 +274,7 @@ def process(run_id: str, index: str, after: Any = None) -> dict:
     return run_step("process", run_id, index)
 
 
-# fan_out (bases_package.py:25): foreach over self.items, into square
+# fan_out (common/mixins.py:25): foreach over self.items, into square
 @task(
     name="fan_out",
     task_run_name=pathspec,
@@ -285,7 +285,7 @@ def fan_out(run_id: str, index: str, after: Any = None) -> dict:
     return run_step("fan_out", run_id, index)
 
 
-# square (bases_package.py:30): goes to gather
+# square (common/mixins.py:30): goes to gather
 @task(
     name="square",
     task_run_name=pathspec,
@@ -296,7 +296,7 @@ def square(run_id: str, index: str, after: Any = None) -> dict:
     return run_step("square", run_id, index)
 
 
-# gather (bases_package.py:35): joins the items of fan_out
+# gather (common/mixins.py:35): joins the items of fan_out
 @task(
     name="gather",
     task_run_name=pathspec,
@@ -307,7 +307,7 @@ def gather(run_id: str, index: str, after: Any = None) -> dict:
     return run_step("gather", run_id, index)
 
 
-# end (bases_package.py:31): the end step
+# end (common/base.py:31): the end step
 @task(
     name="end",
     task_run_name=pathspec,
@@ -346,25 +346,25 @@ def bases_package_flow(
         "width": width,
     }
 
-    # start (bases_package.py:21): goes to process
+    # start (common/base.py:21): goes to process
     start_future = start.submit(run_id, "0", params)
 
     # process (bases_package.py:13): goes to fan_out
     process_future = process.submit(run_id, "0", wait_for=[start_future])
 
-    # fan_out (bases_package.py:25): foreach over self.items, into square
+    # fan_out (common/mixins.py:25): foreach over self.items, into square
     fan_out_future = fan_out.submit(run_id, "0", wait_for=[process_future])
 
     # wait for fan_out: one square task per item of self.items
     square_indices = foreach_indices(fan_out_future, depth=0)
 
-    # square (bases_package.py:30): goes to gather
+    # square (common/mixins.py:30): goes to gather
     square_futures = square.map(unmapped(run_id), square_indices, wait_for=[fan_out_future])
 
-    # gather (bases_package.py:35): joins the items of fan_out
+    # gather (common/mixins.py:35): joins the items of fan_out
     gather_future = gather.submit(run_id, "0", wait_for=[square_futures])
 
-    # end (bases_package.py:31): the end step
+    # end (common/base.py:31): the end step
     end_future = end.submit(run_id, "0", wait_for=[gather_future])
 
     return finish(run_id, start_future, process_future, fan_out_future, square_futures, gather_future, end_future)
