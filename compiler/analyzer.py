@@ -23,7 +23,9 @@ from .diagnostics import ERROR, WARNING, Diagnostic
 from .literals import AMBIGUOUS, NotLiteral, dotted_name, evaluate
 from .parse import ParsedModule
 from .spans import Span
-from .user_decorators import FLOW_MUTATOR, STEP_MUTATOR, WRAPPER, Resolver
+from .bases import Resolver, flow_decorators, reading, switch_to
+from .user_decorators import FLOW_MUTATOR, STEP_MUTATOR, WRAPPER
+from .user_decorators import Resolver as DecoratorResolver
 
 AUTHORING_MODULES = ("flowc", "metaflow")
 KNOWN_NAMES = {"FlowSpec", "step", "Parameter", "JSONType", "current", "IncludeFile", "Config",
@@ -49,19 +51,27 @@ class FlowFacts:
     extras: dict[str, StepExtras]
     members: frozenset[str]  # methods and class attributes (not artifacts)
     external_bases: tuple[str, ...]
+    # the other modules read for base classes: their display paths' lines, and their files
+    base_sources: dict[str, list[str]] = field(default_factory=dict)
+    base_files: tuple[Path, ...] = ()
 
 
 @dataclass
 class _Class:
     node: cst.ClassDef
-    bases: list[str]  # local class names, or "FlowSpec", or "?dotted" for external
+    bases: list[str]  # class keys (compiler/bases.py), or "FlowSpec", or "?dotted" for unreadable ones
+    owner: Any = None  # the ModuleAnalyzer of the module defining it, when not this one
 
 
 class ModuleAnalyzer:
     def __init__(self, parsed: ParsedModule, real_path: Path | None = None):
         self.p = parsed
-        self.user_decorators = Resolver(parsed.module, real_path)  # user decorators, read statically
+        self.user_decorators = DecoratorResolver(parsed.module, real_path)  # user decorators, read statically
         self._wrappers: list[str] = []  # of the step being read
+        self.real_path = real_path
+        self.resolver: Resolver | None = None
+        self.owner_of: dict[int, ModuleAnalyzer] = {}  # id(member node) -> its module, when not this one
+        self.inconsistent_mro: set[str] = set()  # classes whose bases C3 cannot order
         self.tagged: list[tuple[str | None, Diagnostic]] = []  # (flow being analyzed, diagnostic)
         self.current_flow: str | None = None
         self.aliases: dict[str, str] = {}  # local name -> canonical flowc name
@@ -72,6 +82,10 @@ class ModuleAnalyzer:
     # ------------------------------------------------------------ helpers
 
     def span(self, node: cst.CSTNode) -> Span:
+        if node not in self.p.positions and self.resolver is not None:  # a node of a base-class module
+            other = self.resolver.parsed_for(node)
+            if other is not None:
+                return other.span(node)
         return self.p.span(node)
 
     def diag(self, code: str, node: cst.CSTNode | Span, message: str, hint: str | None = None,
@@ -102,7 +116,8 @@ class ModuleAnalyzer:
 
     # ------------------------------------------------------------ module level
 
-    def run(self) -> list[FlowFacts]:
+    def read_module(self) -> None:
+        """The module-level pass: imports, constants and classes."""
         body = self.p.module.body
         for stmt in body:
             if isinstance(stmt, cst.SimpleStatementLine):
@@ -112,10 +127,19 @@ class ModuleAnalyzer:
                 self.classes[stmt.name.value] = _Class(stmt, [self._base_name(a.value) for a in stmt.bases])
             elif isinstance(stmt, (cst.If, cst.Try, cst.With, cst.For, cst.While)):
                 self._mark_conditional_bindings(stmt)
-        bases_in_module = {b for c in self.classes.values() for b in c.bases}
+
+    def run(self) -> list[FlowFacts]:
+        self.read_module()
+        self._own_context = (self.p, self.aliases, self.module_aliases, self.constants)
+        local = [name for name in self.classes]
+        if any(b not in self.classes and b != "FlowSpec" for c in self.classes.values() for b in c.bases):
+            self.resolver = Resolver(self, self.real_path)
+            self.resolver.link()
+        bases_in_module = {b for n in local for b in self.classes[n].bases}
         # A FlowSpec subclass that another class here derives from is a base, not
         # a flow: its steps are checked as part of the flows that use it.
-        flows = [name for name in self.classes if self._is_flow(name, set()) and name not in bases_in_module]
+        flows = [name for name in local if name not in bases_in_module and (
+            self._is_flow(name, set()) or self._unreadable_with_steps(name))]
         result = []
         for name in flows:
             self.current_flow = name
@@ -123,6 +147,8 @@ class ModuleAnalyzer:
             self.current_flow = None
             if facts is not None:
                 result.append(facts)
+        if not result and self.resolver is not None:  # a flow class whose base flowc cannot read
+            self.resolver.report_unflowed(local)
         if not result and not any(d.is_error for d in self.diagnostics):
             self.diag("FC002", Span.at(self.p.path, 1), "no flow found: no class here derives from FlowSpec",
                       "define `class MyFlow(FlowSpec)` with `from flowc import FlowSpec` (or from metaflow)")
@@ -197,6 +223,14 @@ class ModuleAnalyzer:
         seen.add(name)
         return any(b == "FlowSpec" or self._is_flow(b, seen) for b in self.classes[name].bases)
 
+    def _unreadable_with_steps(self, name: str) -> bool:
+        """A class with steps deriving from a base flowc cannot read (an installed
+        package's flow class) is a flow, so that the unreadable base is reported."""
+        mro = self._mro(name)
+        return any(c.startswith("?") for c in mro) and any(
+            isinstance(s, cst.FunctionDef) and self._is_step(s)
+            for c in mro if c in self.classes for s in self.classes[c].node.body.body)
+
     def _mro(self, name: str) -> list[str]:
         """C3 linearization over the module's classes (external bases are leaves)."""
 
@@ -208,8 +242,9 @@ class ModuleAnalyzer:
                     head = seq[0]
                     if not any(head in s[1:] for s in seqs):
                         break
-                else:  # inconsistent hierarchy: fall back to depth-first order
+                else:  # inconsistent hierarchy (Python raises TypeError): fall back to depth-first order
                     head = seqs[0][0]
+                    self.inconsistent_mro.add(name)
                 out.append(head)
                 seqs = [[x for x in s if x != head] for s in seqs]
                 seqs = [s for s in seqs if s]
@@ -230,18 +265,30 @@ class ModuleAnalyzer:
         mro = self._mro(name)
         local_mro = [c for c in mro if c in self.classes]
         external = tuple(c for c in mro if c not in self.classes and c != "FlowSpec")
-        if external:
-            self.diag("FC005", cls.node.name,
-                      f"flow {name} derives from {', '.join(external)}, defined in another module; "
-                      "its steps and parameters are invisible to flowc", severity=WARNING,
-                      hint="define mixins in the flow's own module so flowc can read them")
+        for key in external:  # a base flowc cannot read: an installed package, a missing module...
+            un = self.resolver.unresolved.get(key) if self.resolver is not None else None
+            if un is not None:
+                self.diag(un.code, un.node, f"flow {name}: {un.message}", un.hint)
+            else:
+                self.diag("FC005", cls.node.name, f"flow {name} derives from {key.lstrip('?')}, which flowc cannot find",
+                          "define the base class in the flow's module or in a module beside it")
+
+        if name in self.inconsistent_mro:
+            self.diag("FC721", cls.node.name, f"the base classes of flow {name} cannot be put in one method resolution "
+                      "order: Python refuses the class (TypeError)", "list a class before the classes it derives from")
 
         # Members, walking the MRO from the most basic class: subclasses override.
         functions: dict[str, cst.FunctionDef] = {}
         attributes: dict[str, cst.BaseExpression | None] = {}
         step_names_seen: dict[str, cst.FunctionDef] = {}
         for cname in reversed(local_mro):
+            owner = self.classes[cname].owner
             for stmt in self.classes[cname].node.body.body:
+                if owner is not None:  # a member of a class from another module
+                    self.owner_of[id(stmt)] = owner
+                    for small in getattr(stmt, "body", ()) if isinstance(stmt, cst.SimpleStatementLine) else ():
+                        if getattr(small, "value", None) is not None:
+                            self.owner_of[id(small.value)] = owner
                 if isinstance(stmt, cst.FunctionDef):
                     fname = stmt.name.value
                     if cname == name and fname in step_names_seen and step_names_seen[fname] is not stmt \
@@ -266,7 +313,8 @@ class ModuleAnalyzer:
         parameters = self._parameters(attributes)
         param_attrs = {p.attribute for p in parameters}
         steps_defs = [f for f in functions.values() if self._is_step(f)]
-        steps_defs.sort(key=lambda f: (self.span(f).line, self.span(f).col))
+        # the flow's own module first, then each base module, each in source order
+        steps_defs.sort(key=lambda f: (self.span(f).file != self.p.path, self.span(f).file, self.span(f).line, self.span(f).col))
         methods = {n: f for n, f in functions.items() if not self._is_step(f)}
         members = frozenset(set(functions) | (set(attributes) - param_attrs))
 
@@ -274,7 +322,8 @@ class ModuleAnalyzer:
         steps: list[ir.Step] = []
         extras: dict[str, StepExtras] = {}
         for fdef in steps_defs:
-            step, extra = self._step(fdef, start, end, methods, members)
+            with self.home(fdef):
+                step, extra = self._step(fdef, start, end, methods, members)
             steps.append(step)
             extras[step.name] = extra
 
@@ -286,16 +335,24 @@ class ModuleAnalyzer:
             start=start or "",
             end=end or "",
             parameters=parameters,
-            decorators=self._flow_decorators(cls.node),
+            decorators=flow_decorators(self, name, mro),  # its own and its base flows'
             docstring=_docstring(cls.node),
         )
-        return FlowFacts(flow, extras, members, external)
+        facts = FlowFacts(flow, extras, members, external)
+        if self.resolver is not None:
+            facts.base_sources, facts.base_files = self.resolver.sources, tuple(self.resolver.module_files())
+        return facts
 
     def _defined_in(self, fdef: cst.FunctionDef, cname: str) -> bool:
         return any(s is fdef for s in self.classes[cname].node.body.body)
 
+    def home(self, node: cst.CSTNode):
+        """Read a member node with the names and constants of the module that defines it."""
+        return reading(self, self.owner_of.get(id(node)))
+
     def _is_step(self, fdef: cst.FunctionDef) -> bool:
-        return any(self.canonical(d.decorator) == "step" for d in fdef.decorators)
+        with self.home(fdef):
+            return any(self.canonical(d.decorator) == "step" for d in fdef.decorators)
 
     def _step_flags(self, fdef: cst.FunctionDef) -> tuple[bool, bool]:
         start = end = False
@@ -326,7 +383,10 @@ class ModuleAnalyzer:
 
     def _start_end(self, flow_name: str, cls: cst.ClassDef, defs: list[cst.FunctionDef]) -> tuple[str | None, str | None]:
         names = [f.name.value for f in defs]
-        flags = {f.name.value: self._step_flags(f) for f in defs}
+        flags = {}
+        for f in defs:
+            with self.home(f):
+                flags[f.name.value] = self._step_flags(f)
         if len(defs) == 1:
             return names[0], names[0]
         resolved = []
@@ -363,6 +423,7 @@ class ModuleAnalyzer:
         params: list[ir.Parameter] = []
         seen: dict[str, ir.Parameter] = {}
         for attr, value in attributes.items():
+            switch_to(self, self.owner_of.get(id(value)))  # an attribute of a base class: read in its module
             if not isinstance(value, cst.Call):
                 continue
             kind = self.canonical(value)
@@ -381,7 +442,8 @@ class ModuleAnalyzer:
                 continue
             seen[param.name] = param
             params.append(param)
-        params.sort(key=lambda p: (p.span.line, p.span.col))
+        switch_to(self, None)
+        params.sort(key=lambda p: (p.span.file != self.p.path, p.span.file, p.span.line, p.span.col))
         return tuple(params)
 
     def _parameter(self, attr: str, call: cst.Call) -> ir.Parameter | None:
@@ -874,7 +936,8 @@ def _is_json(value: Any) -> bool:
 def analyze_module(parsed: ParsedModule, real_path: Path | None = None
                    ) -> tuple[list[FlowFacts], dict[str | None, list[Diagnostic]]]:
     """The flows of a module, and the diagnostics found for each (None: the module's own).
-    ``real_path``, the file on disk, lets it read decorators defined beside the flow."""
+    ``real_path``, the file on disk, lets it read base classes and user
+    decorators from the modules the flow imports."""
     analyzer = ModuleAnalyzer(parsed, real_path)
     flows = analyzer.run()
     by_flow: dict[str | None, list[Diagnostic]] = {}

@@ -24,10 +24,14 @@ from .walk import walk
 
 # Attributes of a FlowSpec that are not artifacts.
 FLOW_API = frozenset({
-    "next", "merge_artifacts", "input", "index", "foreach_stack", "name", "script_name", "cmd", "graph",
+    "next", "merge_artifacts", "input", "index", "foreach_stack", "name", "script_name", "cmd",
 })
-# Names a step may not assign: they are the API above.
-RESERVED_ARTIFACTS = FLOW_API
+# Names a step may not assign: Metaflow fails on them (read-only properties; self.next is then not callable).
+RESERVED_ARTIFACTS = frozenset({"next", "input", "index", "script_name"})
+# Names Metaflow lets a step assign but does not keep: later steps see the FlowSpec's own again.
+NOT_KEPT = FLOW_API - RESERVED_ARTIFACTS
+# Exceptions whose handler makes the reads in a try body guarded (a missing artifact is an AttributeError).
+_GUARDING = frozenset({"AttributeError", "Exception", "BaseException"})
 
 
 @dataclass
@@ -39,6 +43,20 @@ class BodyScan:
     inputs_attrs: list[tuple[str, Span]] = field(default_factory=list)  # `inputs.<name>` uses
     dynamic: Span | None = None  # where self escapes or is accessed by a computed name
     problems: list[tuple] = field(default_factory=list)  # (code, node, message, hint, severity)
+    # artifacts whose every read (or write) is guarded: in a try that catches AttributeError, or
+    # tested with hasattr(self, "x") in the step; a missing one is then handled, not a failure
+    guarded_reads: set[str] = field(default_factory=set)
+    guarded_writes: set[str] = field(default_factory=set)
+    plain_reads: set[str] = field(default_factory=set)
+    plain_writes: set[str] = field(default_factory=set)
+    hasattr_names: set[str] = field(default_factory=set)
+    guarded_nodes: set[int] = field(default_factory=set)  # ids of nodes inside such a try body
+
+    def read_guarded(self, name: str) -> bool:
+        return name in self.hasattr_names or (name in self.guarded_reads and name not in self.plain_reads)
+
+    def write_guarded(self, name: str) -> bool:
+        return name in self.guarded_writes and name not in self.plain_writes
 
 
 class _Scanner:
@@ -61,7 +79,7 @@ class _Scanner:
             cst.Assign: self.visit_Assign, cst.AnnAssign: self.visit_AnnAssign, cst.AugAssign: self.visit_AugAssign,
             cst.For: self.visit_For, cst.CompFor: self.visit_CompFor, cst.WithItem: self.visit_WithItem,
             cst.Del: self.visit_Del, cst.Attribute: self.visit_Attribute, cst.Name: self.visit_Name,
-            cst.Call: self.visit_Call,
+            cst.Call: self.visit_Call, cst.Try: self.visit_Try,
         }
 
     def dispatch(self, node: cst.CSTNode) -> None:
@@ -89,16 +107,37 @@ class _Scanner:
                 self._write(name, target)
 
     def _write(self, name: str, node: cst.CSTNode) -> None:
+        guarded = id(node) in self.scan.guarded_nodes
         if name in RESERVED_ARTIFACTS:
-            self.scan.problems.append(("FC207", node, f"self.{name} is part of the FlowSpec API and cannot be assigned",
-                                       "choose another artifact name", "error"))
+            self.scan.problems.append((
+                "FC207", node, f"self.{name} is part of the FlowSpec API and cannot be assigned",
+                "choose another artifact name", WARNING if guarded else "error"))
             return
+        if name in NOT_KEPT:
+            self.scan.problems.append((
+                "FC207", node, f"self.{name} is part of the FlowSpec API: assigning it works in this step only, "
+                "later steps see the FlowSpec's own", "choose another artifact name to keep the value", WARNING))
+            return
+        (self.scan.guarded_writes if guarded else self.scan.plain_writes).add(name)
         self.scan.writes.setdefault(name, self.span_of(node))
 
     def _read(self, name: str, node: cst.CSTNode) -> None:
         if name in FLOW_API or name in self.members or (name.startswith("__") and name.endswith("__")):
             return
+        (self.scan.guarded_reads if id(node) in self.scan.guarded_nodes else self.scan.plain_reads).add(name)
         self.scan.reads.setdefault(name, self.span_of(node))
+
+    def visit_Try(self, node: cst.Try) -> None:
+        """Reads and writes in the body of a try that catches AttributeError are guarded."""
+        if not any(_catches_attribute_error(h) for h in node.handlers):
+            return
+        ids = self.scan.guarded_nodes
+
+        def mark(n: cst.CSTNode) -> None:
+            if isinstance(n, (cst.Attribute, cst.Call)):
+                ids.add(id(n))
+
+        walk(node.body, mark)
 
     def _dynamic(self, node: cst.CSTNode) -> None:
         if self.scan.dynamic is None:
@@ -138,6 +177,8 @@ class _Scanner:
         if isinstance(node.value, cst.Name):
             if node.value.value == self.self_name:
                 self.consumed.add(id(node.value))
+                if node.attr.value == "__dict__":  # self.__dict__.update(...) sets artifacts flowc cannot name
+                    self._dynamic(node)
                 if id(node) not in self.store:
                     self._read(node.attr.value, node)
             elif self.inputs_name and node.value.value == self.inputs_name:
@@ -177,6 +218,8 @@ class _Scanner:
                     self._write(name, node)
                 elif func.value == "getattr":
                     self._read(name, node) if len(node.args) == 2 else None
+                elif func.value == "hasattr":  # a guard: reads of this name in the step are checked first
+                    self.scan.hasattr_names.add(name)
 
     def _merge(self, node: cst.Call) -> None:
         include: tuple[str, ...] = ()
@@ -208,6 +251,18 @@ class _Scanner:
         inner = _Scanner(params[0].name.value, None, self.methods, self.members, self.span_of, self.scan,
                          self.visiting | {method}, top=False)
         walk(fdef.body, inner.dispatch)
+
+
+def _catches_attribute_error(handler: cst.ExceptHandler) -> bool:
+    if handler.type is None:  # a bare except
+        return True
+    kinds = handler.type.elements if isinstance(handler.type, cst.Tuple) else [handler.type]
+    for kind in kinds:
+        expr = kind.value if isinstance(kind, cst.Element) else kind
+        name = expr.attr.value if isinstance(expr, cst.Attribute) else getattr(expr, "value", None)
+        if name in _GUARDING:
+            return True
+    return False
 
 
 def scan_step(fdef: cst.FunctionDef, self_name: str, inputs_name: str | None, methods: dict[str, cst.FunctionDef],

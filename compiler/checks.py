@@ -19,7 +19,7 @@ from .artifacts import FLOW_API
 from .cli_options import reserved_parameter_names
 from .diagnostics import ERROR, WARNING, Diagnostic
 
-RESERVED_STEP_NAMES = frozenset(FLOW_API | {"cmd"})
+RESERVED_STEP_NAMES = frozenset(FLOW_API | {"cmd", "graph"})
 # Parameter names whose --NAME would be one of flowc's own options (one list, shared with the CLI).
 RESERVED_PARAMETERS = reserved_parameter_names()
 _STEP_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
@@ -51,7 +51,10 @@ def check_names(facts: FlowFacts) -> list[Diagnostic]:
         scan = facts.extras[s.name].scan
         for name, span in scan.writes.items():
             if name in params:
-                out.append(Diagnostic("FC206", ERROR, f"step '{s.name}' assigns self.{name}, which is a parameter",
+                guarded = scan.write_guarded(name)  # in a try that catches the AttributeError it raises
+                out.append(Diagnostic("FC206", WARNING if guarded else ERROR,
+                                      f"step '{s.name}' assigns self.{name}, which is a parameter"
+                                      + (" (it raises AttributeError, which the step catches)" if guarded else ""),
                                       span, "parameters are read-only; store the changed value under another name"))
             elif name in step_names:
                 out.append(Diagnostic("FC124", ERROR, f"step '{s.name}' assigns self.{name}, which is a step",
@@ -119,11 +122,14 @@ class Dataflow:
         for name, span in extra.scan.reads.items():
             if name in own or name in self.avail_in[s.name]:
                 continue
+            # a guarded read (hasattr, try/except AttributeError) handles a missing artifact: Metaflow runs it
+            severity, guard = (WARNING, "; the step guards the read, so it runs, but never sees a value") \
+                if extra.scan.read_guarded(name) else (ERROR, "")
             if s.kind == ir.JOIN and name in upstream:
                 arg = s.join_arg
                 first = s.parent_groups[0][0] if s.parent_groups else "branch"
                 self.out.append(Diagnostic(
-                    "FC204", ERROR, f"join '{s.name}' reads self.{name}, but a join receives only parameters",
+                    "FC204", severity, f"join '{s.name}' reads self.{name}, but a join receives only parameters" + guard,
                     span, f"read {arg}.{first}.{name} (or iterate over {arg}), or call self.merge_artifacts({arg}) first",
                 ))
                 continue
@@ -139,10 +145,12 @@ class Dataflow:
                 hint = f"did you mean self.{close[0]}?"
             else:
                 hint = f"set self.{name} in a step before '{s.name}'"
-            self.out.append(Diagnostic("FC201", ERROR, f"step '{s.name}' reads self.{name}, which no step before it sets",
+            self.out.append(Diagnostic("FC201", severity,
+                                       f"step '{s.name}' reads self.{name}, which no step before it sets" + guard,
                                        span, hint))
         for attr, code, label in ((s.foreach, "FC202", "foreach"), (s.condition, "FC203", "switch condition")):
-            if attr and attr not in self.avail_out[s.name]:
+            # a class attribute (items = [...] in the class body) is as good as an artifact, as in Metaflow
+            if attr and attr not in self.avail_out[s.name] and attr not in self.facts.members:
                 self.out.append(Diagnostic(code, ERROR, f"the {label} of step '{s.name}' reads self.{attr}, which is never set",
                                            s.next_span or s.span, f"assign self.{attr} in '{s.name}' before self.next()"))
 

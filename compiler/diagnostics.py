@@ -27,7 +27,7 @@ CODES: dict[str, str] = {
     "FC002": "no flow in module",
     "FC003": "cannot read file",
     "FC004": "flow not found or ambiguous",
-    "FC005": "base class defined elsewhere",
+    "FC005": "base class module not found",
     "FC006": "unsupported construct",
     # structure
     "FC101": "no start step",
@@ -92,6 +92,9 @@ CODES: dict[str, str] = {
     "FC601": "invalid package requirement",
     "FC602": "invalid python version",
     "FC603": "conflicting package pins",
+    # modules and base classes
+    "FC720": "base class from an installed package",
+    "FC721": "base class flowc cannot read",
     # Metaflow options and user decorators
     "FC740": "step mutator",
     "FC741": "flow mutator",

@@ -11,6 +11,7 @@ from pathlib import Path
 import libcst as cst
 
 from .literals import dotted_name
+from .parse import project_root
 
 
 def _statements(body) -> "list[cst.CSTNode]":
@@ -60,28 +61,61 @@ def _resolve(folder: Path, name: str) -> list[Path]:
     if single.is_file():
         return [single]
     package = folder / name
-    if (package / "__init__.py").is_file():
-        return sorted(p for p in package.rglob("*.py") if "__pycache__" not in p.parts)
+    if (package / "__init__.py").is_file() or package.is_dir():  # a package, or a namespace package
+        return sorted(p for p in package.rglob("*.py") if "__pycache__" not in p.parts
+                      and not any(part.startswith(".") for part in p.relative_to(package).parts))
     return []
 
 
-def local_modules(flow_path: Path, module: cst.Module) -> tuple[str, ...]:
+def local_modules(flow_path: Path, module: cst.Module, extra: tuple[Path, ...] = ()) -> tuple[str, ...]:
+    """``extra``: modules read for the flow's base classes; those under the
+    flow's folder are carried too (with the modules they import), and those
+    found at the project root under their import path (``shared/base.py``,
+    with the rest of their package and what it imports from the root): the
+    package puts them beside the flow, where a container imports them, and
+    the local runtime adds the project root to sys.path for them."""
     folder = flow_path.resolve().parent
-    found: set[Path] = set()
+    root = project_root(flow_path)
     pending = sorted(imported_names(module))
+    root_pending: list[str] = []
+    bases_beside: set[Path] = set()
+    for path in extra:
+        path = path.resolve()
+        if folder in path.parents:
+            bases_beside.add(path)
+            pending.extend(sorted(_names_of(path)))
+        elif root in path.parents:
+            root_pending.append(path.relative_to(root).parts[0].removesuffix(".py"))
+    found = _follow(folder, pending, {flow_path.resolve()})
+    found |= {p for p in bases_beside if p not in {f.resolve() for f in found}}
+    out = {p.relative_to(folder).as_posix() for p in found}
+    if root_pending:  # what is not beside the flow, from the project root
+        beside = {p.resolve() for p in found}
+        for path in _follow(root, root_pending, {flow_path.resolve()}, skip=lambda n: bool(_resolve(folder, n))):
+            if folder not in path.resolve().parents and path.resolve() not in beside:
+                out.add(path.relative_to(root).as_posix())
+    return tuple(sorted(out))
+
+
+def _names_of(path: Path) -> set[str]:
+    try:
+        return imported_names(cst.parse_module(path.read_text(encoding="utf-8-sig")))
+    except (OSError, UnicodeDecodeError, cst.ParserSyntaxError):
+        return set()
+
+
+def _follow(folder: Path, pending: list[str], exclude: set[Path], skip=lambda name: False) -> set[Path]:
+    """The files of the modules named (and of those they import), found in ``folder``."""
+    found: set[Path] = set()
     seen_names: set[str] = set()
     while pending:
         name = pending.pop()
-        if name in seen_names:
+        if name in seen_names or skip(name):
             continue
         seen_names.add(name)
         for path in _resolve(folder, name):
-            if path.resolve() == flow_path.resolve() or path in found:
+            if path.resolve() in exclude or path in found:
                 continue
             found.add(path)
-            try:
-                sub = cst.parse_module(path.read_text(encoding="utf-8-sig"))
-            except (OSError, UnicodeDecodeError, cst.ParserSyntaxError):
-                continue
-            pending.extend(sorted(imported_names(sub) - seen_names))
-    return tuple(sorted(p.relative_to(folder).as_posix() for p in found))
+            pending.extend(sorted(_names_of(path) - seen_names))
+    return found

@@ -33,6 +33,8 @@ class Analysis:
     diagnostics: tuple[Diagnostic, ...] = ()
     # diagnostics found while analyzing each flow (module-level ones under None)
     by_flow: dict[str | None, tuple[Diagnostic, ...]] = field(default_factory=dict)
+    # lines of the other modules read for base classes, so their diagnostics show the source
+    other_sources: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -68,7 +70,7 @@ class Analysis:
 
     @property
     def sources(self) -> dict[str, list[str]]:
-        return {self.path: self.source_lines}
+        return {**self.other_sources, self.path: self.source_lines}
 
 
 def analyze_source(text: str, path: str, real_path: Path | None = None) -> Analysis:
@@ -84,8 +86,11 @@ def analyze_source(text: str, path: str, real_path: Path | None = None) -> Analy
         error = too_deep(path)
         return Analysis(path, lines, diagnostics=(error,), by_flow={None: (error,)})
     flows: list[ir.Flow] = []
-    modules = local_modules(real_path, parsed.module) if real_path is not None and facts_list else ()
+    base_files = tuple(sorted({f for facts in facts_list for f in facts.base_files}))
+    modules = local_modules(real_path, parsed.module, base_files) if real_path is not None and facts_list else ()
+    other_sources: dict[str, list[str]] = {}
     for facts in facts_list:
+        other_sources.update(facts.base_sources)
         if modules:
             facts.flow = replace(facts.flow, source=replace(facts.flow.source, modules=modules))
         try:
@@ -107,6 +112,7 @@ def analyze_source(text: str, path: str, real_path: Path | None = None) -> Analy
         facts=tuple(facts_list),
         diagnostics=tuple(everything),
         by_flow={k: tuple(_dedupe(v)) for k, v in by_flow.items()},
+        other_sources=other_sources,
     )
 
 

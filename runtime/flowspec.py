@@ -17,6 +17,9 @@ from .parameters import Parameter
 
 # Attributes that are part of the API, never artifacts.
 API_NAMES = frozenset({"next", "merge_artifacts", "input", "index", "foreach_stack", "name", "script_name"})
+# Of those, the ones Metaflow lets a step assign: the value lives in this task only, never stored
+# (compiler/artifacts.py warns with FC207).
+NOT_KEPT = frozenset({"name", "foreach_stack", "merge_artifacts", "cmd"})
 
 
 class FlowSpecError(Exception):
@@ -44,6 +47,11 @@ class FlowSpec:
         cls_attr = getattr(type(self), name, None)
         if isinstance(cls_attr, Parameter):
             raise AttributeError(f"parameter '{cls_attr.name}' is read-only; store a changed value under another name")
+        if name in NOT_KEPT:
+            self.__dict__[name] = value  # task.py does not store it
+            return
+        if name in ("input", "index", "script_name"):  # read-only properties, as in Metaflow
+            raise AttributeError(f"self.{name} is part of the FlowSpec API and cannot be assigned")
         if name in API_NAMES:
             raise FlowSpecError(f"self.{name} is part of the FlowSpec API and cannot be assigned")
         self.__dict__[name] = value
@@ -88,7 +96,7 @@ class FlowSpec:
 
     @property
     def name(self) -> str:
-        return type(self).__name__
+        return self.__dict__.get("name") or type(self).__name__
 
     @property
     def script_name(self) -> str:

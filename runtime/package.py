@@ -43,8 +43,33 @@ def package_files(flow_path: str, ir_json: bytes, flow_name: str, modules: tuple
     folder = os.path.dirname(os.path.abspath(flow_path))
     files = {os.path.basename(flow_path): _read(flow_path), f"{flow_name}.ir.json": ir_json}
     for rel in modules:
-        files[rel] = _read(os.path.join(folder, *rel.split("/")))
+        files[rel] = _read(module_path(flow_path, rel))
     return files
+
+
+def module_path(flow_path: str, rel: str) -> str:
+    """Where a module the IR lists is on disk: beside the flow, or else under
+    the project root (the nearest folder up with pyproject.toml or .git),
+    where the compiler found a base class's module by its import path."""
+    folder = os.path.dirname(os.path.abspath(flow_path))
+    beside = os.path.join(folder, *rel.split("/"))
+    if os.path.exists(beside):
+        return beside
+    root = project_root(flow_path)
+    if root is not None and os.path.isfile(os.path.join(root, *rel.split("/"))):
+        return os.path.join(root, *rel.split("/"))
+    return beside
+
+
+def project_root(flow_path: str) -> str | None:
+    folder = os.path.dirname(os.path.abspath(flow_path))
+    while True:
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
+        if os.path.isfile(os.path.join(folder, "pyproject.toml")) or os.path.exists(os.path.join(folder, ".git")):
+            return folder
 
 
 def _read(path: str) -> bytes:

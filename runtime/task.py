@@ -37,7 +37,7 @@ from . import metaflow_shim, params as params_mod
 from .current import current
 from .datastore import DatastoreError, FlowDatastore, dumps
 from .exceptions import FailureHandledByCatch, MetaflowExceptionWrapper, TimeoutException
-from .flowspec import FlowSpec, FlowSpecError, Inputs
+from .flowspec import NOT_KEPT, FlowSpec, FlowSpecError, Inputs
 from .identity import index_text, parse_index, safe_run_id, task_id
 from .inputs import InputError, input_tasks
 from .plan import FlowPlan, PlanError, StepPlan
@@ -199,6 +199,13 @@ class Executor:
         folder = os.path.dirname(os.path.abspath(self.flow_path))
         if folder not in sys.path:
             sys.path.insert(0, folder)
+        # a base class's module the compiler found at the project root (not in a code package)
+        if any(not os.path.exists(os.path.join(folder, *m.split("/"))) for m in self.plan.modules):
+            from .package import project_root
+
+            root = project_root(self.flow_path)
+            if root is not None and root not in sys.path:
+                sys.path.append(root)
         name = os.path.splitext(os.path.basename(self.flow_path))[0]
         module = sys.modules.get(name)
         if module is None or os.path.abspath(getattr(module, "__file__", "") or "") != os.path.abspath(self.flow_path):
@@ -364,7 +371,7 @@ class Executor:
             if name not in flow.__dict__:
                 artifacts[name] = self.ds.put_value(value)
         for name, value in flow.__dict__.items():
-            if name.startswith("_flowc_") or isinstance(value, (types.FunctionType, types.MethodType)):
+            if name.startswith("_flowc_") or name in NOT_KEPT or isinstance(value, (types.FunctionType, types.MethodType)):
                 continue
             try:
                 data = dumps(value)

@@ -325,8 +325,14 @@ def ir_file(flow: ir.Flow) -> str:
 
 
 def source_ref(flow: ir.Flow, span: Span) -> str:
-    """`flow.py:LINE`, how generated code points back at the flow."""
-    return f"{flow_file(flow)}:{span.line}"
+    """`flow.py:LINE`, how generated code points back at the flow; a step or
+    Parameter of a base class in another module is `common/base.py:LINE`, the
+    module's path as it lies in the code package (beside the flow)."""
+    if span.file == flow.source.path:
+        return f"{flow_file(flow)}:{span.line}"
+    folder = flow.source.path.rpartition("/")[0]
+    shown = span.file[len(folder) + 1:] if folder and span.file.startswith(folder + "/") else span.file
+    return f"{shown}:{span.line}"
 
 
 def resources_of(step: ir.Step) -> dict[str, Any]:

@@ -284,7 +284,8 @@ class _Inputs:
             from flowc.compiler import analyze_file
 
             analysis = analyze_file(self.root / rel)
-            remember(analysis.path, analysis.source_lines)
+            for shown, lines in analysis.sources.items():  # the flow and the modules of its base classes
+                remember(shown, lines)
             self.analyses[rel] = analysis
         return self.analyses[rel]
 
@@ -304,12 +305,18 @@ class _Inputs:
         return self.packages[key]
 
 
+def _module_file(flow_file: Path, module: str) -> Path:
+    """A module the IR lists: beside the flow, or at the project root (a base class's module)."""
+    from flowc.runtime.package import module_path
+
+    return Path(module_path(str(flow_file), module))
+
+
 def _source_record(root: Path, rel: str, modules: tuple[str, ...] | list[str], flows: list[str]) -> mf.SourceRecord:
-    folder = (root / rel).parent
     return mf.SourceRecord(
         sha256=mf.sha256_file(root / rel) or "",
         flows=sorted(flows),
-        modules={m: mf.sha256_file(folder / m) or "" for m in sorted(modules)},
+        modules={m: mf.sha256_file(_module_file(root / rel, m)) or "" for m in sorted(modules)},
     )
 
 
@@ -326,8 +333,7 @@ def _dirty(project: Project, plan: TargetPlan, old: mf.Manifest | None, compiler
         if rec is None or mf.sha256_file(project.root / rel) != rec.sha256:
             dirty.add(rel)
             continue
-        base = (project.root / rel).parent
-        if any(mf.sha256_file(base / m) != sha for m, sha in rec.modules.items()):
+        if any(mf.sha256_file(_module_file(project.root / rel, m)) != sha for m, sha in rec.modules.items()):
             dirty.add(rel)
             continue
         if any(mf.sha256_file(folder / f) != frec.sha256 for f, frec in old.files_of(rel).items()):

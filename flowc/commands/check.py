@@ -26,7 +26,8 @@ def main(args: argparse.Namespace) -> int:
     seen: set[str] = set()
     for path in files:
         analysis = analyze_file(path)
-        remember(analysis.path, analysis.source_lines)
+        for shown, lines in analysis.sources.items():  # the flow and the modules of its base classes
+            remember(shown, lines)
         if args.flow is None:
             diags.extend(analysis.diagnostics)
             flows += len(analysis.flows)

@@ -2,7 +2,7 @@ from flowc import FlowSpec, step
 from mylib import SharedSteps
 
 
-class MixedFlow(SharedSteps, FlowSpec):  # expect: FC005@7
+class MixedFlow(SharedSteps, FlowSpec):  # expect: FC005@17
     @step
     def start(self):
         self.next(self.end)
