@@ -17,6 +17,7 @@ import libcst as cst
 
 from . import ir
 from .artifacts import BodyScan, FLOW_API, scan_step
+from .configs import ConfigInputs
 from .decorators import FLOW_DECORATORS, STEP_DECORATORS, UNSUPPORTED, Args, normalize
 from .diagnostics import ERROR, WARNING, Diagnostic
 from .literals import AMBIGUOUS, NotLiteral, dotted_name, evaluate
@@ -24,7 +25,7 @@ from .parse import ParsedModule
 from .spans import Span
 
 AUTHORING_MODULES = ("flowc", "metaflow")
-KNOWN_NAMES = {"FlowSpec", "step", "Parameter", "JSONType", "current", "IncludeFile", "Config",
+KNOWN_NAMES = {"FlowSpec", "step", "Parameter", "JSONType", "current", "IncludeFile", "Config", "config_expr",
                *STEP_DECORATORS, *FLOW_DECORATORS, *UNSUPPORTED}
 
 
@@ -56,8 +57,10 @@ class _Class:
 
 
 class ModuleAnalyzer:
-    def __init__(self, parsed: ParsedModule):
+    def __init__(self, parsed: ParsedModule, config_inputs: ConfigInputs | None = None):
         self.p = parsed
+        self.config_inputs = config_inputs or ConfigInputs()
+        self._user_configs: tuple[tuple[ir.Config, ...], tuple[ir.IncludeFile, ...]] = ((), ())
         self.tagged: list[tuple[str | None, Diagnostic]] = []  # (flow being analyzed, diagnostic)
         self.current_flow: str | None = None
         self.aliases: dict[str, str] = {}  # local name -> canonical flowc name
@@ -284,6 +287,8 @@ class ModuleAnalyzer:
             parameters=parameters,
             decorators=self._flow_decorators(cls.node),
             docstring=_docstring(cls.node),
+            configs=self._user_configs[0],
+            includes=self._user_configs[1],
         )
         return FlowFacts(flow, extras, members, external)
 
@@ -355,14 +360,11 @@ class ModuleAnalyzer:
     def _parameters(self, attributes: dict[str, cst.BaseExpression | None]) -> tuple[ir.Parameter, ...]:
         params: list[ir.Parameter] = []
         seen: dict[str, ir.Parameter] = {}
+        self._read_user_configs(attributes)  # before the Parameters, whose arguments may read them
         for attr, value in attributes.items():
             if not isinstance(value, cst.Call):
                 continue
             kind = self.canonical(value)
-            if kind in ("IncludeFile", "Config"):
-                self.diag("FC006", value, f"{kind} is not supported by flowc yet",
-                          "use a Parameter (JSONType for structured values) instead")
-                continue
             if kind != "Parameter":
                 continue
             param = self._parameter(attr, value)
@@ -375,7 +377,46 @@ class ModuleAnalyzer:
             seen[param.name] = param
             params.append(param)
         params.sort(key=lambda p: (p.span.line, p.span.col))
+        self._check_user_config_names(tuple(params))
         return tuple(params)
+
+    def _read_user_configs(self, attributes: dict[str, cst.BaseExpression | None]) -> None:
+        """Config and IncludeFile declarations (compiler/configs.py); from here
+        on, literal evaluation in this flow resolves reads of its configs."""
+        from pathlib import Path
+
+        from .configs import ConfigScope, Declarations
+        from .parse import display_path
+
+        base = getattr(self.constants, "base", self.constants)
+        self.constants = base
+        inputs = self.config_inputs
+        if inputs.folder is None:
+            inputs = ConfigInputs(Path(self.p.path).parent, inputs.files, inputs.values)
+        decls = Declarations(inputs, base, self.span, display_path, self.canonical)
+        for attr, value in attributes.items():
+            if isinstance(value, cst.Call):
+                kind = self.canonical(value)
+                if kind == "Config":
+                    decls.config(attr, value)
+                elif kind == "IncludeFile":
+                    decls.include(attr, value)
+        for d in decls.diagnostics:
+            self.add(d)
+        configs = sorted(decls.configs, key=lambda c: (c.span.line, c.span.col))
+        includes = sorted(decls.includes, key=lambda i: (i.span.line, i.span.col))
+        self._user_configs = (tuple(configs), tuple(includes))
+        if configs or decls.failed:
+            self.constants = ConfigScope(base, {c.attribute: c for c in configs}, decls.failed,
+                                         lambda node: self.canonical(node) == "config_expr")
+
+    def _check_user_config_names(self, parameters: tuple[ir.Parameter, ...]) -> None:
+        from .cli_options import reserved_parameter_names
+        from .configs import check_names
+
+        configs, includes = self._user_configs
+        for d in check_names(list(configs), list(includes), parameters, reserved_parameter_names()):
+            self.add(d)
 
     def _parameter(self, attr: str, call: cst.Call) -> ir.Parameter | None:
         kwargs: dict[str, cst.BaseExpression] = {}
@@ -401,6 +442,9 @@ class ModuleAnalyzer:
             try:
                 return True, evaluate(node, self.constants)
             except NotLiteral as exc:
+                if getattr(exc, "code", None):  # a config read that failed (compiler/configs.py)
+                    self.diag(exc.code, exc.node, exc.reason, exc.hint)
+                    return False, AMBIGUOUS
                 code = "FC302" if key == "default" else "FC301"
                 self.diag(code, exc.node, f"argument '{key}' of Parameter '{attr}' is not a literal: {exc.reason}",
                           "flowc reads flows without running them; give a literal value")
@@ -813,9 +857,10 @@ def _is_json(value: Any) -> bool:
     return False
 
 
-def analyze_module(parsed: ParsedModule) -> tuple[list[FlowFacts], dict[str | None, list[Diagnostic]]]:
+def analyze_module(parsed: ParsedModule, config_inputs: ConfigInputs | None = None,
+                   ) -> tuple[list[FlowFacts], dict[str | None, list[Diagnostic]]]:
     """The flows of a module, and the diagnostics found for each (None: the module's own)."""
-    analyzer = ModuleAnalyzer(parsed)
+    analyzer = ModuleAnalyzer(parsed, config_inputs)
     flows = analyzer.run()
     by_flow: dict[str | None, list[Diagnostic]] = {}
     for flow, diag in analyzer.tagged:

@@ -71,6 +71,9 @@ class Args:
         try:
             return True, evaluate(node, self.constants)
         except NotLiteral as exc:
+            if getattr(exc, "code", None):  # a config read that failed (compiler/configs.py): its own code
+                self.error(exc.node, exc.code, exc.reason, exc.hint)
+                return False, None
             self.error(
                 exc.node, "FC401",
                 f"argument '{name}' of @{self.decorator} is not a literal: {exc.reason}",

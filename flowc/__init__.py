@@ -15,11 +15,12 @@ from flowc.runtime.decorators import (
     batch, card, catch, conda, conda_base, environment, kubernetes, project, pypi, pypi_base,
     resources, retry, schedule, secrets, step, timeout, trigger,
 )
+from flowc.runtime.configs import Config, IncludeFile, config_expr
 from flowc.runtime.flowspec import FlowSpec
 from flowc.runtime.parameters import JSONType, Parameter
 
 __all__ = [
-    "FlowSpec", "step", "Parameter", "JSONType", "current", "Run", "Flow",
+    "FlowSpec", "step", "Parameter", "JSONType", "current", "Run", "Flow", "Config", "IncludeFile", "config_expr",
     "resources", "retry", "timeout", "catch", "environment", "pypi", "pypi_base", "conda", "conda_base",
     "secrets", "kubernetes", "batch", "card", "schedule", "project", "trigger",
 ]
