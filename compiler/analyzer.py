@@ -119,6 +119,7 @@ class ModuleAnalyzer:
         for name in flows:
             self.current_flow = name
             facts = self._flow(name)
+            self._drop_config_cascades(name)
             self.current_flow = None
             if facts is not None:
                 result.append(facts)
@@ -410,6 +411,16 @@ class ModuleAnalyzer:
             self.constants = ConfigScope(base, {c.attribute: c for c in configs}, decls.failed,
                                          lambda node: self.canonical(node) == "config_expr")
 
+    def _drop_config_cascades(self, flow: str) -> None:
+        """A config whose declaration has an error: what its reads then break on
+        the same lines (a decorator missing its argument) says nothing more."""
+        nodes = getattr(self.constants, "cascades", None)
+        if not nodes:
+            return
+        lines = {(self.span(n).file, self.span(n).line) for n in nodes}
+        self.tagged = [(f, d) for f, d in self.tagged
+                       if f != flow or d.code.startswith("FC7") or (d.span.file, d.span.line) not in lines]
+
     def _check_user_config_names(self, parameters: tuple[ir.Parameter, ...]) -> None:
         from .cli_options import reserved_parameter_names
         from .configs import check_names
@@ -442,8 +453,9 @@ class ModuleAnalyzer:
             try:
                 return True, evaluate(node, self.constants)
             except NotLiteral as exc:
-                if getattr(exc, "code", None):  # a config read that failed (compiler/configs.py)
-                    self.diag(exc.code, exc.node, exc.reason, exc.hint)
+                if getattr(exc, "code", None) is not None:  # a config read that failed (compiler/configs.py)
+                    if exc.code:
+                        self.diag(exc.code, exc.node, exc.reason, exc.hint)
                     return False, AMBIGUOUS
                 code = "FC302" if key == "default" else "FC301"
                 self.diag(code, exc.node, f"argument '{key}' of Parameter '{attr}' is not a literal: {exc.reason}",

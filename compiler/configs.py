@@ -405,6 +405,7 @@ class ConfigScope(dict):
         self.configs = configs
         self.failed = failed
         self.is_config_expr = is_config_expr
+        self.cascades: list[cst.CSTNode] = []  # reads of configs that failed: their errors are cascades
         for attr, c in configs.items():
             self[attr] = c.value
         for attr in failed:
@@ -412,6 +413,13 @@ class ConfigScope(dict):
 
     def resolve_reference(self, node: cst.BaseExpression) -> tuple[bool, Any]:
         """(True, value) when node reads a config; (False, None) when it does not."""
+        try:
+            return self._resolve(node)
+        except ConfigProblem as problem:
+            self.cascades.append(problem.node)
+            raise
+
+    def _resolve(self, node: cst.BaseExpression) -> tuple[bool, Any]:
         chain: list[tuple[cst.CSTNode, Any]] = []  # (node, key), innermost last
         root = node
         while True:
@@ -434,8 +442,7 @@ class ConfigScope(dict):
         elif isinstance(root, cst.Name) and root.value in self.configs:
             label, value = root.value, self.configs[root.value].value
         elif isinstance(root, cst.Name) and root.value in self.failed and chain:
-            raise ConfigProblem(node, "FC703", f"config '{root.value}' has no value (see the error at its declaration)",
-                                "fix the config's declaration or its file first")
+            raise ConfigProblem(node, "", f"config '{root.value}' has no value", "")
         else:
             return False, None
         return True, self._walk(label, value, chain)
@@ -511,8 +518,7 @@ class ConfigScope(dict):
             chain.reverse()
             return self._walk(root.value, self.configs[root.value].value, [(arg, k) for k in chain])
         if isinstance(root, cst.Name) and root.value in self.failed:
-            raise ConfigProblem(arg, "FC703", f"config '{root.value}' has no value (see the error at its declaration)",
-                                "fix the config's declaration or its file first")
+            raise ConfigProblem(arg, "", f"config '{root.value}' has no value", "")
         if isinstance(root, cst.Name) and root is expr:
             names = ", ".join(sorted(self.configs)) or "none"
             raise ConfigProblem(arg, "FC703", f"config_expr({text!r}) names no config of this flow",
