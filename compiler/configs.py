@@ -519,7 +519,7 @@ class ConfigScope(dict):
             return self._walk(root.value, self.configs[root.value].value, [(arg, k) for k in chain])
         if isinstance(root, cst.Name) and root.value in self.failed:
             raise ConfigProblem(arg, "", f"config '{root.value}' has no value", "")
-        if isinstance(root, cst.Name) and root is expr:
+        if isinstance(root, cst.Name):
             names = ", ".join(sorted(self.configs)) or "none"
             raise ConfigProblem(arg, "FC703", f"config_expr({text!r}) names no config of this flow",
                                 f"configs of this flow: {names}")
