@@ -5,6 +5,8 @@ from flowc import FlowSpec, Config, config_expr, retry, step, timeout
 
 
 class ConfigFormatsFlow(FlowSpec):
+    """Score labels with settings from three configs."""
+
     settings = Config("settings", default="configs/settings.toml", parser="tomllib.loads")
     labels = Config("labels", default="configs/labels.yaml", parser="yaml.safe_load")
     tuning = Config("tuning", default_value={"batch": 16, "seeds": [1, 2]})

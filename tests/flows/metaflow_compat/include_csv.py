@@ -5,6 +5,8 @@ from flowc import FlowSpec, IncludeFile, step
 
 
 class IncludeCsvFlow(FlowSpec):
+    """Summarize an included CSV file and a binary one."""
+
     data = IncludeFile("data", default="data/iris.csv", is_text=True, encoding="utf-8", help="the iris sample")
     blob = IncludeFile("blob", default="data/blob.bin", is_text=False)
 

@@ -252,8 +252,8 @@ def _futures(value) -> list:
 # ---------------------------------------------------------------- one task per step
 
 
-# start (config_formats.py:14): goes to score
-# @retry(times=2): Prefect retries the task; each retry is the runtime's next attempt (config_formats.py:12)
+# start (config_formats.py:16): goes to score
+# @retry(times=2): Prefect retries the task; each retry is the runtime's next attempt (config_formats.py:14)
 @task(
     name="start",
     task_run_name=pathspec,
@@ -266,8 +266,8 @@ def start(run_id: str, index: str, params: dict, after: Any = None) -> dict:
     return run_step("start", run_id, index, params=params)
 
 
-# score (config_formats.py:21): goes to end
-# @timeout: the runtime stops the step after 600 s; Prefect's timeout is the backstop (config_formats.py:19)
+# score (config_formats.py:23): goes to end
+# @timeout: the runtime stops the step after 600 s; Prefect's timeout is the backstop (config_formats.py:21)
 @task(
     name="score",
     task_run_name=pathspec,
@@ -279,7 +279,7 @@ def score(run_id: str, index: str, after: Any = None) -> dict:
     return run_step("score", run_id, index)
 
 
-# end (config_formats.py:28): the end step
+# end (config_formats.py:30): the end step
 @task(
     name="end",
     task_run_name=pathspec,
@@ -295,21 +295,22 @@ def end(run_id: str, index: str, after: Any = None) -> dict:
 
 @flow(
     name="ConfigFormatsFlow",
+    description="Score labels with settings from three configs.",
     task_runner=ThreadPoolTaskRunner(max_workers=8),  # tasks at once (option max_workers)
     persist_result=False,
 )
 def config_formats_flow() -> str:
-    """The ConfigFormatsFlow flow."""
+    """Score labels with settings from three configs."""
     run_id = current_run_id()
     params = {}
 
-    # start (config_formats.py:14): goes to score
+    # start (config_formats.py:16): goes to score
     start_future = start.submit(run_id, "0", params)
 
-    # score (config_formats.py:21): goes to end
+    # score (config_formats.py:23): goes to end
     score_future = score.submit(run_id, "0", wait_for=[start_future])
 
-    # end (config_formats.py:28): the end step
+    # end (config_formats.py:30): the end step
     end_future = end.submit(run_id, "0", wait_for=[score_future])
 
     return finish(run_id, start_future, score_future, end_future)

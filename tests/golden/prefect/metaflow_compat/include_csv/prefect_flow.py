@@ -252,7 +252,7 @@ def _futures(value) -> list:
 # ---------------------------------------------------------------- one task per step
 
 
-# start (include_csv.py:12): branches to measure, count
+# start (include_csv.py:14): branches to measure, count
 @task(
     name="start",
     task_run_name=pathspec,
@@ -263,7 +263,7 @@ def start(run_id: str, index: str, params: dict, after: Any = None) -> dict:
     return run_step("start", run_id, index, params=params)
 
 
-# measure (include_csv.py:19): goes to join
+# measure (include_csv.py:21): goes to join
 @task(
     name="measure",
     task_run_name=pathspec,
@@ -274,7 +274,7 @@ def measure(run_id: str, index: str, after: Any = None) -> dict:
     return run_step("measure", run_id, index)
 
 
-# count (include_csv.py:25): goes to join
+# count (include_csv.py:27): goes to join
 @task(
     name="count",
     task_run_name=pathspec,
@@ -285,7 +285,7 @@ def count(run_id: str, index: str, after: Any = None) -> dict:
     return run_step("count", run_id, index)
 
 
-# join (include_csv.py:31): joins the branches of start
+# join (include_csv.py:33): joins the branches of start
 @task(
     name="join",
     task_run_name=pathspec,
@@ -296,7 +296,7 @@ def join(run_id: str, index: str, after: Any = None) -> dict:
     return run_step("join", run_id, index)
 
 
-# end (include_csv.py:39): the end step
+# end (include_csv.py:41): the end step
 @task(
     name="end",
     task_run_name=pathspec,
@@ -312,27 +312,28 @@ def end(run_id: str, index: str, after: Any = None) -> dict:
 
 @flow(
     name="IncludeCsvFlow",
+    description="Summarize an included CSV file and a binary one.",
     task_runner=ThreadPoolTaskRunner(max_workers=8),  # tasks at once (option max_workers)
     persist_result=False,
 )
 def include_csv_flow() -> str:
-    """The IncludeCsvFlow flow."""
+    """Summarize an included CSV file and a binary one."""
     run_id = current_run_id()
     params = {}
 
-    # start (include_csv.py:12): branches to measure, count
+    # start (include_csv.py:14): branches to measure, count
     start_future = start.submit(run_id, "0", params)
 
-    # measure (include_csv.py:19): goes to join
+    # measure (include_csv.py:21): goes to join
     measure_future = measure.submit(run_id, "0", wait_for=[start_future])
 
-    # count (include_csv.py:25): goes to join
+    # count (include_csv.py:27): goes to join
     count_future = count.submit(run_id, "0", wait_for=[start_future])
 
-    # join (include_csv.py:31): joins the branches of start
+    # join (include_csv.py:33): joins the branches of start
     join_future = join.submit(run_id, "0", wait_for=[measure_future, count_future])
 
-    # end (include_csv.py:39): the end step
+    # end (include_csv.py:41): the end step
     end_future = end.submit(run_id, "0", wait_for=[join_future])
 
     return finish(run_id, start_future, measure_future, count_future, join_future, end_future)
