@@ -166,7 +166,7 @@ def main(args: argparse.Namespace) -> int:
     except RunError as exc:
         print(f"flowc run: {exc}", file=sys.stderr)
         return 2
-    ds.write_run_file(run_id, "flow.json", _flow_record(args.file, flow))
+    ds.write_run_file(run_id, "flow.json", _flow_record(args.file, flow, overrides))
     reporter = Reporter(flow.name, run_id, quiet=args.quiet)
     runner.reporter = reporter
     for note in local_notes(flow):
@@ -213,11 +213,14 @@ def _ir_text(flow) -> str:
     return ir.dump(flow)
 
 
-def _flow_record(path: str, flow) -> bytes:
+def _flow_record(path: str, flow, overrides=None) -> bytes:
     import json
 
-    return json.dumps({"flow_file": os.path.abspath(path), "flow": flow.name, "source_sha": flow.source.sha256},
-                      indent=1).encode()
+    record = {"flow_file": os.path.abspath(path), "flow": flow.name, "source_sha": flow.source.sha256}
+    if overrides is not None:  # `flowc resume` compiles the flow with the same configs
+        record["configs"] = {"files": {k: os.path.abspath(v) for k, v in overrides.files.items()},
+                             "values": overrides.values}
+    return json.dumps(record, indent=1).encode()
 
 
 def describe_plan(flow) -> str:

@@ -102,3 +102,14 @@ def test_the_code_package_carries_the_included_files(tmp_path):
     result = flowc("package", str(INCLUDE), "--datastore", str(tmp_path), "--dry-run")
     assert result.returncode == 0, result.stderr
     assert "data/iris.csv" in result.stderr and "data/blob.bin" in result.stderr
+
+
+def test_resume_compiles_the_flow_with_the_configs_the_run_was_given(tmp_path):
+    ds = tmp_path / "ds"
+    run(TRAIN, ds, "--config-value", "cfg", json.dumps(OTHER))
+    result = flowc("resume", "ConfigTrainFlow/r", "--from", "start", "--datastore", str(ds), "--run-id", "again",
+                   "--quiet")
+    assert result.returncode == 0, result.stdout + result.stderr
+    arts = run_artifacts(str(ds), "ConfigTrainFlow", "again")
+    assert arts["start"]["0"]["cfg"] == OTHER and arts["start"]["0"]["lr"] == 0.5
+    assert sorted(arts["train"]) == ["0", "1"]
