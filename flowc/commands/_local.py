@@ -54,10 +54,11 @@ def load_flow_cached(path: str, flow_name: str | None, configs=None) -> ir.Flow:
 
 def _data_files_unchanged(flow: ir.Flow, folder: str) -> bool:
     """The config files and included files a cached IR was compiled from are as they were."""
-    from flowc.compiler.parse import project_root
     from pathlib import Path
 
-    root = project_root(Path(folder) / "x")
+    # the folder config spans are relative to: compiler/parse.py project_root, without loading the compiler
+    root = next((p for p in (Path(folder).resolve() / "x").parents
+                 if (p / "pyproject.toml").is_file() or (p / ".git").exists()), Path.cwd())
     for c in flow.configs:
         if c.source is not None and _sha(root / c.source.file) != c.source_sha256:
             return False

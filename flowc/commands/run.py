@@ -63,8 +63,6 @@ def param_parser(flow, prog: str) -> argparse.ArgumentParser:
 def config_overrides(flow, given: argparse.Namespace, prog: str):
     """The --config / --config-value overrides (compiler/configs.py), checked
     as Metaflow checks them; None when there are none. Exit 2 on a mistake."""
-    from flowc.compiler.configs import ConfigInputs
-
     files = dict(getattr(given, "config", None) or [])
     values = dict(getattr(given, "config_value", None) or [])
     for attr in ("config", "config_value"):
@@ -85,6 +83,8 @@ def config_overrides(flow, given: argparse.Namespace, prog: str):
         print(f"{prog}: config {both[0]!r} is given both as a file (--config) and as a value (--config-value)",
               file=sys.stderr)
         raise SystemExit(2)
+    from flowc.compiler.configs import ConfigInputs  # loads the compiler: only when there are overrides
+
     return ConfigInputs(files=files, values=values)
 
 
