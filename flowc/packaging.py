@@ -30,5 +30,15 @@ def package_extras(flow: ir.Flow) -> tuple[str, ...]:
     return tuple(dict.fromkeys(flow.source.modules + included))
 
 
+def compile_inputs(flow: ir.Flow) -> tuple[str, ...]:
+    """Every file beside the flow (relative to its folder) its generated files
+    depend on: the package's extras, and the config files read at compile time."""
+    import posixpath
+
+    folder = posixpath.dirname(flow.source.path)
+    configs = tuple(posixpath.relpath(c.source.file, folder or ".") for c in flow.configs if c.source is not None)
+    return tuple(dict.fromkeys(package_extras(flow) + configs))
+
+
 def package_url(datastore: str, flow: ir.Flow, sha: str) -> str:
     return runtime_package.url_for(datastore, flow.name, sha)
