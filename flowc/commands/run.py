@@ -91,6 +91,9 @@ def config_overrides(flow, given: argparse.Namespace, prog: str):
 def included_paths(flow, values: dict, prog: str) -> None:
     """`--NAME PATH` of an IncludeFile: made absolute (tasks run elsewhere); exit 2 if unreadable."""
     for inc in flow.includes:
+        if inc.name not in values and inc.path is None and inc.required:
+            print(f"{prog}: included file '{inc.name}' is required: give --{inc.name} PATH", file=sys.stderr)
+            raise SystemExit(2)
         if inc.name in values:
             path = os.path.abspath(values[inc.name])
             if not os.path.isfile(path):

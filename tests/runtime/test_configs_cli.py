@@ -113,3 +113,18 @@ def test_resume_compiles_the_flow_with_the_configs_the_run_was_given(tmp_path):
     arts = run_artifacts(str(ds), "ConfigTrainFlow", "again")
     assert arts["start"]["0"]["cfg"] == OTHER and arts["start"]["0"]["lr"] == 0.5
     assert sorted(arts["train"]) == ["0", "1"]
+
+
+def test_a_required_included_file_must_be_given(tmp_path):
+    flow = tmp_path / "req.py"
+    flow.write_text('from metaflow import FlowSpec, IncludeFile, step\n\n\nclass ReqFlow(FlowSpec):\n'
+                    '    """Needs a file."""\n\n    data = IncludeFile("data", required=True)\n\n'
+                    '    @step\n    def start(self):\n        self.n = len(self.data)\n        self.next(self.end)\n\n'
+                    '    @step\n    def end(self):\n        pass\n')
+    missing = flowc("run", str(flow), "--datastore", str(tmp_path / "ds"))
+    assert missing.returncode == 2 and "give --data PATH" in missing.stderr
+    (tmp_path / "in.txt").write_text("hello")
+    result = flowc("run", str(flow), "--datastore", str(tmp_path / "ds"), "--run-id", "r", "--quiet",
+                   "--data", str(tmp_path / "in.txt"))
+    assert result.returncode == 0, result.stderr
+    assert run_artifacts(str(tmp_path / "ds"), "ReqFlow", "r")["end"]["0"]["n"] == 5
