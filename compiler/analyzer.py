@@ -411,6 +411,23 @@ class ModuleAnalyzer:
             self.constants = ConfigScope(base, {c.attribute: c for c in configs}, decls.failed,
                                          lambda node: self.canonical(node) == "config_expr")
 
+    def _unpack_config(self, arg: cst.Arg, kwargs: dict[str, cst.BaseExpression]) -> bool:
+        """``**cfg.section`` in a decorator call: its keys become arguments (compiler/configs.py)."""
+        from .configs import ConfigProblem, unpack
+
+        try:
+            expanded = unpack(self.constants, arg, self.p.positions)
+        except ConfigProblem as exc:
+            if exc.code:
+                self.diag(exc.code, exc.node, exc.reason, exc.hint)
+            return True
+        if expanded is None:
+            return False
+        for key, node in expanded.items():
+            kwargs.setdefault(key, node)
+            self._arg_nodes.setdefault(key, arg)
+        return True
+
     def _drop_config_cascades(self, flow: str) -> None:
         """A config whose declaration has an error: what its reads then break on
         the same lines (a decorator missing its argument) says nothing more."""
@@ -564,6 +581,8 @@ class ModuleAnalyzer:
         self._arg_nodes: dict[str, cst.CSTNode] = {}
         if isinstance(deco.decorator, cst.Call):
             for arg in deco.decorator.args:
+                if arg.keyword is None and self._unpack_config(arg, kwargs):  # **cfg.section
+                    continue
                 if arg.keyword is None:
                     self.diag("FC403", arg, f"@{canon} takes keyword arguments only",
                               f"write @{canon}(name=value)")

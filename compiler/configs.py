@@ -549,3 +549,31 @@ def check_names(configs: list[ir.Config], includes: list[ir.IncludeFile], parame
                 out.append(Diagnostic("FC306", ERROR, f"'{item.name}' is named like the --{item.name} option this "
                                       "flow's configs add to flowc run", item.span, "rename it"))
     return out
+
+
+def unpack(scope: Any, arg: cst.Arg, positions: dict) -> dict[str, cst.BaseExpression] | None:
+    """``@decorator(**cfg.resources)``: one literal node per key of the config
+    mapping, each placed (for diagnostics) where the ``**`` expression is.
+    None when the expression reads no config."""
+    resolve = getattr(scope, "resolve_reference", None)
+    if resolve is None or arg.star != "**":
+        return None
+    found, value = resolve(arg.value)
+    if not found:
+        return None
+    if not isinstance(value, dict) or not all(isinstance(k, str) and k.isidentifier() for k in value):
+        raise ConfigProblem(arg.value, "FC703", f"**{dotted_name(arg.value) or 'config'} is not a mapping of "
+                            "argument names", "unpack a config table whose keys are the decorator's arguments")
+    where = positions[arg.value] if arg.value in positions else positions[arg]
+    out: dict[str, cst.BaseExpression] = {}
+    for key, item in value.items():
+        node = cst.parse_expression(repr(item))
+
+        class Place(cst.CSTVisitor):
+            def on_visit(self, n: cst.CSTNode) -> bool:
+                positions[n] = where
+                return True
+
+        node.visit(Place())
+        out[key] = node
+    return out

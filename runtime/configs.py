@@ -124,6 +124,10 @@ class DelayedConfig:
     def __getitem__(self, key: Any) -> "DelayedConfig":
         return DelayedConfig(f"{self._expr}[{key!r}]")
 
+    def keys(self) -> tuple:
+        """``**cfg.section`` in a decorator unpacks nothing here: the compiler put the values in the IR."""
+        return ()
+
     def __repr__(self) -> str:
         return f"config_expr({self._expr!r})"
 
@@ -160,6 +164,9 @@ class Config(Parameter):
 
     def __getitem__(self, key: Any) -> DelayedConfig:
         return DelayedConfig(f"{self.name}[{key!r}]")
+
+    def keys(self) -> tuple:
+        return ()
 
     def __repr__(self) -> str:
         return f"Config({self.name!r})"

@@ -263,3 +263,34 @@ def test_the_start_task_reads_included_files_from_the_flow_folder_or_the_given_p
     required = {"includes": [{"name": "x", "attribute": "x", "path": None, "required": True}]}
     with pytest.raises(ConfigError, match="--x PATH"):
         start_values(required, {}, flow_file)
+
+
+def test_a_config_table_unpacked_into_a_decorator_gives_its_arguments(tmp_path):
+    a = analyze(tmp_path, '''\
+        cfg = Config("cfg", default_value={"res": {"memory": 512, "cpu": 2}, "flat": 3, "typo": {"memry": 1}})
+
+        @resources(**cfg.res)
+        @step
+        def start(self):
+            self.next(self.end)
+
+        @resources(**cfg["typo"])
+        @step
+        def end(self):
+            pass
+        ''', tail="")
+    flow = a.flows[0]
+    assert (flow.step("start").decorators.resources.memory, flow.step("start").decorators.resources.cpu) == (512, 2.0)
+    (d,) = a.diagnostics
+    assert d.code == "FC402" and "memry" in d.message and (d.span.line, d.span.col) == (10, 16)
+    flat = analyze(tmp_path, 'cfg = Config("cfg", default_value={"flat": 3})\n', decorators="", tail='''
+    @resources(**cfg.flat)
+    @step
+    def start(self):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+''')
+    assert codes(flat) == ["FC703"]

@@ -1,7 +1,7 @@
 """Configs in TOML and YAML (read with the parser each names) and one given
 inline with default_value; their values reach decorators and steps."""
 
-from flowc import FlowSpec, Config, config_expr, retry, step, timeout
+from flowc import FlowSpec, Config, config_expr, resources, retry, step, timeout
 
 
 class ConfigFormatsFlow(FlowSpec):
@@ -26,6 +26,7 @@ class ConfigFormatsFlow(FlowSpec):
         self.seeds = [s * 10 for s in self.tuning["seeds"]]
         self.next(self.end)
 
+    @resources(**settings.resources)
     @step
     def end(self):
         self.total = sum(self.scores.values()) + len(self.rows)

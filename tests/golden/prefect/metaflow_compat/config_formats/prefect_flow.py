@@ -279,7 +279,7 @@ def score(run_id: str, index: str, after: Any = None) -> dict:
     return run_step("score", run_id, index)
 
 
-# end (config_formats.py:30): the end step
+# end (config_formats.py:31): the end step
 @task(
     name="end",
     task_run_name=pathspec,
@@ -310,7 +310,7 @@ def config_formats_flow() -> str:
     # score (config_formats.py:23): goes to end
     score_future = score.submit(run_id, "0", wait_for=[start_future])
 
-    # end (config_formats.py:30): the end step
+    # end (config_formats.py:31): the end step
     end_future = end.submit(run_id, "0", wait_for=[score_future])
 
     return finish(run_id, start_future, score_future, end_future)
