@@ -115,6 +115,24 @@ def json_problem(value: Any, where: str = "") -> str | None:
     return f"{where or 'a value'} is a {type(value).__name__}, which is not JSON data"
 
 
+MAX_DEPTH = 100  # config data deeper than this is refused: every later pass recurses over it
+
+
+def nesting(value: Any) -> int:
+    """How deeply lists and mappings nest in a value (without recursing)."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        v, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth > MAX_DEPTH:
+            break
+        if isinstance(v, (list, tuple)):
+            stack.extend((x, depth + 1) for x in v)
+        elif isinstance(v, dict):
+            stack.extend((x, depth + 1) for x in v.values())
+    return deepest
+
+
 def _jsonable(value: Any) -> Any:
     """Tuples as lists, as the IR's JSON holds them."""
     if isinstance(value, (list, tuple)):
@@ -249,7 +267,7 @@ class Declarations:
                        "a Config holds a mapping (a JSON object, a TOML table); use plain=True for any other value")
             self.failed.add(attr)
             return
-        problem = json_problem(value)
+        problem = f"it nests deeper than {MAX_DEPTH} levels" if nesting(value) > MAX_DEPTH else json_problem(value)
         if problem:
             self.error("FC702", call, f"config '{name}' holds a value flowc cannot pass to the steps: {problem}",
                        "configs travel as JSON: use strings for dates and finite numbers")

@@ -294,3 +294,10 @@ def test_a_config_table_unpacked_into_a_decorator_gives_its_arguments(tmp_path):
         pass
 ''')
     assert codes(flat) == ["FC703"]
+
+
+def test_a_deeply_nested_config_is_a_diagnostic_not_a_crash(tmp_path):
+    deep = "[" * 5000 + "]" * 5000
+    for text in ('{"a": ' + deep + "}", '{"a": ' + "[" * 900 + "]" * 900 + "}"):
+        a = analyze(tmp_path, 'cfg = Config("cfg", default="c.json")\n', {"c.json": text})
+        assert set(codes(a)) <= {"FC702"}
