@@ -136,6 +136,14 @@ def write_output(files: dict[str, bytes], output: str | None, kind: str) -> list
     return written
 
 
+def _config_flags(args: argparse.Namespace) -> str:
+    """The --config / --config-value flags again, for the `flowc package` hint (same IR, same package)."""
+    import shlex
+
+    flags = [("--config", n, v) for n, v in args.config or []] + [("--config-value", n, v) for n, v in args.config_value or []]
+    return "".join(f" {flag} {shlex.quote(n)} {shlex.quote(v)}" for flag, n, v in flags)
+
+
 def compile_one(args: argparse.Namespace) -> int:
     from flowc.commands._output import print_diagnostics
     from flowc.compiler import load_flow
@@ -150,7 +158,7 @@ def compile_one(args: argparse.Namespace) -> int:
 
         _, target.package_sha = code_package(flow, flow_file)
         print(f"tasks fetch the code from {target.code_package_url(flow)}: upload it with "
-              f"`flowc package {flow_file} --datastore {target.option('datastore')}`", file=sys.stderr)
+              f"`flowc package {flow_file} --datastore {target.option('datastore')}{_config_flags(args)}`", file=sys.stderr)
     result = target.compile(flow)
     if result.diagnostics:
         print_diagnostics(result.diagnostics, "text", sys.stderr)

@@ -63,11 +63,10 @@ def param_parser(flow, prog: str) -> argparse.ArgumentParser:
 def config_overrides(flow, given: argparse.Namespace, prog: str):
     """The --config / --config-value overrides (compiler/configs.py), checked
     as Metaflow checks them; None when there are none. Exit 2 on a mistake."""
+    if not flow.configs:  # no such options (a parameter may be named config)
+        return None
     files = dict(getattr(given, "config", None) or [])
     values = dict(getattr(given, "config_value", None) or [])
-    for attr in ("config", "config_value"):
-        if hasattr(given, attr):
-            delattr(given, attr)
     if not files and not values:
         return None
     known = {c.name for c in flow.configs}
@@ -136,7 +135,8 @@ def main(args: argparse.Namespace) -> int:
     overrides = config_overrides(flow, given, "flowc run")
     if overrides is not None:
         flow = load_flow_cached(args.file, args.flow, overrides)
-    values = {k: v for k, v in vars(given).items() if v is not None}
+    own = ("config", "config_value") if flow.configs else ()  # options, not parameters (FC306 keeps them apart)
+    values = {k: v for k, v in vars(given).items() if v is not None and k not in own}
     included_paths(flow, values, "flowc run")
     include_names = {i.name for i in flow.includes}
     try:

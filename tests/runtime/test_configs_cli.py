@@ -128,3 +128,11 @@ def test_a_required_included_file_must_be_given(tmp_path):
                    "--data", str(tmp_path / "in.txt"))
     assert result.returncode == 0, result.stderr
     assert run_artifacts(str(tmp_path / "ds"), "ReqFlow", "r")["end"]["0"]["n"] == 5
+
+
+def test_a_flow_without_configs_keeps_its_parameter_named_config(tmp_path):
+    flow = REPO / "examples" / "params_flow.py"
+    result = flowc("run", str(flow), "--datastore", str(tmp_path), "--run-id", "r", "--quiet",
+                   "--config", '{"names": ["x"]}')
+    assert result.returncode == 0, result.stderr
+    assert run_artifacts(str(tmp_path), "ParamsFlow", "r")["start"]["0"]["config"] == {"names": ["x"]}
