@@ -562,8 +562,10 @@ def check_names(configs: list[ir.Config], includes: list[ir.IncludeFile], parame
             out.append(Diagnostic("FC306", ERROR, f"included file '{inc.name}' is named like flowc run's option "
                                   f"--{inc.name}", inc.span, "rename it: its --NAME PATH flag would be taken"))
     if configs:
+        from .cli_options import CONFIG_OPTIONS
+
         for item in list(parameters) + includes:
-            if item.name.replace("_", "-") in ("config", "config-value"):
+            if "--" + item.name.replace("_", "-") in CONFIG_OPTIONS:
                 out.append(Diagnostic("FC306", ERROR, f"'{item.name}' is named like the --{item.name} option this "
                                       "flow's configs add to flowc run", item.span, "rename it"))
     return out
