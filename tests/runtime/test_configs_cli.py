@@ -136,3 +136,15 @@ def test_a_flow_without_configs_keeps_its_parameter_named_config(tmp_path):
                    "--config", '{"names": ["x"]}')
     assert result.returncode == 0, result.stderr
     assert run_artifacts(str(tmp_path), "ParamsFlow", "r")["start"]["0"]["config"] == {"names": ["x"]}
+
+
+def test_a_flow_importing_from_metaflow_runs_with_its_configs(tmp_path):
+    folder = tmp_path / "proj"
+    shutil.copytree(COMPAT, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    flow = folder / "config_formats.py"
+    flow.write_text(flow.read_text().replace("from flowc import", "from metaflow import"))
+    result = flowc("run", str(flow), "--datastore", str(tmp_path / "ds"), "--run-id", "r", "--quiet")
+    assert result.returncode == 0, result.stdout + result.stderr
+    arts = run_artifacts(str(tmp_path / "ds"), "ConfigFormatsFlow", "r")
+    assert arts["end"]["0"]["labels"] == {"labels": ["spam", "ham"], "threshold": 0.75}
+    assert arts["end"]["0"]["tuning"] == {"batch": 16, "seeds": [1, 2]} and arts["end"]["0"]["seeds"] == [10, 20]
