@@ -301,3 +301,15 @@ def test_a_deeply_nested_config_is_a_diagnostic_not_a_crash(tmp_path):
     for text in ('{"a": ' + deep + "}", '{"a": ' + "[" * 900 + "]" * 900 + "}"):
         a = analyze(tmp_path, 'cfg = Config("cfg", default="c.json")\n', {"c.json": text})
         assert set(codes(a)) <= {"FC702"}
+
+
+def test_an_included_file_with_a_parser_is_parsed_by_the_start_task(tmp_path):
+    from flowc.runtime.configs import start_values
+
+    a = analyze(tmp_path, 'spec = IncludeFile("spec", default="s.json", parser="json.loads")\n'
+                          'bad = IncludeFile("bad", default="s.json", parser="yaml.safe_load")\n',
+                {"s.json": '{"rows": [1, 2]}'})
+    assert codes(a) == ["FC704"]  # the runtime parses with the standard library only
+    (inc,) = a.flows[0].includes
+    values, _ = start_values(json.loads(ir.dump(a.flows[0])), {}, str(tmp_path / "flow.py"))
+    assert inc.parser == "json.loads" and values["spec"] == {"rows": [1, 2]}
