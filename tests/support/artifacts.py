@@ -38,10 +38,10 @@ def run_artifacts(datastore_url: str, flow_name: str, run_id: str) -> dict[str, 
 
 
 def flowc_run(flow_path: str | Path, datastore: str | Path, run_id: str, params: dict[str, Any] | None = None,
-              env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """`flowc run FLOW.py --datastore DS --run-id ID --<param> <value>...`; fails the test on error."""
+              env: dict[str, str] | None = None, extra: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    """`flowc run FLOW.py --datastore DS --run-id ID [EXTRA...] --<param> <value>...`; fails the test on error."""
     argv = [sys.executable, "-m", "flowc", "run", str(flow_path), "--datastore", str(datastore),
-            "--run-id", run_id, "--quiet"]
+            "--run-id", run_id, "--quiet", *extra]
     for name, value in (params or {}).items():
         argv += [f"--{name}", value if isinstance(value, str) else __import__("json").dumps(value)]
     result = subprocess.run(argv, capture_output=True, text=True, cwd=REPO, env={**os.environ, **(env or {})})
