@@ -408,8 +408,13 @@ class ModuleAnalyzer:
         includes = sorted(decls.includes, key=lambda i: (i.span.line, i.span.col))
         self._user_configs = (tuple(configs), tuple(includes))
         if configs or decls.failed:
-            self.constants = ConfigScope(base, {c.attribute: c for c in configs}, decls.failed,
-                                         lambda node: self.canonical(node) == "config_expr")
+            self.constants = scope = ConfigScope(base, {c.attribute: c for c in configs}, decls.failed,
+                                                 lambda node: self.canonical(node) == "config_expr")
+            cls = self.classes.get(self.current_flow or "")
+            if cls is not None and cls.node.decorators:  # the class decorators run in the module's scope
+                first, last = self.span(cls.node.decorators[0]), self.span(cls.node.decorators[-1])
+                scope.outside_class = lambda node: (first.line, first.col) <= (self.span(node).line, self.span(
+                    node).col) <= (last.end_line, last.end_col)
 
     def _unpack_config(self, arg: cst.Arg, kwargs: dict[str, cst.BaseExpression]) -> bool:
         """``**cfg.section`` in a decorator call: its keys become arguments (compiler/configs.py)."""

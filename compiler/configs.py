@@ -424,6 +424,9 @@ class ConfigScope(dict):
         self.failed = failed
         self.is_config_expr = is_config_expr
         self.cascades: list[cst.CSTNode] = []  # reads of configs that failed: their errors are cascades
+        # the flow class's own decorators run in the module's scope, where the class
+        # attribute `cfg` does not exist (Metaflow: use config_expr there)
+        self.outside_class: Callable[[cst.CSTNode], bool] = lambda node: False
         for attr, c in configs.items():
             self[attr] = c.value
         for attr in failed:
@@ -457,6 +460,12 @@ class ConfigScope(dict):
         chain.reverse()
         if isinstance(root, cst.Call) and self.is_config_expr(root):
             label, value = self._config_expr(root)
+        elif isinstance(root, cst.Name) and root.value in self.configs and self.outside_class(root):
+            if root.value in self.base:
+                return False, None  # a module-level name of the same spelling
+            raise ConfigProblem(node, "FC703", f"'{root.value}' is a class attribute, not defined where the flow "
+                                f"class's decorators run", f'write config_expr("{root.value}...") there, as Metaflow '
+                                "requires")
         elif isinstance(root, cst.Name) and root.value in self.configs:
             label, value = root.value, self.configs[root.value].value
         elif isinstance(root, cst.Name) and root.value in self.failed and chain:

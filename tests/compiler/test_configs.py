@@ -313,3 +313,14 @@ def test_an_included_file_with_a_parser_is_parsed_by_the_start_task(tmp_path):
     (inc,) = a.flows[0].includes
     values, _ = start_values(json.loads(ir.dump(a.flows[0])), {}, str(tmp_path / "flow.py"))
     assert inc.parser == "json.loads" and values["spec"] == {"rows": [1, 2]}
+
+
+def test_the_flow_class_decorators_read_configs_through_config_expr_only(tmp_path):
+    a = analyze(tmp_path, 'cfg = Config("cfg", default_value={"p": "demo"})\n',
+                decorators='@project(name=cfg.p)\n')
+    (d,) = a.diagnostics
+    assert d.code == "FC703" and "class attribute" in d.message and 'config_expr("cfg' in d.hint
+    assert (d.span.line, d.span.col) == (2, 15)
+    ok = analyze(tmp_path, 'cfg = Config("cfg", default_value={"p": "demo"})\n',
+                 decorators='@project(name=config_expr("cfg.p"))\n')
+    assert only_flow(ok).decorators.project.name == "demo"
