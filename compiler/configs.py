@@ -273,7 +273,8 @@ class Declarations:
                        "configs travel as JSON: use strings for dates and finite numbers")
             self.failed.add(attr)
             return
-        self.configs.append(ir.Config(name=name, attribute=attr, span=self.span_of(call), value=_jsonable(value),
+        text = json.dumps(_jsonable(value), ensure_ascii=False)  # keys in the file's order, as Metaflow gives them
+        self.configs.append(ir.Config(name=name, attribute=attr, span=self.span_of(call), value=text,
                                       parser=parser, plain=bool(plain), source=origin, source_sha256=sha,
                                       help=help_text))
 
@@ -423,12 +424,13 @@ class ConfigScope(dict):
         self.configs = configs
         self.failed = failed
         self.is_config_expr = is_config_expr
+        self.values = {attr: json.loads(c.value) for attr, c in configs.items()}
         self.cascades: list[cst.CSTNode] = []  # reads of configs that failed: their errors are cascades
         # the flow class's own decorators run in the module's scope, where the class
         # attribute `cfg` does not exist (Metaflow: use config_expr there)
         self.outside_class: Callable[[cst.CSTNode], bool] = lambda node: False
         for attr, c in configs.items():
-            self[attr] = c.value
+            self[attr] = self.values[attr]
         for attr in failed:
             self[attr] = AMBIGUOUS
 
@@ -467,7 +469,7 @@ class ConfigScope(dict):
                                 f"class's decorators run", f'write config_expr("{root.value}...") there, as Metaflow '
                                 "requires")
         elif isinstance(root, cst.Name) and root.value in self.configs:
-            label, value = root.value, self.configs[root.value].value
+            label, value = root.value, self.values[root.value]
         elif isinstance(root, cst.Name) and root.value in self.failed and chain:
             raise ConfigProblem(node, "", f"config '{root.value}' has no value", "")
         else:
@@ -543,7 +545,7 @@ class ConfigScope(dict):
             root = root.value
         if isinstance(root, cst.Name) and root.value in self.configs and not isinstance(root, cst.Call):
             chain.reverse()
-            return self._walk(root.value, self.configs[root.value].value, [(arg, k) for k in chain])
+            return self._walk(root.value, self.values[root.value], [(arg, k) for k in chain])
         if isinstance(root, cst.Name) and root.value in self.failed:
             raise ConfigProblem(arg, "", f"config '{root.value}' has no value", "")
         if isinstance(root, cst.Name):

@@ -226,7 +226,9 @@ class Config:
     name: str
     attribute: str
     span: Span  # the Config(...) declaration
-    value: Any = None  # JSON data; None: the config has no value
+    # the value as JSON text, its keys in the file's order (the IR's own JSON
+    # sorts keys, and a step may iterate a config); "null": no value
+    value: str = "null"
     parser: str = "json.loads"
     plain: bool = False
     source: Optional[Span] = None  # the config file read (line 1), or None (default_value, --config-value)

@@ -201,7 +201,9 @@ def start_values(raw_ir: dict, given: dict[str, Any], flow_path: str) -> tuple[d
     values left for the parameters). An included file is read from the path
     given under its name (`flowc run --data PATH`), else from its default
     beside the flow file (in a container, the unpacked code package)."""
-    values: dict[str, Any] = {c["attribute"]: c.get("value") for c in raw_ir.get("configs") or ()}
+    import json
+
+    values: dict[str, Any] = {c["attribute"]: json.loads(c.get("value") or "null") for c in raw_ir.get("configs") or ()}
     includes = raw_ir.get("includes") or ()
     names = {i["name"] for i in includes}
     rest = {k: v for k, v in given.items() if k not in names}

@@ -55,7 +55,7 @@ def test_a_json_file_beside_the_flow_is_read_into_the_ir(tmp_path):
                 {"conf/c.json": '{"a": {"b": [1, 2]}, "name": "x"}'})
     (cfg,) = only_flow(a).configs
     assert (cfg.name, cfg.attribute, cfg.parser, cfg.help) == ("cfg", "cfg", "json.loads", "settings")
-    assert cfg.value == {"a": {"b": [1, 2]}, "name": "x"}
+    assert json.loads(cfg.value) == {"a": {"b": [1, 2]}, "name": "x"}
     assert cfg.source.file.endswith("conf/c.json") and cfg.source.line == 1
     assert len(cfg.source_sha256) == 64
     assert cfg.span.line == 3
@@ -68,9 +68,9 @@ def test_toml_and_yaml_with_the_parser_named_as_text_or_as_the_function(tmp_path
         y = Config("y", default="c.yaml", parser="yaml.safe_load")
         ''', {"c.toml": 'name = "n"\n[limits]\nrows = 5\n', "c.yaml": "labels: [a, b]\nth: 0.5\n"})
     t1, t2, y = only_flow(a).configs
-    assert t1.value == t2.value == {"name": "n", "limits": {"rows": 5}}
+    assert json.loads(t1.value) == json.loads(t2.value) == {"name": "n", "limits": {"rows": 5}}
     assert t2.parser == "tomllib.loads"
-    assert y.value == {"labels": ["a", "b"], "th": 0.5}
+    assert json.loads(y.value) == {"labels": ["a", "b"], "th": 0.5}
 
 
 def test_default_value_as_a_dict_or_as_text(tmp_path):
@@ -80,9 +80,9 @@ def test_default_value_as_a_dict_or_as_text(tmp_path):
         n = Config("n")
         ''')
     d, s, n = only_flow(a).configs
-    assert d.value == {"k": [1, {"x": None}]} and d.source is None
-    assert s.value == {"k": 2}
-    assert n.value is None
+    assert json.loads(d.value) == {"k": [1, {"x": None}]} and d.source is None
+    assert json.loads(s.value) == {"k": 2}
+    assert n.value == "null"
 
 
 def test_reads_of_a_config_resolve_in_decorators_and_parameter_defaults(tmp_path):
@@ -219,7 +219,7 @@ def test_a_config_that_failed_is_reported_once_not_at_every_read(tmp_path):
 
 def test_reading_a_config_never_imports_the_flow(tmp_path):
     a = analyze(tmp_path, 'import sys\nsys.exit(3)\ncfg = Config("cfg", default_value={"a": 1})\n')
-    assert a.flows[0].configs[0].value == {"a": 1}
+    assert json.loads(a.flows[0].configs[0].value) == {"a": 1}
 
 
 # ------------------------------------------------------------ run time
@@ -250,7 +250,7 @@ def test_the_start_task_reads_included_files_from_the_flow_folder_or_the_given_p
     (tmp_path / "d.csv").write_text("a,b\n")
     (tmp_path / "other.csv").write_text("c,d\n")
     (tmp_path / "b.bin").write_bytes(b"\x00\xff")
-    raw = {"configs": [{"attribute": "cfg", "value": {"k": 1}}],
+    raw = {"configs": [{"attribute": "cfg", "value": '{"k": 1}'}],
            "includes": [{"name": "data", "attribute": "data", "path": "d.csv", "is_text": True, "encoding": "utf-8"},
                         {"name": "blob", "attribute": "blob", "path": "b.bin", "is_text": False}]}
     flow_file = str(tmp_path / "flow.py")
@@ -324,3 +324,12 @@ def test_the_flow_class_decorators_read_configs_through_config_expr_only(tmp_pat
     ok = analyze(tmp_path, 'cfg = Config("cfg", default_value={"p": "demo"})\n',
                  decorators='@project(name=config_expr("cfg.p"))\n')
     assert only_flow(ok).decorators.project.name == "demo"
+
+
+def test_a_config_keeps_the_order_of_its_file(tmp_path):
+    from flowc.runtime.configs import ConfigValue, start_values
+
+    a = analyze(tmp_path, 'cfg = Config("cfg", default="c.json")\n', {"c.json": '{"zeta": 1, "alpha": {"z": 2, "a": 3}}'})
+    raw = json.loads(ir.dump(only_flow(a)))
+    values, _ = start_values(raw, {}, str(tmp_path / "flow.py"))
+    assert list(values["cfg"]) == ["zeta", "alpha"] and list(ConfigValue(values["cfg"]).alpha) == ["z", "a"]

@@ -15,13 +15,17 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def comparable(value: Any) -> Any:
-    """Values that compare by content: a caught failure or exception becomes (type, message)."""
+    """Values that compare by content: a caught failure or exception becomes (type, message), a
+    ConfigValue (type, its data)."""
     from flowc.runtime.exceptions import MetaflowExceptionWrapper
 
     if isinstance(value, MetaflowExceptionWrapper):
         return ("exception", (value.type or "").rsplit(".", 1)[-1], value.exception)
     if isinstance(value, BaseException):
         return ("exception", type(value).__name__, str(value))
+    if type(value).__name__ == "ConfigValue" and callable(getattr(value, "to_dict", None)):
+        # a config section stored as an artifact: each engine pickles its own ConfigValue class
+        return ("ConfigValue", value.to_dict())
     return value
 
 

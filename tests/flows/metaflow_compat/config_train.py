@@ -16,6 +16,7 @@ class ConfigTrainFlow(FlowSpec):
         self.model_name = self.cfg.model.name
         self.layers = list(self.cfg["model"]["layers"])
         self.folds = list(self.cfg.folds)
+        self.train_settings = self.cfg.train  # a ConfigValue, stored as it is
         self.next(self.train, foreach="folds")
 
     @resources(memory=cfg.train.memory, cpu=cfg.train.cpu)
@@ -37,4 +38,4 @@ class ConfigTrainFlow(FlowSpec):
     def end(self):
         self.summary = f"{self.model_name}: {len(self.losses)} folds, lr={self.lr}"
         self.has_key = "train" in self.cfg and "missing" not in self.cfg
-        self.keys = sorted(self.cfg.keys())
+        self.keys = list(self.cfg.keys())  # in the file's order, as Metaflow gives them

@@ -264,7 +264,7 @@ def start(run_id: str, index: str, params: dict, after: Any = None) -> dict:
     return run_step("start", run_id, index, params=params)
 
 
-# train (config_train.py:23): goes to join
+# train (config_train.py:24): goes to join
 # Runs in a container of its own (CPUs 2 > the flow pod's 1):
 # deployment ConfigTrainFlow-step/config_demo.user.train in prefect.yaml.
 @task(
@@ -277,7 +277,7 @@ def train(run_id: str, index: str, after: Any = None) -> dict:
     return run_step("train", run_id, index, deployment="config_demo.user.train")
 
 
-# join (config_train.py:30): joins the items of start
+# join (config_train.py:31): joins the items of start
 @task(
     name="join",
     task_run_name=pathspec,
@@ -288,7 +288,7 @@ def join(run_id: str, index: str, after: Any = None) -> dict:
     return run_step("join", run_id, index)
 
 
-# end (config_train.py:37): the end step
+# end (config_train.py:38): the end step
 @task(
     name="end",
     task_run_name=pathspec,
@@ -338,13 +338,13 @@ def config_train_flow(
     # wait for start: one train task per item of self.folds
     train_indices = foreach_indices(start_future, depth=0)
 
-    # train (config_train.py:23): goes to join
+    # train (config_train.py:24): goes to join
     train_futures = train.map(unmapped(run_id), train_indices, wait_for=[start_future])
 
-    # join (config_train.py:30): joins the items of start
+    # join (config_train.py:31): joins the items of start
     join_future = join.submit(run_id, "0", wait_for=[train_futures])
 
-    # end (config_train.py:37): the end step
+    # end (config_train.py:38): the end step
     end_future = end.submit(run_id, "0", wait_for=[join_future])
 
     return finish(run_id, start_future, train_futures, join_future, end_future)
