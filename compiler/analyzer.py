@@ -18,17 +18,18 @@ import libcst as cst
 
 from . import ir
 from .artifacts import BodyScan, FLOW_API, scan_step
+from .configs import ConfigInputs
 from .decorators import FLOW_DECORATORS, OPTIONS, STEP_DECORATORS, UNSUPPORTED, Args, normalize
 from .diagnostics import ERROR, WARNING, Diagnostic
 from .literals import AMBIGUOUS, NotLiteral, dotted_name, evaluate
 from .parse import ParsedModule
 from .spans import Span
-from .bases import Resolver, flow_decorators, reading, switch_to
+from .bases import Resolver, flow_decorators, reading
 from .user_decorators import FLOW_MUTATOR, STEP_MUTATOR, WRAPPER
 from .user_decorators import Resolver as DecoratorResolver
 
 AUTHORING_MODULES = ("flowc", "metaflow")
-KNOWN_NAMES = {"FlowSpec", "step", "Parameter", "JSONType", "current", "IncludeFile", "Config",
+KNOWN_NAMES = {"FlowSpec", "step", "Parameter", "JSONType", "current", "IncludeFile", "Config", "config_expr",
                *STEP_DECORATORS, *FLOW_DECORATORS, *UNSUPPORTED}
 
 
@@ -64,8 +65,11 @@ class _Class:
 
 
 class ModuleAnalyzer:
-    def __init__(self, parsed: ParsedModule, real_path: Path | None = None):
+    def __init__(self, parsed: ParsedModule, real_path: Path | None = None,
+                 config_inputs: ConfigInputs | None = None):
         self.p = parsed
+        self.config_inputs = config_inputs or ConfigInputs()
+        self._user_configs: tuple[tuple[ir.Config, ...], tuple[ir.IncludeFile, ...]] = ((), ())
         self.user_decorators = DecoratorResolver(parsed.module, real_path)  # user decorators, read statically
         self._wrappers: list[str] = []  # of the step being read
         self.real_path = real_path
@@ -130,7 +134,6 @@ class ModuleAnalyzer:
 
     def run(self) -> list[FlowFacts]:
         self.read_module()
-        self._own_context = (self.p, self.aliases, self.module_aliases, self.constants)
         local = [name for name in self.classes]
         if any(b not in self.classes and b != "FlowSpec" for c in self.classes.values() for b in c.bases):
             self.resolver = Resolver(self, self.real_path)
@@ -144,6 +147,7 @@ class ModuleAnalyzer:
         for name in flows:
             self.current_flow = name
             facts = self._flow(name)
+            self._drop_config_cascades(name)
             self.current_flow = None
             if facts is not None:
                 result.append(facts)
@@ -337,6 +341,8 @@ class ModuleAnalyzer:
             parameters=parameters,
             decorators=flow_decorators(self, name, mro),  # its own and its base flows'
             docstring=_docstring(cls.node),
+            configs=self._user_configs[0],
+            includes=self._user_configs[1],
         )
         facts = FlowFacts(flow, extras, members, external)
         if self.resolver is not None:
@@ -422,29 +428,97 @@ class ModuleAnalyzer:
     def _parameters(self, attributes: dict[str, cst.BaseExpression | None]) -> tuple[ir.Parameter, ...]:
         params: list[ir.Parameter] = []
         seen: dict[str, ir.Parameter] = {}
+        self._read_user_configs(attributes)  # before the Parameters, whose arguments may read them
         for attr, value in attributes.items():
-            switch_to(self, self.owner_of.get(id(value)))  # an attribute of a base class: read in its module
             if not isinstance(value, cst.Call):
                 continue
-            kind = self.canonical(value)
-            if kind in ("IncludeFile", "Config"):
-                self.diag("FC006", value, f"{kind} is not supported by flowc yet",
-                          "use a Parameter (JSONType for structured values) instead")
-                continue
-            if kind != "Parameter":
-                continue
-            param = self._parameter(attr, value)
-            if param is None:
-                continue
-            if param.name in seen:
-                self.diag("FC305", value, f"parameter '{param.name}' is defined twice",
-                          "parameter names must be unique in a flow")
-                continue
+            with self.home(value):  # an attribute of a base class: read in its module
+                if self.canonical(value) != "Parameter":
+                    continue
+                param = self._parameter(attr, value)
+                if param is None:
+                    continue
+                if param.name in seen:
+                    self.diag("FC305", value, f"parameter '{param.name}' is defined twice",
+                              "parameter names must be unique in a flow")
+                    continue
             seen[param.name] = param
             params.append(param)
-        switch_to(self, None)
         params.sort(key=lambda p: (p.span.file != self.p.path, p.span.file, p.span.line, p.span.col))
+        self._check_user_config_names(tuple(params))
         return tuple(params)
+
+    def _read_user_configs(self, attributes: dict[str, cst.BaseExpression | None]) -> None:
+        """Config and IncludeFile declarations (compiler/configs.py); from here
+        on, literal evaluation in this flow resolves reads of its configs."""
+        from pathlib import Path
+
+        from .configs import ConfigScope, Declarations
+        from .parse import display_path
+
+        base = getattr(self.constants, "base", self.constants)
+        self.constants = base
+        inputs = self.config_inputs
+        if inputs.folder is None:
+            inputs = ConfigInputs(Path(self.p.path).parent, inputs.files, inputs.values)
+        decls = Declarations(inputs, base, self.span, display_path, self.canonical)
+        for attr, value in attributes.items():
+            if not isinstance(value, cst.Call):
+                continue
+            with self.home(value):  # declared in a base class: read in its module
+                kind = self.canonical(value)
+                if kind == "Config":
+                    decls.config(attr, value)
+                elif kind == "IncludeFile":
+                    decls.include(attr, value)
+        for d in decls.diagnostics:
+            self.add(d)
+        configs = sorted(decls.configs, key=lambda c: (c.span.file != self.p.path, c.span.file, c.span.line, c.span.col))
+        includes = sorted(decls.includes, key=lambda i: (i.span.file != self.p.path, i.span.file, i.span.line, i.span.col))
+        self._user_configs = (tuple(configs), tuple(includes))
+        if configs or decls.failed:
+            self.constants = scope = ConfigScope(base, {c.attribute: c for c in configs}, decls.failed,
+                                                 lambda node: self.canonical(node) == "config_expr")
+            cls = self.classes.get(self.current_flow or "")
+            if cls is not None and cls.node.decorators:  # the class decorators run in the module's scope
+                first, last = self.span(cls.node.decorators[0]), self.span(cls.node.decorators[-1])
+                scope.outside_class = lambda node: (first.line, first.col) <= (self.span(node).line, self.span(
+                    node).col) <= (last.end_line, last.end_col)
+
+    def _unpack_config(self, arg: cst.Arg, kwargs: dict[str, cst.BaseExpression]) -> bool:
+        """``**cfg.section`` in a decorator call: its keys become arguments (compiler/configs.py)."""
+        from .configs import ConfigProblem, unpack
+
+        try:
+            expanded = unpack(self.constants, arg, self.p.positions)
+        except ConfigProblem as exc:
+            if exc.code:
+                self.diag(exc.code, exc.node, exc.reason, exc.hint)
+            return True
+        if expanded is None:
+            return False
+        for key, node in expanded.items():
+            kwargs.setdefault(key, node)
+            self._arg_nodes.setdefault(key, arg)
+        return True
+
+    def _drop_config_cascades(self, flow: str) -> None:
+        """A config whose declaration has an error: what its reads then break on
+        the same lines (a decorator missing its argument) says nothing more."""
+        nodes = getattr(self.constants, "cascades", None)
+        if not nodes:
+            return
+        lines = {(self.span(n).file, self.span(n).line) for n in nodes}
+        self.tagged = [(f, d) for f, d in self.tagged
+                       if f != flow or d.code.startswith("FC7") or (d.span.file, d.span.line) not in lines]
+
+    def _check_user_config_names(self, parameters: tuple[ir.Parameter, ...]) -> None:
+        from .cli_options import reserved_parameter_names
+        from .configs import check_names
+
+        configs, includes = self._user_configs
+        for d in check_names(list(configs), list(includes), parameters, reserved_parameter_names()):
+            self.add(d)
 
     def _parameter(self, attr: str, call: cst.Call) -> ir.Parameter | None:
         kwargs: dict[str, cst.BaseExpression] = {}
@@ -470,6 +544,10 @@ class ModuleAnalyzer:
             try:
                 return True, evaluate(node, self.constants)
             except NotLiteral as exc:
+                if getattr(exc, "code", None) is not None:  # a config read that failed (compiler/configs.py)
+                    if exc.code:
+                        self.diag(exc.code, exc.node, exc.reason, exc.hint)
+                    return False, AMBIGUOUS
                 code = "FC302" if key == "default" else "FC301"
                 self.diag(code, exc.node, f"argument '{key}' of Parameter '{attr}' is not a literal: {exc.reason}",
                           "flowc reads flows without running them; give a literal value")
@@ -603,6 +681,8 @@ class ModuleAnalyzer:
         self._arg_nodes: dict[str, cst.CSTNode] = {}
         if isinstance(deco.decorator, cst.Call):
             for arg in deco.decorator.args:
+                if arg.keyword is None and self._unpack_config(arg, kwargs):  # **cfg.section
+                    continue
                 if arg.keyword is None:
                     self.diag("FC403", arg, f"@{canon} takes keyword arguments only",
                               f"write @{canon}(name=value)")
@@ -933,12 +1013,14 @@ def _is_json(value: Any) -> bool:
     return False
 
 
-def analyze_module(parsed: ParsedModule, real_path: Path | None = None
+def analyze_module(parsed: ParsedModule, real_path: Path | None = None,
+                   config_inputs: ConfigInputs | None = None,
                    ) -> tuple[list[FlowFacts], dict[str | None, list[Diagnostic]]]:
     """The flows of a module, and the diagnostics found for each (None: the module's own).
     ``real_path``, the file on disk, lets it read base classes and user
-    decorators from the modules the flow imports."""
-    analyzer = ModuleAnalyzer(parsed, real_path)
+    decorators from the modules the flow imports; ``config_inputs`` holds
+    where config files are read from and the --config overrides."""
+    analyzer = ModuleAnalyzer(parsed, real_path, config_inputs)
     flows = analyzer.run()
     by_flow: dict[str | None, list[Diagnostic]] = {}
     for flow, diag in analyzer.tagged:

@@ -284,17 +284,6 @@ class Resolver:
         return Unresolved(f"?{dotted}", code, message, hint, node)
 
 
-def switch_to(analyzer: "ModuleAnalyzer", owner: "ModuleAnalyzer | None") -> None:
-    """Read what follows with ``owner``'s names, constants and positions (None: the analyzer's own)."""
-    own = analyzer.__dict__.setdefault("_own_context", (analyzer.p, analyzer.aliases, analyzer.module_aliases,
-                                                         analyzer.constants))
-    if owner is None or owner is analyzer:
-        analyzer.p, analyzer.aliases, analyzer.module_aliases, analyzer.constants = own
-    else:
-        analyzer.p, analyzer.aliases = owner.p, owner.aliases
-        analyzer.module_aliases, analyzer.constants = owner.module_aliases, owner.constants
-
-
 def flow_decorators(analyzer: "ModuleAnalyzer", name: str, mro: list[str]):
     """The flow's decorators and those of the FlowSpec classes it derives from,
     as Metaflow inherits them; one given twice is FC405, as Metaflow refuses it."""

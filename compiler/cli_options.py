@@ -19,6 +19,10 @@ RUN_OPTIONS: dict[tuple[str, ...], dict] = {
                                      "(warns when a pin is not met)"},
     ("--plan",): {"action": "store_true", "help": "print what would run, in order, and run nothing"},
 }
+# Metaflow's spelling of config overrides; `flowc run`, `compile` and `package`
+# take them only for a flow that declares Configs, where a Parameter or
+# IncludeFile of that name is FC306 (compiler/configs.py check_names)
+CONFIG_OPTIONS = ("--config", "--config-value")
 # resume's own options, and the global ones a user may type after the command
 OTHER_OPTIONS = ("--from", "--flow-file", "--debug", "--version")
 

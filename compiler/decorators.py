@@ -185,6 +185,10 @@ class Args:
         try:
             return True, evaluate(node, self.constants)
         except NotLiteral as exc:
+            if getattr(exc, "code", None) is not None:  # a config read that failed (compiler/configs.py)
+                if exc.code:  # "": a config whose declaration already has the error
+                    self.error(exc.node, exc.code, exc.reason, exc.hint)
+                return False, None
             self.error(
                 exc.node, "FC401",
                 f"argument '{name}' of @{self.decorator} is not a literal: {exc.reason}",

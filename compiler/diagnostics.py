@@ -92,6 +92,14 @@ CODES: dict[str, str] = {
     "FC601": "invalid package requirement",
     "FC602": "invalid python version",
     "FC603": "conflicting package pins",
+    # configs and included files
+    "FC701": "config file cannot be read, or config without a value",
+    "FC702": "config cannot be parsed",
+    "FC703": "config has no such key",
+    "FC704": "parser flowc cannot run",
+    "FC705": "invalid Config or IncludeFile",
+    "FC706": "included file missing or outside the flow's folder",
+    "FC707": "config_expr flowc cannot resolve",
     # modules and base classes
     "FC720": "base class from an installed package",
     "FC721": "base class flowc cannot read",

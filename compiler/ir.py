@@ -20,7 +20,7 @@ from typing import Any, Optional
 
 from .spans import Span
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # Metadata of a field added after its dataclass: dumped only when it is set.
 OPTIONAL = {"omit_default": True}
 
@@ -229,6 +229,45 @@ class Parameter:
 
 
 @dataclass(frozen=True)
+class Config:
+    """A Metaflow ``Config``: data known before the run, resolved at compile
+    time (compiler/configs.py). The value travels to every task inside the IR
+    (the plan the runtime reads); the start task stores it as an artifact
+    named ``attribute``, and ``self.<attribute>`` reads it as a ConfigValue."""
+
+    name: str
+    attribute: str
+    span: Span  # the Config(...) declaration
+    # the value as JSON text, its keys in the file's order (the IR's own JSON
+    # sorts keys, and a step may iterate a config); "null": no value
+    value: str = "null"
+    parser: str = "json.loads"
+    plain: bool = False
+    source: Optional[Span] = None  # the config file read (line 1), or None (default_value, --config-value)
+    source_sha256: Optional[str] = None
+    help: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class IncludeFile:
+    """A Metaflow ``IncludeFile``: the start task reads the file and stores its
+    content (text, or bytes) as an artifact every task inherits. ``path`` is
+    relative to the flow file's folder, which the code package carries; the
+    content is never in the IR nor in an orchestrator's spec."""
+
+    name: str
+    attribute: str
+    span: Span
+    path: Optional[str] = None  # the default file (POSIX, relative to the flow's folder)
+    is_text: bool = True
+    encoding: str = "utf-8"
+    parser: Optional[str] = None  # "json.loads" | "tomllib.loads": the content parsed at run time
+    required: bool = False
+    help: Optional[str] = None
+    sha256: Optional[str] = None  # of the default file when compiled
+
+
+@dataclass(frozen=True)
 class Merge:
     """A ``self.merge_artifacts(inputs, include=..., exclude=...)`` call."""
 
@@ -300,6 +339,8 @@ class Flow:
     parameters: tuple[Parameter, ...] = ()
     decorators: FlowDecorators = field(default_factory=FlowDecorators)
     docstring: Optional[str] = None
+    configs: tuple[Config, ...] = ()
+    includes: tuple[IncludeFile, ...] = ()
     order: tuple[str, ...] = ()  # a topological order of the steps (derived)
     schema_version: int = SCHEMA_VERSION
 

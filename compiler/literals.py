@@ -132,6 +132,11 @@ def evaluate(node: cst.BaseExpression, constants: dict[str, Any]) -> Any:
                 raise NotLiteral(el.key, "dictionary keys must be strings or numbers")
             out[key] = evaluate(el.value, constants)
         return out
+    resolve = getattr(constants, "resolve_reference", None)  # a flow's configs (compiler/configs.py)
+    if resolve is not None and isinstance(node, (cst.Attribute, cst.Subscript, cst.Call)):
+        found, value = resolve(node)
+        if found:
+            return value
     if isinstance(node, cst.Call):
         return _reject_call(node)
     if isinstance(node, cst.Attribute):

@@ -16,6 +16,7 @@ from pathlib import Path
 from . import ir
 from .analyzer import FlowFacts, analyze_module
 from .checks import check_dataflow, check_names
+from .configs import ConfigInputs
 from .environments import check_environments
 from .diagnostics import ERROR, CompileError, Diagnostic, has_errors
 from .graph import derive
@@ -73,15 +74,21 @@ class Analysis:
         return {**self.other_sources, self.path: self.source_lines}
 
 
-def analyze_source(text: str, path: str, real_path: Path | None = None) -> Analysis:
+def analyze_source(text: str, path: str, real_path: Path | None = None,
+                   configs: ConfigInputs | None = None) -> Analysis:
     """Analyze source text shown as ``path``; ``real_path`` (the file on disk)
-    lets the analysis find the modules the flow imports from beside it."""
+    lets the analysis find the modules the flow imports from beside it, and
+    the config files it reads; ``configs`` holds --config overrides."""
     lines = text.splitlines()
     parsed, error = parse_text(text, path)
     if parsed is None:
         return Analysis(path, lines, diagnostics=(error,), by_flow={None: (error,)})
     try:
-        facts_list, by_flow = analyze_module(parsed, real_path)
+        inputs = configs or ConfigInputs()
+        if inputs.folder is None:
+            folder = real_path.parent if real_path is not None else Path(path).parent
+            inputs = ConfigInputs(folder, inputs.files, inputs.values)
+        facts_list, by_flow = analyze_module(parsed, real_path, inputs)
     except RecursionError:
         error = too_deep(path)
         return Analysis(path, lines, diagnostics=(error,), by_flow={None: (error,)})
@@ -116,17 +123,18 @@ def analyze_source(text: str, path: str, real_path: Path | None = None) -> Analy
     )
 
 
-def analyze_file(path: str | Path) -> Analysis:
+def analyze_file(path: str | Path, configs: ConfigInputs | None = None) -> Analysis:
     shown = display_path(path)
     text, error = read_source(path)
     if text is None:
         return Analysis(shown, [], diagnostics=(error,), by_flow={None: (error,)})
-    return analyze_source(text, shown, Path(path))
+    return analyze_source(text, shown, Path(path), configs)
 
 
-def load_flow(path: str | Path, flow: str | None = None) -> ir.Flow:
-    """The IR of one flow in a file; raises CompileError with every diagnostic."""
-    return analyze_file(path).flow(flow)
+def load_flow(path: str | Path, flow: str | None = None, configs: ConfigInputs | None = None) -> ir.Flow:
+    """The IR of one flow in a file; raises CompileError with every diagnostic.
+    ``configs``: --config / --config-value overrides (compiler/configs.py)."""
+    return analyze_file(path, configs).flow(flow)
 
 
 def _dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:

@@ -15,6 +15,7 @@ from flowc.runtime.decorators import (
     batch, card, catch, conda, conda_base, environment, kubernetes, project, pypi, pypi_base,
     resources, retry, schedule, secrets, step, timeout, trigger,
 )
+from flowc.runtime.configs import Config, IncludeFile, config_expr
 from flowc.runtime.flowspec import FlowSpec
 from flowc.runtime.parameters import JSONType, Parameter
 from flowc.runtime.user_decorators import (
@@ -22,7 +23,7 @@ from flowc.runtime.user_decorators import (
 )
 
 __all__ = [
-    "FlowSpec", "step", "Parameter", "JSONType", "current", "Run", "Flow",
+    "FlowSpec", "step", "Parameter", "JSONType", "current", "Run", "Flow", "Config", "IncludeFile", "config_expr",
     "resources", "retry", "timeout", "catch", "environment", "pypi", "pypi_base", "conda", "conda_base",
     "secrets", "kubernetes", "batch", "card", "schedule", "project", "trigger",
     "user_step_decorator", "UserStepDecorator", "StepMutator", "FlowMutator", "USER_SKIP_STEP",

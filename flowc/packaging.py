@@ -17,9 +17,27 @@ from flowc.runtime import package as runtime_package
 def code_package(flow: ir.Flow, flow_file: str | Path) -> tuple[bytes, str]:
     """(archive bytes, sha256) of a flow's code package."""
     files = runtime_package.package_files(str(flow_file), ir.dump(flow).encode("utf-8"), flow.name,
-                                          flow.source.modules)
+                                          package_extras(flow))
     data = runtime_package.build(files)
     return data, runtime_package.sha256(data)
+
+
+def package_extras(flow: ir.Flow) -> tuple[str, ...]:
+    """Files beside the flow the package carries: the modules it imports, and
+    the files its IncludeFiles read at run time (the content travels here,
+    never in an orchestrator's spec)."""
+    included = tuple(i.path for i in flow.includes if i.path is not None)
+    return tuple(dict.fromkeys(flow.source.modules + included))
+
+
+def compile_inputs(flow: ir.Flow) -> tuple[str, ...]:
+    """Every file beside the flow (relative to its folder) its generated files
+    depend on: the package's extras, and the config files read at compile time."""
+    import posixpath
+
+    folder = posixpath.dirname(flow.source.path)
+    configs = tuple(posixpath.relpath(c.source.file, folder or ".") for c in flow.configs if c.source is not None)
+    return tuple(dict.fromkeys(package_extras(flow) + configs))
 
 
 def package_url(datastore: str, flow: ir.Flow, sha: str) -> str:

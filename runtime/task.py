@@ -33,7 +33,7 @@ import types
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import metaflow_shim, params as params_mod
+from . import configs as user_configs, metaflow_shim, params as params_mod
 from .current import current
 from .datastore import DatastoreError, FlowDatastore, dumps
 from .exceptions import FailureHandledByCatch, MetaflowExceptionWrapper, TimeoutException
@@ -191,7 +191,8 @@ class Executor:
         self.run_id = safe_run_id(spec.run_id)
         self.task_id = task_id(self.index, spec.iteration)
         self.ds = FlowDatastore(spec.datastore, self.plan.name)
-        self.param_attrs = {p["attribute"] for p in self.plan.parameters}
+        # configs and included files travel like parameters (runtime/configs.py)
+        self.param_attrs = {p["attribute"] for p in self.plan.parameters} | user_configs.attributes(self.plan.raw)
 
     def import_flow_class(self) -> type:
         metaflow_shim.install()
@@ -237,11 +238,15 @@ class Executor:
     def make_context(self, cls: type, inputs: list[dict]) -> tuple[FlowSpec, Inputs | None]:
         step = self.step
         if step.name == self.plan.start:
-            given = dict(self.spec.params)
+            try:
+                extra, given = user_configs.start_values(self.plan.raw, dict(self.spec.params), self.flow_path)
+            except user_configs.ConfigError as exc:
+                raise TaskError(str(exc))
             try:
                 values = params_mod.resolve(self.plan.parameters, given)
             except params_mod.ParameterError as exc:
                 raise TaskError(str(exc), EXIT_USAGE)
+            values.update(extra)
             artifacts = {attr: self.ds.put_value(v) for attr, v in values.items()}
             frames: list[Frame] = []
         elif step.is_join:

@@ -436,7 +436,9 @@ def _flows_of(analysis, result: Build):
     result.diagnostics.extend(d for d in analysis.diagnostics if not d.is_error and d not in result.diagnostics)
     if failed:
         return None, ()
-    return flows, flows[0].source.modules
+    from flowc.packaging import compile_inputs  # modules, config and included files: a change recompiles
+
+    return flows, tuple(dict.fromkeys(m for f in flows for m in compile_inputs(f)))
 
 
 def _make_target(project: Project, plan: TargetPlan, shared: dict, unsupported_level: str):

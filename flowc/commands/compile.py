@@ -27,6 +27,9 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help="what a construct the target cannot express is (default: error)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="any option; with no FLOW.py also TARGET.OPTION=VALUE and [tool.flowc] keys")
+    from flowc.commands.package import add_config_options
+
+    add_config_options(p)
     project = p.add_argument_group("with no FLOW.py (the project's flows, from pyproject.toml)")
     project.add_argument("-C", "--project", metavar="DIR",
                          help="the project's folder (its pyproject.toml); default: the nearest above the current one")
@@ -133,19 +136,29 @@ def write_output(files: dict[str, bytes], output: str | None, kind: str) -> list
     return written
 
 
+def _config_flags(args: argparse.Namespace) -> str:
+    """The --config / --config-value flags again, for the `flowc package` hint (same IR, same package)."""
+    import shlex
+
+    flags = [("--config", n, v) for n, v in args.config or []] + [("--config-value", n, v) for n, v in args.config_value or []]
+    return "".join(f" {flag} {shlex.quote(n)} {shlex.quote(v)}" for flag, n, v in flags)
+
+
 def compile_one(args: argparse.Namespace) -> int:
     from flowc.commands._output import print_diagnostics
     from flowc.compiler import load_flow
 
+    from flowc.commands.package import load_with_configs
+
     (flow_file,) = args.files
     target = resolve_target(args, flow_file)
-    flow = load_flow(flow_file, args.flow)
+    flow = load_with_configs(args, flow_file, "flowc compile")
     if not target.option("code_package"):
         from flowc.packaging import code_package
 
         _, target.package_sha = code_package(flow, flow_file)
         print(f"tasks fetch the code from {target.code_package_url(flow)}: upload it with "
-              f"`flowc package {flow_file} --datastore {target.option('datastore')}`", file=sys.stderr)
+              f"`flowc package {flow_file} --datastore {target.option('datastore')}{_config_flags(args)}`", file=sys.stderr)
     result = target.compile(flow)
     if result.diagnostics:
         print_diagnostics(result.diagnostics, "text", sys.stderr)
@@ -365,4 +378,7 @@ def main(args: argparse.Namespace) -> int:
         return 2
     if args.files:
         return compile_one(args)
+    if args.config or args.config_value:
+        print("flowc compile: --config and --config-value apply to one flow: name its FLOW.py", file=sys.stderr)
+        return 2
     return compile_project(args)

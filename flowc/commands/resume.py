@@ -38,7 +38,12 @@ def main(args: argparse.Namespace) -> int:
     if not flow_file or not os.path.exists(flow_file):
         print(f"flowc resume: cannot find the flow module of {origin.pathspec}; pass --flow-file FLOW.py", file=sys.stderr)
         return 2
-    flow = load_flow(flow_file, args.flow or origin.flow_name)
+    overrides = json.loads(record).get("configs") if record else None
+    if overrides:  # the run's --config / --config-value: the resumed run sees the same configs
+        from flowc.compiler.configs import ConfigInputs
+
+        overrides = ConfigInputs(files=overrides.get("files") or {}, values=overrides.get("values") or {})
+    flow = load_flow(flow_file, args.flow or origin.flow_name, overrides or None)
     plan = FlowPlan.from_json(ir.dump(flow))
     rerun: set[str] = set()
     if args.from_step:

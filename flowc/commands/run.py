@@ -50,7 +50,59 @@ def param_parser(flow, prog: str) -> argparse.ArgumentParser:
             flag = {"nargs": "?", "const": "false" if param.default is True else "true"}
         group.add_argument(f"--{param.name}", dest=param.name, metavar=param.type.upper(),
                            help=f"{param.help or ''} ({param.type}{split}, {default})".strip(), **flag)
+    for inc in flow.includes:
+        default = "required" if inc.required else f"default: {inc.path}"
+        group.add_argument(f"--{inc.name}", dest=inc.name, metavar="PATH",
+                           help=f"{inc.help or ''} (a file to include, {default})".strip())
+    if flow.configs:
+        names = ", ".join(c.name for c in flow.configs)
+        configs = pp.add_argument_group(f"configs of {flow.name} ({names})")
+        configs.add_argument("--config", nargs=2, action="append", default=[], metavar=("NAME", "PATH"),
+                             help="read config NAME from the file PATH instead of its default")
+        configs.add_argument("--config-value", nargs=2, action="append", default=[], metavar=("NAME", "JSON"),
+                             help="give config NAME as a JSON value")
     return pp
+
+
+def config_overrides(flow, given: argparse.Namespace, prog: str):
+    """The --config / --config-value overrides (compiler/configs.py), checked
+    as Metaflow checks them; None when there are none. Exit 2 on a mistake."""
+    if not flow.configs:  # no such options (a parameter may be named config)
+        return None
+    files = dict(getattr(given, "config", None) or [])
+    values = dict(getattr(given, "config_value", None) or [])
+    if not files and not values:
+        return None
+    known = {c.name for c in flow.configs}
+    for name in list(files) + list(values):
+        if name not in known:
+            from flowc.commands._suggest import did_you_mean
+
+            print(f"{prog}: {flow.name} has no config {name!r} (configs: {', '.join(sorted(known))})"
+                  f"{did_you_mean(name, sorted(known))}", file=sys.stderr)
+            raise SystemExit(2)
+    both = sorted(set(files) & set(values))
+    if both:
+        print(f"{prog}: config {both[0]!r} is given both as a file (--config) and as a value (--config-value)",
+              file=sys.stderr)
+        raise SystemExit(2)
+    from flowc.compiler.configs import ConfigInputs  # loads the compiler: only when there are overrides
+
+    return ConfigInputs(files=files, values=values)
+
+
+def included_paths(flow, values: dict, prog: str) -> None:
+    """`--NAME PATH` of an IncludeFile: made absolute (tasks run elsewhere); exit 2 if unreadable."""
+    for inc in flow.includes:
+        if inc.name not in values and inc.path is None and inc.required:
+            print(f"{prog}: included file '{inc.name}' is required: give --{inc.name} PATH", file=sys.stderr)
+            raise SystemExit(2)
+        if inc.name in values:
+            path = os.path.abspath(values[inc.name])
+            if not os.path.isfile(path):
+                print(f"{prog}: --{inc.name} {values[inc.name]}: no such file", file=sys.stderr)
+                raise SystemExit(2)
+            values[inc.name] = path
 
 
 def main(args: argparse.Namespace) -> int:
@@ -84,9 +136,16 @@ def main(args: argparse.Namespace) -> int:
         print(f"flowc run: unknown option {rest[0]} (parameters of {flow.name}: "
               f"{', '.join('--' + p.name for p in flow.parameters) or 'none'})", file=sys.stderr)
         return 2
-    values = {k: v for k, v in vars(given).items() if v is not None}
+    overrides = config_overrides(flow, given, "flowc run")
+    if overrides is not None:
+        flow = load_flow_cached(args.file, args.flow, overrides)
+    own = ("config", "config_value") if flow.configs else ()  # options, not parameters (FC306 keeps them apart)
+    values = {k: v for k, v in vars(given).items() if v is not None and k not in own}
+    included_paths(flow, values, "flowc run")
+    include_names = {i.name for i in flow.includes}
     try:
-        params_mod.resolve([_param_dict(p) for p in flow.parameters], values)
+        params_mod.resolve([_param_dict(p) for p in flow.parameters],
+                           {k: v for k, v in values.items() if k not in include_names})
     except params_mod.ParameterError as exc:
         print(f"flowc run: {exc}", file=sys.stderr)
         return 2
@@ -114,7 +173,7 @@ def main(args: argparse.Namespace) -> int:
     except RunError as exc:
         print(f"flowc run: {exc}", file=sys.stderr)
         return 2
-    ds.write_run_file(run_id, "flow.json", _flow_record(args.file, flow))
+    ds.write_run_file(run_id, "flow.json", _flow_record(args.file, flow, overrides))
     reporter = Reporter(flow.name, run_id, quiet=args.quiet)
     runner.reporter = reporter
     for note in local_notes(flow):
@@ -161,11 +220,14 @@ def _ir_text(flow) -> str:
     return ir.dump(flow)
 
 
-def _flow_record(path: str, flow) -> bytes:
+def _flow_record(path: str, flow, overrides=None) -> bytes:
     import json
 
-    return json.dumps({"flow_file": os.path.abspath(path), "flow": flow.name, "source_sha": flow.source.sha256},
-                      indent=1).encode()
+    record = {"flow_file": os.path.abspath(path), "flow": flow.name, "source_sha": flow.source.sha256}
+    if overrides is not None:  # `flowc resume` compiles the flow with the same configs
+        record["configs"] = {"files": {k: os.path.abspath(v) for k, v in overrides.files.items()},
+                             "values": overrides.values}
+    return json.dumps(record, indent=1).encode()
 
 
 def describe_plan(flow) -> str:
@@ -193,4 +255,8 @@ def describe_plan(flow) -> str:
         lines.append(f"  {n:>2}. {indent}{s.name}: {tasks}{extra}")
     for p in flow.parameters:
         lines.append(f"  parameter {p.name} = " + ("(required)" if p.required else repr(p.default)))
+    for c in flow.configs:
+        lines.append(f"  config {c.name} from " + (c.source.file if c.source else "its value"))
+    for i in flow.includes:
+        lines.append(f"  included file {i.name} = " + (i.path or "(required)" if i.required else repr(i.path)))
     return "\n".join(lines) + "\n"

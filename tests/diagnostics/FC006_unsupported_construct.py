@@ -1,13 +1,11 @@
-from metaflow import FlowSpec, IncludeFile, step
+from metaflow import FlowSpec, step
 
 
-class WithInclude(FlowSpec):
-    data = IncludeFile("data", default="data.csv")  # expect: FC006@12
-
+class AsyncStep(FlowSpec):
     @step
     def start(self):
         self.next(self.end)
 
     @step
-    def end(self):
+    async def end(self):  # expect: FC006@15
         pass

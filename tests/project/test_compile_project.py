@@ -352,3 +352,18 @@ def test_another_flowc_means_compiling_again(project: Path, monkeypatch) -> None
     seen.clear()
     assert flowc("compile", cwd=project).code == 0
     assert sorted(seen) == ["flows/foreach_flow.py", "flows/params_flow.py", "flows/switch_flow.py"]
+
+
+def test_a_config_file_the_flow_reads_is_one_of_its_inputs(project: Path) -> None:
+    flow = FLOWS["foreach_flow.py"].replace("from flowc import", "from flowc import Config,").replace(
+        "class ForeachFlow(FlowSpec):\n", 'class ForeachFlow(FlowSpec):\n    cfg = Config("cfg", default="conf.json")\n')
+    assert "Config(" in flow
+    (project / "flows/conf.json").write_text('{"mem": 1}')
+    (project / "flows/foreach_flow.py").write_text(flow)
+    compile_ok(project)
+    manifest = json.loads((project / "dags/flowc-manifest.json").read_text())
+    assert manifest["sources"]["flows/foreach_flow.py"]["modules"] == {"conf.json": sha(b'{"mem": 1}')}
+    assert flowc("compile", "--check", cwd=project).code == 0
+    (project / "flows/conf.json").write_text('{"mem": 2}')  # the IR, so the code package, changes
+    stale = flowc("compile", "--check", cwd=project)
+    assert stale.code == 1 and "ForeachFlow" in stale.text

@@ -34,7 +34,9 @@ What is compared
 
 Every flow runs with its defaults (a required parameter given); a few run
 again with other parameters (CASES), which take other switch paths and pass
-every parameter type on the command line. Two probes (PROBES, written to
+every parameter type on the command line, or with a config or an included
+file given on the command line (Metaflow's `--config NAME PATH` and
+`--config-value NAME JSON` go before `run`; flowc run takes the same flags). Two probes (PROBES, written to
 the temp folder) reach what no fixture does: @catch on steps that succeed, a
 class-level constant, a foreach over a tuple, and self.input / self.index /
 self.foreach_stack() in a join nested inside an outer foreach.
@@ -101,6 +103,7 @@ class Case:
     params: tuple[tuple[str, str], ...] = ()  # (parameter name, value as command-line text)
     label: str = ""
     source: str = ""  # a probe's source
+    options: tuple[str, ...] = ()  # config overrides: Metaflow's top-level options, flowc run's flags
 
     @property
     def id(self) -> str:
@@ -198,6 +201,7 @@ PROBES = [Case(REPO / "probes" / "catch_probe.py", source=PROBE_CATCH),
           Case(REPO / "probes" / "inner_join_probe.py", source=PROBE_INNER_JOIN)]
 
 
+COMPAT = REPO / "tests" / "flows" / "metaflow_compat"
 # Every example and fixture with its defaults (a required parameter given),
 # plus runs with non-default parameters that take other paths.
 REQUIRED = {"required_params": (("dataset", "iris"),)}
@@ -216,6 +220,12 @@ CASES = [Case(p, REQUIRED.get(p.stem, ())) for p in EXAMPLES + FIXTURES] + [
     Case(REPO / "tests" / "flows" / "required_params.py", (("dataset", "mnist"), ("limit", "10")), "limit"),
     Case(REPO / "tests" / "flows" / "metaflow_compat" / "options_runtime.py",
          (("regions", "us,apac,latam"), ("verbose", None), ("dry", None)), "flags"),
+    # configs and included files given on the command line (absolute paths: the engines run from other folders)
+    Case(COMPAT / "config_train.py", label="file",
+         options=("--config", "cfg", str(COMPAT / "configs" / "train_small.json"))),
+    Case(COMPAT / "config_formats.py", label="value",
+         options=("--config-value", "tuning", '{"batch": 4, "seeds": [3, 5]}')),
+    Case(COMPAT / "include_csv.py", (("data", str(COMPAT / "data" / "iris_more.csv")),), "other"),
 ] + PROBES
 CASE_BY_ID = {c.id: c for c in CASES}
 assert len(CASE_BY_ID) == len(CASES), "case ids must be unique"
@@ -374,7 +384,8 @@ def run_metaflow(case: Case, work: Path) -> dict:
     script = folder / case.path.name
     script.write_text(metaflow_source(case.text(), flow_name))
     env = metaflow_env(work / "metaflow-root")
-    argv = [sys.executable, script.name, "--no-pylint", "run", "--run-id-file", "run_id", "--max-workers", "4"]
+    argv = [sys.executable, script.name, "--no-pylint", *case.options, "run", "--run-id-file", "run_id",
+            "--max-workers", "4"]
     for name, value in case.params:
         argv += [f"--{name}"] + ([value] if value is not None else [])  # None: a flag given alone
     proc = subprocess.run(argv, cwd=folder, env=env, capture_output=True, text=True, timeout=600)
@@ -420,7 +431,7 @@ def run_flowc(case: Case, work: Path) -> dict:
     flow_name, depths = flow_info(case)
     datastore = work / "flowc" / case.id.replace("/", "__").replace("+", "--")
     try:
-        flowc_run(case.flow_file(work / "flowc-probes"), datastore, "parity", dict(case.params))
+        flowc_run(case.flow_file(work / "flowc-probes"), datastore, "parity", dict(case.params), extra=case.options)
     except AssertionError as exc:
         return {"error": str(exc)}
     steps: dict[str, dict[tuple, dict]] = {}

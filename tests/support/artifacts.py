@@ -15,13 +15,17 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def comparable(value: Any) -> Any:
-    """Values that compare by content: a caught failure or exception becomes (type, message)."""
+    """Values that compare by content: a caught failure or exception becomes (type, message), a
+    ConfigValue (type, its data)."""
     from flowc.runtime.exceptions import MetaflowExceptionWrapper
 
     if isinstance(value, MetaflowExceptionWrapper):
         return ("exception", (value.type or "").rsplit(".", 1)[-1], value.exception)
     if isinstance(value, BaseException):
         return ("exception", type(value).__name__, str(value))
+    if type(value).__name__ == "ConfigValue" and callable(getattr(value, "to_dict", None)):
+        # a config section stored as an artifact: each engine pickles its own ConfigValue class
+        return ("ConfigValue", value.to_dict())
     return value
 
 
@@ -38,10 +42,10 @@ def run_artifacts(datastore_url: str, flow_name: str, run_id: str) -> dict[str, 
 
 
 def flowc_run(flow_path: str | Path, datastore: str | Path, run_id: str, params: dict[str, Any] | None = None,
-              env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    """`flowc run FLOW.py --datastore DS --run-id ID --<param> <value>...`; fails the test on error."""
+              env: dict[str, str] | None = None, extra: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    """`flowc run FLOW.py --datastore DS --run-id ID [EXTRA...] --<param> <value>...`; fails the test on error."""
     argv = [sys.executable, "-m", "flowc", "run", str(flow_path), "--datastore", str(datastore),
-            "--run-id", run_id, "--quiet"]
+            "--run-id", run_id, "--quiet", *extra]
     for name, value in (params or {}).items():
         if value is None:  # a flag parameter (is_flag=True), given alone
             argv.append(f"--{name}")

@@ -34,7 +34,7 @@ def deploy(dags, flows, datastore, **options):
 
 
 def deploy_flow(folder, path, unsupported="error", **options):
-    """A flow's DAG file, the flow file (and its modules) and its IR in one
+    """A flow's DAG file, the flow file (and its modules, included files) and its IR in one
     folder of the dags folder, as the worker sees them."""
     flow = load_ir(path)
     folder.mkdir()
@@ -42,7 +42,9 @@ def deploy_flow(folder, path, unsupported="error", **options):
     (folder / f"{flow.name}.py").write_text(text, encoding="utf-8")
     (folder / f"{flow.name}.ir.json").write_text(ir.dump(flow), encoding="utf-8")
     shutil.copy(path, folder / path.name)
-    for module in flow.source.modules:
+    from flowc.packaging import package_extras
+
+    for module in package_extras(flow):  # its modules and the files its IncludeFiles read
         target = folder / module
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(path.parent / module, target)
