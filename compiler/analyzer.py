@@ -9,6 +9,8 @@ extra facts the checks need (spans of each read, of each transition target).
 
 from __future__ import annotations
 
+import contextlib
+
 import math
 from pathlib import Path
 from dataclasses import dataclass, field
@@ -70,6 +72,7 @@ class ModuleAnalyzer:
         self.p = parsed
         self.config_inputs = config_inputs or ConfigInputs()
         self._user_configs: tuple[tuple[ir.Config, ...], tuple[ir.IncludeFile, ...]] = ((), ())
+        self._config_scope = None  # the flow's configs, once read (compiler/configs.py ConfigScope)
         self.user_decorators = DecoratorResolver(parsed.module, real_path)  # user decorators, read statically
         self._wrappers: list[str] = []  # of the step being read
         self.real_path = real_path
@@ -352,9 +355,19 @@ class ModuleAnalyzer:
     def _defined_in(self, fdef: cst.FunctionDef, cname: str) -> bool:
         return any(s is fdef for s in self.classes[cname].node.body.body)
 
+    @contextlib.contextmanager
     def home(self, node: cst.CSTNode):
-        """Read a member node with the names and constants of the module that defines it."""
-        return reading(self, self.owner_of.get(id(node)))
+        """Read a member node with the names and constants of the module that
+        defines it; the flow's configs stay readable there (a base class may
+        read the Config it declares)."""
+        owner = self.owner_of.get(id(node))
+        with reading(self, owner):
+            scope = self._config_scope
+            if owner is not None and owner is not self and scope is not None:
+                from .configs import ConfigScope
+
+                self.constants = ConfigScope(owner.constants, scope.configs, scope.failed, scope.is_config_expr)
+            yield
 
     def _is_step(self, fdef: cst.FunctionDef) -> bool:
         with self.home(fdef):
@@ -476,8 +489,9 @@ class ModuleAnalyzer:
         configs = sorted(decls.configs, key=lambda c: (c.span.file != self.p.path, c.span.file, c.span.line, c.span.col))
         includes = sorted(decls.includes, key=lambda i: (i.span.file != self.p.path, i.span.file, i.span.line, i.span.col))
         self._user_configs = (tuple(configs), tuple(includes))
+        self._config_scope = None
         if configs or decls.failed:
-            self.constants = scope = ConfigScope(base, {c.attribute: c for c in configs}, decls.failed,
+            self.constants = self._config_scope = scope = ConfigScope(base, {c.attribute: c for c in configs}, decls.failed,
                                                  lambda node: self.canonical(node) == "config_expr")
             cls = self.classes.get(self.current_flow or "")
             if cls is not None and cls.node.decorators:  # the class decorators run in the module's scope

@@ -414,3 +414,40 @@ def test_a_flow_with_only_an_installed_base_names_it_rather_than_no_flow(tmp_pat
     assert d.code == "FC720" and "ProjectFlow" in d.message
     (d,) = [d for d in analyze_file(root / "model.py").diagnostics if d.is_error]
     assert d.code == "FC002"  # a class deriving from a package's class that is no flow: no flow here
+
+
+def test_a_config_declared_in_a_base_module_is_read_there_and_resolves(tmp_path: Path, monkeypatch) -> None:
+    root = project(tmp_path, {
+        "common/__init__.py": "",
+        "common/base.py": '''
+            from flowc import Config, FlowSpec, Parameter, resources, step
+
+            class Base(FlowSpec):
+                cfg = Config("cfg", default="cfg.json")
+                lr = Parameter("lr", default=cfg.lr)
+
+                @resources(memory=cfg.memory)
+                @step
+                def start(self):
+                    self.next(self.end)
+        ''',
+        "cfg.json": '{"lr": 0.5, "memory": 2048}',
+        "flow.py": '''
+            from flowc import step
+            from common.base import Base
+
+            class Child(Base):
+                @step
+                def end(self):
+                    pass
+        ''',
+    })
+    monkeypatch.chdir(root)
+    a = analyze_file(root / "flow.py")
+    assert errors(a) == []
+    flow = a.flow()
+    (cfg,) = flow.configs
+    assert cfg.span.file == "common/base.py"
+    (lr,) = flow.parameters
+    assert lr.default == 0.5
+    assert flow.step("start").decorators.resources.memory == 2048
