@@ -363,6 +363,11 @@ class SchemaVersionError(ValueError):
     pass
 
 
+def from_data(data: dict) -> Flow:
+    """A flow from the plain data ``to_data`` gave (no schema check)."""
+    return _from_data(Flow, data)
+
+
 def load(text: str | bytes) -> Flow:
     data = json.loads(text)
     version = data.get("schema_version")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import libcst as cst
 
+from .cache import resolve_module as _resolve
 from .literals import dotted_name
 
 
@@ -55,21 +56,13 @@ def imported_names(module: cst.Module) -> set[str]:
     return names
 
 
-def _resolve(folder: Path, name: str) -> list[Path]:
-    single = folder / f"{name}.py"
-    if single.is_file():
-        return [single]
-    package = folder / name
-    if (package / "__init__.py").is_file():
-        return sorted(p for p in package.rglob("*.py") if "__pycache__" not in p.parts)
-    return []
-
-
-def local_modules(flow_path: Path, module: cst.Module) -> tuple[str, ...]:
+def local_modules(flow_path: Path, module: cst.Module, probed: set[str] | None = None) -> tuple[str, ...]:
+    """The modules beside the flow it imports, transitively; every import
+    name looked up is added to ``probed`` (what the analysis cache re-checks)."""
     folder = flow_path.resolve().parent
     found: set[Path] = set()
     pending = sorted(imported_names(module))
-    seen_names: set[str] = set()
+    seen_names: set[str] = set() if probed is None else probed
     while pending:
         name = pending.pop()
         if name in seen_names:

@@ -13,15 +13,15 @@ import difflib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from . import ir
-from .analyzer import FlowFacts, analyze_module
-from .checks import check_dataflow, check_names
-from .environments import check_environments
 from .diagnostics import ERROR, CompileError, Diagnostic, has_errors
-from .graph import derive
-from .modules import local_modules
-from .parse import display_path, parse_text, read_source, too_deep
+from .source import display_path, read
 from .spans import Span
+
+if TYPE_CHECKING:
+    from .analyzer import FlowFacts
 
 
 @dataclass
@@ -71,9 +71,17 @@ class Analysis:
         return {self.path: self.source_lines}
 
 
-def analyze_source(text: str, path: str, real_path: Path | None = None) -> Analysis:
+def analyze_source(text: str, path: str, real_path: Path | None = None, probed: set[str] | None = None) -> Analysis:
     """Analyze source text shown as ``path``; ``real_path`` (the file on disk)
-    lets the analysis find the modules the flow imports from beside it."""
+    lets the analysis find the modules the flow imports from beside it (the
+    import names it looked up are added to ``probed``)."""
+    from .analyzer import analyze_module
+    from .checks import check_dataflow, check_names
+    from .environments import check_environments
+    from .graph import derive
+    from .modules import local_modules
+    from .parse import parse_text, too_deep
+
     lines = text.splitlines()
     parsed, error = parse_text(text, path)
     if parsed is None:
@@ -84,7 +92,7 @@ def analyze_source(text: str, path: str, real_path: Path | None = None) -> Analy
         error = too_deep(path)
         return Analysis(path, lines, diagnostics=(error,), by_flow={None: (error,)})
     flows: list[ir.Flow] = []
-    modules = local_modules(real_path, parsed.module) if real_path is not None and facts_list else ()
+    modules = local_modules(real_path, parsed.module, probed) if real_path is not None and facts_list else ()
     for facts in facts_list:
         if modules:
             facts.flow = replace(facts.flow, source=replace(facts.flow.source, modules=modules))
@@ -111,11 +119,22 @@ def analyze_source(text: str, path: str, real_path: Path | None = None) -> Analy
 
 
 def analyze_file(path: str | Path) -> Analysis:
+    """Every diagnostic of a file; from the analysis cache (compiler/cache.py)
+    when nothing it read has changed, so an unchanged flow never loads libcst."""
+    from . import cache
+
     shown = display_path(path)
-    text, error = read_source(path)
+    data, text, error = read(path)
     if text is None:
         return Analysis(shown, [], diagnostics=(error,), by_flow={None: (error,)})
-    return analyze_source(text, shown, Path(path))
+    real = Path(path)
+    hit = cache.lookup(shown, real, data, text)
+    if hit is not None:
+        return hit
+    probed: set[str] = set()
+    analysis = analyze_source(text, shown, real, probed)
+    cache.store(shown, real, data, analysis, probed)
+    return analysis
 
 
 def load_flow(path: str | Path, flow: str | None = None) -> ir.Flow:
