@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from hera.workflows import models as m
+from . import argo_models as m
 
 from flowc.compiler import ir
 
