@@ -898,6 +898,8 @@ def _environment():
     """One Jinja environment per process: its templates are compiled once."""
     import jinja2
 
+    from .jinja_cache import bytecode_cache
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
         undefined=jinja2.StrictUndefined,
@@ -905,6 +907,7 @@ def _environment():
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        bytecode_cache=bytecode_cache(__file__),
     )
     env.filters["py"] = py_literal
     env.filters["tf"] = templated_literal

@@ -972,10 +972,13 @@ def _jinja():
     """The templates' environment, built once (jinja2 compiles each template on first use)."""
     import jinja2
 
+    from .jinja_cache import bytecode_cache
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
         undefined=jinja2.StrictUndefined, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
         autoescape=False,
+        bytecode_cache=bytecode_cache(__file__),
     )
     env.filters["py"] = py_literal
     env.filters["comment"] = comment_text
