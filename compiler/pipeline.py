@@ -8,7 +8,6 @@ CompileError carrying every diagnostic.
 
 from __future__ import annotations
 
-import difflib
 import gc
 
 from dataclasses import dataclass, field, replace
@@ -54,6 +53,8 @@ class Analysis:
         for f in self.flows:
             if f.name == name:
                 return self._checked(f)
+        import difflib
+
         names = ", ".join(f.name for f in self.flows) or "none"
         close = difflib.get_close_matches(name, [f.name for f in self.flows], n=1)
         hint = (f"did you mean --flow {close[0]}? " if close else "") + f"flows in this file: {names}"
