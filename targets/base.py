@@ -215,6 +215,20 @@ class Target:
         raise NotImplementedError
 
     def compile(self, flow: ir.Flow) -> Output:
+        """The target's files for a flow. The cyclic garbage collector pauses
+        meanwhile, as during analysis: emitting allocates a great many small,
+        acyclic objects, and each collection would walk all of them."""
+        import gc
+
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._compile(flow)
+        finally:
+            if enabled:
+                gc.enable()
+
+    def _compile(self, flow: ir.Flow) -> Output:
         from flowc.compiler.environments import resolve
 
         self.diagnostics = []
