@@ -12,40 +12,12 @@ from flowc.compiler import ir
 
 
 def load_flow_cached(path: str, flow_name: str | None) -> ir.Flow:
-    """The flow's IR, from a cache keyed by the file's bytes, its place, the
-    files beside it and flowc's compiler code: a run of an unchanged flow
-    does not parse it again (nor load libcst). Errors are never cached."""
-    from flowc.fingerprint import code_sha256
-
-    real = os.path.abspath(path)
-    try:
-        data = open(real, "rb").read()
-        siblings = sorted(n for n in os.listdir(os.path.dirname(real)) if n.endswith(".py"))
-    except OSError:
-        data, siblings = None, []
-    if data is None:
-        from flowc.compiler import load_flow
-
-        return load_flow(path, flow_name)
-    key = hashlib.sha256(b"\0".join([
-        data, real.encode(), os.getcwd().encode(), "\n".join(siblings).encode(), (flow_name or "").encode(),
-        code_sha256(("flowc.compiler",), ("flowc",)).encode()])).hexdigest()
-    folder = os.path.join(tempfile.gettempdir(), "flowc-ir", "cache")
-    cached = os.path.join(folder, f"{key}.ir.json")
-    try:
-        with open(cached, "rb") as f:
-            return ir.load(f.read())
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
+    """The flow's IR. The analysis cache (compiler/cache.py) keys it on the
+    file's bytes, its place, the modules beside it and flowc's compiler code:
+    a run of an unchanged flow does not parse it again (nor load libcst)."""
     from flowc.compiler import load_flow
 
-    flow = load_flow(path, flow_name)
-    os.makedirs(folder, exist_ok=True)
-    tmp = f"{cached}.{os.getpid()}.tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(ir.dump(flow))
-    os.replace(tmp, cached)
-    return flow
+    return load_flow(path, flow_name)
 
 
 def write_ir(flow: ir.Flow) -> str:
