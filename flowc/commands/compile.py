@@ -120,6 +120,10 @@ def write_output(files: dict[str, bytes], output: str | None, kind: str) -> list
         return []
     out = Path(output)
     single = kind == "file" and len(files) == 1 and not output.endswith("/") and not out.is_dir()
+    if not single and out.exists() and not out.is_dir():
+        print(f"flowc compile: -o {output} is a file; this writes a folder: name a folder, or remove the file",
+              file=sys.stderr)
+        raise SystemExit(2)
     if single and next(iter(files)).endswith(".py") and out.suffix != ".py":
         # Airflow (and Python generally) loads only .py files: a DAG written as `out/airflow` is never seen
         print(f"flowc compile: -o {output} would write Python that is never loaded (it needs a .py name); "
