@@ -14,6 +14,7 @@ and the step runs in this interpreter; otherwise by starting
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import selectors
@@ -372,6 +373,7 @@ class LocalRunner:
     def _fork(self, args: list[str]) -> tuple[int, int]:
         sys.stdout.flush()
         sys.stderr.flush()
+        gc.freeze()  # the child's collections then skip (and so never write to) the pages it shares with us
         read_end, write_end = os.pipe()
         pid = os.fork()
         if pid == 0:  # the task process
