@@ -43,3 +43,17 @@ class {name}(FlowSpec):
     def end(self):
         pass
 '''
+
+
+def wide_branch_flow(width: int, name: str = "WideBranchFlow", import_from: str = "flowc") -> str:
+    """start splits into ``width`` parallel steps, joined by one join step."""
+    branches = [f"branch_{i}" for i in range(width)]
+    lines = [f"from {import_from} import FlowSpec, step", "", "", f"class {name}(FlowSpec):",
+             "    @step", "    def start(self):", "        self.value = 1",
+             f"        self.next({', '.join(f'self.{b}' for b in branches)})", ""]
+    for i, b in enumerate(branches):
+        lines += ["    @step", f"    def {b}(self):", f"        self.part = self.value + {i}", "        self.next(self.join)",
+                  ""]
+    lines += ["    @step", "    def join(self, inputs):", "        self.total = sum(i.part for i in inputs)",
+              "        self.next(self.end)", "", "    @step", "    def end(self):", "        pass", ""]
+    return "\n".join(lines)

@@ -11,6 +11,7 @@ every violation into a diagnostic at the line that causes it.
 from __future__ import annotations
 
 import difflib
+import heapq
 from dataclasses import replace
 
 from . import ir
@@ -65,16 +66,20 @@ class GraphBuilder:
     # ------------------------------------------------------------ reachability and order
 
     def reachable(self, edges: dict[str, list[str]]) -> list[str]:
+        """The steps reachable from the start, in the order they are found."""
         seen = [self.flow.start]
+        found = {self.flow.start}
         stack = [self.flow.start]
         while stack:
             for n in edges[stack.pop()]:
-                if n not in seen:
+                if n not in found:
+                    found.add(n)
                     seen.append(n)
                     stack.append(n)
         return seen
 
-    def report_unreachable(self, seen: list[str]) -> None:
+    def report_unreachable(self, reachable: list[str]) -> None:
+        seen = set(reachable)
         # a step named start/end beside an annotated one is reported as FC104 already
         shadowed = {name for name, chosen in (("start", self.flow.start), ("end", self.flow.end)) if chosen != name}
         for s in self.flow.steps:
@@ -105,19 +110,23 @@ class GraphBuilder:
         for n in reachable:
             for m in edges[n]:
                 indeg[m] += 1
-        ready = sorted((n for n in reachable if indeg[n] == 0), key=self.source_rank.get)
+        # always the ready step that comes first in the source: a heap, so
+        # the order costs n log n, not n squared
+        rank = self.source_rank
+        ready = [(rank[n], n) for n in reachable if indeg[n] == 0]
+        heapq.heapify(ready)
         order: list[str] = []
         while ready:
-            n = ready.pop(0)
+            _, n = heapq.heappop(ready)
             order.append(n)
             for m in edges[n]:
                 indeg[m] -= 1
                 if indeg[m] == 0:
-                    ready.append(m)
-                    ready.sort(key=self.source_rank.get)
+                    heapq.heappush(ready, (rank[m], m))
         if len(order) == len(reachable):
             return order
-        cycle = self._find_cycle(edges, [n for n in reachable if n not in order])
+        ordered = set(order)
+        cycle = self._find_cycle(edges, [n for n in reachable if n not in ordered])
         first = self.steps[cycle[-2]]
         self.diag("FC113", self.target_span(first, cycle[-1]),
                   f"the flow loops: {' -> '.join(cycle)}",

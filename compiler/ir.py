@@ -13,6 +13,7 @@ The runtime never imports this module: it reads the JSON this module writes.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import typing
 from dataclasses import dataclass, field
@@ -344,19 +345,38 @@ class Flow:
     order: tuple[str, ...] = ()  # a topological order of the steps (derived)
     schema_version: int = SCHEMA_VERSION
 
-    def step(self, name: str) -> Step:
+    # Lookups are built once per flow (a frozen value; the caches are not
+    # fields): a target asking for each step by name stays linear in the steps.
+
+    @functools.cached_property
+    def _first_by_name(self) -> dict[str, Step]:
+        index: dict[str, Step] = {}
         for s in self.steps:
-            if s.name == name:
-                return s
-        raise KeyError(name)
+            index.setdefault(s.name, s)
+        return index
+
+    @functools.cached_property
+    def _by_name(self) -> dict[str, Step]:
+        return {s.name: s for s in self.steps}
+
+    @functools.cached_property
+    def _ordered(self) -> tuple[Step, ...]:
+        by_name = self._by_name
+        return tuple(by_name[n] for n in self.order)
+
+    def step(self, name: str) -> Step:
+        try:
+            return self._first_by_name[name]
+        except KeyError:
+            raise KeyError(name) from None
 
     @property
     def steps_by_name(self) -> dict[str, Step]:
-        return {s.name: s for s in self.steps}
+        """Every step by name: one dict per flow, shared; read it, never change it."""
+        return self._by_name
 
     def ordered_steps(self) -> list[Step]:
-        by_name = self.steps_by_name
-        return [by_name[n] for n in self.order]
+        return list(self._ordered)
 
     def parameter(self, name: str) -> Parameter:
         for p in self.parameters:
@@ -428,6 +448,11 @@ def _from_data(tp: Any, data: Any) -> Any:
 
 class SchemaVersionError(ValueError):
     pass
+
+
+def from_data(data: dict) -> Flow:
+    """A flow from the plain data ``to_data`` gave (no schema check)."""
+    return _from_data(Flow, data)
 
 
 def load(text: str | bytes) -> Flow:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import libcst as cst
 
+from .cache import resolve_module
 from .literals import dotted_name
 from .parse import project_root
 
@@ -56,19 +57,11 @@ def imported_names(module: cst.Module) -> set[str]:
     return names
 
 
-def _resolve(folder: Path, name: str) -> list[Path]:
-    single = folder / f"{name}.py"
-    if single.is_file():
-        return [single]
-    package = folder / name
-    if (package / "__init__.py").is_file() or package.is_dir():  # a package, or a namespace package
-        return sorted(p for p in package.rglob("*.py") if "__pycache__" not in p.parts
-                      and not any(part.startswith(".") for part in p.relative_to(package).parts))
-    return []
-
-
-def local_modules(flow_path: Path, module: cst.Module, extra: tuple[Path, ...] = ()) -> tuple[str, ...]:
-    """``extra``: modules read for the flow's base classes; those under the
+def local_modules(flow_path: Path, module: cst.Module, extra: tuple[Path, ...] = (),
+                  probed: set[str] | None = None) -> tuple[str, ...]:
+    """The modules beside the flow it imports, transitively; every import
+    name looked up beside it is added to ``probed`` (what the analysis cache
+    re-checks). ``extra``: modules read for the flow's base classes; those under the
     flow's folder are carried too (with the modules they import), and those
     found at the project root under their import path (``shared/base.py``,
     with the rest of their package and what it imports from the root): the
@@ -86,12 +79,12 @@ def local_modules(flow_path: Path, module: cst.Module, extra: tuple[Path, ...] =
             pending.extend(sorted(_names_of(path)))
         elif root in path.parents:
             root_pending.append(path.relative_to(root).parts[0].removesuffix(".py"))
-    found = _follow(folder, pending, {flow_path.resolve()})
+    found = _follow(folder, pending, {flow_path.resolve()}, seen_names=probed)
     found |= {p for p in bases_beside if p not in {f.resolve() for f in found}}
     out = {p.relative_to(folder).as_posix() for p in found}
     if root_pending:  # what is not beside the flow, from the project root
         beside = {p.resolve() for p in found}
-        for path in _follow(root, root_pending, {flow_path.resolve()}, skip=lambda n: bool(_resolve(folder, n))):
+        for path in _follow(root, root_pending, {flow_path.resolve()}, skip=lambda n: bool(resolve_module(folder, n))):
             if folder not in path.resolve().parents and path.resolve() not in beside:
                 out.add(path.relative_to(root).as_posix())
     return tuple(sorted(out))
@@ -104,16 +97,18 @@ def _names_of(path: Path) -> set[str]:
         return set()
 
 
-def _follow(folder: Path, pending: list[str], exclude: set[Path], skip=lambda name: False) -> set[Path]:
-    """The files of the modules named (and of those they import), found in ``folder``."""
+def _follow(folder: Path, pending: list[str], exclude: set[Path], skip=lambda name: False,
+            seen_names: set[str] | None = None) -> set[Path]:
+    """The files of the modules named (and of those they import), found in
+    ``folder``; every name looked up is added to ``seen_names``."""
     found: set[Path] = set()
-    seen_names: set[str] = set()
+    seen_names = set() if seen_names is None else seen_names
     while pending:
         name = pending.pop()
         if name in seen_names or skip(name):
             continue
         seen_names.add(name)
-        for path in _resolve(folder, name):
+        for path in resolve_module(folder, name):
             if path.resolve() in exclude or path in found:
                 continue
             found.add(path)

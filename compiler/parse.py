@@ -11,6 +11,7 @@ import libcst as cst
 from .positions import positions as compute_positions
 
 from .diagnostics import ERROR, Diagnostic
+from .source import display_path, project_root, read_source  # noqa: F401  (their old home)
 from .spans import Span
 
 
@@ -29,27 +30,6 @@ class ParsedModule:
     def span(self, node: cst.CSTNode) -> Span:
         (line, col), (end_line, end_col) = self.positions[node]
         return Span(self.path, line, col + 1, end_line, end_col + 1)
-
-
-def project_root(path: Path) -> Path:
-    """The nearest folder above a file holding pyproject.toml or .git (else the cwd)."""
-    for folder in path.resolve().parents:
-        if (folder / "pyproject.toml").is_file() or (folder / ".git").exists():
-            return folder
-    return Path.cwd()
-
-
-def display_path(path: str | Path, root: Path | None = None) -> str:
-    """A stable, relative, POSIX spelling of a path: relative to its project's
-    root, so the IR, golden files and CI annotations do not depend on the
-    folder flowc runs from (and hold no absolute path)."""
-    import os
-
-    base = (root or project_root(Path(path))).resolve()
-    try:
-        return Path(os.path.relpath(Path(path).resolve(), base)).as_posix()
-    except ValueError:  # another drive
-        return Path(path).name
 
 
 # libcst's native parser and every tree walk in the compiler recurse, so the
@@ -114,19 +94,6 @@ def _precheck(text: str, path: str) -> Diagnostic | None:
     if depth > MAX_DEPTH:
         return too_deep(path, getattr(node, "lineno", 1), getattr(node, "col_offset", 0) + 1)
     return None
-
-
-def read_source(path: str | Path) -> tuple[str | None, Diagnostic | None]:
-    shown = display_path(path)
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        return None, Diagnostic("FC003", ERROR, f"cannot read {shown}: {exc.strerror or exc}", Span.at(shown, 1))
-    try:
-        return data.decode("utf-8-sig"), None
-    except UnicodeDecodeError as exc:
-        return None, Diagnostic("FC003", ERROR, f"{shown} is not UTF-8 text: {exc.reason} at byte {exc.start}",
-                                Span.at(shown, 1), "save the file as UTF-8")
 
 
 def parse_text(text: str, path: str) -> tuple[ParsedModule | None, Diagnostic | None]:

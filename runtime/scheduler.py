@@ -14,6 +14,7 @@ and the step runs in this interpreter; otherwise by starting
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import selectors
@@ -27,7 +28,7 @@ from typing import Any, Callable
 
 from .datastore import DatastoreError, FlowDatastore
 from .identity import index_text, task_id
-from .inputs import input_tasks
+from .inputs import input_tasks, latest
 from .plan import FlowPlan
 from .progress import Reporter
 
@@ -54,6 +55,8 @@ class Running:
     close: Callable[[], None]
     buffer: bytes = b""
     tail: list = field(default_factory=list)  # the last lines it printed
+    eof: bool = False  # its output is closed (it is exiting); no longer watched
+    pidfd: int = -1  # readable once the process has exited (Linux), watched with the output
 
 
 @dataclass
@@ -88,6 +91,7 @@ class LocalRunner:
 
         self.done: dict[tuple[str, str], dict] = {}
         self.scheduled: set[tuple[str, str]] = set()
+        self.arrived: dict[tuple[str, str], int] = {}  # (join, task id) -> finished tasks that went to it
         self.cloned: set[tuple[str, str]] = set()
         self.queue: deque[tuple[TaskRef, int]] = deque()
         self.delayed: list[tuple[float, TaskRef, int]] = []
@@ -204,8 +208,7 @@ class LocalRunner:
             if code is None:
                 continue
             self.read_output(task, final=True)
-            self.selector.unregister(task.fd)
-            task.close()
+            self.forget(task)
             del self.running[pid]
             try:
                 self.record_crash(task, code)
@@ -253,8 +256,7 @@ class LocalRunner:
                 self.push(TaskRef(child, ref.index, ref.iteration + 1))
             elif cs.is_join:
                 jidx = ref.index[:cs.depth]
-                if (child, task_id(jidx)) not in self.scheduled and \
-                        input_tasks(self.plan, cs, jidx, 0, self.lookup) is not None:
+                if (child, task_id(jidx)) not in self.scheduled and self.join_ready(cs, jidx):
                     self.push(TaskRef(child, jidx))
             elif step.kind == "foreach":
                 count = meta["foreach_count"]
@@ -263,6 +265,22 @@ class LocalRunner:
                     self.push(TaskRef(child, ref.index + (i,)))
             else:
                 self.push(TaskRef(child, ref.index))
+
+    def join_ready(self, join, jidx: tuple[int, ...]) -> bool:
+        """Whether every input of a join task has finished. Each finished
+        task that went to the join counts one arrival; the full check
+        (inputs.input_tasks, which the join task itself runs) waits until as
+        many have arrived as the join has inputs, so a foreach join over n
+        items costs n arrivals and one scan, not n scans of n items."""
+        key = (join.name, task_id(jidx))
+        arrived = self.arrived[key] = self.arrived.get(key, 0) + 1
+        split = self.plan.steps[join.closes]
+        if split.kind == "foreach":
+            hit = latest(split, jidx, self.lookup)
+            needed = (hit[1].get("foreach_count") or 0) if hit is not None else 0
+        else:
+            needed = len(join.parent_groups)
+        return arrived >= needed and input_tasks(self.plan, join, jidx, 0, self.lookup) is not None
 
     def completed(self, ref: TaskRef, meta: dict, cloned: bool = False) -> None:
         self.done[(ref.step, ref.tid)] = meta
@@ -328,8 +346,13 @@ class LocalRunner:
                                     **group)
             pid, fd, poll, close = proc.pid, proc.stdout.fileno(), proc.poll, proc.stdout.close
         os.set_blocking(fd, False)
-        self.running[pid] = Running(ref, attempt, fd, poll, close)
+        task = self.running[pid] = Running(ref, attempt, fd, poll, close)
         self.selector.register(fd, selectors.EVENT_READ, pid)
+        try:  # the exit itself wakes the loop up: no polling between a task's last output and its end
+            task.pidfd = os.pidfd_open(pid)
+            self.selector.register(task.pidfd, selectors.EVENT_READ, None)
+        except (AttributeError, OSError):
+            task.pidfd = -1
 
     def _lifeline(self) -> int:
         """The read end of a pipe whose write end only this runner holds."""
@@ -350,6 +373,7 @@ class LocalRunner:
     def _fork(self, args: list[str]) -> tuple[int, int]:
         sys.stdout.flush()
         sys.stderr.flush()
+        gc.freeze()  # the child's collections then skip (and so never write to) the pages it shares with us
         read_end, write_end = os.pipe()
         pid = os.fork()
         if pid == 0:  # the task process
@@ -396,26 +420,45 @@ class LocalRunner:
         timeout = 0.05
         if self.delayed and not self.running:
             timeout = max(0.0, min(w for w, _, _ in self.delayed) - time.time())
+        elif any(t.eof and t.pidfd < 0 for t in self.running.values()):
+            timeout = 0.002  # exiting, and no pidfd to say when: look again soon
         for key, _ in self.selector.select(timeout=timeout):
-            self.read_output(self.running[key.data])
+            if key.data is not None:  # output (an exit only wakes the loop)
+                task = self.running[key.data]
+                if self.read_output(task) and not task.eof:
+                    task.eof = True  # a closed pipe stays readable: watching it would spin
+                    self.selector.unregister(task.fd)
         for pid, task in list(self.running.items()):
             code = task.poll()
             if code is not None:
                 self.read_output(task, final=True)
-                self.selector.unregister(task.fd)
-                task.close()
+                self.forget(task)
                 del self.running[pid]
                 self.exited(task, code)
 
-    def read_output(self, task: Running, final: bool = False) -> None:
+    def forget(self, task: Running) -> None:
+        """Stop watching a task that ended, and close what watched it."""
+        if not task.eof:
+            self.selector.unregister(task.fd)
+        if task.pidfd >= 0:
+            self.selector.unregister(task.pidfd)
+            os.close(task.pidfd)
+            task.pidfd = -1
+        task.close()
+
+    def read_output(self, task: Running, final: bool = False) -> bool:
+        """Pass on what the task printed; True once its output is closed."""
+        eof = False
         while True:
             try:
                 chunk = os.read(task.fd, 65536)
             except BlockingIOError:
                 break
             except OSError:
+                eof = True
                 break
             if not chunk:
+                eof = True
                 break
             task.buffer += chunk
         *lines, task.buffer = task.buffer.split(b"\n")
@@ -426,6 +469,7 @@ class LocalRunner:
             text = line.decode("utf-8", "replace")
             task.tail = (task.tail + [text])[-40:]
             self.reporter.task_output(task.ref.step, task.ref.tid, text)
+        return eof
 
     def exited(self, task: Running, code: int) -> None:
         ref = task.ref

@@ -854,18 +854,32 @@ def _grouped(edges: list[tuple[str, str]]) -> list[tuple[str, str]]:
             chains += [[source, targets] for source in sources]
         else:
             chains.append([_listed(sources), targets])
-    merged = True
-    while merged:  # a >> b, b >> c: a >> b >> c
-        merged = False
-        for first in chains:
+    # a >> b, b >> c: a >> b >> c. A chain absorbs the one chain that starts
+    # where it ends, when nothing else leads there; in list order, each chain
+    # as far as it goes. Starts and counts are indexed, so this is linear.
+    alive = [True] * len(chains)
+    tails = [set(c[1:]) for c in chains]
+    inside: dict[str, int] = {}  # name -> how many chains hold it after their first element
+    starts: dict[str, list[int]] = {}
+    for i, c in enumerate(chains):
+        starts.setdefault(c[0], []).append(i)
+        for x in tails[i]:
+            inside[x] = inside.get(x, 0) + 1
+    for i, first in enumerate(chains):
+        while alive[i]:
             link = first[-1]
-            heads = [c for c in chains if c is not first and c[0] == link]
-            if len(heads) == 1 and sum(link in c[1:] for c in chains) == 1:
-                first.extend(heads[0][1:])
-                chains.remove(heads[0])
-                merged = True
+            heads = [j for j in starts.get(link, ()) if alive[j] and j != i]
+            if len(heads) != 1 or inside.get(link) != 1:
                 break
-    return [(" >> ".join(chain[:-1]), chain[-1]) for chain in chains]
+            (j,) = heads
+            for x in chains[j][1:]:
+                if x in tails[i]:
+                    inside[x] -= 1
+                else:
+                    tails[i].add(x)
+            first.extend(chains[j][1:])
+            alive[j] = False
+    return [(" >> ".join(chain[:-1]), chain[-1]) for chain, keep in zip(chains, alive) if keep]
 
 
 def _listed(names: list[str]) -> str:
@@ -909,6 +923,8 @@ def _environment():
     """One Jinja environment per process: its templates are compiled once."""
     import jinja2
 
+    from .jinja_cache import bytecode_cache
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
         undefined=jinja2.StrictUndefined,
@@ -916,6 +932,7 @@ def _environment():
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        bytecode_cache=bytecode_cache(__file__),
     )
     env.filters["py"] = py_literal
     env.filters["tf"] = templated_literal

@@ -20,7 +20,7 @@ import json
 import re
 from typing import Any
 
-from hera.workflows import models as m
+from . import argo_models as m
 
 from flowc.compiler import ir
 from flowc.compiler.spans import Span

@@ -30,7 +30,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from hera.workflows import models as m
+from . import argo_models as m
 
 from flowc.compiler import ir
 
@@ -98,7 +98,11 @@ class DagBuilder:
         self.containers: list[m.Template] = []
         self.out = Lowered([])
         self.shared_users: list[str] = []
+        self._shared: set[str] = set()
         self._signatures: dict[str, tuple] = {}
+        self._scopes: dict[tuple[str, ...], list[ir.Step]] = {}  # foreach stack -> its steps, in flow order
+        for s in flow.ordered_steps():
+            self._scopes.setdefault(s.foreach_stack, []).append(s)
 
     # ---- names (clashes are checked by the target before lowering)
 
@@ -122,7 +126,7 @@ class DagBuilder:
 
     def body_steps(self, split: str) -> list[ir.Step]:
         scope = self.steps[split].foreach_stack + (split,)
-        return [s for s in self.flow.ordered_steps() if s.foreach_stack == scope]
+        return list(self._scopes.get(scope, ()))
 
     def direct_body(self, split: str) -> bool:
         """A body of one plain step fans out that step's container directly."""
@@ -149,7 +153,12 @@ class DagBuilder:
     def shared_signature(self) -> tuple | None:
         """The signature most plain steps have (the first in flow order on a tie)."""
         plain = [self.signature(s) for s in self.flow.ordered_steps() if not self.has_settings(s)]
-        return max(plain, key=lambda sig: (plain.count(sig), -plain.index(sig))) if plain else None
+        counts: dict[tuple, int] = {}
+        first: dict[tuple, int] = {}
+        for i, sig in enumerate(plain):
+            counts[sig] = counts.get(sig, 0) + 1
+            first.setdefault(sig, i)
+        return max(counts, key=lambda sig: (counts[sig], -first[sig])) if plain else None
 
     def own_template(self, s: ir.Step) -> bool:
         return self.has_settings(s) or self.signature(s) != self.shared_signature
@@ -177,9 +186,7 @@ class DagBuilder:
 
     def scope_tasks(self, scope: tuple[str, ...], template: str) -> list[m.DAGTask]:
         tasks = []
-        for s in self.flow.ordered_steps():
-            if s.foreach_stack != scope:
-                continue
+        for s in self._scopes.get(scope, ()):
             tasks.append(self.step_task(s, scope, template))
             if s.kind == ir.FOREACH:
                 tasks.append(self.fanout_task(s, scope, template))
@@ -301,7 +308,8 @@ class DagBuilder:
 
     def container_args(self, s: ir.Step, index: str) -> dict[str, str]:
         if not self.own_template(s):
-            if s.name not in self.shared_users:
+            if s.name not in self._shared:
+                self._shared.add(s.name)
                 self.shared_users.append(s.name)
             return {"step": s.name, "index": index}
         return {"index": index} if s.foreach_stack else {}

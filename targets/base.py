@@ -222,6 +222,20 @@ class Target:
         raise NotImplementedError
 
     def compile(self, flow: ir.Flow) -> Output:
+        """The target's files for a flow. The cyclic garbage collector pauses
+        meanwhile, as during analysis: emitting allocates a great many small,
+        acyclic objects, and each collection would walk all of them."""
+        import gc
+
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._compile(flow)
+        finally:
+            if enabled:
+                gc.enable()
+
+    def _compile(self, flow: ir.Flow) -> Output:
         from flowc.compiler.environments import resolve
 
         self.diagnostics = []
@@ -435,7 +449,7 @@ def uses(flow: ir.Flow) -> Iterator[tuple[str, Span, str]]:
 def carried_options(flow: ir.Flow) -> Iterator[tuple[str, str, Any, Span, str]]:
     """Each carried option a flow uses (compiler/decorators.py OPTIONS): (construct
     of its decorator, option, its table entry, where, a phrase for messages)."""
-    from flowc.compiler.decorators import carried
+    from flowc.compiler.options import carried
 
     decos = [(s.decorators.kubernetes, f"step '{s.name}'") for s in flow.steps]
     decos += [(s.decorators.batch, f"step '{s.name}'") for s in flow.steps]

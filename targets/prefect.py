@@ -33,6 +33,7 @@ from the IR; the only analysis here decides which steps may not run at all
 
 from __future__ import annotations
 
+import bisect
 import builtins
 import functools
 import json
@@ -600,17 +601,29 @@ class _Body:
 
     # -- ordering
     def build(self) -> tuple[list[Stmt], list[str]]:
-        pending = list(self.flow.order)
-        emitted: set[str] = set()
-        while pending:
-            ready = [n for n in pending if all(p in emitted for p in self.steps[n].parents)]
+        # Emit, of the steps whose parents are all emitted, the first in flow
+        # order that does not block, else the first. Readiness is counted down
+        # as parents are emitted, so the order costs the edges, not steps squared.
+        position = {n: i for i, n in enumerate(self.flow.order)}
+        waiting: dict[str, int] = {}
+        children: dict[str, list[str]] = {}
+        for n in self.flow.order:
+            parents = set(self.steps[n].parents)
+            waiting[n] = len(parents)
+            for p in parents:
+                children.setdefault(p, []).append(n)
+        ready = [n for n in self.flow.order if not waiting[n]]
+        for _ in range(len(self.flow.order)):
             pick = next((n for n in ready if not self.blocks(self.steps[n])), ready[0])
             if self.steps[pick].depth:
                 self.emit_mapped(self.steps[pick])
             else:
                 self.emit_top(self.steps[pick])
-            emitted.add(pick)
-            pending.remove(pick)
+            ready.remove(pick)
+            for c in children.get(pick, ()):
+                waiting[c] -= 1
+                if not waiting[c]:
+                    bisect.insort(ready, c, key=position.__getitem__)
         guards = " ".join(s.guard or "" for s in self.out)
         for stmt in self.out:
             if stmt.kind == "loop" and not re.search(rf"\b{stmt.case_var}\b", guards):
@@ -974,10 +987,13 @@ def _jinja():
     """The templates' environment, built once (jinja2 compiles each template on first use)."""
     import jinja2
 
+    from .jinja_cache import bytecode_cache
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
         undefined=jinja2.StrictUndefined, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
         autoescape=False,
+        bytecode_cache=bytecode_cache(__file__),
     )
     env.filters["py"] = py_literal
     env.filters["comment"] = comment_text

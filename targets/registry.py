@@ -5,9 +5,12 @@ through the ``flowc.targets`` entry-point group."""
 from __future__ import annotations
 
 import importlib
-from importlib import metadata
+from typing import TYPE_CHECKING
 
 from .base import Target
+
+if TYPE_CHECKING:
+    from importlib import metadata
 
 # name -> "module:Class" of the built-in targets
 BUILTIN: dict[str, str] = {
@@ -29,6 +32,8 @@ def register(cls: type[Target]) -> type[Target]:
 
 
 def _entry_points() -> dict[str, metadata.EntryPoint]:
+    from importlib import metadata  # only for a target that is not built in: it costs more than a compile
+
     try:
         return {ep.name: ep for ep in metadata.entry_points(group="flowc.targets")}
     except Exception:  # a broken third-party distribution must not break flowc

@@ -438,7 +438,9 @@ class StateMachineBuilder:
         """States listed as the flow reads: by step, in the flow's topological
         order, each step's helper states (``step.read``, ``step.switch``...)
         right after it. Nested blocks are ordered the same way."""
-        rank = {name: i for i, name in enumerate(self.flow.order)}
+        if not hasattr(self, "_rank"):
+            self._rank = {name: i for i, name in enumerate(self.flow.order)}
+        rank = self._rank
         for state in states.values():
             for branch in state.get("Branches", []):
                 branch["States"] = self.in_flow_order(branch["States"])
@@ -491,26 +493,34 @@ class StateMachineBuilder:
     # ---- walking the graph
 
     def walk(self, name: str, states: dict[str, dict], stop: str | None) -> None:
-        if name == stop or name in states:
-            return
-        step = self.steps[name]
-        tail = self.task_states(step, states)
-        inside = stop is not None
-        if step.kind == ir.END:
-            tail["End"] = True
-        elif step.kind in (ir.LINEAR, ir.JOIN):
-            self.link(tail, step.next[0], stop)
-            self.walk(step.next[0], states, stop)
-        elif step.kind == ir.BRANCH:
-            self.branch(step, tail, states, stop)
-        elif step.kind == ir.FOREACH:
-            self.foreach(step, tail, states, stop)
-        elif step.kind == ir.SWITCH:
-            self.switch(step, tail, states, stop)
-        else:  # pragma: no cover - the IR has no other kinds
-            raise AssertionError(step.kind)
-        if inside and tail.get("End") and tail["Type"] == "Task":
-            tail["OutputPath"] = None  # a branch or Map item returns {}, whatever the width
+        """The states of every step from ``name`` up to ``stop``, depth first
+        in the order of each step's successors: a loop over a stack, so a
+        long chain of steps costs no recursion (only a nested split does)."""
+        pending = [name]
+        while pending:
+            name = pending.pop()
+            if name == stop or name in states:
+                continue
+            step = self.steps[name]
+            tail = self.task_states(step, states)
+            inside = stop is not None
+            after: list[str] = []
+            if step.kind == ir.END:
+                tail["End"] = True
+            elif step.kind in (ir.LINEAR, ir.JOIN):
+                self.link(tail, step.next[0], stop)
+                after = [step.next[0]]
+            elif step.kind == ir.BRANCH:
+                after = self.branch(step, tail, states, stop)
+            elif step.kind == ir.FOREACH:
+                after = self.foreach(step, tail, states, stop)
+            elif step.kind == ir.SWITCH:
+                after = self.switch(step, tail, states, stop)
+            else:  # pragma: no cover - the IR has no other kinds
+                raise AssertionError(step.kind)
+            if inside and tail.get("End") and tail["Type"] == "Task":
+                tail["OutputPath"] = None  # a branch or Map item returns {}, whatever the width
+            pending.extend(reversed(after))
 
     @staticmethod
     def link(state: dict, nxt: str, stop: str | None) -> None:
@@ -521,7 +531,7 @@ class StateMachineBuilder:
         else:
             state["Next"] = nxt
 
-    def branch(self, step: ir.Step, tail: dict, states: dict, stop: str | None) -> None:
+    def branch(self, step: ir.Step, tail: dict, states: dict, stop: str | None) -> list[str]:
         join = step.matching_join
         name = f"{step.name}.branches"
         tail["Next"] = name
@@ -538,9 +548,9 @@ class StateMachineBuilder:
             "ResultPath": None,
         }
         self.link(states[name], join, stop)
-        self.walk(join, states, stop)
+        return [join]
 
-    def foreach(self, step: ir.Step, tail: dict, states: dict, stop: str | None) -> None:
+    def foreach(self, step: ir.Step, tail: dict, states: dict, stop: str | None) -> list[str]:
         join = step.matching_join
         body = step.next[0]
         stack = step.foreach_stack + (step.name,)
@@ -610,9 +620,9 @@ class StateMachineBuilder:
             the_map["ResultPath"] = "$.out"
         states[name] = the_map
         self.link(the_map, join, stop)
-        self.walk(join, states, stop)
+        return [join]
 
-    def switch(self, step: ir.Step, tail: dict, states: dict, stop: str | None) -> None:
+    def switch(self, step: ir.Step, tail: dict, states: dict, stop: str | None) -> list[str]:
         name = f"{step.name}.switch"
         tail["Next"] = name
         targets: list[str] = []
@@ -642,9 +652,7 @@ class StateMachineBuilder:
                 "ResultPath": f"$.loops.{step.name}",
                 "Next": step.name,
             }
-        for target in targets:
-            if target != step.name:
-                self.walk(target, states, stop)
+        return [target for target in targets if target != step.name]
 
     # ---- one step's task
 

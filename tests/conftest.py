@@ -19,6 +19,16 @@ FIXTURES = FIXTURES + COMPAT
 ALL_FLOWS = EXAMPLES + FIXTURES
 GOLDEN = REPO / "tests" / "golden"
 
+# flowc's cache (analyses, compiled templates) goes to a folder of this test
+# session, not the user's cache folder; every process a test starts inherits it
+if "FLOWC_CACHE_DIR" not in os.environ:
+    import atexit
+    import shutil
+    import tempfile
+
+    os.environ["FLOWC_CACHE_DIR"] = tempfile.mkdtemp(prefix="flowc-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["FLOWC_CACHE_DIR"], True)
+
 
 def flow_id(path: Path) -> str:
     return f"{path.parent.name}/{path.stem}"

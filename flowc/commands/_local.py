@@ -12,67 +12,14 @@ from flowc.compiler import ir
 
 
 def load_flow_cached(path: str, flow_name: str | None, configs=None) -> ir.Flow:
-    """The flow's IR, from a cache keyed by the file's bytes, its place, the
-    files beside it, flowc's compiler code and the --config overrides; a
-    cached IR whose config or included files changed since is compiled
-    again. A run of an unchanged flow does not parse it again (nor load
-    libcst). Errors are never cached."""
-    from flowc.fingerprint import code_sha256
-
-    real = os.path.abspath(path)
-    try:
-        data = open(real, "rb").read()
-        siblings = sorted(n for n in os.listdir(os.path.dirname(real)) if n.endswith(".py"))
-    except OSError:
-        data, siblings = None, []
-    if data is None:
-        from flowc.compiler import load_flow
-
-        return load_flow(path, flow_name, configs)
-    key = hashlib.sha256(b"\0".join([(configs.key() if configs is not None else "").encode(),
-        data, real.encode(), os.getcwd().encode(), "\n".join(siblings).encode(), (flow_name or "").encode(),
-        code_sha256(("flowc.compiler",), ("flowc",)).encode()])).hexdigest()
-    folder = os.path.join(tempfile.gettempdir(), "flowc-ir", "cache")
-    cached = os.path.join(folder, f"{key}.ir.json")
-    try:
-        with open(cached, "rb") as f:
-            flow = ir.load(f.read())
-        if _data_files_unchanged(flow, os.path.dirname(real)):
-            return flow
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
+    """The flow's IR. The analysis cache (compiler/cache.py) keys it on the
+    file's bytes, its place, the modules beside it and flowc's compiler code:
+    a run of an unchanged flow does not parse it again (nor load libcst). A
+    flow that reads config or included files, and a run given --config
+    overrides, is analysed again each time (compiler/pipeline.py)."""
     from flowc.compiler import load_flow
 
-    flow = load_flow(path, flow_name, configs)
-    os.makedirs(folder, exist_ok=True)
-    tmp = f"{cached}.{os.getpid()}.tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(ir.dump(flow))
-    os.replace(tmp, cached)
-    return flow
-
-
-def _data_files_unchanged(flow: ir.Flow, folder: str) -> bool:
-    """The config files and included files a cached IR was compiled from are as they were."""
-    from pathlib import Path
-
-    # the folder config spans are relative to: compiler/parse.py project_root, without loading the compiler
-    root = next((p for p in (Path(folder).resolve() / "x").parents
-                 if (p / "pyproject.toml").is_file() or (p / ".git").exists()), Path.cwd())
-    for c in flow.configs:
-        if c.source is not None and _sha(root / c.source.file) != c.source_sha256:
-            return False
-    for i in flow.includes:
-        if i.path is not None and _sha(Path(folder) / i.path) != i.sha256:
-            return False
-    return True
-
-
-def _sha(path) -> str | None:
-    try:
-        return hashlib.sha256(open(path, "rb").read()).hexdigest()
-    except OSError:
-        return None
+    return load_flow(path, flow_name, configs)
 
 
 def write_ir(flow: ir.Flow) -> str:

@@ -5,8 +5,8 @@ The work is planned per (target, flow file). A flow file whose inputs did
 not change since the manifest was written (the file and the modules it
 imports from beside it, the target's settings, flowc's own compiler code)
 and whose generated files are still on disk, untouched, is not compiled
-again: that is what keeps the pre-commit hook fast. ``force`` (and
-`flowc compile --check`) compiles everything.
+again: that is what keeps the pre-commit hook and `flowc compile --check`
+fast. ``force`` compiles everything.
 
 Layout: a target whose output is one file per flow (Argo, Airflow) writes
 it straight into its folder; a target writing several files per flow
@@ -511,7 +511,8 @@ def _remove_empty_parents(path: Path, stop: Path) -> None:
 
 def problems(result: Build) -> list[Problem]:
     """Every generated file that differs from what flowc writes now, and why.
-    Expects a forced build (every flow compiled)."""
+    A flow the build did not compile again is up to date: its inputs, flowc's
+    code, the settings and its generated files all match the manifest."""
     project = result.project
     out: list[Problem] = []
     for tb in result.targets:

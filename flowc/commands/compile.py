@@ -123,6 +123,10 @@ def write_output(files: dict[str, bytes], output: str | None, kind: str) -> list
         return []
     out = Path(output)
     single = kind == "file" and len(files) == 1 and not output.endswith("/") and not out.is_dir()
+    if not single and out.exists() and not out.is_dir():
+        print(f"flowc compile: -o {output} is a file; this writes a folder: name a folder, or remove the file",
+              file=sys.stderr)
+        raise SystemExit(2)
     if single and next(iter(files)).endswith(".py") and out.suffix != ".py":
         # Airflow (and Python generally) loads only .py files: a DAG written as `out/airflow` is never seen
         print(f"flowc compile: -o {output} would write Python that is never loaded (it needs a .py name); "
@@ -244,7 +248,9 @@ def compile_project(args: argparse.Namespace) -> int:
     try:
         flags, per_target = project_flags(args)
         project = _project.open_project(flags, per_target, start=_start(args))
-        result = _project.build(project, force=args.force or args.check,
+        # --check too compiles only what the manifest and the hashes say changed: a flow
+        # whose inputs and generated files match the manifest would compile to those files
+        result = _project.build(project, force=args.force,
                                 unsupported_level="warning" if args.unsupported == "warn" else "error")
     except config.ConfigError as exc:
         print(f"flowc: {exc}", file=sys.stderr)
