@@ -44,7 +44,13 @@ def test_prefect_loads_the_flow_and_its_run_form(path: Path, loaded):
 
     flow, plan, prefect_flow, folder = loaded[path]
     assert prefect_flow.name == flow.name
-    assert prefect_flow.description == flow.docstring
+    if flow.docstring is not None:
+        assert prefect_flow.description == flow.docstring
+    else:  # Prefect falls back on the flow function's docstring: a one-line summary and the parameters' help
+        assert prefect_flow.description.startswith(f"The {flow.name} flow.")
+        for p in flow.parameters:
+            if p.help:
+                assert p.help.split("\n")[0] in prefect_flow.description
     assert prefect_flow.task_runner._max_workers == 8  # the max_workers option's default bounds the threads
     schema = parameter_schema(prefect_flow).model_dump_for_openapi()
     from_source = parameter_schema_from_entrypoint(f"{folder / 'prefect_flow.py'}:{plan.flow_func}")
