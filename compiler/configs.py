@@ -249,7 +249,7 @@ class Declarations:
         if help_text is not None and not isinstance(help_text, str):
             self.error("FC705", values["help"][0], "help= must be a string", 'write help="what the config holds"')
             help_text = None
-        if "default" in values and "default_value" in values:
+        if values.get("default", (None, None))[1] is not None and "default_value" in values:
             self.error("FC705", values["default_value"][0],
                        f"Config '{attr}' has both default (a file) and default_value",
                        "keep one: default='config.json' names a file, default_value={...} is the value itself")
@@ -288,7 +288,7 @@ class Declarations:
             return self._parse(overrides_v[key], parser, name, call, f"--config-value {name}"), None, None
         if key in overrides_f:
             return self._read(Path(overrides_f[key]), parser, name, call, f"--config {name} {overrides_f[key]}")
-        if "default" in values:
+        if values.get("default", (None, None))[1] is not None:  # default=None: no file, as no default
             node, path = values["default"]
             if not isinstance(path, str) or not path:
                 self.error("FC705", node, f"default= of Config '{attr}' must name a file",
@@ -371,7 +371,7 @@ class Declarations:
                        "e.g. encoding='utf-8' or encoding='latin-1'")
             return
         rel = sha = None
-        if "default" in values:
+        if values.get("default", (None, None))[1] is not None:  # default=None: no file, as no default
             node, path = values["default"]
             rel = self._included_path(attr, node, path)
             if rel is None:

@@ -78,11 +78,18 @@ def test_default_value_as_a_dict_or_as_text(tmp_path):
         d = Config("d", default_value={"k": [1, {"x": None}]})
         s = Config("s", default_value='{"k": 2}')
         n = Config("n")
+        z = Config("z", default=None)
         ''')
-    d, s, n = only_flow(a).configs
+    d, s, n, z = only_flow(a).configs
     assert json.loads(d.value) == {"k": [1, {"x": None}]} and d.source is None
     assert json.loads(s.value) == {"k": 2}
-    assert n.value == "null"
+    assert n.value == z.value == "null"  # no default, or default=None: None unless given, as in Metaflow
+
+
+def test_a_config_with_default_none_takes_a_value_from_the_command_line(tmp_path):
+    a = analyze(tmp_path, 'z = Config("z", default=None)\n', inputs=ConfigInputs(values={"z": '{"k": 3}'}))
+    (z,) = only_flow(a).configs
+    assert json.loads(z.value) == {"k": 3}
 
 
 def test_reads_of_a_config_resolve_in_decorators_and_parameter_defaults(tmp_path):
