@@ -85,6 +85,7 @@ class ModuleAnalyzer:
         self.module_aliases: set[str] = set()  # `import metaflow as mf`
         self.constants: dict[str, Any] = {}
         self.classes: dict[str, _Class] = {}
+        self._path_helpers: dict[int, set[str]] = {}  # id(parsed module) -> its script_path-like functions
 
     # ------------------------------------------------------------ helpers
 
@@ -461,6 +462,27 @@ class ModuleAnalyzer:
         self._check_user_config_names(tuple(params))
         return tuple(params)
 
+    def _beside_flow(self, node: cst.BaseExpression) -> str | None:
+        """A default file written as the file beside the module that reads it
+        (Metaflow's ``script_path("x.csv")``), relative to the flow's folder."""
+        import os
+
+        from .flow_paths import beside_module, path_helpers
+
+        helpers = self._path_helpers.get(id(self.p))
+        if helpers is None:
+            helpers = self._path_helpers[id(self.p)] = path_helpers(self.p.module)
+        name = beside_module(node, helpers, getattr(self.constants, "base", self.constants))
+        if name is None:
+            return None
+        module_file = self.real_path or self.p.path
+        if self.resolver is not None:  # a base class's module
+            module_file = next((path for path, other in self.resolver.modules.items()
+                                if other is not None and other.p is self.p), module_file)
+        module_folder = os.path.dirname(os.path.abspath(module_file))
+        flow_folder = os.path.abspath(self._flow_folder)
+        return os.path.relpath(os.path.join(module_folder, name), flow_folder).replace(os.sep, "/")
+
     def _read_user_configs(self, attributes: dict[str, cst.BaseExpression | None]) -> None:
         """Config and IncludeFile declarations (compiler/configs.py); from here
         on, literal evaluation in this flow resolves reads of its configs."""
@@ -474,7 +496,8 @@ class ModuleAnalyzer:
         inputs = self.config_inputs
         if inputs.folder is None:
             inputs = ConfigInputs(Path(self.p.path).parent, inputs.files, inputs.values)
-        decls = Declarations(inputs, base, self.span, display_path, self.canonical)
+        self._flow_folder = inputs.folder
+        decls = Declarations(inputs, base, self.span, display_path, self.canonical, self._beside_flow)
         for attr, value in attributes.items():
             if not isinstance(value, cst.Call):
                 continue

@@ -153,8 +153,10 @@ class Declarations:
     """Reads the Config and IncludeFile declarations of one flow."""
 
     def __init__(self, inputs: ConfigInputs, constants: dict[str, Any], span_of: Callable[[cst.CSTNode], Span],
-                 display: Callable[[Path], str], canonical: Callable[[cst.CSTNode], str | None]):
+                 display: Callable[[Path], str], canonical: Callable[[cst.CSTNode], str | None],
+                 beside: Callable[[cst.BaseExpression], str | None] = lambda node: None):
         self.inputs = inputs
+        self.beside = beside  # a default file named as "beside this module" (compiler/flow_paths.py)
         self.constants = constants
         self.span_of = span_of
         self.display = display
@@ -194,6 +196,9 @@ class Declarations:
                 continue
             if key == "parser":
                 values[key] = (node, node)  # read by _parser
+                continue
+            if key == "default" and (path := self.beside(node)) is not None:
+                values[key] = (node, path)
                 continue
             try:
                 values[key] = (node, evaluate(node, self.constants))

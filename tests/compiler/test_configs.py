@@ -340,3 +340,60 @@ def test_a_config_keeps_the_order_of_its_file(tmp_path):
     raw = json.loads(ir.dump(only_flow(a)))
     values, _ = start_values(raw, {}, str(tmp_path / "flow.py"))
     assert list(values["cfg"]) == ["zeta", "alpha"] and list(ConfigValue(values["cfg"]).alpha) == ["z", "a"]
+
+
+# ------------------------------------------------------------ files named beside the module
+
+SCRIPT_PATH = '''
+import os
+
+
+def script_path(filename):
+    """Metaflow's tutorials name their data files this way."""
+    return os.path.join(os.path.dirname(os.path.realpath(__file__)), filename)
+
+
+'''
+
+
+def test_a_default_file_named_through_a_script_path_helper_or_an_inline_join(tmp_path):
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "c.json").write_text('{"k": 5}')
+    (tmp_path / "movies.csv").write_text("a,b\n1,2\n")
+    src = SCRIPT_PATH.replace("import os\n", "import os\n" + HEAD) + textwrap.dedent('''\
+        class F(FlowSpec):
+            movies = IncludeFile("movies", default=script_path("movies.csv"))
+            cfg = Config("cfg", default=os.path.join(os.path.dirname(__file__), "conf", "c.json"))
+        ''') + TAIL
+    (tmp_path / "flow.py").write_text(src)
+    flow = only_flow(analyze_file(tmp_path / "flow.py"))
+    assert flow.includes[0].path == "movies.csv"
+    assert json.loads(flow.configs[0].value) == {"k": 5}
+
+
+@pytest.mark.parametrize("helper", [
+    "def script_path(filename):\n    return os.path.join(os.getcwd(), filename)\n",  # not the module's folder
+    "def script_path(filename):\n    print(filename)\n    return os.path.join(os.path.dirname(__file__), filename)\n",
+    "def script_path(filename, other):\n    return os.path.join(os.path.dirname(__file__), filename)\n",
+    "def script_path(filename):\n    return os.path.join(os.path.dirname(__file__), 'x.csv')\n",
+])
+def test_any_other_helper_is_still_a_call_flowc_cannot_read(tmp_path, helper):
+    (tmp_path / "movies.csv").write_text("a\n")
+    src = "import os\n" + HEAD + helper + textwrap.dedent('''\
+        class F(FlowSpec):
+            movies = IncludeFile("movies", default=script_path("movies.csv"))
+        ''') + TAIL
+    (tmp_path / "flow.py").write_text(src)
+    assert "FC705" in codes(analyze_file(tmp_path / "flow.py"))
+
+
+def test_a_base_class_in_a_subfolder_names_its_file_beside_its_own_module(tmp_path):
+    (tmp_path / "common").mkdir()
+    (tmp_path / "common" / "__init__.py").write_text("")
+    (tmp_path / "common" / "rows.csv").write_text("r\n")
+    (tmp_path / "common" / "base.py").write_text(SCRIPT_PATH.replace("import os\n", "import os\n" + HEAD)
+                                                 + 'class Base(FlowSpec):\n'
+                                                   '    rows = IncludeFile("rows", default=script_path("rows.csv"))\n')
+    (tmp_path / "flow.py").write_text(HEAD + "from common.base import Base\n\nclass F(Base):\n" + TAIL)
+    flow = only_flow(analyze_file(tmp_path / "flow.py"))
+    assert flow.includes[0].path == "common/rows.csv"
