@@ -269,10 +269,15 @@ def _judge_steps(rows: dict[str, StepRow], ir: dict, status: str, run: Run) -> N
         for child in s.get("next", []):
             parents.setdefault(child, []).append(s["name"])
     start = ir.get("start")
-    for name, row in rows.items():
+    kinds = {s["name"]: s.get("kind") for s in ir.get("steps", [])}
+    order = [n for n in ir.get("order", []) if n in rows]
+    for name in order + [n for n in rows if n not in order]:  # parents first: a join waits for them
+        row = rows[name]
         states = {t.state for t in row.tasks}
         came = [t for p in parents.get(name, []) if p in rows for t in rows[p].tasks
                 if name in (t.meta.get("taken") or [])]
+        if kinds.get(name) == "join" and any(rows[p].state != "done" for p in parents.get(name, []) if p in rows):
+            came = []  # not all its inputs are there: not reached yet
         row.reached_at = (max((t.finished for t in came if t.finished), default=None) if came
                           else (run.info.get("started_at") if name == start else None))
         if states & {"failed", "interrupted"}:
