@@ -19,7 +19,7 @@ def configure(p: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     missing = [name for name in EXTRA if importlib.util.find_spec(name) is None]
     if missing:
-        print(f"flowc ui: the web UI needs {' and '.join(missing)}, which are not installed: "
+        print(f"flowc ui: the web UI needs {' and '.join(missing)}, not installed here: "
               "pip install 'flowc[ui]'", file=sys.stderr)
         return 1
     if not 0 <= args.port <= 65535:
