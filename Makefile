@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml constraints.txt requirements-test.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt uv
 	$(BIN)/uv pip install --python $(BIN)/python --compile-bytecode --quiet \
-		-c constraints.txt -r requirements-test.txt -e .
+		-c constraints.txt -r requirements-test.txt -e ".[ui]"
 	touch $@
 
 -include mk/*.mk

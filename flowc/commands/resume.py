@@ -19,7 +19,7 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from flowc.commands._local import EnvironmentProblem, prepare_environments, write_ir
-    from flowc.commands.run import report_end
+    from flowc.commands.run import report_end, show_ui_address
     from flowc.compiler import load_flow
     from flowc.runtime.client import default_datastore, find_run
     from flowc.runtime.plan import FlowPlan
@@ -44,7 +44,8 @@ def main(args: argparse.Namespace) -> int:
 
         overrides = ConfigInputs(files=overrides.get("files") or {}, values=overrides.get("values") or {})
     flow = load_flow(flow_file, args.flow or origin.flow_name, overrides or None)
-    plan = FlowPlan.from_json(ir.dump(flow))
+    ir_text = ir.dump(flow)
+    plan = FlowPlan.from_json(ir_text)
     rerun: set[str] = set()
     if args.from_step:
         if args.from_step not in plan.steps:
@@ -69,7 +70,9 @@ def main(args: argparse.Namespace) -> int:
         print(f"flowc resume: {exc}", file=sys.stderr)
         return 2
     runner.ds.write_run_file(run_id, "flow.json", record or b"{}")
+    runner.ds.write_run_file(run_id, "ir.json", ir_text.encode("utf-8"))  # what `flowc ui` draws
     reporter = Reporter(flow.name, run_id, quiet=args.quiet)
     runner.reporter = reporter
+    show_ui_address(runner.ds, flow.name, run_id, reporter)
     reporter.info(f"resuming {origin.pathspec}" + (f" from step {args.from_step}" if args.from_step else ""))
     return report_end(runner.run(), runner, reporter, flow)

@@ -149,7 +149,8 @@ def main(args: argparse.Namespace) -> int:
     except params_mod.ParameterError as exc:
         print(f"flowc run: {exc}", file=sys.stderr)
         return 2
-    plan = FlowPlan.from_json(_ir_text(flow))
+    ir_text = _ir_text(flow)
+    plan = FlowPlan.from_json(ir_text)
     if args.plan:
         sys.stdout.write(describe_plan(flow))
         return 0
@@ -174,12 +175,24 @@ def main(args: argparse.Namespace) -> int:
         print(f"flowc run: {exc}", file=sys.stderr)
         return 2
     ds.write_run_file(run_id, "flow.json", _flow_record(args.file, flow, overrides))
+    ds.write_run_file(run_id, "ir.json", ir_text.encode("utf-8"))  # what `flowc ui` draws
     reporter = Reporter(flow.name, run_id, quiet=args.quiet)
     runner.reporter = reporter
+    show_ui_address(ds, flow.name, run_id, reporter)
     for note in local_notes(flow):
         reporter.info(f"note: {note}")
     result = runner.run()
     return report_end(result, runner, reporter, flow)
+
+
+def show_ui_address(ds, flow: str, run_id: str, reporter) -> None:
+    """`View it: URL` when a `flowc ui` on this machine serves the datastore
+    (it leaves its address there); one small read when none does."""
+    from flowc.ui.address import run_page
+
+    url = run_page(ds.storage, flow, run_id)
+    if url:
+        reporter.info(f"View it: {url}")
 
 
 EXIT_INTERRUPTED = 130  # as a shell reports a command ended by Ctrl-C

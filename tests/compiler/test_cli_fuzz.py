@@ -2,7 +2,8 @@
 
 The CLI runs in this process (flowc.cli.main) with the current folder in a tmp
 copy of examples/, so whatever a command writes stays there. Left out, because
-they start long or outside work: `worker` (it polls SQS), and real runs: every
+they start long or outside work: `worker` (it polls SQS), `ui` (it serves
+until stopped; tests/ui runs it), and real runs: every
 `run` gets `--plan`, which parses the flow's parameters and stops before a task
 starts. One tiny run (LinearFlow/1) is made first so that show, logs and resume
 meet a real run; every `resume` ends with `--from` naming no step, so it stops
@@ -27,7 +28,7 @@ from tests.conftest import REPO
 
 from flowc.cli import COMMANDS, command_parser, main
 
-COMMAND_NAMES = sorted(set(COMMANDS) - {"worker"})
+COMMAND_NAMES = sorted(set(COMMANDS) - {"worker", "ui"})
 EXAMPLES = sorted(p.name for p in (REPO / "examples").glob("*.py"))
 PARAMS = sorted({m for p in (REPO / "examples").glob("*.py")
                  for m in re.findall(r"Parameter\(\s*[\"']([\w-]+)", p.read_text())})

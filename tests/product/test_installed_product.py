@@ -157,6 +157,15 @@ def test_run_show_logs_runs_and_the_run_api(installed: Installed, project: Path)
     assert ok(installed.python("-c", api, cwd=project)).stdout.split() == ["14", "[1,", "4,", "9]"]
 
 
+def test_ui_without_its_extra_says_how_to_install_it(installed: Installed, dists: Dists, project: Path) -> None:
+    """The product's dependencies stay small: the web UI is the `ui` extra,
+    and without it `flowc ui` says so in one line; its templates ship."""
+    assert {"flowc/ui/templates/run.html", "flowc/ui/static/ui.css", "flowc/ui/static/live.js"} <= dists.wheel_names()
+    result = installed.flowc("ui", "--port", "0", cwd=project)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr == "flowc ui: the web UI needs starlette and uvicorn, not installed here: pip install 'flowc[ui]'\n"
+
+
 def test_resume_reruns_what_failed_and_reuses_the_rest(installed: Installed, project: Path) -> None:
     flow = project / "flows" / "foreach_flow.py"
     flow.write_text(flow.read_text().replace(*FAILING_GATHER))
