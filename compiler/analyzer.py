@@ -785,6 +785,16 @@ class ModuleAnalyzer:
                     self.diag("FC406", deco.decorator, f"@{canon} is below @step",
                               "put @step last, right above `def`, and the other decorators above it")
                 canon_kw = self._decorator_call(deco)[1]
+                if canon == "card":  # several cards on a step, each its own id
+                    card = self._normalize(canon, deco, canon_kw)
+                    cards = values.setdefault("card", [])
+                    if card is not None and any((c.type or "default", c.id) == (card.type or "default", card.id)
+                                                for c in cards):
+                        self.diag("FC405", deco.decorator, f"step '{fdef.name.value}' has two @card of type "
+                                  f"{card.type or 'default'!r} with id {card.id!r}", "give each card its own id=")
+                    elif card is not None:
+                        cards.append(card)
+                    continue
                 if canon in values:
                     self.diag("FC405", deco.decorator, f"@{canon} is used twice on step '{fdef.name.value}'", 'keep one; merge their arguments')
                     continue
@@ -800,6 +810,8 @@ class ModuleAnalyzer:
         if "kubernetes" in values and "batch" in values:
             self.diag("FC408", values["batch"].span, f"step '{fdef.name.value}' has both @kubernetes and @batch",
                       "a step runs in one place; keep one of them")
+        if "card" in values:
+            values["card"] = tuple(values["card"]) or None
         return ir.StepDecorators(**values)
 
     def _flow_decorators(self, cls: cst.ClassDef) -> ir.FlowDecorators:

@@ -442,13 +442,25 @@ def _batch_options(a: Args) -> dict[str, Any]:
     })
 
 
-def _card(a: Args) -> ir.Card:
-    card = ir.Card(span=a.span, type=a.str("type", None), id=a.str("id", None))
-    a.diagnostics.append(Diagnostic(
-        "FC407", NOTE, "@card is accepted and ignored: flowc renders no cards", a.span,
-        "cards need Metaflow's UI; remove the decorator to silence this note",
-    ))
-    return card
+CARD_TYPES = ("default", "blank")  # the card types flowc renders (Metaflow's built-in ones users choose)
+
+
+def _card(a: Args) -> ir.Card | None:
+    kind = a.str("type", None)
+    if kind is not None and kind not in CARD_TYPES:
+        a.error(a.kwargs["type"], "FC403", f"@card(type={kind!r}) is not a card type flowc renders",
+                "use type='default' (the task's artifacts, its place in the DAG and your components) or "
+                "type='blank' (only your components)")
+        return None
+    options = a.json("options")
+    if options is not None and not isinstance(options, dict):
+        a.error(a.kwargs["options"], "FC403", "argument 'options' of @card must be a dict", "e.g. options={'title': 'Scores'}")
+        options = None
+    for name in ("scope", "rank"):
+        a.ignored(name)
+    return ir.Card(span=a.span, type=kind, id=a.str("id", None), options=options or {},
+                   timeout=a.int("timeout", None), save_errors=a.bool("save_errors", True),
+                   customize=a.bool("customize", False), refresh_interval=a.int("refresh_interval", None, minimum=1))
 
 
 # ------------------------------------------------------------ flow decorators

@@ -148,11 +148,17 @@ class Batch:
 
 @dataclass(frozen=True)
 class Card:
-    """@card: accepted so flows compile unchanged; flowc renders no cards."""
+    """One @card of a step: the runtime renders it when the task ends
+    (runtime/cards/), on every target."""
 
     span: Span
-    type: Optional[str] = None
+    type: Optional[str] = None  # None: "default", as Metaflow
     id: Optional[str] = None
+    options: dict[str, Any] = field(default_factory=dict, metadata=OPTIONAL)
+    timeout: Optional[int] = field(default=None, metadata=OPTIONAL)  # seconds to render; None: Metaflow's 45
+    save_errors: bool = field(default=True, metadata=OPTIONAL)
+    customize: bool = field(default=False, metadata=OPTIONAL)  # the card current.card.append() edits
+    refresh_interval: Optional[int] = field(default=None, metadata=OPTIONAL)
 
 
 @dataclass(frozen=True)
@@ -167,7 +173,7 @@ class StepDecorators:
     secrets: Optional[Secrets] = None
     kubernetes: Optional[Kubernetes] = None
     batch: Optional[Batch] = None
-    card: Optional[Card] = None
+    card: Optional[tuple[Card, ...]] = None  # a step may have several @card (each its own id)
 
 
 # ------------------------------------------------------------ flow decorators

@@ -9,7 +9,7 @@ class Current:
     """Filled by the task executor before user code runs; Metaflow's names."""
 
     _FIELDS = ("flow_name", "run_id", "step_name", "task_id", "retry_count", "origin_run_id",
-               "parameter_names", "is_running_flow", "username", "namespace", "tags", "datastore")
+               "parameter_names", "is_running_flow", "username", "namespace", "tags", "datastore", "card")
 
     def __init__(self) -> None:
         self._clear()
@@ -26,6 +26,16 @@ class Current:
             if key not in self._FIELDS:
                 raise AttributeError(key)
             self.__dict__[key] = value
+
+    @property
+    def card(self) -> Any:
+        """The step's cards (runtime/cards/collector.py): made on first use, so
+        that a task whose step has no @card pays nothing for them."""
+        if self.__dict__.get("card") is None:
+            from .cards.collector import CardCollector
+
+            self.__dict__["card"] = CardCollector()
+        return self.__dict__["card"]
 
     @property
     def pathspec(self) -> str | None:

@@ -101,11 +101,18 @@ def runtime_files() -> dict[str, bytes]:
     import flowc
 
     here = os.path.dirname(os.path.abspath(__file__))
-    files = {"flowc/__init__.py": open(flowc.__file__, "rb").read()}
-    for name in sorted(os.listdir(here)):
-        if name.endswith(".py"):
-            with open(os.path.join(here, name), "rb") as f:
-                files[f"flowc/runtime/{name}"] = f.read()
+    top = os.path.dirname(os.path.abspath(flowc.__file__))
+    files = {}
+    for name in ("__init__.py", "cards.py"):  # what a flow imports from flowc itself
+        with open(os.path.join(top, name), "rb") as f:
+            files[f"flowc/{name}"] = f.read()
+    for folder, dirs, names in os.walk(here):  # the runtime and its subpackages (cards)
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__" and os.path.exists(os.path.join(folder, d, "__init__.py")))
+        rel = os.path.relpath(folder, here).replace(os.sep, "/")
+        for name in sorted(names):
+            if name.endswith(".py"):
+                with open(os.path.join(folder, name), "rb") as f:
+                    files[f"flowc/runtime/{name}" if rel == "." else f"flowc/runtime/{rel}/{name}"] = f.read()
     return files
 
 

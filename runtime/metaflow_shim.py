@@ -34,8 +34,27 @@ class _MetaflowModule(types.ModuleType):
             f"supported: {', '.join(sorted(_names()))}")
 
 
+# Submodules of metaflow that are flowc modules under another name.
+ALIASES = {"metaflow.cards": "flowc.runtime.cards"}
+
+
+class _Alias(importlib.abc.Loader):
+    """Loads ``metaflow.cards`` as flowc's own module of that job."""
+
+    def __init__(self, target: str):
+        self.target = target
+
+    def create_module(self, spec):
+        return importlib.import_module(self.target)
+
+    def exec_module(self, module) -> None:
+        pass
+
+
 class _Finder(importlib.abc.MetaPathFinder):
     def find_spec(self, fullname, path, target=None):
+        if fullname in ALIASES:
+            return importlib.machinery.ModuleSpec(fullname, _Alias(ALIASES[fullname]))
         if fullname.startswith("metaflow."):
             raise UnsupportedMetaflowName(
                 f"{fullname} is not supported by flowc, which runs this flow without Metaflow; "

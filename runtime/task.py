@@ -428,6 +428,7 @@ class Executor:
             username=os.environ.get("USER") or os.environ.get("USERNAME"), datastore=spec.datastore,
         )
         started = time.time()
+        self.cards = self.start_cards(flow, started)
         caught = None
         try:
             if fallback is not None:
@@ -436,6 +437,7 @@ class Executor:
         except (Exception, SystemExit) as exc:
             catch = self.step.deco("catch")
             if catch is None or not self.last_attempt:
+                self.finish_cards("failed")
                 self.record_failure(exc, started)
                 return EXIT_FAILED
             caught = exc
@@ -449,8 +451,10 @@ class Executor:
         if caught is None and catch and catch.get("var") and catch["var"] not in flow.__dict__:
             flow.__dict__[catch["var"]] = None  # as in Metaflow: the step did not fail
         if self.transition is None and self.step.kind != "end":
+            self.finish_cards("failed")
             self.record_failure(FlowSpecError(f"step {self.step.name} finished without calling self.next()"), started)
             return EXIT_FAILED
+        self.finish_cards("caught" if caught is not None else "succeeded")
         artifacts = self.persist(flow, cls)
         meta = self.build_meta(artifacts, inputs_meta, started, caught)
         if self.step.kind == "foreach" and self.transition:
@@ -465,6 +469,44 @@ class Executor:
         self.ds.write_done(self.run_id, self.step.name, self.task_id, meta)
         self.write_output(meta)
         return EXIT_OK
+
+    # ------------------------------------------------------------ cards
+
+    def start_cards(self, flow: FlowSpec, started: float):
+        """The step's @card decorators, ready for ``current.card``; None without any
+        (the cards modules are then never imported)."""
+        specs = self.step.deco("card")
+        if not specs:
+            return None
+        from .cards.task_cards import TaskCards
+
+        specs = [specs] if isinstance(specs, dict) else list(specs)  # an IR of one card per step
+        return TaskCards(specs, self.ds, self.run_id, self.step.name, self.task_id, self.spec.attempt,
+                         lambda: self.card_facts(flow, started))
+
+    def finish_cards(self, status: str) -> None:
+        if getattr(self, "cards", None) is not None:
+            self.cards.finish(status)
+
+    def card_facts(self, flow: FlowSpec, started: float) -> dict:
+        """What the default card shows of this task: its artifacts (those it set,
+        and those it inherited), parameters, timings and the flow's IR."""
+        params = {p["attribute"]: p["name"] for p in self.plan.parameters}
+        values: dict[str, Any] = {}
+        for name in sorted(set(self.ctx.artifacts) | set(flow.__dict__)):
+            if name.startswith("_") or name in NOT_KEPT:
+                continue
+            try:
+                value = flow.__dict__[name] if name in flow.__dict__ else self.ctx.load(name)
+            except Exception as exc:  # an artifact that cannot be read is shown as such
+                value = f"<cannot load: {type(exc).__name__}>"
+            if isinstance(value, (types.FunctionType, types.MethodType)):
+                continue
+            values[name] = value
+        return {"pathspec": f"{self.plan.name}/{self.run_id}/{self.step.name}/{self.task_id}",
+                "started": started, "finished": time.time(), "ir": self.plan.raw,
+                "parameters": {params[k]: v for k, v in values.items() if k in params},
+                "artifacts": {k: v for k, v in values.items() if k not in params}}
 
     def build_meta(self, artifacts: dict[str, str], inputs_meta: list[dict], started: float,
                    caught: BaseException | None) -> dict:
