@@ -25,6 +25,7 @@ COMMANDS = {
     "runs": "list runs",
     "show": "show a run, step or task and its artifacts",
     "logs": "show a task's output",
+    "card": "list, get or view the cards a task stored",
     "ui": "browse runs, their DAG, timeline, artifacts, logs and cards in a web browser",
     "package": "upload a flow's code package to a datastore",
     "environments": "list each step's environment; write their build contexts",
