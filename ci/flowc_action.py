@@ -123,6 +123,7 @@ class Report:
         self.folders: dict[str, str] = {}
         self.files: dict[str, list[str]] = {}
         self.published: dict[str, str] = {}
+        self.pictures: dict[str, str] = {}  # flow file -> its DAG as Mermaid
         self.outcome = ""
 
     def repo_path(self, path: str) -> str:
@@ -148,6 +149,11 @@ class Report:
             for name, folder in self.folders.items():
                 where = self.published.get(name, "")
                 lines.append(f"| {name} | {len(self.files[name])} in `{folder}` | {f'`{where}`' if where else '-'} |")
+        for flow, picture in self.pictures.items():
+            # GitHub draws Mermaid in a job summary; it shows no SVG of ours (it keeps
+            # only images it can fetch), so the picture travels as the DAG's Mermaid text
+            lines += ["", f"<details open><summary>the DAG of <code>{self.repo_path(flow)}</code></summary>", "",
+                      "```mermaid", picture.rstrip("\n"), "```", "", "</details>"]
         github_file("GITHUB_STEP_SUMMARY", "\n".join(lines) + "\n")
 
 
@@ -186,6 +192,10 @@ def steps(report: Report) -> int:
     if flows and run([*flowc(), "check", "--format", "github", *flows], report.prefix, "flowc check"):
         report.outcome = "flowc check failed (see the annotations)"
         return 1  # compiling would only report the same diagnostics again
+    for flow in flows:  # a file of several flows is left out: `flowc graph` draws one
+        drawn = subprocess.run([*flowc(), "graph", flow, "--format", "mermaid"], capture_output=True, text=True)
+        if drawn.returncode == 0 and "```" not in drawn.stdout:
+            report.pictures[flow] = drawn.stdout
     select = [x for name in names for x in ("--target", name)]
     check_only = truthy("FLOWC_CHECK_ONLY")
     compile_args = ["--check", "--diff"] if check_only else []

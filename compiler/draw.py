@@ -105,4 +105,15 @@ def dot(flow: ir.Flow) -> str:
     return "\n".join(out) + "\n"
 
 
-FORMATS = {"text": text, "mermaid": mermaid, "dot": dot}
+def svg(flow: ir.Flow) -> str:
+    """A standalone SVG picture (runtime/dag_svg.py, the drawing cards and the
+    web UI show), for READMEs and CI summaries. No PNG: a raster needs an
+    image library flowc does not depend on; browsers and GitHub show SVG."""
+    import json
+
+    from flowc.runtime.dag_svg import render_dag_svg
+
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + render_dag_svg(json.loads(ir.dump(flow))) + "\n"
+
+
+FORMATS = {"text": text, "mermaid": mermaid, "dot": dot, "svg": svg}

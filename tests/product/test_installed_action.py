@@ -98,6 +98,9 @@ def test_the_action_checks_compiles_publishes_and_reports(runner: Installed, dis
     assert "3 flow files: checked, compiled" in summary
     airflow = len(files_under(workspace / out["folders"]["airflow"]))
     assert f"| airflow | {airflow} in `{PROJECT}/generated/airflow` | `{tmp_path}/published/airflow` |" in summary
+    for name in FLOWS:  # each flow's DAG, as GitHub draws it in the summary
+        assert f"<summary>the DAG of <code>{PROJECT}/flows/{name}</code></summary>" in summary
+    assert summary.count("```mermaid\nflowchart") == len(FLOWS)
     for name, spec in ACTION["outputs"].items():  # the composite action hands the step's outputs on
         assert spec["value"] == "${{ steps.flowc.outputs." + name + " }}"
     assert step("Check, compile and publish")["id"] == "flowc"
