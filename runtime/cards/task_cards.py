@@ -90,6 +90,7 @@ class TaskCards:
                 sections.append(section("Parameters", _value_table(facts["parameters"])))
             artifacts = {k: v for k, v in facts.get("artifacts", {}).items() if k not in facts.get("parameters", {})}
             data["artifacts"] = [{"name": k, "type": type_name(v), "data": pretty(v)} for k, v in artifacts.items()]
+            data["parameters"] = {k: pretty(v) for k, v in facts.get("parameters", {}).items()}
             sections.append(section("Artifacts", _value_table(artifacts) if artifacts else "<p>none</p>"))
             if facts.get("ir"):
                 from ..dag_svg import render_dag_svg
