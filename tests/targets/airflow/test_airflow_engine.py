@@ -197,3 +197,20 @@ def test_the_dag_the_command_line_writes_runs_from_the_code_package(engine, airf
     assert answer.get("state") == "success", airflow3.probe.log_tail()
     flow = load_ir(path)
     assert run_artifacts(str(engine), flow.name, safe_run_id(answer["run_id"])) == local_artifacts(path, engine)
+
+
+def test_cards_written_in_airflow_are_read_with_flowc_card(engine, airflow3):
+    from tests.support.cards import flowc_card, run_cards
+
+    path = next(p for p in FLOWS if fid(p) == "flows/cards")
+    flow, answer = run_in_airflow(airflow3, path)
+    local_artifacts(path, engine)  # the same flow run by `flowc run`, into the same datastore
+    run = safe_run_id(answer["run_id"])
+    in_airflow = run_cards(str(engine), flow.name, run)
+    assert in_airflow == run_cards(str(engine), flow.name, "local-flows-cards") and len(in_airflow) == 9
+    listed = flowc_card("list", f"{flow.name}/{run}/square", "--datastore", str(engine))
+    assert listed.returncode == 0 and len(listed.stdout.splitlines()) == 1 + 6, listed.stderr
+    got = flowc_card("view", f"{flow.name}/{run}/start", "--datastore", str(engine))
+    assert got.returncode == 0
+    with open(got.stdout.strip(), encoding="utf-8") as f:
+        assert "<h1>Items</h1>" in f.read()

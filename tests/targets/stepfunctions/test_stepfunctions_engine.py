@@ -274,3 +274,17 @@ def test_a_worker_drops_a_task_step_functions_gave_up_on(harness, tmp_path):
     finally:
         worker.terminate()
         worker.wait(timeout=30)
+
+
+def test_cards_written_on_step_functions_are_read_with_flowc_card(corpus_runs, tmp_path):
+    from tests.support.cards import flowc_card, run_cards
+
+    execution, datastore, _ = corpus_runs["flows/cards"]
+    flow = REPO / "tests" / "flows" / "cards.py"
+    flowc_run(flow, tmp_path / "local", "local")
+    in_sfn = run_cards(datastore, "CardsFlow", "sfn-1")
+    assert in_sfn == run_cards(str(tmp_path / "local"), "CardsFlow", "local") and len(in_sfn) == 9
+    listed = flowc_card("list", "CardsFlow/sfn-1/square", "--datastore", str(datastore))
+    assert listed.returncode == 0 and len(listed.stdout.splitlines()) == 1 + 6, listed.stderr
+    got = flowc_card("get", "CardsFlow/sfn-1/end", "--datastore", str(datastore))
+    assert got.returncode == 0 and "total <strong>" in got.stdout
