@@ -259,7 +259,10 @@ class GraphBuilder:
                 matching_join=matching.get(s.name),
                 closes=closes.get(s.name),
             ))
-        return replace(flow, steps=tuple(new_steps), order=tuple(order)), self.diagnostics
+        flow = replace(flow, steps=tuple(new_steps), order=tuple(order))
+        if broken or self.diagnostics:
+            return flow, self.diagnostics
+        return with_structure(flow), self.diagnostics
 
     def _join(self, step: ir.Step, ps: list[str], incoming: dict[str, tuple[Frame, ...]]):
         n = step.name
@@ -320,3 +323,73 @@ def prefix_of(incoming: dict[str, tuple[Frame, ...]]) -> tuple[Frame, ...]:
 
 def derive(facts: FlowFacts) -> tuple[ir.Flow, list[Diagnostic]]:
     return GraphBuilder(facts).derive()
+
+
+# ------------------------------------------------------------ bodies and run conditions
+
+Choice = tuple[str, str]  # (switch step, the case step it took)
+Term = frozenset  # of choices that must all hold
+ALWAYS: frozenset = frozenset({frozenset()})
+
+
+def with_structure(flow: ir.Flow) -> ir.Flow:
+    """The facts every target needs beyond parents and stacks: each foreach
+    split's body, and when each step runs where a switch may route around it."""
+    bodies: dict[str, list[str]] = {}
+    for s in flow.ordered_steps():
+        if s.foreach_stack:
+            bodies.setdefault(s.foreach_stack[-1], []).append(s.name)
+    conditions = run_conditions(flow)
+    steps = []
+    for s in flow.steps:
+        when = conditions.get(s.name, ALWAYS)
+        steps.append(replace(s, body=tuple(bodies.get(s.name, ())) if s.kind == ir.FOREACH else (),
+                             run_when=() if when == ALWAYS else tuple(sorted(tuple(sorted(t)) for t in when))))
+    return replace(flow, steps=tuple(steps))
+
+
+def run_conditions(flow: ir.Flow) -> dict[str, frozenset]:
+    """For each step: when it runs, as a set of terms (any one holding
+    suffices), each a set of (switch, case step) choices that must all hold.
+    ``ALWAYS`` when no switch can route around it. A step inside a foreach
+    takes its outermost split's condition: which items reach it is decided
+    per item, at run time, by the switches inside the body."""
+    steps = flow.steps_by_name
+    cases = {s.name: frozenset(n for n in s.next if n != s.name) for s in flow.steps if s.kind == ir.SWITCH}
+    cond: dict[str, frozenset] = {}
+    for s in flow.ordered_steps():
+        if s.name == flow.start:
+            cond[s.name] = ALWAYS
+        elif s.depth:
+            cond[s.name] = cond[s.foreach_stack[0]]
+        elif s.closes and steps[s.closes].kind == ir.FOREACH:
+            cond[s.name] = cond[s.closes]
+        else:
+            result = ALWAYS
+            for group in s.parent_groups:
+                alternatives: set = set()
+                for m in group:
+                    edge = cond[m]
+                    if steps[m].kind == ir.SWITCH and not steps[m].depth:
+                        edge = frozenset(t | {(m, s.name)} for t in edge)
+                    alternatives |= edge
+                result = frozenset(x | y for x in result for y in alternatives)
+            cond[s.name] = _simplify(result, cases)
+    return cond
+
+
+def _simplify(terms: frozenset, cases: dict[str, frozenset]) -> frozenset:
+    """Drop terms where one switch takes two cases; merge terms that cover
+    every case of a switch; drop terms implied by smaller ones."""
+    current = {t for t in terms if len({sw for sw, _ in t}) == len(t)}
+    while True:
+        added = set()
+        for t in current:
+            for sw, _case in t:
+                base = frozenset(x for x in t if x[0] != sw)
+                if base not in current and all(base | {(sw, c)} in current for c in cases[sw]):
+                    added.add(base)
+        current |= added
+        current = {t for t in current if not any(o < t for o in current)}
+        if not added:
+            return frozenset(current)

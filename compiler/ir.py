@@ -21,7 +21,7 @@ from typing import Any, Optional
 
 from .spans import Span
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # Metadata of a field added after its dataclass: dumped only when it is set.
 OPTIONAL = {"omit_default": True}
 
@@ -311,6 +311,15 @@ class Step:
     foreach_stack: tuple[str, ...] = ()  # enclosing foreach splits, outermost first
     matching_join: Optional[str] = None  # for branch / foreach splits
     closes: Optional[str] = None  # for joins: the split this join closes
+    # For a foreach split: the steps of its body at the body's own level (their
+    # foreach stack ends with this split), in flow order; a nested split's body
+    # is its own. The body's entry is ``next[0]``.
+    body: tuple[str, ...] = field(default=(), metadata=OPTIONAL)
+    # When the step runs, where a switch before it may route around it: any one
+    # of these sets of (switch step, the case step it took) choices suffices;
+    # () when it runs whenever its parents ran. Inside a foreach, a step takes
+    # its outermost split's condition (each item's own choices travel with it).
+    run_when: tuple[tuple[tuple[str, str], ...], ...] = field(default=(), metadata=OPTIONAL)
 
     @property
     def is_join(self) -> bool:

@@ -49,8 +49,10 @@ from flowc.compiler import ir
 from flowc.compiler.diagnostics import WARNING, Diagnostic
 from flowc.compiler.spans import Span
 
-from .base import Option, Target, k8s_camel, no, resources_of, source_ref, tmpfs_of, yes
-from .pysource import py_literal, py_str
+from .base import Option, Target, no, source_ref, yes
+from .kubernetes import camel as k8s_camel, tmpfs_of
+from .resources import asked_of as resources_of
+from .python_emit import py_literal, py_str
 
 LOCAL, KUBERNETES, BATCH = "local", "kubernetes", "batch"
 PLACEMENTS = (KUBERNETES, BATCH, LOCAL)
@@ -923,7 +925,7 @@ def _environment():
     """One Jinja environment per process: its templates are compiled once."""
     import jinja2
 
-    from .jinja_cache import bytecode_cache
+    from .python_emit import bytecode_cache
 
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),

@@ -34,7 +34,9 @@ from . import argo_models as m
 
 from flowc.compiler import ir
 
-from .base import k8s_camel, resources_of, source_ref, tmpfs_of
+from .base import source_ref
+from .kubernetes import camel as k8s_camel, tmpfs_of
+from .resources import asked_of as resources_of
 
 if TYPE_CHECKING:
     from .argo import ArgoTarget

@@ -22,118 +22,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar, Iterator
+from typing import Any, Callable, ClassVar
 
-from flowc import __version__
 from flowc.compiler import ir
 from flowc.compiler.diagnostics import ERROR, WARNING, CompileError, Diagnostic
 from flowc.compiler.spans import Span
 
-# ------------------------------------------------------------ capabilities
-
-# Every construct a target may or may not express, with what it means.
-CONSTRUCTS: dict[str, str] = {
-    "branch": "static branch and its join",
-    "foreach": "foreach fan-out and its join",
-    "nested_foreach": "a foreach inside a foreach",
-    "foreach_body": "a foreach body of several steps",
-    "switch": "switch: one case taken at run time",
-    "recursive_switch": "switch whose case loops back to its own step",
-    "parameters": "flow parameters",
-    "required_parameters": "parameters without a default the user must give",
-    "retry": "@retry",
-    "timeout": "@timeout",
-    "catch": "@catch",
-    "resources": "@resources (cpu, memory, disk)",
-    "gpu": "GPUs (@resources(gpu=) / @kubernetes(gpu=) / @batch(gpu=))",
-    "environment": "@environment variables",
-    "secrets": "@secrets (references by name)",
-    "schedule": "@schedule",
-    "trigger": "@trigger on events",
-    "project": "@project namespacing",
-    "image": "a per-step image (@kubernetes(image=) / @batch(image=))",
-    "kubernetes": "@kubernetes placement and pod options",
-    "batch": "@batch placement on AWS Batch",
-    "packages": "@pypi / @conda per-step environments",
-}
-
-
-@dataclass(frozen=True)
-class Capability:
-    supported: bool
-    note: str = ""
-
-
-def yes(note: str = "") -> Capability:
-    return Capability(True, note)
-
-
-def no(note: str = "") -> Capability:
-    return Capability(False, note)
-
-
-# ------------------------------------------------------------ options
-
-
-@dataclass(frozen=True)
-class Option:
-    name: str
-    type: type
-    default: Any
-    help: str
-    choices: tuple[Any, ...] = ()
-
-
-def default_image() -> str:
-    """The image every step without its own runs in; `flowc environments` builds it."""
-    return f"flowc:{__version__}"
-
-
-COMMON_OPTIONS: tuple[Option, ...] = (
-    Option("image", str, default_image(), "container image with Python and flowc installed"),
-    Option("datastore", str, "s3://flowc-datastore", "datastore URL the tasks read and write (fsspec)"),
-    Option("code_package", str, "", "URL of the code package (default: computed in the datastore)"),
-    Option("python", str, "python", "the Python interpreter inside the container"),
-    Option("registry", str, "", "image registry of per-step environments (REGISTRY/FLOW:ENVID)"),
-    Option("environments", str, "image", "per-step environments: prebuilt images, or built by each container "
-           "at start (bootstrap)", ("image", "bootstrap")),
-)
-
-
-class OptionError(Exception):
-    pass
-
-
-def coerce_option(opt: Option, value: Any, origin: str) -> Any:
-    """Check (and convert flag strings to) an option's declared type."""
-    if opt.type is bool and isinstance(value, str):
-        if value.lower() in ("1", "true", "yes", "on"):
-            value = True
-        elif value.lower() in ("0", "false", "no", "off"):
-            value = False
-    elif opt.type is int and isinstance(value, str):
-        try:
-            value = int(value)
-        except ValueError:
-            raise OptionError(f"{origin}: option {opt.name} must be a whole number, not {value!r}") from None
-    elif opt.type is float and isinstance(value, str):
-        try:
-            value = float(value)
-        except ValueError:
-            raise OptionError(f"{origin}: option {opt.name} must be a number, not {value!r}") from None
-    elif opt.type is dict and isinstance(value, str):
-        try:
-            value = dict(item.split("=", 1) for item in value.split(",") if item)
-        except ValueError:
-            raise OptionError(f"{origin}: option {opt.name} takes key=value,key=value") from None
-    if opt.type is float and isinstance(value, int) and not isinstance(value, bool):
-        value = float(value)
-    if not isinstance(value, opt.type) or (opt.type is int and isinstance(value, bool)):
-        raise OptionError(f"{origin}: option {opt.name} must be of type {opt.type.__name__}, not {value!r}")
-    if opt.choices and value not in opt.choices:
-        raise OptionError(f"{origin}: option {opt.name} must be one of {', '.join(map(str, opt.choices))}")
-    return value
-
+from .capabilities import CONSTRUCTS, Capability, carried_options, no, uses, yes  # noqa: F401 (the API)
+from .options import COMMON_OPTIONS, Option, OptionError, coerce_option, default_image  # noqa: F401
 
 # ------------------------------------------------------------ the target
 
@@ -193,6 +89,10 @@ class Target:
         """A construct this target cannot express: an error, or a warning if asked."""
         severity = WARNING if self.unsupported_level == WARNING else ERROR
         self.diagnostics.append(Diagnostic("FC501", severity, f"{self.name}: {message}", span, hint))
+
+    def warn(self, message: str, span: Span, hint: str | None = None) -> None:
+        """Something the target expresses only in part, said as a warning (FC501)."""
+        self.diagnostics.append(Diagnostic("FC501", WARNING, f"{self.name}: {message}", span, hint))
 
     def error(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(code, ERROR, f"{self.name}: {message}", span, hint))
@@ -321,6 +221,14 @@ class Target:
         return None
 
 
+def describe_step(flow: ir.Flow, step: ir.Step) -> str:
+    """How every target names a step in comments and descriptions:
+    ``train (flow.py:42): the first line of its docstring``."""
+    text = f"{step.name} ({source_ref(flow, step.span)})"
+    first = step.docstring.strip().splitlines()[0] if step.docstring and step.docstring.strip() else ""
+    return f"{text}: {first}" if first else text
+
+
 def environment_image(registry: str, flow_name: str, env_id: str) -> str:
     """REGISTRY/FLOW:ENVID (lowercase, as image names must be)."""
     import re
@@ -347,120 +255,6 @@ def source_ref(flow: ir.Flow, span: Span) -> str:
     folder = flow.source.path.rpartition("/")[0]
     shown = span.file[len(folder) + 1:] if folder and span.file.startswith(folder + "/") else span.file
     return f"{shown}:{span.line}"
-
-
-def resources_of(step: ir.Step) -> dict[str, Any]:
-    """The step's resource needs merged across @resources, @kubernetes and @batch
-    (the largest value wins, as in Metaflow)."""
-    d = step.decorators
-    out: dict[str, Any] = {}
-    for deco in (d.resources, d.kubernetes, d.batch):
-        if deco is None:
-            continue
-        for key in ("cpu", "memory", "gpu", "disk", "shared_memory"):
-            value = getattr(deco, key, None)
-            if value is not None:
-                out[key] = max(out.get(key, value), value)
-    return out
-
-
-@dataclass(frozen=True)
-class Tmpfs:
-    """@kubernetes(use_tmpfs=...): a memory-backed folder mounted in the pod."""
-
-    path: str
-    size_mb: int
-    tempdir: bool  # METAFLOW_TEMPDIR points at it
-
-
-def tmpfs_of(step: ir.Step) -> Tmpfs | None:
-    """The step's tmpfs, with Metaflow's defaults: on when use_tmpfs or tmpfs_size
-    is given, at /metaflow_temp, half the step's memory (4096 MB unless set)."""
-    k8s = step.decorators.kubernetes
-    opts = k8s.options if k8s is not None else {}
-    if not (opts.get("use_tmpfs") or opts.get("tmpfs_size")):
-        return None
-    size = opts.get("tmpfs_size") or int(resources_of(step).get("memory") or 4096) // 2
-    return Tmpfs(opts.get("tmpfs_path", "/metaflow_temp"), int(size), bool(opts.get("tmpfs_tempdir", True)))
-
-
-def k8s_camel(value: Any) -> Any:
-    """Kubernetes field names as its API writes them (run_as_user -> runAsUser), all the way down."""
-    if isinstance(value, dict):
-        return {_camel(k): k8s_camel(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [k8s_camel(v) for v in value]
-    return value
-
-
-def _camel(key: str) -> str:
-    head, *rest = key.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
-
-
-def uses(flow: ir.Flow) -> Iterator[tuple[str, Span, str]]:
-    """Every construct the flow uses: (construct, where, a phrase for messages)."""
-    steps = flow.steps_by_name
-    for s in flow.steps:
-        if s.kind == ir.BRANCH:
-            yield "branch", s.next_span or s.span, f"the branch in step '{s.name}'"
-        if s.kind == ir.FOREACH:
-            yield "foreach", s.next_span or s.span, f"the foreach in step '{s.name}'"
-            if s.foreach_stack:
-                yield "nested_foreach", s.next_span or s.span, f"the nested foreach in step '{s.name}'"
-            body_start = steps.get(s.next[0]) if s.next else None
-            if body_start is not None and s.matching_join and body_start.next != (s.matching_join,):
-                yield "foreach_body", s.next_span or s.span, f"the multi-step foreach body of step '{s.name}'"
-        if s.kind == ir.SWITCH:
-            yield "switch", s.next_span or s.span, f"the switch in step '{s.name}'"
-            if s.is_recursive:
-                yield "recursive_switch", s.next_span or s.span, f"the recursive switch in step '{s.name}'"
-        d = s.decorators
-        for key in ("retry", "timeout", "catch", "environment", "secrets", "kubernetes", "batch"):
-            deco = getattr(d, key)
-            if deco is not None:
-                yield key, deco.span, f"@{key} on step '{s.name}'"
-        res = d.resources
-        if res is not None and (res.cpu or res.memory or res.disk or res.shared_memory):
-            yield "resources", res.span, f"@resources on step '{s.name}'"
-        gpu_deco = next((x for x in (d.resources, d.kubernetes, d.batch) if x is not None and x.gpu), None)
-        if gpu_deco is not None:
-            yield "gpu", gpu_deco.span, f"GPUs on step '{s.name}'"
-        image_deco = next((x for x in (d.kubernetes, d.batch) if x is not None and x.image), None)
-        if image_deco is not None:
-            yield "image", image_deco.span, f"the image of step '{s.name}'"
-        for pkg in (d.pypi, d.conda):
-            if pkg is not None and not pkg.disabled:
-                yield "packages", pkg.span, f"@{pkg.manager} on step '{s.name}'"
-    for p in flow.parameters:
-        yield "parameters", p.span, f"parameter '{p.name}'"
-        if p.required:
-            yield "required_parameters", p.span, f"required parameter '{p.name}'"
-    fd = flow.decorators
-    for key in ("schedule", "trigger", "project"):
-        deco = getattr(fd, key)
-        if deco is not None:
-            yield key, deco.span, f"@{key} on flow {flow.name}"
-    for pkg in (fd.pypi_base, fd.conda_base):
-        if pkg is not None and not pkg.disabled:
-            yield "packages", pkg.span, f"@{pkg.manager}_base on flow {flow.name}"
-
-
-def carried_options(flow: ir.Flow) -> Iterator[tuple[str, str, Any, Span, str]]:
-    """Each carried option a flow uses (compiler/decorators.py OPTIONS): (construct
-    of its decorator, option, its table entry, where, a phrase for messages)."""
-    from flowc.compiler.options import carried
-
-    decos = [(s.decorators.kubernetes, f"step '{s.name}'") for s in flow.steps]
-    decos += [(s.decorators.batch, f"step '{s.name}'") for s in flow.steps]
-    decos += [(s.decorators.secrets, f"step '{s.name}'") for s in flow.steps]
-    decos += [(flow.decorators.trigger, f"flow {flow.name}")]
-    for deco, owner in decos:
-        if deco is None:
-            continue
-        construct = type(deco).__name__.lower()
-        for name in sorted(deco.options):
-            yield construct, name, carried(deco, name), deco.span, f"@{construct}({name}=...) on {owner}"
 
 
 def json_text(value: Any) -> str:

@@ -47,8 +47,9 @@ from flowc import __version__
 from flowc.compiler import ir
 from flowc.compiler.spans import Span
 
-from .base import Option, Target, ir_file, resources_of, source_ref, yes
-from .pysource import comment_text, py_literal
+from .base import Option, Target, ir_file, source_ref, yes
+from .resources import asked_of as resources_of
+from .python_emit import comment_text, py_literal
 
 MODULE = "prefect_flow.py"
 YAML = "prefect.yaml"
@@ -987,7 +988,7 @@ def _jinja():
     """The templates' environment, built once (jinja2 compiles each template on first use)."""
     import jinja2
 
-    from .jinja_cache import bytecode_cache
+    from .python_emit import bytecode_cache
 
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),

@@ -30,6 +30,11 @@ if "FLOWC_CACHE_DIR" not in os.environ:
     atexit.register(shutil.rmtree, os.environ["FLOWC_CACHE_DIR"], True)
 
 
+# a @project flow without a branch deploys as PROJECT.user.NAME (targets/naming.py):
+# the same NAME for every test run, whoever runs them
+os.environ.setdefault("METAFLOW_USER", "flowc")
+
+
 def flow_id(path: Path) -> str:
     return f"{path.parent.name}/{path.stem}"
 
