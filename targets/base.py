@@ -221,6 +221,20 @@ class Target:
         return None
 
 
+# Metaflow's limit on a task without @timeout (its DEFAULT_RUNTIME_LIMIT): 5 days
+DEFAULT_TASK_TIMEOUT = 5 * 24 * 3600
+# seconds an engine waits past @timeout: the runtime stops the step at @timeout
+# itself (and reports it as Metaflow does); the engine's timeout is a backstop
+TIMEOUT_MARGIN = 60
+
+
+def engine_timeout(step: ir.Step, margin: int = TIMEOUT_MARGIN) -> int:
+    """The timeout, in seconds, every target gives a step's task: @timeout plus
+    the margin, or Metaflow's 5-day limit for a step without @timeout."""
+    t = step.decorators.timeout
+    return t.seconds + margin if t is not None else DEFAULT_TASK_TIMEOUT
+
+
 def describe_step(flow: ir.Flow, step: ir.Step) -> str:
     """How every target names a step in comments and descriptions:
     ``train (flow.py:42): the first line of its docstring``."""
