@@ -33,7 +33,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def venv_with_flowc(folder: Path, python: str, wheel: Path) -> Path:
     """A throwaway venv with flowc installed from a wheel (not editable)."""
     subprocess.run([UV, "venv", "--quiet", "--python", python, str(folder)], check=True)
-    subprocess.run([UV, "pip", "install", "--quiet", "--offline", "--python", str(folder / "bin" / "python"),
+    subprocess.run([UV, "pip", "install", "--quiet", "--python", str(folder / "bin" / "python"),
                     str(wheel)], check=True)
     return folder / "bin" / "flowc"
 
