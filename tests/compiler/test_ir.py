@@ -167,3 +167,21 @@ def test_the_runtime_reads_the_same_schema_version() -> None:
     from flowc.runtime import plan
 
     assert plan.SCHEMA_VERSION == ir.SCHEMA_VERSION
+
+
+def test_the_runtimes_view_names_only_fields_the_ir_declares() -> None:
+    """runtime/plan.py reads the IR's JSON without importing compiler/ir.py (the
+    runtime ships without the compiler): each field of its view must be one
+    compiler/ir.py declares, so the two cannot drift apart unnoticed."""
+    import dataclasses
+
+    from flowc.runtime import plan
+
+    step_fields = {f.name for f in dataclasses.fields(ir.Step)}
+    own = {"line"}  # the view's: Step.span.line
+    assert {f.name for f in dataclasses.fields(plan.StepPlan)} - own <= step_fields
+    flow_fields = {f.name for f in dataclasses.fields(ir.Flow)}
+    derived = {"steps", "source_path", "source_sha", "modules", "raw"}  # from Flow.steps and Flow.source
+    assert {f.name for f in dataclasses.fields(plan.FlowPlan)} - derived <= flow_fields
+    source_fields = {f.name for f in dataclasses.fields(ir.Source)}
+    assert {"path", "sha256", "modules"} <= source_fields
