@@ -67,7 +67,9 @@ PROJECT = {k.name: k for k in PROJECT_KEYS}
 # Target options every target has (targets/base.py COMMON_OPTIONS), which
 # [tool.flowc] may set for all targets at once. Named here so that reading
 # the file never imports a target; a test keeps the two lists equal.
-COMMON_OPTION_NAMES: tuple[str, ...] = ("image", "datastore", "code_package", "python", "registry", "environments")
+COMMON_OPTION_NAMES: tuple[str, ...] = (
+    "image", "datastore", "code_package", "python", "registry", "environments", "user",
+)
 
 # Keys of [tool.flowc.<target>] that belong to the project, not to the target.
 TARGET_PROJECT_KEYS: dict[str, str] = {"output": "folder this target's files are written to"}
