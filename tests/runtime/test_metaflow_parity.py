@@ -208,6 +208,11 @@ COMPAT = REPO / "tests" / "flows" / "metaflow_compat"
 REQUIRED = {"required_params": (("dataset", "iris"),), "wide_foreach": (("width", "20"),)}
 # Flows whose run fails by design (a step raises): both engines must fail them.
 FAILS = {"flows/failing"}
+# Flows flowc runs and Metaflow refuses: (the error Metaflow's run ends with, why).
+METAFLOW_REFUSES = {
+    "flows/wide_foreach": ("TypeError: object of type 'Inputs' has no len()",
+                           "len(inputs) in a join: flowc's join inputs have a length, Metaflow's Inputs does not"),
+}
 CASES = [Case(p, REQUIRED.get(p.stem, ())) for p in EXAMPLES + FIXTURES] + [
     Case(REPO / "examples" / "params_flow.py",
          (("greeting", "hi"), ("times", "3"), ("scale", "0.5"), ("shout", "true"),
@@ -493,7 +498,7 @@ def _task_name(key: tuple) -> str:
 # ---------------------------------------------------------------- tests
 
 
-COMPARED = [c for c in CASES if c.id not in FAILS]
+COMPARED = [c for c in CASES if c.id not in FAILS and c.id not in METAFLOW_REFUSES]
 STEP_PARAMS = [pytest.param(c.id, s, id=f"{c.id}:{s}") for c in COMPARED for s in flow_info(c)[1]]
 
 
@@ -532,6 +537,14 @@ def test_step_parity(parity_runs, case_id, step):
 def test_a_flow_that_fails_fails_under_both(parity_runs, case_id):
     both = parity_runs[case_id]
     assert "error" in both["metaflow"] and "error" in both["flowc"], both
+
+
+@pytest.mark.parametrize("case_id", sorted(METAFLOW_REFUSES))
+def test_what_metaflow_refuses_and_flowc_runs(parity_runs, case_id):
+    """A known discrepancy: flowc runs the flow, Metaflow's run fails (see METAFLOW_REFUSES)."""
+    both = parity_runs[case_id]
+    assert "error" not in both["flowc"], both["flowc"]
+    assert METAFLOW_REFUSES[case_id][0] in both["metaflow"].get("error", ""), both["metaflow"]
 
 
 def same_value(a: Any, b: Any) -> bool:

@@ -15,6 +15,7 @@ from flowc.runtime.identity import safe_run_id
 from tests.conftest import ALL_FLOWS, load_ir
 from tests.support import engines
 from tests.support.artifacts import flowc_run, run_artifacts
+from tests.support.corpus import compiling
 from tests.targets.airflow.test_airflow_compile import fid
 
 pytestmark = pytest.mark.engine
@@ -25,8 +26,10 @@ CONF = engines.RUN_PARAMS
 
 @pytest.fixture(scope="session")
 def engine(airflow3):
-    """The datastore of the Airflow 3 engine's runs."""
-    return engines.datastore_of("airflow3")
+    """The datastore of the Airflow 3 engine's runs, every flow Airflow compiles deployed in its dags folder."""
+    datastore = engines.datastore_of("airflow3")
+    engines.engine("airflow3").deploy(compiling("airflow"), datastore)
+    return datastore
 
 
 _LOCAL: dict[str, dict] = {}
