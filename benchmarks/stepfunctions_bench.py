@@ -148,7 +148,7 @@ def engine_numbers(width: int) -> dict:
         with tempfile.TemporaryDirectory() as tmp:
             harness = Harness(server, Path(tmp))
             start = time.perf_counter()
-            execution, _ = harness.run_flow(REPO / "tests/targets/stepfunctions/flows/wide_foreach.py",
+            execution, _ = harness.run_flow(REPO / "tests/flows/wide_foreach.py",
                                             run_id=f"bench-{width}", params={"width": width},
                                             worker_args=("-j", "8"), timeout=3600)
             seconds = time.perf_counter() - start

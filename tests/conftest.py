@@ -91,3 +91,14 @@ def _fresh_fsspec_clients():
     s3fs = sys.modules.get("s3fs")
     if s3fs is not None:
         s3fs.S3FileSystem.clear_instance_cache()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _engine_services():
+    """The engines' services (tests/support/engines.py) start on first use and stop with the session."""
+    yield
+    import sys
+
+    engines = sys.modules.get("tests.support.engines")
+    if engines is not None:
+        engines.close_all()

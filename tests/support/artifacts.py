@@ -42,8 +42,10 @@ def run_artifacts(datastore_url: str, flow_name: str, run_id: str) -> dict[str, 
 
 
 def flowc_run(flow_path: str | Path, datastore: str | Path, run_id: str, params: dict[str, Any] | None = None,
-              env: dict[str, str] | None = None, extra: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
-    """`flowc run FLOW.py --datastore DS --run-id ID [EXTRA...] --<param> <value>...`; fails the test on error."""
+              env: dict[str, str] | None = None, extra: tuple[str, ...] = (),
+              check: bool = True) -> subprocess.CompletedProcess:
+    """`flowc run FLOW.py --datastore DS --run-id ID [EXTRA...] --<param> <value>...`; fails the test on
+    error (with check=False the caller reads the return code)."""
     argv = [sys.executable, "-m", "flowc", "run", str(flow_path), "--datastore", str(datastore),
             "--run-id", run_id, "--quiet", *extra]
     for name, value in (params or {}).items():
@@ -52,6 +54,6 @@ def flowc_run(flow_path: str | Path, datastore: str | Path, run_id: str, params:
         else:
             argv += [f"--{name}", value if isinstance(value, str) else __import__("json").dumps(value)]
     result = subprocess.run(argv, capture_output=True, text=True, cwd=REPO, env={**os.environ, **(env or {})})
-    if result.returncode != 0:
+    if check and result.returncode != 0:
         raise AssertionError(f"flowc run {flow_path} failed:\n{result.stdout}\n{result.stderr}")
     return result

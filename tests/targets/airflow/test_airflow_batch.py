@@ -21,24 +21,25 @@ import pytest
 from flowc.runtime.identity import safe_run_id
 from tests.conftest import ALL_FLOWS, load_ir
 from tests.support.artifacts import run_artifacts
-from tests.targets.airflow.conftest import OWN_FLOWS
+
 from tests.targets.airflow.test_airflow_compile import fid
-from tests.targets.airflow.test_airflow_engine import deploy_flow, local_artifacts
+from tests.support.engines import deploy_airflow_flow as deploy_flow
+from tests.targets.airflow.test_airflow_engine import local_artifacts
 
 pytestmark = pytest.mark.engine
 
-FLOWS = {fid(p): p for p in ALL_FLOWS + OWN_FLOWS}
+FLOWS = {fid(p): p for p in ALL_FLOWS}
 ON_BATCH = {"placement": "batch", "batch_queue": "default-queue"}
 # (flow, options): airflow/batch_split places its splits and switches with
 # @batch and its light steps on the worker; the corpus flows go wholly to Batch
 RUNS = {
-    "airflow/batch_split": {"placement": "local"},
+    "flows/batch_split": {"placement": "local"},
     "flows/foreach": ON_BATCH,
     "flows/switch": ON_BATCH,
     "flows/foreach_body": ON_BATCH,
     "flows/nested_foreach": ON_BATCH,
-    "airflow/switch_in_foreach": ON_BATCH,
-    "airflow/switch_nested": ON_BATCH,
+    "flows/switch_in_foreach": ON_BATCH,
+    "flows/switch_nested": ON_BATCH,
 }
 
 
@@ -122,7 +123,7 @@ def xcoms(answer, task_id):
 
 
 def test_a_foreach_on_batch_fans_out_and_a_switch_on_batch_picks_its_case(batch_dags, airflow3):
-    answer = run_on_batch(airflow3.probe, "airflow/batch_split")
+    answer = run_on_batch(airflow3.probe, "flows/batch_split")
     s = answer["states"]
     # start (on Batch) splits over 2 regions; each region (on Batch) over its shards: eu 3, us 2
     assert xcoms(answer, "start_outcome")["-1"]["foreach_count"] == 2
@@ -141,7 +142,7 @@ def test_a_foreach_on_batch_fans_out_and_a_switch_on_batch_picks_its_case(batch_
 def test_an_outcome_that_never_reached_the_datastore_stops_the_run(batch_dags, airflow3):
     """The reader reads the datastore, nothing else: a Batch job that reports
     success without having run leaves nothing to read, and the run stops there."""
-    answer = run_on_batch(airflow3.probe, "airflow/batch_split", lose=["start"], once=False)
+    answer = run_on_batch(airflow3.probe, "flows/batch_split", lose=["start"], once=False)
     s = answer["states"]
     assert answer["state"] == "failed"
     assert s["start"] == {"-1": "success"} and s["start_outcome"] == {"-1": "failed"}
@@ -151,7 +152,7 @@ def test_an_outcome_that_never_reached_the_datastore_stops_the_run(batch_dags, a
 
 
 # the Airflow 2.10 DAG reads its Batch outcomes back too
-AIRFLOW2_RUNS = ["airflow/batch_split", "airflow/switch_in_foreach"]
+AIRFLOW2_RUNS = ["flows/batch_split", "flows/switch_in_foreach"]
 
 
 @pytest.fixture(scope="session")

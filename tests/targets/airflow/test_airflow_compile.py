@@ -1,6 +1,7 @@
-"""The Airflow target compiles every flow of the corpus (or refuses it with
-FC501 naming Airflow and the line), deterministically, into readable Python
-that imports only Airflow and the standard library; goldens pin the output."""
+"""The Airflow target compiles every flow of the corpus it can express
+(tests/targets/test_matrix.py checks the refusals), deterministically, into
+readable Python that imports only Airflow and the standard library; goldens
+pin the output."""
 
 from __future__ import annotations
 
@@ -15,13 +16,12 @@ import pytest
 
 from flowc.compiler.diagnostics import CompileError
 from tests.conftest import ALL_FLOWS, GOLDEN, REPO, check_golden, flow_id, load_ir
-from tests.targets.airflow.conftest import OWN_FLOWS, compile_flow
+from tests.support.corpus import compiling
+from tests.targets.airflow.conftest import compile_flow
 
-FLOWS = ALL_FLOWS + OWN_FLOWS
-# flows the target refuses by default, and the construct it names
-REFUSED = {
-    "flows/recursive_switch": ("recursive switch in step 'loop'", 20),
-}
+FLOWS = ALL_FLOWS
+# the flows the target compiles by default (the conformance matrix checks the others' refusals)
+COMPILED = compiling("airflow")
 # golden variants beyond the default: (suffix, options)
 VARIANTS = {
     "local": {"placement": "local"},
@@ -29,7 +29,7 @@ VARIANTS = {
     "bootstrap": {"environments": "bootstrap", "placement": "local"},
 }
 VARIANT_FLOWS = ["flows/nested_foreach", "flows/switch", "flows/foreach_body", "flows/parameters",
-                 "flows/branch_switch", "airflow/switch_in_foreach", "airflow/placement", "airflow/batch_split",
+                 "flows/branch_switch", "flows/switch_in_foreach", "flows/placement", "flows/batch_split",
                  "examples/recsys"]
 
 
@@ -41,20 +41,11 @@ def variant_cases():
 
 
 def fid(path: Path) -> str:
-    return f"airflow/{path.stem}" if path in OWN_FLOWS else flow_id(path)
+    return flow_id(path)
 
 
-@pytest.mark.parametrize("path", FLOWS, ids=fid)
-def test_compiles_or_refuses_with_fc501(path, regen):
-    if fid(path) in REFUSED:
-        what, line = REFUSED[fid(path)]
-        with pytest.raises(CompileError) as err:
-            compile_flow(path)
-        diags = err.value.diagnostics
-        assert [d.code for d in diags] == ["FC501"]
-        assert diags[0].message.startswith("airflow: ") and what in diags[0].message
-        assert diags[0].span.line == line
-        return
+@pytest.mark.parametrize("path", COMPILED, ids=fid)
+def test_golden(path, regen):
     text, diags = compile_flow(path)
     assert not [d for d in diags if d.is_error]
     check_golden(GOLDEN / "airflow" / f"{fid(path)}.py", text.encode("utf-8"), regen)

@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import ALL_FLOWS, load_ir
-from tests.targets.airflow.conftest import OWN_FLOWS, compile_flow
+from tests.targets.airflow.conftest import compile_flow
 from tests.targets.airflow.test_airflow_compile import fid
 
-FLOWS = ALL_FLOWS + OWN_FLOWS
+FLOWS = ALL_FLOWS
 OPTION_SETS = {
     "pods": {},
     "local": {"placement": "local"},

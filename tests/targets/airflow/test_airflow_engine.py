@@ -1,60 +1,34 @@
-"""Every flow of the corpus runs end to end in Airflow 3 (dag.test(), every
-step placed on the worker) and its artifacts equal `flowc run`'s."""
+"""Airflow 3 runs of corpus flows (dag.test(), every step placed on the
+worker), beyond the artifacts the conformance matrix compares
+(tests/targets/test_matrix.py runs every flow on Airflow 3 and 2 and
+compares its artifacts with `flowc run`'s): which tasks ran or were skipped,
+what XCom holds, pins, refused runs, the command line's DAG, cards. The runs
+are the matrix's engine's, one per flow and session."""
 
 from __future__ import annotations
 
-import json
-import shutil
 import sys
 
 import pytest
 
-from flowc.compiler import ir
 from flowc.runtime.identity import safe_run_id
 from tests.conftest import ALL_FLOWS, load_ir
+from tests.support import engines
 from tests.support.artifacts import flowc_run, run_artifacts
-from tests.targets.airflow.conftest import OWN_FLOWS, compile_flow
+from tests.support.corpus import compiling
 from tests.targets.airflow.test_airflow_compile import fid
 
 pytestmark = pytest.mark.engine
 
-# flows Airflow cannot run: a recursive switch (refused at compile time)
-NOT_RUN = {"flows/recursive_switch"}
-FLOWS = [p for p in ALL_FLOWS + OWN_FLOWS if fid(p) not in NOT_RUN]
-# parameters a run must be given
-CONF = {"flows/required_params": {"dataset": "iris"}}
-
-
-def deploy(dags, flows, datastore, **options):
-    """Each flow's DAG, flow file and IR in the dags folder (one folder each),
-    every step placed on the worker."""
-    for path in flows:
-        deploy_flow(dags / fid(path).replace("/", "_"), path, unsupported="warn", force_placement="local",
-                    environments="bootstrap", datastore=str(datastore), **options)
-
-
-def deploy_flow(folder, path, unsupported="error", **options):
-    """A flow's DAG file, the flow file (and its modules, included files) and its IR in one
-    folder of the dags folder, as the worker sees them."""
-    flow = load_ir(path)
-    folder.mkdir()
-    text, _ = compile_flow(path, unsupported=unsupported, **options)
-    (folder / f"{flow.name}.py").write_text(text, encoding="utf-8")
-    (folder / f"{flow.name}.ir.json").write_text(ir.dump(flow), encoding="utf-8")
-    shutil.copy(path, folder / path.name)
-    from flowc.packaging import package_extras
-
-    for module in package_extras(flow):  # its modules and the files its IncludeFiles read
-        target = folder / module
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(path.parent / module, target)
+FLOWS = ALL_FLOWS
+CONF = engines.RUN_PARAMS
 
 
 @pytest.fixture(scope="session")
-def engine(airflow3, tmp_path_factory):
-    """One datastore for the Airflow runs and the local ones."""
-    datastore = tmp_path_factory.mktemp("datastore")
-    deploy(airflow3.dags, FLOWS, datastore)
+def engine(airflow3):
+    """The datastore of the Airflow 3 engine's runs, every flow Airflow compiles deployed in its dags folder."""
+    datastore = engines.datastore_of("airflow3")
+    engines.engine("airflow3").deploy(compiling("airflow"), datastore)
     return datastore
 
 
@@ -65,36 +39,18 @@ def local_artifacts(path, datastore):
     """The artifacts of `flowc run` of the flow, once per session."""
     if fid(path) not in _LOCAL:
         local_id = f"local-{fid(path).replace('/', '-')}"
-        flowc_run(path, datastore, local_id, params=CONF.get(fid(path)))
+        flowc_run(path, datastore, local_id, params=engines.as_text(CONF.get(fid(path), {})))
         _LOCAL[fid(path)] = run_artifacts(str(datastore), load_ir(path).name, local_id)
     return _LOCAL[fid(path)]
 
 
-_RUNS: dict[str, dict] = {}
-
-
 def run_in_airflow(airflow3, path):
-    """dag.test() of the flow's DAG, once per session: the tests below read the same run."""
-    from flowc.targets.airflow import dag_id_of
-
-    flow = load_ir(path)
-    if fid(path) not in _RUNS:
-        answer = airflow3.probe.ask(op="test", dag_id=dag_id_of(flow), conf=CONF.get(fid(path), {}))
-        assert answer.get("state") == "success", (json.dumps(answer.get("states"), indent=1),
-                                                  airflow3.probe.log_tail())
-        _RUNS[fid(path)] = answer
-    return flow, _RUNS[fid(path)]
-
-
-@pytest.mark.parametrize("path", FLOWS, ids=fid)
-def test_artifacts_equal_flowc_run(path, engine, airflow3):
-    flow, answer = run_in_airflow(airflow3, path)
-    in_airflow = run_artifacts(str(engine), flow.name, safe_run_id(answer["run_id"]))
-    assert in_airflow == local_artifacts(path, engine)
-    assert set(in_airflow) >= {flow.start, flow.end}
-    # no task failed, and the only skipped tasks are cases a switch did not take
-    for task_id, states in answer["states"].items():
-        assert set(states.values()) <= {"success", "skipped"}, (task_id, states)
+    """The Airflow 3 engine's run of the flow (once per session): the probe's answer."""
+    airflow = engines.engine("airflow3")
+    _, ok = airflow.run_once(path, engines.datastore_of("airflow3"))
+    answer = airflow.results[fid(path)]
+    assert ok, (answer.get("states"), airflow3.probe.log_tail())
+    return load_ir(path), answer
 
 
 def test_skipped_cases_are_the_ones_not_taken(engine, airflow3):
@@ -106,7 +62,7 @@ def test_skipped_cases_are_the_ones_not_taken(engine, airflow3):
 
 
 def test_each_item_takes_its_own_case_inside_a_mapped_group(engine, airflow3):
-    path = next(p for p in FLOWS if fid(p) == "airflow/switch_in_foreach")
+    path = next(p for p in FLOWS if fid(p) == "flows/switch_in_foreach")
     _, answer = run_in_airflow(airflow3, path)
     s = answer["states"]
     # sizes [3, 40, 500, 7]: small, mid, big, small
@@ -124,7 +80,7 @@ def test_nested_foreach_is_mapped_over_flattened_index_paths(engine, airflow3):
 
 
 def test_large_items_never_ride_in_xcom(engine, airflow3):
-    path = next(p for p in FLOWS if fid(p) == "airflow/wide_foreach")
+    path = next(p for p in FLOWS if fid(p) == "flows/large_items")
     flow, answer = run_in_airflow(airflow3, path)
     assert len(answer["states"]["foreach_start.measure"]) == 16
     # 16 items of 64 KiB each; XCom holds an OUT.json and 16 short index paths
@@ -141,31 +97,6 @@ def test_each_step_runs_with_its_own_pins_on_the_worker(engine, airflow3):
     run = Run(f"{flow.name}/{safe_run_id(answer['run_id'])}", str(engine))
     assert "tabulate 0.8.10" in run["fit_a"].task.stdout
     assert "tabulate 0.9.0" in run["fit_b"].task.stdout
-
-
-# the Airflow 2 DAG runs too: the constructs that differ most between the two lines
-AIRFLOW2_FLOWS = [p for p in FLOWS if fid(p) in {
-    "airflow/switch_in_foreach", "airflow/switch_nested", "flows/nested_foreach", "flows/foreach_body",
-    "flows/branch_switch", "flows/retry_catch", "flows/hostile", "flows/required_params"}]
-
-
-@pytest.fixture(scope="session")
-def engine2(airflow2_db, engine):
-    """The Airflow 2.10 DAGs, whose worker-placed steps run flowc from this environment."""
-    deploy(airflow2_db.dags, AIRFLOW2_FLOWS, engine, airflow_version=2, local_python=sys.executable)
-    return engine
-
-
-@pytest.mark.parametrize("path", AIRFLOW2_FLOWS, ids=fid)
-def test_airflow_2_dag_runs_and_its_artifacts_equal_flowc_run(path, engine2, airflow2_db):
-    from flowc.targets.airflow import dag_id_of
-
-    flow = load_ir(path)
-    answer = airflow2_db.probe.ask(op="test", dag_id=dag_id_of(flow), conf=CONF.get(fid(path), {}))
-    assert answer.get("state") == "success", (json.dumps(answer.get("states"), indent=1),
-                                              airflow2_db.probe.log_tail())
-    in_airflow = run_artifacts(str(engine2), flow.name, safe_run_id(answer["run_id"]))
-    assert in_airflow == local_artifacts(path, engine2)
 
 
 def test_a_run_without_its_required_parameter_is_refused(engine, airflow3):

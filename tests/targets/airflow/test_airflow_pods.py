@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import ALL_FLOWS, load_ir
-from tests.targets.airflow.conftest import OWN_FLOWS, compile_flow
+from tests.targets.airflow.conftest import compile_flow
 from tests.targets.airflow.test_airflow_compile import fid
 
-FLOWS = {fid(p): p for p in ALL_FLOWS + OWN_FLOWS}
+FLOWS = {fid(p): p for p in ALL_FLOWS}
 
 
 def inspect(probe, tmp_path, name, index="1", **options):
@@ -81,7 +81,7 @@ def test_per_step_image_and_pull_policy(probe, tmp_path):
 
 def test_environment_values_reach_the_pod_literally(probe, tmp_path):
     probe, version = probe
-    _, answer = inspect(probe, tmp_path, "airflow/placement", airflow_version=version)
+    _, answer = inspect(probe, tmp_path, "flows/placement", airflow_version=version)
     train = container(answer["tasks"]["train_gpu"])
     assert {e["name"]: e["value"] for e in train["env"]} == {"MODE": "{{ not a template }}", "PLAIN": "yes"}
     assert train["image"] == "example.com/ml/trainer:2.0"
@@ -98,7 +98,7 @@ def test_environment_values_reach_the_pod_literally(probe, tmp_path):
 
 def test_batch_job_overrides(probe, tmp_path):
     probe, version = probe
-    flow, answer = inspect(probe, tmp_path, "airflow/placement", airflow_version=version)
+    flow, answer = inspect(probe, tmp_path, "flows/placement", airflow_version=version)
     batch = answer["tasks"]["score_batch"]
     assert batch["type"] == "BatchOperator"
     assert batch["batch"]["job_queue"] == "cpu-queue" and batch["batch"]["job_definition"] == "flowc"
@@ -154,7 +154,7 @@ def test_batch_splits_and_switches_hand_their_outcome_to_a_worker_task(probe, tm
     """A Batch job is asked for no XCom file; the worker task after it holds
     the step's OUT.json, and the lister, branch task and case gates read it."""
     probe, version = probe
-    flow, answer = inspect(probe, tmp_path, "airflow/batch_split", airflow_version=version)
+    flow, answer = inspect(probe, tmp_path, "flows/batch_split", airflow_version=version)
     tasks = answer["tasks"]
     start = tasks["start"]
     assert start["type"] == "BatchOperator" and start["batch"]["job_queue"] == "cpu-queue"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import load_ir
-from tests.targets.airflow.test_airflow_engine import deploy_flow
+from tests.support.engines import deploy_airflow_flow as deploy_flow
 
 pytestmark = pytest.mark.engine
 

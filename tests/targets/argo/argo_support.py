@@ -13,9 +13,6 @@ from tests.targets.argo.argo_checks import SCHEMAS
 REPO = Path(__file__).resolve().parents[3]
 GOLDEN_ARGO = REPO / "tests" / "golden" / "argo"
 
-# Corpus flows whose constructs the Argo target rejects (FC501): {file: line of the construct}
-UNSUPPORTED: dict[str, int] = {}
-
 SCHEMA_FILES = ("workflow.schema.strict.json", "workflow.schema.crd-strict.json")
 
 

@@ -1,6 +1,6 @@
-"""Every example and topology fixture, compiled for Argo: it compiles (the
-corpus uses nothing Argo cannot express; see test_argo_lowering for FC501),
-matches its golden file,
+"""Every example and topology fixture Argo can express, compiled for Argo
+(tests/targets/test_matrix.py and test_argo_lowering check the FC501
+refusals): it matches its golden file,
 is byte-for-byte deterministic, and passes Argo's strict schemas, hera's
 models (nothing dropped) and the semantic checks no schema makes."""
 
@@ -14,9 +14,11 @@ import pytest
 
 from tests.conftest import ALL_FLOWS, REPO, check_golden, flow_id
 from tests.targets.argo.argo_checks import check_documents, load_documents
-from tests.targets.argo.argo_support import GOLDEN_ARGO, UNSUPPORTED, compile_argo, requires_schemas, single_file
+from tests.support.corpus import compiling
+from tests.targets.argo.argo_support import GOLDEN_ARGO, compile_argo, requires_schemas, single_file
 
-COMPILING = [p for p in ALL_FLOWS if p.relative_to(REPO).as_posix() not in UNSUPPORTED]
+# the corpus flows Argo compiles (tests/targets/test_matrix.py checks what it refuses)
+COMPILING = compiling("argo", ALL_FLOWS)
 
 # Option sets with golden files of their own, each on the flow that shows it best.
 VARIANTS = {
@@ -58,12 +60,6 @@ def test_valid(path):
     for options in ({}, {"kind": "workflow"}):
         data = single_file(compile_argo(path, options))
         assert check_documents(data) == []
-
-
-@requires_schemas
-@pytest.mark.parametrize("path", sorted((REPO / "tests/targets/argo/flows").glob("*.py")), ids=lambda p: p.stem)
-def test_more_topologies_valid(path):
-    assert check_documents(single_file(compile_argo(path))) == []
 
 
 @requires_schemas

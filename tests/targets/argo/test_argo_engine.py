@@ -1,7 +1,9 @@
 """Emitted Argo YAML, executed: the harness walks the DAG as Argo's controller
-would and runs every container's command here, against a local datastore;
-the artifacts must equal those of `flowc run` for the same flow and
-parameters."""
+would and runs every container's command here, against a local datastore.
+tests/targets/test_matrix.py runs every corpus flow the target compiles this
+way and compares its artifacts with `flowc run`'s; these tests run what the
+corpus does not: code in the image, parameters given at submission,
+retries, switches taking each case, failures."""
 
 from __future__ import annotations
 
@@ -10,19 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ALL_FLOWS, REPO, flow_id
+from tests.conftest import REPO
+from tests.support import engines
 from tests.support.artifacts import flowc_run, run_artifacts
-from tests.targets.argo.argo_checks import load_documents
 from tests.targets.argo.argo_harness import Harness
-from tests.targets.argo.argo_support import UNSUPPORTED, compile_argo, single_file
 
 pytestmark = pytest.mark.engine
 
-PARAMS = {"tests/flows/required_params.py": {"dataset": "iris"}}
-# The harness runs every container with this machine's Python, not in an image:
-# steps with pinned packages build their environment at start (bootstrap), as
-# a pod of the default image would.
-OPTIONS = {"examples/recsys.py": {"environments": "bootstrap"}}
+# The secrets' values the harness gives envFrom (Kubernetes would read the Secret objects).
 SECRETS = {"db-credentials": {"DB_PASSWORD": "not-a-real-one"}, "api-token": {"API_TOKEN": "nor-this"}}
 
 
@@ -31,38 +28,9 @@ def run_on_argo(path: Path, tmp_path: Path, params: dict[str, str] | None = None
     """Compile for Argo, upload the code package (`flowc package`), run the
     WorkflowTemplate in the harness; returns the harness, its result and the datastore."""
     ds = tmp_path / "datastore"
-    ds.mkdir(parents=True, exist_ok=True)
-    work = tmp_path / "pod-workdir"
-    work.mkdir(exist_ok=True)
-    out = compile_argo(path, {"datastore": str(ds), **(options or {})}, package=package, unsupported=unsupported)
-    doc = load_documents(single_file(out))[0]
-    if package:  # `flowc package FLOW.py --datastore DS`, in this process
-        assert flowc_cli(["package", str(path), "--datastore", str(ds)]) == 0
-    else:  # the code baked into the image: the flow and its IR in the container's working folder
-        from flowc.compiler import ir
-        from tests.conftest import load_ir
-
-        flow = load_ir(path)
-        (work / path.name).write_bytes(path.read_bytes())
-        (work / f"{flow.name}.ir.json").write_text(ir.dump(flow))
-    harness = Harness(doc, workdir=str(work), run_name="argo-run", params=params, secrets=SECRETS)
-    return harness, harness.run(), ds
-
-
-def flowc_cli(argv: list[str]) -> int:
-    import contextlib
-    import io
-    import os
-
-    from flowc.cli import main
-
-    cwd = os.getcwd()
-    os.chdir(REPO)
-    try:
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            return main(argv)
-    finally:
-        os.chdir(cwd)
+    harness, result = engines.run_on_argo(path, tmp_path / "pod-workdir", ds, params, package=package,
+                                          options=options, unsupported=unsupported, secrets=SECRETS)
+    return harness, result, ds
 
 
 def same_as_flowc_run(path: Path, ds: Path, flow_name: str, params: dict | None = None) -> None:
@@ -71,33 +39,6 @@ def same_as_flowc_run(path: Path, ds: Path, flow_name: str, params: dict | None 
     local = run_artifacts(str(ds), flow_name, "local-run")
     assert argo, "the Argo run stored nothing"
     assert argo == local
-
-
-def flow_name(path: Path) -> str:
-    from tests.conftest import load_ir
-
-    return load_ir(path).name
-
-
-@pytest.mark.parametrize("path", ALL_FLOWS, ids=flow_id)
-def test_runs_like_flowc_run(path, tmp_path):
-    rel = path.relative_to(REPO).as_posix()
-    params = PARAMS.get(rel)
-    harness, result, ds = run_on_argo(path, tmp_path, params, options=OPTIONS.get(rel),
-                                      unsupported="warn" if rel in UNSUPPORTED else "error")
-    assert result.phase == "Succeeded", result.message
-    same_as_flowc_run(path, ds, flow_name(path), params)
-
-
-MORE = sorted((REPO / "tests/targets/argo/flows").glob("*.py"))
-
-
-@pytest.mark.parametrize("path", MORE, ids=lambda p: p.stem)
-def test_more_topologies(path, tmp_path):
-    """Switches, branches and a recursive switch inside (nested) foreach bodies."""
-    harness, result, ds = run_on_argo(path, tmp_path)
-    assert result.phase == "Succeeded", result.message
-    same_as_flowc_run(path, ds, flow_name(path))
 
 
 def test_code_in_the_image(tmp_path):

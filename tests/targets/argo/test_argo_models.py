@@ -16,8 +16,6 @@ from tests.conftest import ALL_FLOWS, REPO, flow_id
 from tests.targets.argo.argo_checks import load_documents, round_trip_diff
 from tests.targets.argo.argo_support import compile_argo
 
-ARGO_FLOWS = sorted((REPO / "tests" / "targets" / "argo" / "flows").glob("*.py"))
-
 OPTION_SETS = [
     {},
     {"kind": "workflow", "namespace": "pipelines", "service_account": "runner", "parallelism": 3,
@@ -38,7 +36,7 @@ def _outputs(path: Path, options: dict) -> dict[str, bytes] | str:
 
 
 @pytest.mark.parametrize("options", OPTION_SETS, ids=["defaults", "workflow", "split"])
-@pytest.mark.parametrize("path", ALL_FLOWS + ARGO_FLOWS, ids=flow_id)
+@pytest.mark.parametrize("path", ALL_FLOWS, ids=flow_id)
 def test_same_bytes_as_heras_models_and_valid_for_them(path: Path, options: dict, monkeypatch) -> None:
     from hera.workflows import models as hera_models
 

@@ -5,106 +5,37 @@ stand-in for the Kubernetes node that runs a work pool's jobs."""
 from __future__ import annotations
 
 import asyncio
-import atexit
 import contextvars
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.conftest import REPO, load_ir
+from tests.conftest import REPO
+from tests.support import engines
 
 HERE = Path(__file__).resolve().parent
-OWN_FLOWS = sorted((HERE / "flows").glob("*.py"))
 
-# Prefect reads its settings when first imported: give it a private home (its
-# database, its local storage) before any test imports it.
-_HOME = tempfile.mkdtemp(prefix="flowc-prefect-home-")
-atexit.register(shutil.rmtree, _HOME, ignore_errors=True)
-for _key, _value in {
-    "PREFECT_HOME": _HOME,
-    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-    "DO_NOT_TRACK": "1",
-    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
-}.items():
-    os.environ[_key] = _value
+# Prefect reads its settings when first imported: a private home before any test imports it.
+engines.prefect_home()
 
-
-def compile_flow(path: Path, unsupported: str = "error", package: bool = False, **options: Any):
-    """(files, diagnostics, target) of a flow compiled for Prefect, from the IR
-    (paths relative to the repository). With package=True the tasks fetch the
-    flow's code package from the datastore, which this uploads."""
-    from flowc.targets.prefect import PrefectTarget
-
-    target = PrefectTarget(options, unsupported_level="warning" if unsupported == "warn" else "error")
-    flow = load_ir(path)
-    if package:
-        from flowc.packaging import code_package
-        from flowc.runtime.datastore import FlowDatastore
-
-        data, sha = code_package(flow, path)
-        ds = FlowDatastore(target.option("datastore"), flow.name)
-        ds.storage.write_atomic(ds.package_key(sha), data)
-        target.package_sha = sha
-    out = target.compile(flow)
-    return out.files, out.diagnostics, target
-
-
-def write_files(files: dict[str, bytes], folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, data in files.items():
-        (folder / name).write_bytes(data)
-    return folder
-
-
-def build(path: Path, folder: Path, datastore: Path, unsupported: str = "error", **options: Any):
-    """Compile a flow into ``folder`` for a run on this machine: tasks run this
-    Python and fetch the code package from ``datastore``. Returns the plan."""
-    files, _diags, target = compile_flow(path, unsupported=unsupported, package=True, datastore=str(datastore),
-                                         python=sys.executable, **options)
-    write_files(files, folder)
-    return target.plan(target.lower(load_ir(path)))
-
-
-def load_prefect_flow(folder: Path, func: str):
-    """The flow object, loaded by Prefect's own loader (as a worker does)."""
-    from prefect.flows import load_flow_from_entrypoint
-
-    return load_flow_from_entrypoint(f"{folder / 'prefect_flow.py'}:{func}")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+compile_flow = engines.compile_prefect
+write_files = engines.write_files
+build = engines.build_prefect
+load_prefect_flow = engines.load_prefect_flow
+free_port = engines.free_port
 
 
 @pytest.fixture(scope="session")
 def prefect_api() -> str:
-    """One Prefect server (a temporary database) for the whole session; its API URL."""
-    from prefect.server.api.server import SubprocessASGIServer
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    server = SubprocessASGIServer(port=free_port())
-    server.start(timeout=120)
-    os.environ["PREFECT_API_URL"] = server.api_url
-    try:
-        with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
-            yield server.api_url
-    finally:
-        from prefect.logging.handlers import APILogWorker
-
-        APILogWorker.drain_all(timeout=10)  # what flows logged, before the server goes
-        os.environ.pop("PREFECT_API_URL", None)
-        server.stop()
+    """One Prefect server (a temporary database) for the whole session, the engines' (shared with the
+    conformance matrix); its API URL."""
+    return engines.prefect_server()
 
 
 def prefect_cli(args: list[str], cwd: Path, api_url: str) -> subprocess.CompletedProcess:
@@ -198,8 +129,8 @@ class Node:
         env = {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
                "HOME": os.environ.get("HOME", "/tmp")}
         env.update({e["name"]: e["value"] for e in container.get("env", []) if e.get("value") is not None})
-        env.update({k: v for k, v in os.environ.items() if k.startswith(("PREFECT_", "DO_NOT_TRACK"))
-                    and k not in env})
+        env.update({k: v for k, v in os.environ.items() if k.startswith(("PREFECT_", "DO_NOT_TRACK", "PYTHONPATH"))
+                    and k not in env})  # the command runs in this Python environment, its path included
         proc = await asyncio.create_subprocess_exec(*container["args"], env=env, cwd=tempfile.gettempdir(),
                                                     stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
         out, _ = await proc.communicate()
@@ -219,5 +150,5 @@ def wait_until(predicate, timeout: float = 60.0, step: float = 0.2) -> bool:
     return predicate()
 
 
-__all__ = ["REPO", "OWN_FLOWS", "compile_flow", "write_files", "build", "load_prefect_flow", "prefect_api",
+__all__ = ["REPO", "compile_flow", "write_files", "build", "load_prefect_flow", "prefect_api",
            "prefect_cli", "Node", "wait_until"]

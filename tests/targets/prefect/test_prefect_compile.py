@@ -1,5 +1,6 @@
-"""The Prefect target compiles every flow of the corpus (or says precisely what
-it cannot express), deterministically, into files its readers and tools accept."""
+"""The Prefect target compiles every flow of the corpus it can express
+(tests/targets/test_matrix.py checks what it refuses), deterministically,
+into files its readers and tools accept."""
 
 from __future__ import annotations
 
@@ -16,37 +17,28 @@ import yaml
 from flowc.compiler import CompileError
 from tests.conftest import ALL_FLOWS, GOLDEN, REPO, check_golden, flow_id, load_ir
 
-from .conftest import OWN_FLOWS, compile_flow
+from tests.support.corpus import compiling
 
-CORPUS = ALL_FLOWS + OWN_FLOWS
-# flows using a construct the Prefect target lists as unsupported: the construct and its line
-UNSUPPORTED: dict[str, list[tuple[str, int]]] = {}
+from .conftest import compile_flow
+
+# the corpus flows the target compiles (tests/targets/test_matrix.py checks the refusals)
+CORPUS = compiling("prefect", ALL_FLOWS)
 
 
 def corpus_id(path: Path) -> str:
-    return flow_id(path) if path not in OWN_FLOWS else f"prefect/{path.stem}"
+    return flow_id(path)
 
 
 def compiled(path: Path, **options):
-    unsupported = "warn" if corpus_id(path) in UNSUPPORTED else "error"
-    files, diags, _ = compile_flow(path, unsupported=unsupported, **options)
+    files, diags, _ = compile_flow(path, **options)
     return files, diags
 
 
 @pytest.mark.parametrize("path", CORPUS, ids=corpus_id)
-def test_compiles_or_names_what_it_cannot_express(path: Path):
-    expected = UNSUPPORTED.get(corpus_id(path))
-    if expected is None:
-        files, diags, _ = compile_flow(path)
-        assert not [d for d in diags if d.is_error]
-        assert {"prefect_flow.py", "prefect.yaml", "kubernetes-job-template.json"} <= set(files)
-        return
-    with pytest.raises(CompileError) as info:
-        compile_flow(path)
-    found = [(d.code, d.span.line, d.message) for d in info.value.diagnostics]
-    for what, line in expected:
-        assert any(code == "FC501" and at == line and msg.startswith("prefect: ") and what in msg
-                   for code, at, msg in found), found
+def test_compiles_into_its_three_files(path: Path):
+    files, diags, _ = compile_flow(path)
+    assert not [d for d in diags if d.is_error]
+    assert {"prefect_flow.py", "prefect.yaml", "kubernetes-job-template.json"} <= set(files)
 
 
 @pytest.mark.parametrize("path", CORPUS, ids=corpus_id)

@@ -7,8 +7,6 @@ through their own deployments, each job's command run as a node would."""
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 import uuid
 from pathlib import Path
 
@@ -18,7 +16,7 @@ import yaml
 from tests.conftest import REPO
 from tests.support.artifacts import flowc_run, run_artifacts
 
-from .conftest import HERE, Node, build, compile_flow, load_prefect_flow, prefect_cli, write_files
+from .conftest import Node, build, compile_flow, load_prefect_flow, prefect_cli, write_files
 
 pytestmark = pytest.mark.engine
 
@@ -51,8 +49,7 @@ def client():
 
 @pytest.mark.parametrize("name", ["events", "hostile", "containers", "recsys", "parameters", "required_params"])
 def test_prefect_deploy_accepts_prefect_yaml(name: str, tmp_path: Path, prefect_api, pool):
-    path = {"events": HERE / "flows" / "events.py", "containers": HERE / "flows" / "containers.py",
-            "recsys": REPO / "examples" / "recsys.py"}.get(name, FIXTURES / f"{name}.py")
+    path = {"recsys": REPO / "examples" / "recsys.py"}.get(name, FIXTURES / f"{name}.py")
     doc, plan = deploy(path, tmp_path, prefect_api)
     with client() as c:
         for spec in doc["deployments"]:
@@ -110,7 +107,7 @@ def test_kubernetes_job_of_a_container_step(tmp_path: Path, prefect_api, pool):
 
 
 def test_kubernetes_job_volumes_image_and_secrets(tmp_path: Path, prefect_api, pool):
-    deploy(HERE / "flows" / "containers.py", tmp_path, prefect_api)
+    deploy(FIXTURES / "containers.py", tmp_path, prefect_api)
     special = render_job("ContainersFlow-step/special", {"step": "special", "run_id": "r", "index": "0"})
     pod = special["spec"]["template"]["spec"]
     (container,) = pod["containers"]
@@ -144,7 +141,7 @@ def render_job(deployment_name: str, parameters: dict) -> dict:
     return asyncio.run(render())
 
 
-@pytest.mark.parametrize("path, how", [(HERE / "flows" / "containers.py", "deployment"),
+@pytest.mark.parametrize("path, how", [(FIXTURES / "containers.py", "deployment"),
                                        (FIXTURES / "image.py", "direct")], ids=["containers", "image"])
 def test_container_steps_run_through_their_deployments(path: Path, how: str, tmp_path: Path, prefect_api, pool,
                                                       monkeypatch):

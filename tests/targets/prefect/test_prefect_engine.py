@@ -1,60 +1,30 @@
-"""Real Prefect runs: every flow of the corpus, compiled for Prefect, runs on
-Prefect 3 against the session's server, and its artifacts equal `flowc run`'s.
-Container steps run here too (a flow run directly, not from a deployment,
-runs every step in its own process; test_prefect_deploy.py covers the rest)."""
+"""Real Prefect runs on Prefect 3 against the session's server: what
+parameters, failures, logs, wide foreaches and timeouts do. Every corpus flow
+runs on Prefect in tests/targets/test_matrix.py, which compares its artifacts
+with `flowc run`'s (container steps run here too: a flow run directly, not
+from a deployment, runs every step in its own process; test_prefect_deploy.py
+covers the rest)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-from tests.support.artifacts import flowc_run, run_artifacts
+from tests.support.artifacts import run_artifacts
 
 from .conftest import build, load_prefect_flow
-from .test_prefect_compile import CORPUS, UNSUPPORTED, corpus_id
 
 pytestmark = pytest.mark.engine
-
-# parameters the flows need (a required one), given alike to Prefect and flowc run
-PARAMS = {"flows/required_params": {"dataset": "imdb"}, "prefect/nested_switch": {"mode": "shallow"}}
-# the Secret blocks @secrets reads in Prefect (a JSON object: one variable per
-# key; text: one variable named after the block); flowc run gets the variables
-SECRETS = {"db-credentials": {"DB_USER": "alice"}, "api-token": "t0ken"}
-SECRET_ENV = {"DB_USER": "alice", "API_TOKEN": "t0ken"}
-
-
-@pytest.fixture(scope="module")
-def secret_blocks(prefect_api):
-    from prefect.blocks.system import Secret
-
-    for name, value in SECRETS.items():
-        Secret(value=value).save(name, overwrite=True)
-    assert not set(SECRET_ENV) & set(os.environ)
 
 
 def run_on_prefect(path: Path, tmp_path: Path, params: dict | None = None, **options):
     """Compile, then run the flow with Prefect; (flow run state, run id, datastore)."""
     ds = tmp_path / "ds"
-    unsupported = "warn" if corpus_id(path) in UNSUPPORTED else "error"
-    plan = build(path, tmp_path / "prefect", ds, unsupported=unsupported, **options)
+    plan = build(path, tmp_path / "prefect", ds, **options)
     flow = load_prefect_flow(tmp_path / "prefect", plan.flow_func)
     state = flow(**(params or {}), return_state=True)
     return state, str(state.state_details.flow_run_id), ds, plan
-
-
-@pytest.mark.parametrize("path", CORPUS, ids=corpus_id)
-def test_artifacts_equal_flowc_run(path: Path, tmp_path: Path, prefect_api, secret_blocks):
-    params = PARAMS.get(corpus_id(path), {})
-    state, run_id, ds, plan = run_on_prefect(path, tmp_path, params)
-    assert state.is_completed(), state.message
-    flowc_run(path, ds, "local", params, env=SECRET_ENV)
-    prefect_artifacts = run_artifacts(str(ds), plan.flow.name, run_id)
-    local_artifacts = run_artifacts(str(ds), plan.flow.name, "local")
-    assert prefect_artifacts == local_artifacts
-    assert set(prefect_artifacts) <= {s.name for s in plan.flow.steps}
-    assert plan.flow.end in prefect_artifacts
 
 
 def test_parameters_reach_the_flow(tmp_path: Path, prefect_api):

@@ -22,8 +22,8 @@ pytestmark = pytest.mark.engine
 
 PYTHON38 = REPO / ".venv-prefect38" / "bin" / "python"
 FLOWS = [REPO / "tests" / "flows" / f"{name}.py" for name in
-         ("branch_switch", "foreach_body", "nested_foreach", "recursive_switch", "parameters", "retry_catch")]
-FLOWS += [HERE / "flows" / f"{name}.py" for name in ("switch_in_foreach", "recursive_in_foreach")]
+         ("branch_switch", "foreach_body", "nested_foreach", "recursive_switch", "parameters", "retry_catch",
+          "switch_in_foreach", "recursive_in_foreach")]
 
 
 def test_flows_run_on_prefect_3_8(tmp_path: Path):

@@ -1,21 +1,21 @@
 """Fixtures of the Step Functions target's tests: one moto server per session
 (Step Functions' interpreter, SQS, S3, Secrets Manager), and the harness
-that runs compiled flows in it with a real `flowc worker`."""
+that runs compiled flows in it with a real `flowc worker`. Both are the
+engines' (tests/support/engines.py), shared with the conformance matrix."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.targets.stepfunctions.sfn_harness import Harness, MotoServer
+from tests.support import engines
+from tests.targets.stepfunctions.sfn_harness import Harness
 
 
 @pytest.fixture(scope="session")
 def moto_server():
-    server = MotoServer()
-    yield server
-    server.stop()
+    return engines.moto_server()
 
 
 @pytest.fixture(scope="session")
-def harness(moto_server, tmp_path_factory) -> Harness:
-    return Harness(moto_server, tmp_path_factory.mktemp("sfn"))
+def harness(moto_server) -> Harness:
+    return engines.sfn_harness()

@@ -20,7 +20,6 @@ from tests.targets.stepfunctions.sfn_harness import REPO, ROLE, validate, valida
 from tests.conftest import ALL_FLOWS, GOLDEN, check_golden, flow_id, load_ir
 
 HERE = Path(__file__).resolve().parent
-OWN_FLOWS = sorted((HERE / "flows").glob("*.py"))
 WORKER = ("--mode", "worker", "--queue-url", "https://sqs.us-east-1.amazonaws.com/123456789012/flowc-tasks",
           "--environments", "bootstrap")
 # The option sets the golden files cover: the default (AWS Batch, inline
@@ -59,13 +58,13 @@ def compile_files(path: Path, **options) -> dict[str, bytes]:
     return target(**options).compile(load_ir(path)).files
 
 
-COMPILABLE = [p for p in ALL_FLOWS + OWN_FLOWS if not expected_unsupported(load_ir(p))]
+COMPILABLE = [p for p in ALL_FLOWS if not expected_unsupported(load_ir(p))]
 
 
 # ------------------------------------------------------------ the corpus
 
 
-@pytest.mark.parametrize("path", ALL_FLOWS + OWN_FLOWS, ids=flow_id)
+@pytest.mark.parametrize("path", ALL_FLOWS, ids=flow_id)
 def test_compiles_or_names_the_unsupported_construct(path):
     flow = load_ir(path)
     lines = expected_unsupported(flow)
@@ -150,7 +149,7 @@ def test_output_does_not_grow_with_foreach_width(tmp_path):
     """The width is data: the same flow with 10 or 100,000 items as its
     parameter's default gives the same states (only the top comment, which
     shows the default, differs)."""
-    source = (HERE / "flows" / "wide_foreach.py").read_text()
+    source = (REPO / "tests" / "flows" / "wide_foreach.py").read_text()
     machines = []
     for width in (10, 100_000):
         path = tmp_path / str(width) / "wide_foreach.py"

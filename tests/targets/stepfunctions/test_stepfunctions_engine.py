@@ -1,34 +1,28 @@
 """Compiled state machines executed by moto's Step Functions interpreter, in
 the worker-queue mode, with a real `flowc worker` running every task against
-a datastore; the artifacts must equal `flowc run`'s."""
+a datastore. tests/targets/test_matrix.py runs every flow the target compiles
+this way and compares its artifacts with `flowc run`'s; these tests read
+the same runs (one per flow and session) for what only Step Functions has
+(payload sizes, retries in the history, loops), and make runs of their own."""
 
 from __future__ import annotations
 
 import json
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ALL_FLOWS, flow_id, load_ir
+from tests.support import engines
 from tests.support.artifacts import flowc_run, run_artifacts
+from tests.support.corpus import compiling
 from tests.targets.stepfunctions.sfn_harness import REPO, Execution, prepare_workdir
 
 pytestmark = pytest.mark.engine
 
-HERE = Path(__file__).resolve().parent
-OWN = HERE / "flows"
+FLOWS = REPO / "tests" / "flows"
 PAYLOAD_LIMIT = 8 * 1024  # every state's input and output stays below this
-
-# What a flow needs to run: the execution input (parameters).
-INPUTS = {"required_params": {"dataset": "iris"}}
-# What a flow needs compiled: recsys's steps have their own pinned packages,
-# which a worker's tasks build when they start; resources's @kubernetes pod
-# options have no meaning here (FC501, see the compile tests): dropped, with
-# warnings, the flow runs.
-OPTIONS = {"recsys": ("--environments", "bootstrap"), "resources": ("--unsupported", "warn")}
-CORPUS = ALL_FLOWS
 
 
 def artifacts_of(datastore: str, flow_path: Path, run_id: str) -> dict:
@@ -49,32 +43,17 @@ def assert_small_payloads(execution: Execution) -> None:
     assert biggest[2] < PAYLOAD_LIMIT, f"{biggest[0]} of state {biggest[1]!r} is {biggest[2]} bytes"
 
 
-@pytest.fixture(scope="module")
-def corpus_runs(harness, tmp_path_factory, moto_server):
-    """Every example and fixture, four executions at a time, each with its own
-    worker; and `flowc run` of each for reference."""
-    tmp = tmp_path_factory.mktemp("refs")
-    secrets = moto_server.client("secretsmanager")
-    for name in ("db-credentials", "api-token"):
-        secrets.create_secret(Name=name, SecretString=f"value of {name}")
-
-    def one(path: Path):
-        params = INPUTS.get(path.stem)
-        execution, datastore = harness.run_flow(path, run_id="sfn-1", params=params,
-                                                options=OPTIONS.get(path.stem, ()))
-        return execution, datastore, reference(tmp, path, params)
-
-    with ThreadPoolExecutor(4) as pool:
-        futures = {flow_id(p): pool.submit(one, p) for p in CORPUS}
-        return {key: future.result() for key, future in futures.items()}
+def corpus_run(harness, name: str) -> tuple[Execution, str]:
+    """The Step Functions engine's execution of a corpus flow (once per session) and its datastore."""
+    engine = engines.engine("stepfunctions")
+    datastore = engines.datastore_of("stepfunctions")
+    engine.run_once(next(p for p in ALL_FLOWS if flow_id(p) == name), datastore)
+    return engine.results[name], str(datastore)
 
 
-@pytest.mark.parametrize("path", CORPUS, ids=flow_id)
-def test_every_flow_runs_in_moto_and_matches_flowc_run(corpus_runs, path):
-    execution, datastore, expected = corpus_runs[flow_id(path)]
-    assert execution.status == "SUCCEEDED", execution.worker_log[-4000:]
-    assert execution.output["run_id"] == "sfn-1"
-    assert artifacts_of(datastore, path, "sfn-1") == expected
+@pytest.mark.parametrize("path", compiling("stepfunctions"), ids=flow_id)
+def test_every_state_input_and_output_stays_small(harness, path):
+    execution, _ = corpus_run(harness, flow_id(path))
     assert_small_payloads(execution)
 
 
@@ -82,8 +61,8 @@ def task_folder(datastore: str, flow: str, step: str, task: str = "0") -> Path:
     return Path(datastore) / flow / "runs" / "sfn-1" / step / task
 
 
-def test_retry_reruns_a_failed_attempt_with_the_next_attempt_number(corpus_runs):
-    execution, datastore, _ = corpus_runs["flows/retry_catch"]
+def test_retry_reruns_a_failed_attempt_with_the_next_attempt_number(harness):
+    execution, datastore = corpus_run(harness, "flows/retry_catch")
     flaky = task_folder(datastore, "RetryCatchFlow", "flaky")
     assert json.loads((flaky / "done.json").read_text())["attempt"] == 1
     assert (flaky / "attempt-0" / "failure.json").is_file()
@@ -92,22 +71,22 @@ def test_retry_reruns_a_failed_attempt_with_the_next_attempt_number(corpus_runs)
     assert len(failed) == 2 and all(e["taskFailedEventDetails"]["error"] == "flowc.TaskFailed" for e in failed)
 
 
-def test_catch_turns_the_last_failure_into_an_artifact(corpus_runs):
-    execution, datastore, _ = corpus_runs["flows/retry_catch"]
+def test_catch_turns_the_last_failure_into_an_artifact(harness):
+    execution, datastore = corpus_run(harness, "flows/retry_catch")
     broken = json.loads((task_folder(datastore, "RetryCatchFlow", "broken") / "done.json").read_text())
     assert broken["attempt"] == 1 and broken["caught"].startswith("ValueError")
     join = artifacts_of(datastore, REPO / "tests" / "flows" / "retry_catch.py", "sfn-1")["join"]["0"]
     assert join["caught"] == "MetaflowExceptionWrapper" and join["attempt"] == 1  # as Metaflow stores it
 
 
-def test_recursive_switch_loops_in_the_state_machine(corpus_runs):
-    execution, datastore, _ = corpus_runs["flows/recursive_switch"]
+def test_recursive_switch_loops_in_the_state_machine(harness):
+    execution, datastore = corpus_run(harness, "flows/recursive_switch")
     assert execution.states_entered("loop") == 3 and execution.states_entered("loop.again") == 2
     assert execution.output["loops"]["loop"]["iteration"] == 2
 
 
 def test_a_step_that_always_fails_fails_the_execution(harness, tmp_path):
-    execution, datastore = harness.run_flow(OWN / "failing.py", run_id="sfn-1")
+    execution, datastore = corpus_run(harness, "flows/failing")
     assert execution.status == "FAILED"
     failed = [e["taskFailedEventDetails"] for e in execution.events if e["type"] == "TaskFailed"]
     assert [f["error"] for f in failed] == ["flowc.TaskFailed"]
@@ -152,7 +131,7 @@ def test_hostile_parameter_values_arrive_intact(harness, tmp_path):
 
 
 def test_a_foreach_of_1000_items_keeps_every_payload_small(harness, tmp_path):
-    flow = OWN / "wide_foreach.py"
+    flow = FLOWS / "wide_foreach.py"
     execution, datastore = harness.run_flow(flow, run_id="wide", worker_args=("-j", "8"), timeout=900)
     assert execution.status == "SUCCEEDED", execution.worker_log[-3000:]
     assert execution.states_entered("square") == 1000
@@ -163,7 +142,7 @@ def test_a_foreach_of_1000_items_keeps_every_payload_small(harness, tmp_path):
 
 
 def test_a_foreach_with_no_items_fails_as_in_flowc_run(harness, tmp_path):
-    execution, _ = harness.run_flow(OWN / "wide_foreach.py", run_id="empty", params={"width": 0})
+    execution, _ = harness.run_flow(FLOWS / "wide_foreach.py", run_id="empty", params={"width": 0})
     assert execution.status == "FAILED" and execution.states_entered("start.foreach") == 0
     assert "zero splits" in execution.worker_log
 
@@ -186,7 +165,7 @@ def test_distributed_map_reads_its_items_from_s3(harness, moto_server, tmp_path,
 
 
 def test_heartbeats_keep_a_long_task_alive(harness, tmp_path):
-    flow = OWN / "slow_step.py"
+    flow = FLOWS / "slow_step.py"
     execution, datastore = harness.run_flow(flow, run_id="beats", params={"seconds": 3.5},
                                             options=("--heartbeat-seconds", "2"))
     assert execution.status == "SUCCEEDED", execution.worker_log[-3000:]
@@ -196,7 +175,7 @@ def test_heartbeats_keep_a_long_task_alive(harness, tmp_path):
 def test_a_silent_worker_fails_the_task_by_heartbeat_timeout(harness, moto_server, tmp_path):
     """The control for the test above: a consumer that takes the message and
     never heartbeats makes the state fail with States.HeartbeatTimeout."""
-    flow = OWN / "slow_step.py"
+    flow = FLOWS / "slow_step.py"
     queue_url = harness.queue()
     files = harness.compile(flow, "silent", str(tmp_path / "ds"), queue_url, "--heartbeat-seconds", "2")
     machine = harness.create(files["SlowStepFlow.asl.json"], "silent")
@@ -222,7 +201,7 @@ def test_a_silent_worker_fails_the_task_by_heartbeat_timeout(harness, moto_serve
 def test_a_task_whose_worker_dies_is_run_by_another_worker(harness, tmp_path):
     """The first worker is killed mid-task; its message comes back after the
     visibility timeout and a second worker finishes the run."""
-    flow = OWN / "slow_step.py"
+    flow = FLOWS / "slow_step.py"
     queue_url = harness.queue()
     datastore = tmp_path / "ds"
     files = harness.compile(flow, "crash", str(datastore), queue_url)
@@ -250,7 +229,7 @@ def test_a_task_whose_worker_dies_is_run_by_another_worker(harness, tmp_path):
 
 
 def test_a_worker_drops_a_task_step_functions_gave_up_on(harness, tmp_path):
-    flow = OWN / "slow_step.py"
+    flow = FLOWS / "slow_step.py"
     queue_url = harness.queue()
     files = harness.compile(flow, "stopped", str(tmp_path / "ds"), queue_url, "--heartbeat-seconds", "6")
     workdir = tmp_path / "stopped" / "work"
@@ -276,10 +255,10 @@ def test_a_worker_drops_a_task_step_functions_gave_up_on(harness, tmp_path):
         worker.wait(timeout=30)
 
 
-def test_cards_written_on_step_functions_are_read_with_flowc_card(corpus_runs, tmp_path):
+def test_cards_written_on_step_functions_are_read_with_flowc_card(harness, tmp_path):
     from tests.support.cards import flowc_card, run_cards
 
-    execution, datastore, _ = corpus_runs["flows/cards"]
+    execution, datastore = corpus_run(harness, "flows/cards")
     flow = REPO / "tests" / "flows" / "cards.py"
     flowc_run(flow, tmp_path / "local", "local")
     in_sfn = run_cards(datastore, "CardsFlow", "sfn-1")
