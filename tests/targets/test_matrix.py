@@ -26,7 +26,8 @@ import pytest
 import yaml
 
 from flowc.targets import registry
-from flowc.targets.base import carried_options, resources_of, source_ref, uses
+from flowc.targets.base import carried_options, source_ref, uses
+from flowc.targets.resources import asked_of as resources_of
 from tests.conftest import ALL_FLOWS, flow_id, load_ir
 from tests.support import engines
 from tests.support.artifacts import run_artifacts
