@@ -403,21 +403,45 @@ class Flow:
 # ------------------------------------------------------------ JSON round trip
 
 
-def _left_out(f: dataclasses.Field, value: Any) -> bool:
+_KEEP = object()  # a field written whatever its value
+
+
+def _omitted_default(f: dataclasses.Field) -> Any:
     """A field added without a schema bump is left out at its default, so the
-    IR of a flow that does not use it stays byte-identical (``load`` fills it in)."""
+    IR of a flow that does not use it stays byte-identical (``load`` fills it in):
+    the value at which it is left out, else _KEEP."""
     if not f.metadata.get("omit_default"):
-        return False
+        return _KEEP
     if f.default is not dataclasses.MISSING:
-        return value == f.default
-    return f.default_factory is not dataclasses.MISSING and value == f.default_factory()
+        return f.default
+    return f.default_factory() if f.default_factory is not dataclasses.MISSING else _KEEP
+
+
+_FIELDS: dict[type, tuple[tuple[str, Any], ...]] = {}
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _fields_of(cls: type) -> tuple[tuple[str, Any], ...]:
+    """(name, omitted default) of a dataclass's fields, found once per class:
+    serialising a 10,000-step IR asks for them 500,000 times."""
+    found = _FIELDS.get(cls)
+    if found is None:
+        found = _FIELDS[cls] = tuple((f.name, _omitted_default(f)) for f in dataclasses.fields(cls))
+    return found
 
 
 def to_data(value: Any) -> Any:
     """Plain JSON-able data for any IR value."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_data(getattr(value, f.name)) for f in dataclasses.fields(value)
-                if not _left_out(f, getattr(value, f.name))}
+    cls = type(value)
+    if cls in _PLAIN:
+        return value
+    if cls in _FIELDS or (dataclasses.is_dataclass(value) and not isinstance(value, type)):
+        out = {}
+        for name, omitted in _fields_of(cls):
+            v = getattr(value, name)
+            if omitted is _KEEP or v != omitted:
+                out[name] = to_data(v)
+        return out
     if isinstance(value, (tuple, list)):
         return [to_data(v) for v in value]
     if isinstance(value, dict):
