@@ -17,7 +17,6 @@ defining one still imports.
 
 from __future__ import annotations
 
-import inspect
 import types
 from typing import Any, Callable
 
@@ -105,6 +104,8 @@ def user_step_decorator(*args: Any, **kwargs: Any) -> Any:
     ``(step_name, flow, inputs[, attributes])`` that yields once."""
     if not args:
         return lambda f: user_step_decorator(f, **kwargs)
+    import inspect  # here: every task imports this module, few flows decorate their own steps
+
     gen = args[0]
     if not isinstance(gen, types.FunctionType) or not inspect.isgeneratorfunction(gen):
         raise UserStepDecoratorError("@user_step_decorator can only decorate generator functions")
