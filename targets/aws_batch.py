@@ -44,9 +44,7 @@ class JobDefinition:
     name: str
     image: str
     command: tuple[str, ...]
-    vcpus: str
-    memory: str
-    gpus: str | None
+    needs: Needs  # VCPU, MEMORY (MiB) and GPU: resource_requirements
     environment: tuple[tuple[str, str], ...]
     secrets: tuple[tuple[str, str], ...]
     job_role: str
@@ -60,10 +58,7 @@ class JobDefinition:
     def api(self) -> dict:
         """A RegisterJobDefinition request (aws batch register-job-definition --cli-input-json)."""
         container: dict[str, Any] = {"image": self.image, "command": list(self.command)}
-        container["resourceRequirements"] = [{"type": "VCPU", "value": self.vcpus},
-                                             {"type": "MEMORY", "value": self.memory}]
-        if self.gpus:
-            container["resourceRequirements"].append({"type": "GPU", "value": self.gpus})
+        container["resourceRequirements"] = resource_requirements(self.needs)
         if self.environment:
             container["environment"] = [{"name": k, "value": v} for k, v in self.environment]
         if self.secrets:

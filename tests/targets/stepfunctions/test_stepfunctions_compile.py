@@ -301,12 +301,14 @@ def test_a_flow_without_outcomes_runs_on_batch_with_any_datastore():
 
 
 def test_project_names_the_state_machine_and_the_jobs():
-    files = compile_files(REPO / "tests" / "flows" / "schedule.py")
+    """Metaflow's rule (targets/naming.py): a personal deployment of the user
+    who compiles, joined with '-' (Step Functions' names take no dot)."""
+    files = compile_files(REPO / "tests" / "flows" / "schedule.py", user="ana")
     template = json.loads(files["ScheduledFlow.template.json"])
-    assert template["Resources"]["StateMachine"]["Properties"]["StateMachineName"] == "forecasting-dev-ScheduledFlow"
+    assert template["Resources"]["StateMachine"]["Properties"]["StateMachineName"] == "forecasting-user-ana-ScheduledFlow"
     jobs = json.loads(files["ScheduledFlow.batch-jobs.json"])
-    assert [j["jobDefinitionName"] for j in jobs] == ["forecasting-dev-ScheduledFlow-start",
-                                                      "forecasting-dev-ScheduledFlow-end"]
+    assert [j["jobDefinitionName"] for j in jobs] == ["forecasting-user-ana-ScheduledFlow-start",
+                                                      "forecasting-user-ana-ScheduledFlow-end"]
     schedule = json.loads(files["ScheduledFlow.schedule.json"])
     assert schedule["ScheduleExpression"] == "cron(30 2 ? * MON-FRI *)"
     assert schedule["ScheduleExpressionTimezone"] == "Europe/Paris"
@@ -321,3 +323,49 @@ def test_flowc_targets_prints_the_table():
             and len(line.split()) > 1 and not line.startswith(" ")}
     assert rows["packages"] == "yes" and rows["trigger"] == "no" and rows["recursive_switch"] == "yes"
 
+
+
+def _linear_source(n: int) -> str:
+    names = ["start", *(f"s{i}" for i in range(1, n - 1)), "end"]
+    lines = ["from flowc import FlowSpec, step", "", "", "class LongFlow(FlowSpec):"]
+    for here, nxt in zip(names, names[1:] + [None]):
+        lines += ["    @step", f"    def {here}(self):", f"        self.next(self.{nxt})" if nxt else "        pass", ""]
+    return "\n".join(lines) + "\n"
+
+
+def _nested_source(depth: int) -> str:
+    """A foreach in a foreach ... depth deep, each body one step, closed by its joins."""
+    lines = ["from flowc import FlowSpec, step", "", "", "class DeepFlow(FlowSpec):",
+             "    @step", "    def start(self):", "        self.items = [1, 2]", "        self.next(self.f1, foreach='items')", ""]
+    for i in range(1, depth + 1):
+        nxt = f"f{i + 1}" if i < depth else "leaf"
+        lines += ["    @step", f"    def f{i}(self):", "        self.items = [1]", f"        self.next(self.{nxt}, foreach='items')", ""]
+    lines += ["    @step", "    def leaf(self):", "        self.x = 1", f"        self.next(self.j{depth})", ""]
+    for i in range(depth, 0, -1):
+        nxt = f"j{i - 1}" if i > 1 else "j0"
+        lines += ["    @step", f"    def j{i}(self, inputs):", f"        self.next(self.{nxt})", ""]
+    lines += ["    @step", "    def j0(self, inputs):", "        self.next(self.end)", "",
+              "    @step", "    def end(self):", "        pass", ""]
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("source", [_linear_source(2000), _nested_source(40)], ids=["linear-2000", "nested-40"])
+def test_long_and_deep_flows_compile_without_recursion_limits(tmp_path, source):
+    """The state machine is built with a loop over each scope: a long flow costs
+    no recursion (Step Functions once died with RecursionError at 1,000 steps)."""
+    import sys as _sys
+
+    from flowc.compiler.pipeline import load_flow
+
+    path = tmp_path / "flow.py"
+    path.write_text(source)
+    flow = load_flow(path)
+    limit = _sys.getrecursionlimit()
+    _sys.setrecursionlimit(200)  # far below the flow's length: any recursion per step would fail
+    try:
+        files = target(foreach_mode="inline", datastore="s3://bucket/ds").compile(flow).files
+    finally:
+        _sys.setrecursionlimit(limit)
+    machine = json.loads(files[f"{flow.name}.asl.json"])
+    assert machine["States"]["flowc.init"]["Next"] == "start"
+    assert all("TimeoutSeconds" in s for s in machine["States"].values() if s["Type"] == "Task")

@@ -192,10 +192,12 @@ def test_a_silent_worker_fails_the_task_by_heartbeat_timeout(harness, moto_serve
         if desc["status"] != "RUNNING":
             break
         time.sleep(0.1)
-    # the state has no TimeoutSeconds: only the heartbeat can time it out
+    # the state's TimeoutSeconds (Metaflow's 5 days: the step has no @timeout) is far off:
+    # only the heartbeat can time it out
     # (Step Functions names the error States.HeartbeatTimeout, moto 5.2.5 States.Timeout)
     assert desc["status"] == "FAILED" and desc["error"] in ("States.HeartbeatTimeout", "States.Timeout")
-    assert "TimeoutSeconds" not in json.loads(files["SlowStepFlow.asl.json"].read_text())["States"]["start"]
+    start = json.loads(files["SlowStepFlow.asl.json"].read_text())["States"]["start"]
+    assert start["TimeoutSeconds"] == 5 * 24 * 3600 and start["HeartbeatSeconds"] == 2
 
 
 def test_a_task_whose_worker_dies_is_run_by_another_worker(harness, tmp_path):

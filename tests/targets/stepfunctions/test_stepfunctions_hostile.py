@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from flowc.compiler import load_flow
 from flowc.targets import registry
 from flowc.compiler.diagnostics import CompileError
-from flowc.targets.stepfunctions import (INTRINSIC_SPECIAL, CronError, aws_cron, intrinsic_string, s3_location,
-                                         secret_env_name)
+from flowc.targets.aws_batch import secret_env_name
+from flowc.targets.stepfunctions import INTRINSIC_SPECIAL, CronError, aws_cron, intrinsic_string, s3_location
 from tests.targets.stepfunctions.sfn_harness import ROLE, validate
 
 HOSTILE = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40) | st.sampled_from([

@@ -1,0 +1,23 @@
+"""AWS Step Functions: the flow as a state machine (Amazon States Language),
+its steps as AWS Batch jobs or `flowc worker` tasks (see target.py).
+
+The package, one concern per file:
+
+    target.py     this class: capabilities, options, the files a compile writes
+    checks.py     what the capability table cannot say (option combinations...)
+    names.py      the state machine's and the job definitions' names (@project)
+    machine.py    the state machine: one States block per scope
+    tasks.py      one step's Task state (and the states reading its outcome)
+    batch.py      one step's AWS Batch job definition (over targets/aws_batch.py)
+    stack.py      the @schedule schedule and the CloudFormation template
+    cron.py, aws.py   cron lines; names, S3 locations and JSON AWS accepts
+"""
+
+from .aws import INTRINSIC_SPECIAL, aws_name, dumps, intrinsic_string, logical_id, s3_location
+from .cron import CronError, aws_cron
+from .machine import StateMachineBuilder
+from .names import Names
+from .target import StepFunctions
+
+__all__ = ["StepFunctions", "Names", "StateMachineBuilder", "CronError", "aws_cron", "INTRINSIC_SPECIAL",
+           "aws_name", "dumps", "intrinsic_string", "logical_id", "s3_location"]
