@@ -109,9 +109,9 @@ def test_targets_table_lists_argo():
 
 def test_documents_parse(tmp_path):
     """A flow with @schedule gives two documents in one file, or two files with --split."""
-    one = load_documents(single_file(compile_argo(REPO / "tests/flows/schedule.py")))
+    one = load_documents(single_file(compile_argo(REPO / "tests/flows/schedule.py", {"user": "ana"})))
     assert [d["kind"] for d in one] == ["WorkflowTemplate", "CronWorkflow"]
-    split = compile_argo(REPO / "tests/flows/schedule.py", {"split": True}).files
-    assert sorted(split) == ["forecasting-scheduled-flow.cronworkflow.yaml",
-                             "forecasting-scheduled-flow.workflowtemplate.yaml"]
+    split = compile_argo(REPO / "tests/flows/schedule.py", {"split": True, "user": "ana"}).files
+    assert sorted(split) == ["forecasting-user-ana-scheduled-flow.cronworkflow.yaml",
+                             "forecasting-user-ana-scheduled-flow.workflowtemplate.yaml"]
     assert [load_documents(split[k])[0] for k in sorted(split)] == [one[1], one[0]]

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from flowc.compiler import load_flow
-from flowc.targets import argo_yaml
+from flowc.targets.argo import writer as argo_yaml
 from flowc.targets.argo import ArgoTarget
 from flowc.targets.base import json_text
 from tests.targets.argo.argo_checks import check_documents, load_documents

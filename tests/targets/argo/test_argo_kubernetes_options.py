@@ -28,9 +28,9 @@ def test_tmpfs_volume_claims_and_tempdir():
     start, end = by_name["start"], by_name["end"]
     volumes = {v["name"]: v for v in start["volumes"]}
     assert volumes["tmpfs"]["emptyDir"] == {"medium": "Memory", "sizeLimit": "1024Mi"}  # half the memory
-    assert volumes["pvc-datasets"]["persistentVolumeClaim"] == {"claimName": "datasets"}
+    assert volumes["pvc-0"]["persistentVolumeClaim"] == {"claimName": "datasets"}
     mounts = {m["name"]: m["mountPath"] for m in start["container"]["volumeMounts"]}
-    assert mounts == {"pvc-datasets": "/data", "tmpfs": "/scratch"}
+    assert mounts == {"pvc-0": "/data", "tmpfs": "/scratch"}
     assert {"name": "METAFLOW_TEMPDIR", "value": "/scratch"} in start["container"]["env"]
     # tmpfs_size alone turns the tmpfs on (as in Metaflow); tmpfs_tempdir=False leaves METAFLOW_TEMPDIR alone
     assert [v["emptyDir"]["sizeLimit"] for v in end["volumes"]] == ["300Mi"]

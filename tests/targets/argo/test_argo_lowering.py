@@ -10,7 +10,7 @@ import pytest
 from flowc.compiler import load_flow
 from flowc.compiler.diagnostics import CompileError
 from flowc.targets.argo import ArgoTarget
-from flowc.targets.argo_dag import dns_label
+from flowc.targets.argo.names import dns_label
 from tests.conftest import REPO
 from tests.targets.argo.argo_checks import check_documents, load_documents
 from tests.targets.argo.argo_support import compile_argo, requires_schemas, single_file
@@ -212,11 +212,16 @@ def test_required_parameters_have_no_default():
 def test_resources_gpus_and_pod_options():
     (doc,) = docs("tests/flows/resources.py")
     t = templates(doc)
+    # MiB (targets/resources.py's unit policy); memory limited at its request, CPU not (as Metaflow)
     assert t["start"]["container"]["resources"] == {
-        "requests": {"cpu": "2", "memory": "4096M", "ephemeral-storage": "20000M"},
-        "limits": {"cpu": "2", "memory": "4096M", "ephemeral-storage": "20000M"}}
+        "requests": {"cpu": "2", "memory": "4096Mi", "ephemeral-storage": "20000Mi"},
+        "limits": {"memory": "4096Mi"}}
     train = t["train"]
-    assert train["container"]["resources"]["limits"] == {"cpu": "8", "memory": "16384M", "nvidia.com/gpu": "2"}
+    assert train["container"]["resources"]["limits"] == {"memory": "16384Mi", "nvidia.com/gpu": "2"}
+    assert train["container"]["resources"]["requests"] == {"cpu": "8", "memory": "16384Mi"}
+    # a step without @resources asks for Metaflow's defaults: never a BestEffort pod
+    assert t["run-step"]["container"]["resources"] == {"requests": {"cpu": "1", "memory": "4096Mi"},
+                                                  "limits": {"memory": "4096Mi"}}
     assert train["nodeSelector"] == {"node.kubernetes.io/instance-type": "p3.8xlarge"}
     assert train["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
     assert train["serviceAccountName"] == "trainer"
@@ -243,11 +248,11 @@ def test_volumes_shared_memory_gpu_vendor_and_secrets(tmp_path):
     (doc,) = load_documents(single_file(out))
     start = templates(doc)["start"]
     assert start["volumes"] == [
-        {"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": "2048M"}},
-        {"name": "pvc-scratch-claim", "persistentVolumeClaim": {"claimName": "scratch-claim"}}]
+        {"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": "2048Mi"}},
+        {"name": "pvc-0", "persistentVolumeClaim": {"claimName": "scratch-claim"}}]
     assert start["container"]["volumeMounts"] == [{"name": "dshm", "mountPath": "/dev/shm"},
-                                                  {"name": "pvc-scratch-claim", "mountPath": "/mnt/scratch"}]
-    assert start["container"]["resources"]["limits"] == {"amd.com/gpu": "1"}
+                                                  {"name": "pvc-0", "mountPath": "/mnt/scratch"}]
+    assert start["container"]["resources"]["limits"] == {"memory": "4096Mi", "amd.com/gpu": "1"}
     assert start["container"]["envFrom"] == [{"secretRef": {"name": "team-creds"}},
                                              {"secretRef": {"name": "model-registry"}}]
     assert "envFrom" not in templates(doc)["run-step"]["container"]
@@ -281,11 +286,13 @@ def test_retry_timeout_environment_secrets_image():
 
 
 def test_schedule_is_a_cron_workflow_beside_the_template():
-    template, cron = docs("tests/flows/schedule.py")
+    template, cron = docs("tests/flows/schedule.py", {"user": "ana"})
     assert cron["kind"] == "CronWorkflow"
     assert cron["spec"]["schedules"] == ["30 2 * * 1-5"] and cron["spec"]["timezone"] == "Europe/Paris"
     assert cron["spec"]["workflowSpec"] == {"workflowTemplateRef": {"name": template["metadata"]["name"]}}
-    assert template["metadata"]["name"] == "forecasting-scheduled-flow"  # @project prefixes the name
+    # Metaflow's @project rule: a personal deployment of the user who compiles
+    assert template["metadata"]["name"] == "forecasting-user-ana-scheduled-flow"
+    assert template["metadata"]["labels"]["flowc/project-branch"] == "user.ana"
     _, inline = docs("tests/flows/schedule.py", {"kind": "workflow"})
     assert inline["spec"]["workflowSpec"]["entrypoint"] == "scheduled-flow"
 

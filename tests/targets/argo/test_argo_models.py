@@ -1,4 +1,4 @@
-"""The Argo target builds its objects with targets/argo_models.py, a light
+"""The Argo target builds its objects with targets/argo/models.py, a light
 stand-in for hera's typed models (which cost half a second to import). Built
 through hera's real models instead, every corpus flow, under options that
 reach every object, must give the same bytes; and every document the
@@ -40,11 +40,12 @@ def _outputs(path: Path, options: dict) -> dict[str, bytes] | str:
 def test_same_bytes_as_heras_models_and_valid_for_them(path: Path, options: dict, monkeypatch) -> None:
     from hera.workflows import models as hera_models
 
-    from flowc.targets import argo, argo_dag
+    import flowc.targets.argo  # noqa: F401  (loads every module of the package)
 
     ours = _outputs(path, options)
-    monkeypatch.setattr(argo, "m", hera_models)
-    monkeypatch.setattr(argo_dag, "m", hera_models)
+    for name, module in list(sys.modules.items()):  # every module of the package that builds objects
+        if name.startswith("flowc.targets.argo.") and getattr(module, "m", None) is not None:
+            monkeypatch.setattr(module, "m", hera_models)
     theirs = _outputs(path, options)
     assert ours == theirs
     if isinstance(ours, str):

@@ -1,14 +1,14 @@
-"""Lowering the IR to Argo templates, as hera's typed models.
+"""Lowering the IR to Argo's DAG templates, as hera's typed models.
 
 One DAG template per scope: the flow's top level, the body of each foreach
 whose body is more than one plain step (its tasks run once per item, so it
 takes the item's ``index``), and one recursive template per recursive
-switch. Steps run in container templates: one per step that has settings of
-its own (resources, retries, pod options, parameters, an output the DAG
-reads), and one shared ``run-step`` template for all the others.
+switch. Steps run in container templates (containers.py): one per step that
+has settings of its own (resources, retries, pod options, parameters, an
+output the DAG reads), and one shared ``run-step`` template for all the others.
 
 Everything the wiring needs comes from the IR (parent groups, foreach
-stacks, switch cases); nothing is re-derived here:
+stacks, each foreach's body, switch cases); nothing is re-derived here:
 
 - a task waits for each parent group (``&&``), for any member of a group of
   alternatives (``||``), and only for parents that succeeded;
@@ -24,47 +24,18 @@ stacks, switch cases); nothing is re-derived here:
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
-import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from . import argo_models as m
-
 from flowc.compiler import ir
 
-from .base import source_ref
-from .kubernetes import camel as k8s_camel, tmpfs_of
-from .resources import asked_of as resources_of
+from ..base import describe_step, source_ref
+from . import models as m
+from .containers import SHARED, container_template, parameter_inputs  # noqa: F401 (parameter_inputs: the API)
+from .names import dns_label, quote_expr
 
 if TYPE_CHECKING:
-    from .argo import ArgoTarget
-
-OUT_PATH = "/tmp/flowc/out.json"  # where the runtime writes OUT.json (--output)
-SHARED = "run-step"  # the container template shared by steps without settings of their own
-TIMEOUT_MARGIN = 60  # seconds Argo waits past @timeout, as a backstop to the runtime's own
-
-
-# ------------------------------------------------------------ names
-
-
-@functools.lru_cache(maxsize=4096)
-def dns_label(text: str, limit: int = 63) -> str:
-    """A DNS-1123 label derived from a flow or step name: CamelCase and
-    snake_case become kebab-case; anything else is dropped; long names are cut
-    and given a hash of the whole name so they stay distinct."""
-    s = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", text).lower()
-    s = re.sub(r"[^a-z0-9]+", "-", s).strip("-")
-    if len(s) > limit:
-        digest = hashlib.sha256(text.encode()).hexdigest()[:8]
-        s = s[: limit - 9].rstrip("-") + "-" + digest
-    return s
-
-
-def quote_expr(text: str) -> str:
-    """A string literal for an Argo expression (expr-lang), double-quoted."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    from .target import ArgoTarget
 
 
 def task_ref(task: str) -> str:
@@ -102,9 +73,6 @@ class DagBuilder:
         self.shared_users: list[str] = []
         self._shared: set[str] = set()
         self._signatures: dict[str, tuple] = {}
-        self._scopes: dict[tuple[str, ...], list[ir.Step]] = {}  # foreach stack -> its steps, in flow order
-        for s in flow.ordered_steps():
-            self._scopes.setdefault(s.foreach_stack, []).append(s)
 
     # ---- names (clashes are checked by the target before lowering)
 
@@ -127,8 +95,8 @@ class DagBuilder:
     # ---- structure
 
     def body_steps(self, split: str) -> list[ir.Step]:
-        scope = self.steps[split].foreach_stack + (split,)
-        return list(self._scopes.get(scope, ()))
+        """The foreach body at its own level, in flow order (the IR's Step.body)."""
+        return [self.steps[name] for name in self.steps[split].body]
 
     def direct_body(self, split: str) -> bool:
         """A body of one plain step fans out that step's container directly."""
@@ -172,7 +140,7 @@ class DagBuilder:
     # ---- lowering
 
     def build(self) -> Lowered:
-        tasks = self.scope_tasks((), self.entry)
+        tasks = self.scope_tasks((), [s for s in self.flow.ordered_steps() if not s.foreach_stack], self.entry)
         self.dags.insert(0, m.Template(name=self.entry, dag=m.DAGTemplate(tasks=tasks)))
         self.out.comments[self.entry] = (f"the flow {self.flow.name} ({source_ref(self.flow, self.flow.span)}): "
                                          "one task per step")
@@ -186,9 +154,9 @@ class DagBuilder:
         self.out.templates = self.dags + self.containers
         return self.out
 
-    def scope_tasks(self, scope: tuple[str, ...], template: str) -> list[m.DAGTask]:
+    def scope_tasks(self, scope: tuple[str, ...], steps: list[ir.Step], template: str) -> list[m.DAGTask]:
         tasks = []
-        for s in self._scopes.get(scope, ()):
+        for s in steps:
             tasks.append(self.step_task(s, scope, template))
             if s.kind == ir.FOREACH:
                 tasks.append(self.fanout_task(s, scope, template))
@@ -235,7 +203,7 @@ class DagBuilder:
         self.out.comments[name] = (f"one item of the foreach in step {split.name} "
                                    f"({source_ref(self.flow, split.next_span or split.span)}); "
                                    "index: the item's index path")
-        tasks = self.scope_tasks(scope, name)
+        tasks = self.scope_tasks(scope, self.body_steps(split.name), name)
         return m.Template(name=name, inputs=m.Inputs(parameters=[m.Parameter(name="index")]),
                           dag=m.DAGTemplate(tasks=tasks))
 
@@ -317,125 +285,16 @@ class DagBuilder:
         return {"index": index} if s.foreach_stack else {}
 
     def container_template(self, s: ir.Step, shared: bool = False) -> m.Template:
-        """The container running step ``s``; or, ``shared``, the one every plain
-        step with ``s``'s signature runs, taking the step's name as an input."""
-        t, flow = self.target, self.flow
-        inputs: list[m.Parameter] = []
-        if shared:
-            name = SHARED
-            inputs = [m.Parameter(name="step"), m.Parameter(name="index")]
-        else:
-            name = self.task(s.name)
-            if s.foreach_stack:
-                inputs.append(m.Parameter(name="index"))
-            if s.is_recursive:
-                inputs.append(m.Parameter(name="iteration"))
+        name = SHARED if shared else self.task(s.name)
+        if not shared:
             self.out.comments[name] = "step " + self.describe(s)
-        d = s.decorators
-        retry = d.retry
-        extra = []
-        if not shared and s.name == flow.start and flow.parameters:
-            param_inputs, params = t.parameter_inputs(flow)
-            inputs += param_inputs
-            extra = ["--params", params]
-            self.out.comments[name] += ("\nits inputs carry the flow's parameters as JSON text; each '{' is written "
-                                        "\\u007b\nso that no later substitution by Argo can change a value")
-        argv = t.runtime_argv(
-            flow, s, run_id="{{workflow.name}}",
-            index="{{inputs.parameters.index}}" if (shared or s.foreach_stack) else "0",
-            attempt="{{retries}}" if retry is not None else "0",
-            iteration="{{inputs.parameters.iteration}}" if s.is_recursive else None,
-            output=OUT_PATH if s.kind in (ir.FOREACH, ir.SWITCH) else None,
-            extra=extra)
-        if shared:
-            argv[argv.index("--step") + 1] = "{{inputs.parameters.step}}"
-        k8s = d.kubernetes
-        env = [m.EnvVar(name=k, value=str(v)) for k, v in sorted(d.environment.vars.items())] if d.environment else None
-        tmpfs = tmpfs_of(s)
-        if tmpfs is not None and tmpfs.tempdir:
-            env = sorted((env or []) + [m.EnvVar(name="METAFLOW_TEMPDIR", value=tmpfs.path)], key=lambda e: e.name)
-        secrets = t.secret_names(flow, s)
-        resources, volumes, mounts = self.pod_resources(s)
-        container = m.Container(
-            image=t.image_for(s),
-            image_pull_policy=(k8s.image_pull_policy if k8s and k8s.image_pull_policy else None)
-            or t.option("image_pull_policy") or None,
-            command=argv[:4], args=argv[4:], env=env,
-            env_from=[m.EnvFromSource(secret_ref=m.SecretEnvSource(name=n)) for n in secrets] or None,
-            resources=resources, volume_mounts=mounts or None)
-        k8s_options = k8s.options if k8s is not None else {}
-        if k8s_options.get("security_context"):
-            container.security_context = m.SecurityContext.model_validate(k8s_camel(k8s_options["security_context"]))
-        template = m.Template(name=name, inputs=m.Inputs(parameters=inputs) if inputs else None, container=container,
-                              volumes=volumes or None)
-        if s.kind in (ir.FOREACH, ir.SWITCH):
-            template.outputs = m.Outputs(parameters=[m.Parameter(name="out", value_from=m.ValueFrom(path=OUT_PATH))])
-        if retry is not None:
-            seconds = round(retry.minutes_between_retries * 60)
-            template.retry_strategy = m.RetryStrategy(
-                limit=m.IntOrString(retry.times), retry_policy="Always",
-                backoff=m.Backoff(duration=f"{seconds}s") if seconds > 0 else None)
-        if d.timeout is not None:
-            template.active_deadline_seconds = m.IntOrString(d.timeout.seconds + TIMEOUT_MARGIN)
-        if k8s is not None:
-            template.node_selector = dict(sorted(k8s.node_selector.items())) or None
-            template.tolerations = [m.Toleration(key=x.key, operator=x.operator, value=x.value, effect=x.effect,
-                                                 toleration_seconds=x.toleration_seconds)
-                                    for x in k8s.tolerations] or None
-            template.service_account_name = k8s.service_account
-            if k8s.options.get("image_pull_secrets"):  # a template sets pod fields through a patch
-                template.pod_spec_patch = json.dumps(
-                    {"imagePullSecrets": [{"name": n} for n in k8s.options["image_pull_secrets"]]}, sort_keys=True)
-            if k8s.labels or k8s.annotations:
-                template.metadata = m.Metadata(labels=dict(sorted(k8s.labels.items())) or None,
-                                               annotations=dict(sorted(k8s.annotations.items())) or None)
-        return template
-
-    def pod_resources(self, s: ir.Step):
-        """Requests and limits (equal), GPUs, shared memory and volumes of a step."""
-        res = resources_of(s)
-        k8s = s.decorators.kubernetes
-        amounts: dict[str, m.Quantity] = {}
-        if "cpu" in res:
-            cpu = res["cpu"]
-            amounts["cpu"] = m.Quantity(str(int(cpu)) if float(cpu).is_integer() else str(cpu))
-        if "memory" in res:
-            amounts["memory"] = m.Quantity(f"{res['memory']}M")
-        if "disk" in res:
-            amounts["ephemeral-storage"] = m.Quantity(f"{res['disk']}M")
-        if k8s is not None:
-            for name, amount in (k8s.options.get("extended_resources") or {}).items():
-                amounts[name] = m.Quantity(amount)
-        limits = dict(amounts)
-        if res.get("gpu"):
-            vendor = (k8s.gpu_vendor if k8s and k8s.gpu_vendor else "nvidia").lower()
-            limits[f"{vendor}.com/gpu"] = m.Quantity(str(res["gpu"]))
-        resources = m.ResourceRequirements(requests=amounts or None, limits=limits or None) if limits else None
-        volumes, mounts = [], []
-        if res.get("shared_memory"):
-            volumes.append(m.Volume(name="dshm", empty_dir=m.EmptyDirVolumeSource(
-                medium="Memory", size_limit=m.Quantity(f"{res['shared_memory']}M"))))
-            mounts.append(m.VolumeMount(name="dshm", mount_path="/dev/shm"))
-        if k8s is not None:
-            for claim, path in sorted(k8s.persistent_volume_claims.items()):
-                vname = dns_label(f"pvc-{claim}")
-                volumes.append(m.Volume(name=vname, persistent_volume_claim=m.PersistentVolumeClaimVolumeSource(
-                    claim_name=claim)))
-                mounts.append(m.VolumeMount(name=vname, mount_path=path))
-        tmpfs = tmpfs_of(s)
-        if tmpfs is not None:  # @kubernetes(use_tmpfs=...): a memory-backed folder, as in Metaflow
-            volumes.append(m.Volume(name="tmpfs", empty_dir=m.EmptyDirVolumeSource(
-                medium="Memory", size_limit=m.Quantity(f"{tmpfs.size_mb}Mi"))))
-            mounts.append(m.VolumeMount(name="tmpfs", mount_path=tmpfs.path))
-        return resources, volumes, mounts
+            if s.name == self.flow.start and self.flow.parameters:
+                self.out.comments[name] += ("\nits inputs carry the flow's parameters as JSON text; each '{' is "
+                                            "written \\u007b\nso that no later substitution by Argo can change a value")
+        return container_template(self.target, self.flow, s, name, shared)
 
     def describe(self, s: ir.Step) -> str:
-        text = f"{s.name} ({source_ref(self.flow, s.span)})"
-        if s.docstring:
-            first = s.docstring.strip().splitlines()[0] if s.docstring.strip() else ""
-            if first:
-                text += f": {first}"
-        return text
+        return describe_step(self.flow, s)
 
 
 def jsonpath_count(task: str) -> str:
