@@ -7,6 +7,9 @@ Airflow itself reads back every value intact."""
 from __future__ import annotations
 
 import ast
+import re
+
+import pytest
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -116,9 +119,13 @@ def benign_json(value):
     return value
 
 
+# label values Kubernetes accepts (targets/kubernetes.py check_pods refuses the rest, on every pod target)
+labels = st.from_regex(r"\A([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?\Z")
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                    HealthCheck.too_slow])
-@given(name=names, default=texts, help_text=texts, payload=json_values, env=texts, label=texts, doc=texts,
+@given(name=names, default=texts, help_text=texts, payload=json_values, env=texts, label=labels, doc=texts,
        step_doc=texts, version=st.sampled_from([3, 2]))
 def test_hostile_text_is_carried_literally_and_changes_no_structure(tmp_path, name, default, help_text, payload, env,
                                                                     label, doc, step_doc, version):
@@ -142,7 +149,7 @@ def test_hostile_text_is_carried_literally_and_changes_no_structure(tmp_path, na
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                    HealthCheck.too_slow])
-@given(name=names, default=texts, help_text=texts, payload=json_values, env=texts, label=texts, doc=texts)
+@given(name=names, default=texts, help_text=texts, payload=json_values, env=texts, label=labels, doc=texts)
 def test_airflow_reads_every_hostile_value_back(airflow3, tmp_path, name, default, help_text, payload, env, label,
                                                  doc):
     import json
@@ -165,3 +172,14 @@ def test_airflow_reads_every_hostile_value_back(airflow3, tmp_path, name, defaul
     given = json.loads(command[command.index("--params") + 1])
     expected = {name: default, "payload": payload}
     assert given == {k: v for k, v in expected.items() if v is not None}  # a value left out is not passed
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(label=texts.filter(lambda t: not re.fullmatch(r"([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?", t)))
+def test_a_label_kubernetes_rejects_is_refused_before_anything_is_written(tmp_path, label):
+    """As on every pod target (Argo, Prefect): FC501 naming the target, at the decorator."""
+    from flowc.compiler.diagnostics import CompileError
+
+    with pytest.raises(CompileError) as err:
+        compile_source(flow_source("first", "", "", None, "", label, "", ""), tmp_path)
+    assert any(d.code == "FC501" and "airflow" in d.message and "label" in d.message for d in err.value.diagnostics)

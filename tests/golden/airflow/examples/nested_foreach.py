@@ -11,10 +11,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from airflow.sdk import DAG, literal, task, task_group
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+from kubernetes.client import models as k8s
 
 # Airflow templates of the run id, of the runtime's attempt number (0 first) and
 # of the attempt a series of tries began with (a cleared task begins a new one)
@@ -70,13 +71,19 @@ with DAG(
     tags=["flowc"],
 ) as dag:
 
-    # start (nested_foreach.py:10): foreach over self.models: one per_model per item
+    # start (nested_foreach.py:10)
+    #   foreach over self.models: one per_model per item
     start = KubernetesPodOperator(
         task_id="start",
         name="start",
         image="flowc:0.1.0",
         cmds=step_command("start", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, output="/airflow/xcom/return.json", templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
         do_xcom_push=True,
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # the index paths per_model is mapped over (from start's foreach_count)
@@ -85,13 +92,19 @@ with DAG(
     # ---- mapped over start_indices: per_model, once per index of start's foreach
     @task_group(group_id="per_model_each")
     def per_model_each(index):
-        # per_model (nested_foreach.py:15): foreach over self.folds: one score per item
+        # per_model (nested_foreach.py:15)
+        #   foreach over self.folds: one score per item
         per_model = KubernetesPodOperator(
             task_id="per_model",
             name="per-model",
             image="flowc:0.1.0",
             cmds=step_command("per_model", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, output="/airflow/xcom/return.json", templated=True),
+            container_resources=k8s.V1ResourceRequirements(
+                requests={"cpu": "1", "memory": "4096Mi"},
+                limits={"memory": "4096Mi"},
+            ),
             do_xcom_push=True,
+            execution_timeout=timedelta(seconds=432000),
         )
 
     per_model_each_group = per_model_each.expand(index=start_indices)
@@ -108,6 +121,11 @@ with DAG(
             name="score",
             image="flowc:0.1.0",
             cmds=step_command("score", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+            container_resources=k8s.V1ResourceRequirements(
+                requests={"cpu": "1", "memory": "4096Mi"},
+                limits={"memory": "4096Mi"},
+            ),
+            execution_timeout=timedelta(seconds=432000),
         )
 
     foreach_per_model_group = foreach_per_model.expand(index=per_model_indices)
@@ -115,30 +133,48 @@ with DAG(
     # ---- mapped over start_indices: per_model_done, once per index of start's foreach
     @task_group(group_id="per_model_done_each")
     def per_model_done_each(index):
-        # per_model_done (nested_foreach.py:28): join of per_model
+        # per_model_done (nested_foreach.py:28)
+        #   join of per_model
         per_model_done = KubernetesPodOperator(
             task_id="per_model_done",
             name="per-model-done",
             image="flowc:0.1.0",
             cmds=step_command("per_model_done", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+            container_resources=k8s.V1ResourceRequirements(
+                requests={"cpu": "1", "memory": "4096Mi"},
+                limits={"memory": "4096Mi"},
+            ),
+            execution_timeout=timedelta(seconds=432000),
         )
 
     per_model_done_each_group = per_model_done_each.expand(index=start_indices)
 
-    # pick (nested_foreach.py:35): join of start
+    # pick (nested_foreach.py:35)
+    #   join of start
     pick = KubernetesPodOperator(
         task_id="pick",
         name="pick",
         image="flowc:0.1.0",
         cmds=step_command("pick", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
     )
 
-    # end (nested_foreach.py:42): the end step
+    # end (nested_foreach.py:42)
+    #   the end step
     end = KubernetesPodOperator(
         task_id="end",
         name="end",
         image="flowc:0.1.0",
         cmds=step_command("end", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # what each task waits for (XCom inputs above add their own edges)

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from airflow import DAG
 from airflow.models.param import Param
@@ -79,26 +79,37 @@ with DAG(
     tags=["flowc"],
 ) as dag:
 
-    # start (recsys.py:44): branch: fit_a, fit_b in parallel
+    # start (recsys.py:44): Load the ratings both models train on.
+    #   branch: fit_a, fit_b in parallel
     start = KubernetesPodOperator(
         task_id="start",
         name="start",
         image="flowc:0.1.0",
         cmds=step_command("start", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, params="{{ flow_params(params) }}", templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
         doc_md="Load the ratings both models train on.",
     )
 
-    # fit_a (recsys.py:51)
+    # fit_a (recsys.py:51): Model A: item popularity (mean rating per item), with old pins.
     # @pypi environment 715288879e47: its image is built with `flowc environments --build-context`
     fit_a = KubernetesPodOperator(
         task_id="fit_a",
         name="fit-a",
         image="recsysflow:715288879e47",
         cmds=step_command("fit_a", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
         doc_md="Model A: item popularity (mean rating per item), with old pins.",
     )
 
-    # fit_b (recsys.py:64)
+    # fit_b (recsys.py:64): Model B: item scores corrected for each user's bias, on GPUs, with newer pins.
     # @pypi environment 846f64c914d8: its image is built with `flowc environments --build-context`
     fit_b = KubernetesPodOperator(
         task_id="fit_b",
@@ -106,27 +117,40 @@ with DAG(
         image="recsysflow:846f64c914d8",
         cmds=step_command("fit_b", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
         container_resources=k8s.V1ResourceRequirements(
-            requests={"memory": "16000Mi"},
+            requests={"cpu": "1", "memory": "16000Mi"},
             limits={"memory": "16000Mi", "nvidia.com/gpu": "2"},
         ),
+        execution_timeout=timedelta(seconds=432000),
         doc_md="Model B: item scores corrected for each user's bias, on GPUs, with newer pins.",
     )
 
-    # ensemble (recsys.py:79): join of start
+    # ensemble (recsys.py:79): Blend the two models' scores item by item.
+    #   join of start
     ensemble = KubernetesPodOperator(
         task_id="ensemble",
         name="ensemble",
         image="flowc:0.1.0",
         cmds=step_command("ensemble", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
         doc_md="Blend the two models' scores item by item.",
     )
 
-    # end (recsys.py:86): the end step
+    # end (recsys.py:86): Report the top items.
+    #   the end step
     end = KubernetesPodOperator(
         task_id="end",
         name="end",
         image="flowc:0.1.0",
         cmds=step_command("end", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
         doc_md="Report the top items.",
     )
 

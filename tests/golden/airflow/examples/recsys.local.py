@@ -16,7 +16,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from airflow.sdk import DAG, BaseOperator, Param
 
@@ -123,41 +123,49 @@ with DAG(
     tags=["flowc"],
 ) as dag:
 
-    # start (recsys.py:44): branch: fit_a, fit_b in parallel
+    # start (recsys.py:44): Load the ratings both models train on.
+    #   branch: fit_a, fit_b in parallel
     start = FlowcStep(
         task_id="start",
         step="start",
+        execution_timeout=timedelta(seconds=432000),
         doc_md="Load the ratings both models train on.",
     )
 
-    # fit_a (recsys.py:51)
+    # fit_a (recsys.py:51): Model A: item popularity (mean rating per item), with old pins.
     # not installed on the Airflow worker: the @pypi environment (an image)
     fit_a = FlowcStep(
         task_id="fit_a",
         step="fit_a",
+        execution_timeout=timedelta(seconds=432000),
         doc_md="Model A: item popularity (mean rating per item), with old pins.",
     )
 
-    # fit_b (recsys.py:64)
+    # fit_b (recsys.py:64): Model B: item scores corrected for each user's bias, on GPUs, with newer pins.
     # not honoured on the Airflow worker: resources memory, gpu
     # not installed on the Airflow worker: the @pypi environment (an image)
     fit_b = FlowcStep(
         task_id="fit_b",
         step="fit_b",
+        execution_timeout=timedelta(seconds=432000),
         doc_md="Model B: item scores corrected for each user's bias, on GPUs, with newer pins.",
     )
 
-    # ensemble (recsys.py:79): join of start
+    # ensemble (recsys.py:79): Blend the two models' scores item by item.
+    #   join of start
     ensemble = FlowcStep(
         task_id="ensemble",
         step="ensemble",
+        execution_timeout=timedelta(seconds=432000),
         doc_md="Blend the two models' scores item by item.",
     )
 
-    # end (recsys.py:86): the end step
+    # end (recsys.py:86): Report the top items.
+    #   the end step
     end = FlowcStep(
         task_id="end",
         step="end",
+        execution_timeout=timedelta(seconds=432000),
         doc_md="Report the top items.",
     )
 

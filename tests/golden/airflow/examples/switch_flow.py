@@ -12,10 +12,11 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from airflow.sdk import DAG, Param, literal, task
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+from kubernetes.client import models as k8s
 
 # the flow's parameters, given to the start step only
 PARAMETERS = ("rows",)
@@ -82,13 +83,19 @@ with DAG(
     tags=["flowc"],
 ) as dag:
 
-    # start (switch_flow.py:12): switch on self.mode: 'full' -> full_retrain, 'incremental' -> incremental
+    # start (switch_flow.py:12)
+    #   switch on self.mode: 'full' -> full_retrain, 'incremental' -> incremental
     start = KubernetesPodOperator(
         task_id="start",
         name="start",
         image="flowc:0.1.0",
         cmds=step_command("start", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, params="{{ flow_params(params) }}", output="/airflow/xcom/return.json", templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
         do_xcom_push=True,
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # follow the case start took
@@ -102,6 +109,11 @@ with DAG(
         name="full-retrain",
         image="flowc:0.1.0",
         cmds=step_command("full_retrain", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # incremental (switch_flow.py:22)
@@ -110,6 +122,11 @@ with DAG(
         name="incremental",
         image="flowc:0.1.0",
         cmds=step_command("incremental", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # publish (switch_flow.py:27)
@@ -118,15 +135,26 @@ with DAG(
         name="publish",
         image="flowc:0.1.0",
         cmds=step_command("publish", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
         trigger_rule="none_failed_min_one_success",
     )
 
-    # end (switch_flow.py:32): the end step
+    # end (switch_flow.py:32)
+    #   the end step
     end = KubernetesPodOperator(
         task_id="end",
         name="end",
         image="flowc:0.1.0",
         cmds=step_command("end", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # what each task waits for (XCom inputs above add their own edges)

@@ -16,7 +16,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from airflow.sdk import DAG, BaseOperator, literal, task, task_group
 from airflow.sdk.exceptions import AirflowSkipException
@@ -167,7 +167,8 @@ with DAG(
     tags=["flowc"],
 ) as dag:
 
-    # start (batch_split.py:9): foreach over self.regions: one region per item
+    # start (batch_split.py:9)
+    #   foreach over self.regions: one region per item
     start = BatchOperator(
         task_id="start",
         job_name="BatchSplitFlow-start",
@@ -177,6 +178,7 @@ with DAG(
             "command": step_command("start", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
             "resourceRequirements": [{"type": "VCPU", "value": "2"}, {"type": "MEMORY", "value": "4096"}],
         },
+        execution_timeout=timedelta(seconds=432000),
     )
     # start's OUT.json, read back from the datastore on the worker (AWS Batch returns no values)
     start_outcome = read_outcome.override(task_id="start_outcome")("start")
@@ -187,7 +189,8 @@ with DAG(
     # ---- mapped over start_indices: region, once per index of start's foreach
     @task_group(group_id="region_each")
     def region_each(index):
-        # region (batch_split.py:15): foreach over self.shards: one shard per item
+        # region (batch_split.py:15)
+        #   foreach over self.shards: one shard per item
         region = BatchOperator(
             task_id="region",
             job_name="BatchSplitFlow-region",
@@ -195,7 +198,9 @@ with DAG(
             job_queue="cpu-queue",
             container_overrides={
                 "command": step_command("region", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+                "resourceRequirements": [{"type": "VCPU", "value": "1"}, {"type": "MEMORY", "value": "4096"}],
             },
+            execution_timeout=timedelta(seconds=432000),
         )
         # region's OUT.json, read back from the datastore on the worker (AWS Batch returns no values)
         region_outcome = read_outcome.override(task_id="region_outcome")("region", index)
@@ -210,7 +215,8 @@ with DAG(
     # ---- mapped over region_indices: the steps of region's foreach, once per item
     @task_group(group_id="foreach_region")
     def foreach_region(index):
-        # shard (batch_split.py:22): switch on self.kind: 'big' -> big, 'small' -> small
+        # shard (batch_split.py:22)
+        #   switch on self.kind: 'big' -> big, 'small' -> small
         shard = BatchOperator(
             task_id="shard",
             job_name="BatchSplitFlow-shard",
@@ -218,7 +224,9 @@ with DAG(
             job_queue="cpu-queue",
             container_overrides={
                 "command": step_command("shard", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+                "resourceRequirements": [{"type": "VCPU", "value": "1"}, {"type": "MEMORY", "value": "4096"}],
             },
+            execution_timeout=timedelta(seconds=432000),
         )
         # shard's OUT.json, read back from the datastore on the worker (AWS Batch returns no values)
         shard_outcome = read_outcome.override(task_id="shard_outcome")("shard", index)
@@ -229,6 +237,7 @@ with DAG(
             task_id="big",
             step="big",
             index=index,
+            execution_timeout=timedelta(seconds=432000),
         )
         shard_to_big >> big
 
@@ -238,6 +247,7 @@ with DAG(
             task_id="small",
             step="small",
             index=index,
+            execution_timeout=timedelta(seconds=432000),
         )
         shard_to_small >> small
 
@@ -246,6 +256,7 @@ with DAG(
             task_id="tally",
             step="tally",
             index=index,
+            execution_timeout=timedelta(seconds=432000),
             trigger_rule="none_failed_min_one_success",
         )
 
@@ -257,22 +268,27 @@ with DAG(
     # ---- mapped over start_indices: shard_join, once per index of start's foreach
     @task_group(group_id="shard_join_each")
     def shard_join_each(index):
-        # shard_join (batch_split.py:43): join of region
+        # shard_join (batch_split.py:43)
+        #   join of region
         shard_join = FlowcStep(
             task_id="shard_join",
             step="shard_join",
             index=index,
+            execution_timeout=timedelta(seconds=432000),
         )
 
     shard_join_each_group = shard_join_each.expand(index=start_indices)
 
-    # region_join (batch_split.py:48): join of start
+    # region_join (batch_split.py:48)
+    #   join of start
     region_join = FlowcStep(
         task_id="region_join",
         step="region_join",
+        execution_timeout=timedelta(seconds=432000),
     )
 
-    # route (batch_split.py:54): switch on self.mode: 'wide' -> wide, 'narrow' -> narrow
+    # route (batch_split.py:54)
+    #   switch on self.mode: 'wide' -> wide, 'narrow' -> narrow
     route = BatchOperator(
         task_id="route",
         job_name="BatchSplitFlow-route",
@@ -280,7 +296,9 @@ with DAG(
         job_queue="cpu-queue",
         container_overrides={
             "command": step_command("route", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+            "resourceRequirements": [{"type": "VCPU", "value": "1"}, {"type": "MEMORY", "value": "4096"}],
         },
+        execution_timeout=timedelta(seconds=432000),
     )
     # route's OUT.json, read back from the datastore on the worker (AWS Batch returns no values)
     route_outcome = read_outcome.override(task_id="route_outcome")("route")
@@ -294,25 +312,30 @@ with DAG(
     wide = FlowcStep(
         task_id="wide",
         step="wide",
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # narrow (batch_split.py:64)
     narrow = FlowcStep(
         task_id="narrow",
         step="narrow",
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # report (batch_split.py:69)
     report = FlowcStep(
         task_id="report",
         step="report",
+        execution_timeout=timedelta(seconds=432000),
         trigger_rule="none_failed_min_one_success",
     )
 
-    # end (batch_split.py:74): the end step
+    # end (batch_split.py:74)
+    #   the end step
     end = FlowcStep(
         task_id="end",
         step="end",
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # what each task waits for (XCom inputs above add their own edges)

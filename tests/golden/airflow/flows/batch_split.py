@@ -16,12 +16,13 @@ import os
 import subprocess
 import sys
 import tempfile
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from airflow.sdk import DAG, literal, task, task_group
 from airflow.sdk.exceptions import AirflowSkipException
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 from airflow.providers.amazon.aws.operators.batch import BatchOperator
+from kubernetes.client import models as k8s
 
 # Airflow templates of the run id, of the runtime's attempt number (0 first) and
 # of the attempt a series of tries began with (a cleared task begins a new one)
@@ -118,7 +119,8 @@ with DAG(
     tags=["flowc"],
 ) as dag:
 
-    # start (batch_split.py:9): foreach over self.regions: one region per item
+    # start (batch_split.py:9)
+    #   foreach over self.regions: one region per item
     start = BatchOperator(
         task_id="start",
         job_name="BatchSplitFlow-start",
@@ -128,6 +130,7 @@ with DAG(
             "command": step_command("start", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
             "resourceRequirements": [{"type": "VCPU", "value": "2"}, {"type": "MEMORY", "value": "4096"}],
         },
+        execution_timeout=timedelta(seconds=432000),
     )
     # start's OUT.json, read back from the datastore on the worker (AWS Batch returns no values)
     start_outcome = read_outcome.override(task_id="start_outcome")("start")
@@ -138,7 +141,8 @@ with DAG(
     # ---- mapped over start_indices: region, once per index of start's foreach
     @task_group(group_id="region_each")
     def region_each(index):
-        # region (batch_split.py:15): foreach over self.shards: one shard per item
+        # region (batch_split.py:15)
+        #   foreach over self.shards: one shard per item
         region = BatchOperator(
             task_id="region",
             job_name="BatchSplitFlow-region",
@@ -146,7 +150,9 @@ with DAG(
             job_queue="cpu-queue",
             container_overrides={
                 "command": step_command("region", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+                "resourceRequirements": [{"type": "VCPU", "value": "1"}, {"type": "MEMORY", "value": "4096"}],
             },
+            execution_timeout=timedelta(seconds=432000),
         )
         # region's OUT.json, read back from the datastore on the worker (AWS Batch returns no values)
         region_outcome = read_outcome.override(task_id="region_outcome")("region", index)
@@ -161,7 +167,8 @@ with DAG(
     # ---- mapped over region_indices: the steps of region's foreach, once per item
     @task_group(group_id="foreach_region")
     def foreach_region(index):
-        # shard (batch_split.py:22): switch on self.kind: 'big' -> big, 'small' -> small
+        # shard (batch_split.py:22)
+        #   switch on self.kind: 'big' -> big, 'small' -> small
         shard = BatchOperator(
             task_id="shard",
             job_name="BatchSplitFlow-shard",
@@ -169,7 +176,9 @@ with DAG(
             job_queue="cpu-queue",
             container_overrides={
                 "command": step_command("shard", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+                "resourceRequirements": [{"type": "VCPU", "value": "1"}, {"type": "MEMORY", "value": "4096"}],
             },
+            execution_timeout=timedelta(seconds=432000),
         )
         # shard's OUT.json, read back from the datastore on the worker (AWS Batch returns no values)
         shard_outcome = read_outcome.override(task_id="shard_outcome")("shard", index)
@@ -181,6 +190,11 @@ with DAG(
             name="big",
             image="flowc:0.1.0",
             cmds=step_command("big", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+            container_resources=k8s.V1ResourceRequirements(
+                requests={"cpu": "1", "memory": "4096Mi"},
+                limits={"memory": "4096Mi"},
+            ),
+            execution_timeout=timedelta(seconds=432000),
         )
         shard_to_big >> big
 
@@ -191,6 +205,11 @@ with DAG(
             name="small",
             image="flowc:0.1.0",
             cmds=step_command("small", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+            container_resources=k8s.V1ResourceRequirements(
+                requests={"cpu": "1", "memory": "4096Mi"},
+                limits={"memory": "4096Mi"},
+            ),
+            execution_timeout=timedelta(seconds=432000),
         )
         shard_to_small >> small
 
@@ -200,6 +219,11 @@ with DAG(
             name="tally",
             image="flowc:0.1.0",
             cmds=step_command("tally", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+            container_resources=k8s.V1ResourceRequirements(
+                requests={"cpu": "1", "memory": "4096Mi"},
+                limits={"memory": "4096Mi"},
+            ),
+            execution_timeout=timedelta(seconds=432000),
             trigger_rule="none_failed_min_one_success",
         )
 
@@ -211,25 +235,38 @@ with DAG(
     # ---- mapped over start_indices: shard_join, once per index of start's foreach
     @task_group(group_id="shard_join_each")
     def shard_join_each(index):
-        # shard_join (batch_split.py:43): join of region
+        # shard_join (batch_split.py:43)
+        #   join of region
         shard_join = KubernetesPodOperator(
             task_id="shard_join",
             name="shard-join",
             image="flowc:0.1.0",
             cmds=step_command("shard_join", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+            container_resources=k8s.V1ResourceRequirements(
+                requests={"cpu": "1", "memory": "4096Mi"},
+                limits={"memory": "4096Mi"},
+            ),
+            execution_timeout=timedelta(seconds=432000),
         )
 
     shard_join_each_group = shard_join_each.expand(index=start_indices)
 
-    # region_join (batch_split.py:48): join of start
+    # region_join (batch_split.py:48)
+    #   join of start
     region_join = KubernetesPodOperator(
         task_id="region_join",
         name="region-join",
         image="flowc:0.1.0",
         cmds=step_command("region_join", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
     )
 
-    # route (batch_split.py:54): switch on self.mode: 'wide' -> wide, 'narrow' -> narrow
+    # route (batch_split.py:54)
+    #   switch on self.mode: 'wide' -> wide, 'narrow' -> narrow
     route = BatchOperator(
         task_id="route",
         job_name="BatchSplitFlow-route",
@@ -237,7 +274,9 @@ with DAG(
         job_queue="cpu-queue",
         container_overrides={
             "command": step_command("route", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+            "resourceRequirements": [{"type": "VCPU", "value": "1"}, {"type": "MEMORY", "value": "4096"}],
         },
+        execution_timeout=timedelta(seconds=432000),
     )
     # route's OUT.json, read back from the datastore on the worker (AWS Batch returns no values)
     route_outcome = read_outcome.override(task_id="route_outcome")("route")
@@ -253,6 +292,11 @@ with DAG(
         name="wide",
         image="flowc:0.1.0",
         cmds=step_command("wide", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # narrow (batch_split.py:64)
@@ -261,6 +305,11 @@ with DAG(
         name="narrow",
         image="flowc:0.1.0",
         cmds=step_command("narrow", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # report (batch_split.py:69)
@@ -269,15 +318,26 @@ with DAG(
         name="report",
         image="flowc:0.1.0",
         cmds=step_command("report", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
         trigger_rule="none_failed_min_one_success",
     )
 
-    # end (batch_split.py:74): the end step
+    # end (batch_split.py:74)
+    #   the end step
     end = KubernetesPodOperator(
         task_id="end",
         name="end",
         image="flowc:0.1.0",
         cmds=step_command("end", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # what each task waits for (XCom inputs above add their own edges)

@@ -11,10 +11,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from airflow.sdk import DAG, literal, task, task_group
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+from kubernetes.client import models as k8s
 
 # Airflow templates of the run id, of the runtime's attempt number (0 first) and
 # of the attempt a series of tries began with (a cleared task begins a new one)
@@ -70,13 +71,19 @@ with DAG(
     tags=["flowc"],
 ) as dag:
 
-    # start (branch_in_foreach.py:8): foreach over self.words: one split per item
+    # start (branch_in_foreach.py:8)
+    #   foreach over self.words: one split per item
     start = KubernetesPodOperator(
         task_id="start",
         name="start",
         image="flowc:0.1.0",
         cmds=step_command("start", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, output="/airflow/xcom/return.json", templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
         do_xcom_push=True,
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # the index paths split is mapped over (from start's foreach_count)
@@ -85,12 +92,18 @@ with DAG(
     # ---- mapped over start_indices: the steps of start's foreach, once per item
     @task_group(group_id="foreach_start")
     def foreach_start(index):
-        # split (branch_in_foreach.py:13): branch: upper, length in parallel
+        # split (branch_in_foreach.py:13)
+        #   branch: upper, length in parallel
         split = KubernetesPodOperator(
             task_id="split",
             name="split",
             image="flowc:0.1.0",
             cmds=step_command("split", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+            container_resources=k8s.V1ResourceRequirements(
+                requests={"cpu": "1", "memory": "4096Mi"},
+                limits={"memory": "4096Mi"},
+            ),
+            execution_timeout=timedelta(seconds=432000),
         )
 
         # upper (branch_in_foreach.py:18)
@@ -99,6 +112,11 @@ with DAG(
             name="upper",
             image="flowc:0.1.0",
             cmds=step_command("upper", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+            container_resources=k8s.V1ResourceRequirements(
+                requests={"cpu": "1", "memory": "4096Mi"},
+                limits={"memory": "4096Mi"},
+            ),
+            execution_timeout=timedelta(seconds=432000),
         )
 
         # length (branch_in_foreach.py:23)
@@ -107,14 +125,25 @@ with DAG(
             name="length",
             image="flowc:0.1.0",
             cmds=step_command("length", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+            container_resources=k8s.V1ResourceRequirements(
+                requests={"cpu": "1", "memory": "4096Mi"},
+                limits={"memory": "4096Mi"},
+            ),
+            execution_timeout=timedelta(seconds=432000),
         )
 
-        # pair (branch_in_foreach.py:28): join of split
+        # pair (branch_in_foreach.py:28)
+        #   join of split
         pair = KubernetesPodOperator(
             task_id="pair",
             name="pair",
             image="flowc:0.1.0",
             cmds=step_command("pair", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+            container_resources=k8s.V1ResourceRequirements(
+                requests={"cpu": "1", "memory": "4096Mi"},
+                limits={"memory": "4096Mi"},
+            ),
+            execution_timeout=timedelta(seconds=432000),
         )
 
         # after (branch_in_foreach.py:33)
@@ -123,26 +152,43 @@ with DAG(
             name="after",
             image="flowc:0.1.0",
             cmds=step_command("after", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+            container_resources=k8s.V1ResourceRequirements(
+                requests={"cpu": "1", "memory": "4096Mi"},
+                limits={"memory": "4096Mi"},
+            ),
+            execution_timeout=timedelta(seconds=432000),
         )
 
         split >> [upper, length] >> pair >> after
 
     foreach_start_group = foreach_start.expand(index=start_indices)
 
-    # join (branch_in_foreach.py:38): join of start
+    # join (branch_in_foreach.py:38)
+    #   join of start
     join = KubernetesPodOperator(
         task_id="join",
         name="join",
         image="flowc:0.1.0",
         cmds=step_command("join", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
     )
 
-    # end (branch_in_foreach.py:43): the end step
+    # end (branch_in_foreach.py:43)
+    #   the end step
     end = KubernetesPodOperator(
         task_id="end",
         name="end",
         image="flowc:0.1.0",
         cmds=step_command("end", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # what each task waits for (XCom inputs above add their own edges)

@@ -17,7 +17,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from airflow.sdk import DAG, BaseOperator, task
 
@@ -116,17 +116,21 @@ with DAG(
     tags=["flowc"],
 ) as dag:
 
-    # start (branch_switch.py:9): branch: left, right in parallel
+    # start (branch_switch.py:9)
+    #   branch: left, right in parallel
     start = FlowcStep(
         task_id="start",
         step="start",
+        execution_timeout=timedelta(seconds=432000),
     )
 
-    # left (branch_switch.py:14): switch on self.mode: 'fast' -> fast, 'slow' -> slow
+    # left (branch_switch.py:14)
+    #   switch on self.mode: 'fast' -> fast, 'slow' -> slow
     left = FlowcStep(
         task_id="left",
         step="left",
         returns=True,
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # follow the case left took
@@ -138,31 +142,38 @@ with DAG(
     fast = FlowcStep(
         task_id="fast",
         step="fast",
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # slow (branch_switch.py:23)
     slow = FlowcStep(
         task_id="slow",
         step="slow",
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # right (branch_switch.py:28)
     right = FlowcStep(
         task_id="right",
         step="right",
+        execution_timeout=timedelta(seconds=432000),
     )
 
-    # join (branch_switch.py:33): join of start
+    # join (branch_switch.py:33)
+    #   join of start
     join = FlowcStep(
         task_id="join",
         step="join",
+        execution_timeout=timedelta(seconds=432000),
         trigger_rule="none_failed_min_one_success",
     )
 
-    # end (branch_switch.py:38): the end step
+    # end (branch_switch.py:38)
+    #   the end step
     end = FlowcStep(
         task_id="end",
         step="end",
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # what each task waits for (XCom inputs above add their own edges)

@@ -12,10 +12,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from airflow.sdk import DAG, literal, task
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+from kubernetes.client import models as k8s
 
 # Airflow templates of the run id, of the runtime's attempt number (0 first) and
 # of the attempt a series of tries began with (a cleared task begins a new one)
@@ -69,21 +70,33 @@ with DAG(
     tags=["flowc"],
 ) as dag:
 
-    # start (branch_switch.py:9): branch: left, right in parallel
+    # start (branch_switch.py:9)
+    #   branch: left, right in parallel
     start = KubernetesPodOperator(
         task_id="start",
         name="start",
         image="flowc:0.1.0",
         cmds=step_command("start", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
     )
 
-    # left (branch_switch.py:14): switch on self.mode: 'fast' -> fast, 'slow' -> slow
+    # left (branch_switch.py:14)
+    #   switch on self.mode: 'fast' -> fast, 'slow' -> slow
     left = KubernetesPodOperator(
         task_id="left",
         name="left",
         image="flowc:0.1.0",
         cmds=step_command("left", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, output="/airflow/xcom/return.json", templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
         do_xcom_push=True,
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # follow the case left took
@@ -97,6 +110,11 @@ with DAG(
         name="fast",
         image="flowc:0.1.0",
         cmds=step_command("fast", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # slow (branch_switch.py:23)
@@ -105,6 +123,11 @@ with DAG(
         name="slow",
         image="flowc:0.1.0",
         cmds=step_command("slow", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # right (branch_switch.py:28)
@@ -113,23 +136,40 @@ with DAG(
         name="right",
         image="flowc:0.1.0",
         cmds=step_command("right", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
     )
 
-    # join (branch_switch.py:33): join of start
+    # join (branch_switch.py:33)
+    #   join of start
     join = KubernetesPodOperator(
         task_id="join",
         name="join",
         image="flowc:0.1.0",
         cmds=step_command("join", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
         trigger_rule="none_failed_min_one_success",
     )
 
-    # end (branch_switch.py:38): the end step
+    # end (branch_switch.py:38)
+    #   the end step
     end = KubernetesPodOperator(
         task_id="end",
         name="end",
         image="flowc:0.1.0",
         cmds=step_command("end", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # what each task waits for (XCom inputs above add their own edges)

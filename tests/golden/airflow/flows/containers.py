@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from airflow.sdk import DAG, literal, task, task_group
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
@@ -74,12 +74,18 @@ with DAG(
     tags=["flowc"],
 ) as dag:
 
-    # start (containers.py:9): branch: special, gpu in parallel
+    # start (containers.py:9)
+    #   branch: special, gpu in parallel
     start = KubernetesPodOperator(
         task_id="start",
         name="start",
         image="flowc:0.1.0",
         cmds=step_command("start", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # special (containers.py:16)
@@ -88,6 +94,10 @@ with DAG(
         name="special",
         image="registry.example.com/team/special:2.0",
         cmds=step_command("special", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
         labels={"team": "ml"},
         # each secret's keys become environment variables (envFrom secretRef)
         secrets=[Secret("env", None, "s3-creds")],
@@ -97,6 +107,7 @@ with DAG(
         volume_mounts=[
             k8s.V1VolumeMount(name="pvc-0", mount_path="/mnt/data"),
         ],
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # gpu (containers.py:22)
@@ -106,7 +117,7 @@ with DAG(
         image="flowc:0.1.0",
         cmds=step_command("gpu", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
         container_resources=k8s.V1ResourceRequirements(
-            requests={"memory": "30000Mi"},
+            requests={"cpu": "1", "memory": "30000Mi"},
             limits={"memory": "30000Mi", "nvidia.com/gpu": "1"},
         ),
         volumes=[
@@ -115,23 +126,36 @@ with DAG(
         volume_mounts=[
             k8s.V1VolumeMount(name="dshm", mount_path="/dev/shm"),
         ],
+        execution_timeout=timedelta(seconds=432000),
     )
 
-    # meet (containers.py:27): join of start
+    # meet (containers.py:27)
+    #   join of start
     meet = KubernetesPodOperator(
         task_id="meet",
         name="meet",
         image="flowc:0.1.0",
         cmds=step_command("meet", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
     )
 
-    # fork (containers.py:33): foreach over self.shards: one shard per item
+    # fork (containers.py:33)
+    #   foreach over self.shards: one shard per item
     fork = KubernetesPodOperator(
         task_id="fork",
         name="fork",
         image="flowc:0.1.0",
         cmds=step_command("fork", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, output="/airflow/xcom/return.json", templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
         do_xcom_push=True,
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # the index paths shard is mapped over (from fork's foreach_count)
@@ -150,24 +174,37 @@ with DAG(
                 "command": step_command("shard", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
                 "resourceRequirements": [{"type": "VCPU", "value": "4"}, {"type": "MEMORY", "value": "8192"}],
             },
+            execution_timeout=timedelta(seconds=432000),
         )
 
     foreach_fork_group = foreach_fork.expand(index=fork_indices)
 
-    # gather (containers.py:43): join of fork
+    # gather (containers.py:43)
+    #   join of fork
     gather = KubernetesPodOperator(
         task_id="gather",
         name="gather",
         image="flowc:0.1.0",
         cmds=step_command("gather", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
     )
 
-    # end (containers.py:49): the end step
+    # end (containers.py:49)
+    #   the end step
     end = KubernetesPodOperator(
         task_id="end",
         name="end",
         image="flowc:0.1.0",
         cmds=step_command("end", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # what each task waits for (XCom inputs above add their own edges)

@@ -16,7 +16,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from airflow.sdk import DAG, BaseOperator, task, task_group
 
@@ -117,11 +117,13 @@ with DAG(
     tags=["flowc"],
 ) as dag:
 
-    # start (foreach_body.py:8): foreach over self.seeds: one prepare per item
+    # start (foreach_body.py:8)
+    #   foreach over self.seeds: one prepare per item
     start = FlowcStep(
         task_id="start",
         step="start",
         returns=True,
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # the index paths prepare is mapped over (from start's foreach_count)
@@ -135,6 +137,7 @@ with DAG(
             task_id="prepare",
             step="prepare",
             index=index,
+            execution_timeout=timedelta(seconds=432000),
         )
 
         # train (foreach_body.py:19)
@@ -142,6 +145,7 @@ with DAG(
             task_id="train",
             step="train",
             index=index,
+            execution_timeout=timedelta(seconds=432000),
         )
 
         # evaluate (foreach_body.py:24)
@@ -149,22 +153,27 @@ with DAG(
             task_id="evaluate",
             step="evaluate",
             index=index,
+            execution_timeout=timedelta(seconds=432000),
         )
 
         prepare >> train >> evaluate
 
     foreach_start_group = foreach_start.expand(index=start_indices)
 
-    # join (foreach_body.py:30): join of start
+    # join (foreach_body.py:30)
+    #   join of start
     join = FlowcStep(
         task_id="join",
         step="join",
+        execution_timeout=timedelta(seconds=432000),
     )
 
-    # end (foreach_body.py:36): the end step
+    # end (foreach_body.py:36)
+    #   the end step
     end = FlowcStep(
         task_id="end",
         step="end",
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # what each task waits for (XCom inputs above add their own edges)

@@ -16,7 +16,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from airflow.sdk import DAG, BaseOperator, task, task_group
 
@@ -117,11 +117,13 @@ with DAG(
     tags=["flowc"],
 ) as dag:
 
-    # start (nested_foreach.py:8): foreach over self.rows: one row per item
+    # start (nested_foreach.py:8)
+    #   foreach over self.rows: one row per item
     start = FlowcStep(
         task_id="start",
         step="start",
         returns=True,
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # the index paths row is mapped over (from start's foreach_count)
@@ -130,12 +132,14 @@ with DAG(
     # ---- mapped over start_indices: row, once per index of start's foreach
     @task_group(group_id="row_each")
     def row_each(index):
-        # row (nested_foreach.py:13): foreach over self.cols: one cell per item
+        # row (nested_foreach.py:13)
+        #   foreach over self.cols: one cell per item
         row = FlowcStep(
             task_id="row",
             step="row",
             index=index,
             returns=True,
+            execution_timeout=timedelta(seconds=432000),
         )
 
     row_each_group = row_each.expand(index=start_indices)
@@ -151,6 +155,7 @@ with DAG(
             task_id="cell",
             step="cell",
             index=index,
+            execution_timeout=timedelta(seconds=432000),
         )
 
     foreach_row_group = foreach_row.expand(index=row_indices)
@@ -158,25 +163,31 @@ with DAG(
     # ---- mapped over start_indices: row_join, once per index of start's foreach
     @task_group(group_id="row_join_each")
     def row_join_each(index):
-        # row_join (nested_foreach.py:25): join of row
+        # row_join (nested_foreach.py:25)
+        #   join of row
         row_join = FlowcStep(
             task_id="row_join",
             step="row_join",
             index=index,
+            execution_timeout=timedelta(seconds=432000),
         )
 
     row_join_each_group = row_join_each.expand(index=start_indices)
 
-    # all_join (nested_foreach.py:31): join of start
+    # all_join (nested_foreach.py:31)
+    #   join of start
     all_join = FlowcStep(
         task_id="all_join",
         step="all_join",
+        execution_timeout=timedelta(seconds=432000),
     )
 
-    # end (nested_foreach.py:36): the end step
+    # end (nested_foreach.py:36)
+    #   the end step
     end = FlowcStep(
         task_id="end",
         step="end",
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # what each task waits for (XCom inputs above add their own edges)

@@ -11,10 +11,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from airflow.sdk import DAG, literal, task, task_group
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+from kubernetes.client import models as k8s
 
 # Airflow templates of the run id, of the runtime's attempt number (0 first) and
 # of the attempt a series of tries began with (a cleared task begins a new one)
@@ -70,13 +71,19 @@ with DAG(
     tags=["flowc"],
 ) as dag:
 
-    # start (nested_foreach.py:8): foreach over self.rows: one row per item
+    # start (nested_foreach.py:8)
+    #   foreach over self.rows: one row per item
     start = KubernetesPodOperator(
         task_id="start",
         name="start",
         image="flowc:0.1.0",
         cmds=step_command("start", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, output="/airflow/xcom/return.json", templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
         do_xcom_push=True,
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # the index paths row is mapped over (from start's foreach_count)
@@ -85,13 +92,19 @@ with DAG(
     # ---- mapped over start_indices: row, once per index of start's foreach
     @task_group(group_id="row_each")
     def row_each(index):
-        # row (nested_foreach.py:13): foreach over self.cols: one cell per item
+        # row (nested_foreach.py:13)
+        #   foreach over self.cols: one cell per item
         row = KubernetesPodOperator(
             task_id="row",
             name="row",
             image="flowc:0.1.0",
             cmds=step_command("row", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, output="/airflow/xcom/return.json", templated=True),
+            container_resources=k8s.V1ResourceRequirements(
+                requests={"cpu": "1", "memory": "4096Mi"},
+                limits={"memory": "4096Mi"},
+            ),
             do_xcom_push=True,
+            execution_timeout=timedelta(seconds=432000),
         )
 
     row_each_group = row_each.expand(index=start_indices)
@@ -108,6 +121,11 @@ with DAG(
             name="cell",
             image="flowc:0.1.0",
             cmds=step_command("cell", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+            container_resources=k8s.V1ResourceRequirements(
+                requests={"cpu": "1", "memory": "4096Mi"},
+                limits={"memory": "4096Mi"},
+            ),
+            execution_timeout=timedelta(seconds=432000),
         )
 
     foreach_row_group = foreach_row.expand(index=row_indices)
@@ -115,30 +133,48 @@ with DAG(
     # ---- mapped over start_indices: row_join, once per index of start's foreach
     @task_group(group_id="row_join_each")
     def row_join_each(index):
-        # row_join (nested_foreach.py:25): join of row
+        # row_join (nested_foreach.py:25)
+        #   join of row
         row_join = KubernetesPodOperator(
             task_id="row_join",
             name="row-join",
             image="flowc:0.1.0",
             cmds=step_command("row_join", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+            container_resources=k8s.V1ResourceRequirements(
+                requests={"cpu": "1", "memory": "4096Mi"},
+                limits={"memory": "4096Mi"},
+            ),
+            execution_timeout=timedelta(seconds=432000),
         )
 
     row_join_each_group = row_join_each.expand(index=start_indices)
 
-    # all_join (nested_foreach.py:31): join of start
+    # all_join (nested_foreach.py:31)
+    #   join of start
     all_join = KubernetesPodOperator(
         task_id="all_join",
         name="all-join",
         image="flowc:0.1.0",
         cmds=step_command("all_join", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
     )
 
-    # end (nested_foreach.py:36): the end step
+    # end (nested_foreach.py:36)
+    #   the end step
     end = KubernetesPodOperator(
         task_id="end",
         name="end",
         image="flowc:0.1.0",
         cmds=step_command("end", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # what each task waits for (XCom inputs above add their own edges)

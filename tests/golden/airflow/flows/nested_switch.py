@@ -13,10 +13,11 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from airflow.sdk import DAG, Param, literal, task, task_group
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+from kubernetes.client import models as k8s
 
 # the flow's parameters, given to the start step only
 PARAMETERS = ("mode", "depth")
@@ -95,13 +96,19 @@ with DAG(
     tags=["flowc"],
 ) as dag:
 
-    # start (nested_switch.py:12): switch on self.route: 'shallow' -> shallow, 'deep' -> deep
+    # start (nested_switch.py:12)
+    #   switch on self.route: 'shallow' -> shallow, 'deep' -> deep
     start = KubernetesPodOperator(
         task_id="start",
         name="start",
         image="flowc:0.1.0",
         cmds=step_command("start", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, params="{{ flow_params(params) }}", output="/airflow/xcom/return.json", templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
         do_xcom_push=True,
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # follow the case start took
@@ -109,13 +116,19 @@ with DAG(
         start.output, {"deep": "deep", "shallow": "shallow"}
     )
 
-    # shallow (nested_switch.py:17): foreach over self.items: one fan per item
+    # shallow (nested_switch.py:17)
+    #   foreach over self.items: one fan per item
     shallow = KubernetesPodOperator(
         task_id="shallow",
         name="shallow",
         image="flowc:0.1.0",
         cmds=step_command("shallow", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, output="/airflow/xcom/return.json", templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
         do_xcom_push=True,
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # the index paths fan is mapped over (from shallow's foreach_count)
@@ -130,25 +143,42 @@ with DAG(
             name="fan",
             image="flowc:0.1.0",
             cmds=step_command("fan", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+            container_resources=k8s.V1ResourceRequirements(
+                requests={"cpu": "1", "memory": "4096Mi"},
+                limits={"memory": "4096Mi"},
+            ),
+            execution_timeout=timedelta(seconds=432000),
         )
 
     foreach_shallow_group = foreach_shallow.expand(index=shallow_indices)
 
-    # fan_join (nested_switch.py:27): join of shallow
+    # fan_join (nested_switch.py:27)
+    #   join of shallow
     fan_join = KubernetesPodOperator(
         task_id="fan_join",
         name="fan-join",
         image="flowc:0.1.0",
         cmds=step_command("fan_join", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
     )
 
-    # deep (nested_switch.py:32): switch on self.level: 'one' -> one, 'two' -> two_a
+    # deep (nested_switch.py:32)
+    #   switch on self.level: 'one' -> one, 'two' -> two_a
     deep = KubernetesPodOperator(
         task_id="deep",
         name="deep",
         image="flowc:0.1.0",
         cmds=step_command("deep", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, output="/airflow/xcom/return.json", templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
         do_xcom_push=True,
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # follow the case deep took
@@ -162,6 +192,11 @@ with DAG(
         name="one",
         image="flowc:0.1.0",
         cmds=step_command("one", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # two_a (nested_switch.py:42)
@@ -170,6 +205,11 @@ with DAG(
         name="two-a",
         image="flowc:0.1.0",
         cmds=step_command("two_a", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # two_b (nested_switch.py:47)
@@ -178,6 +218,11 @@ with DAG(
         name="two-b",
         image="flowc:0.1.0",
         cmds=step_command("two_b", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # deep_merge (nested_switch.py:52)
@@ -186,6 +231,11 @@ with DAG(
         name="deep-merge",
         image="flowc:0.1.0",
         cmds=step_command("deep_merge", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
         trigger_rule="none_failed_min_one_success",
     )
 
@@ -195,15 +245,26 @@ with DAG(
         name="merge",
         image="flowc:0.1.0",
         cmds=step_command("merge", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
         trigger_rule="none_failed_min_one_success",
     )
 
-    # end (nested_switch.py:62): the end step
+    # end (nested_switch.py:62)
+    #   the end step
     end = KubernetesPodOperator(
         task_id="end",
         name="end",
         image="flowc:0.1.0",
         cmds=step_command("end", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # what each task waits for (XCom inputs above add their own edges)

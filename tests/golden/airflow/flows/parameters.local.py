@@ -16,7 +16,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from airflow.sdk import DAG, BaseOperator, Param
 
@@ -137,12 +137,15 @@ with DAG(
     start = FlowcStep(
         task_id="start",
         step="start",
+        execution_timeout=timedelta(seconds=432000),
     )
 
-    # end (parameters.py:30): the end step
+    # end (parameters.py:30)
+    #   the end step
     end = FlowcStep(
         task_id="end",
         step="end",
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # what each task waits for (XCom inputs above add their own edges)

@@ -63,12 +63,18 @@ with DAG(
     tags=["flowc"],
 ) as dag:
 
-    # start (placement.py:8): branch: train_gpu, score_batch in parallel
+    # start (placement.py:8)
+    #   branch: train_gpu, score_batch in parallel
     start = KubernetesPodOperator(
         task_id="start",
         name="start",
         image="flowc:0.1.0",
         cmds=step_command("start", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # train_gpu (placement.py:18)
@@ -84,16 +90,17 @@ with DAG(
         # each secret's keys become environment variables (envFrom secretRef)
         secrets=[Secret("env", None, "hf-token")],
         volumes=[
-            k8s.V1Volume(name="pvc-0", persistent_volume_claim=k8s.V1PersistentVolumeClaimVolumeSource(claim_name="datasets")),
             k8s.V1Volume(name="dshm", empty_dir=k8s.V1EmptyDirVolumeSource(medium="Memory", size_limit="2048Mi")),
+            k8s.V1Volume(name="pvc-0", persistent_volume_claim=k8s.V1PersistentVolumeClaimVolumeSource(claim_name="datasets")),
         ],
         volume_mounts=[
-            k8s.V1VolumeMount(name="pvc-0", mount_path="/mnt/datasets"),
             k8s.V1VolumeMount(name="dshm", mount_path="/dev/shm"),
+            k8s.V1VolumeMount(name="pvc-0", mount_path="/mnt/datasets"),
         ],
         env_vars={"MODE": literal("{{ not a template }}"), "PLAIN": "yes"},
         retries=2,
         retry_delay=timedelta(minutes=1.5),
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # score_batch (placement.py:25)
@@ -107,22 +114,35 @@ with DAG(
             "resourceRequirements": [{"type": "VCPU", "value": "2"}, {"type": "MEMORY", "value": "8192"}],
             "environment": [{"name": "MODE", "value": "batch"}],
         },
+        execution_timeout=timedelta(seconds=432000),
     )
 
-    # join (placement.py:30): join of start
+    # join (placement.py:30)
+    #   join of start
     join = KubernetesPodOperator(
         task_id="join",
         name="join",
         image="flowc:0.1.0",
         cmds=step_command("join", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
     )
 
-    # end (placement.py:35): the end step
+    # end (placement.py:35)
+    #   the end step
     end = KubernetesPodOperator(
         task_id="end",
         name="end",
         image="flowc:0.1.0",
         cmds=step_command("end", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # what each task waits for (XCom inputs above add their own edges)

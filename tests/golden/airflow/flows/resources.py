@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from airflow.sdk import DAG, literal
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
@@ -71,6 +71,7 @@ with DAG(
             requests={"cpu": "2", "memory": "4096Mi", "ephemeral-storage": "20000Mi"},
             limits={"memory": "4096Mi"},
         ),
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # train (resources.py:26)
@@ -89,14 +90,21 @@ with DAG(
         tolerations=[{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}],
         labels={"team": "ml"},
         annotations={"cost-center": "research"},
+        execution_timeout=timedelta(seconds=432000),
     )
 
-    # end (resources.py:31): the end step
+    # end (resources.py:31)
+    #   the end step
     end = KubernetesPodOperator(
         task_id="end",
         name="end",
         image="flowc:0.1.0",
         cmds=step_command("end", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # what each task waits for (XCom inputs above add their own edges)

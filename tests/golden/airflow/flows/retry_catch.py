@@ -15,6 +15,7 @@ from datetime import datetime, timedelta, timezone
 
 from airflow.sdk import DAG, literal
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+from kubernetes.client import models as k8s
 
 # Airflow templates of the run id, of the runtime's attempt number (0 first) and
 # of the attempt a series of tries began with (a cleared task begins a new one)
@@ -60,12 +61,18 @@ with DAG(
     tags=["flowc"],
 ) as dag:
 
-    # start (retry_catch.py:8): branch: flaky, broken, slow in parallel
+    # start (retry_catch.py:8)
+    #   branch: flaky, broken, slow in parallel
     start = KubernetesPodOperator(
         task_id="start",
         name="start",
         image="flowc:0.1.0",
         cmds=step_command("start", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # flaky (retry_catch.py:13)
@@ -74,8 +81,13 @@ with DAG(
         name="flaky",
         image="flowc:0.1.0",
         cmds=step_command("flaky", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
         retries=2,
         retry_delay=timedelta(minutes=0),
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # broken (retry_catch.py:22)
@@ -85,8 +97,13 @@ with DAG(
         name="broken",
         image="flowc:0.1.0",
         cmds=step_command("broken", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
         retries=1,
         retry_delay=timedelta(minutes=0),
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # slow (retry_catch.py:29)
@@ -96,23 +113,39 @@ with DAG(
         name="slow",
         image="flowc:0.1.0",
         cmds=step_command("slow", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
         execution_timeout=timedelta(seconds=90),
     )
 
-    # join (retry_catch.py:34): join of start
+    # join (retry_catch.py:34)
+    #   join of start
     join = KubernetesPodOperator(
         task_id="join",
         name="join",
         image="flowc:0.1.0",
         cmds=step_command("join", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
     )
 
-    # end (retry_catch.py:41): the end step
+    # end (retry_catch.py:41)
+    #   the end step
     end = KubernetesPodOperator(
         task_id="end",
         name="end",
         image="flowc:0.1.0",
         cmds=step_command("end", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # what each task waits for (XCom inputs above add their own edges)

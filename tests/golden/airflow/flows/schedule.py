@@ -11,10 +11,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from airflow.sdk import DAG, CronTriggerTimetable, literal
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+from kubernetes.client import models as k8s
 
 # Airflow templates of the run id, of the runtime's attempt number (0 first) and
 # of the attempt a series of tries began with (a cleared task begins a new one)
@@ -49,7 +50,7 @@ def step_command(step, index, *, run_id, attempt, first_attempt="0", params=None
 
 
 with DAG(
-    dag_id="forecasting.ScheduledFlow",
+    dag_id="forecasting.user.flowc.ScheduledFlow",
     description="Runs on weekday nights.",
     doc_md="Runs on weekday nights.",
     schedule=CronTriggerTimetable("30 2 * * 1-5", timezone="Europe/Paris"),
@@ -57,7 +58,7 @@ with DAG(
     catchup=False,
     # the runtime counts attempts itself: each task's retries equal its @retry
     default_args={"retries": 0},
-    tags=["flowc", "project:forecasting"],
+    tags=["flowc", "project:forecasting", "branch:user.flowc"],
 ) as dag:
 
     # start (schedule.py:10)
@@ -66,14 +67,25 @@ with DAG(
         name="start",
         image="flowc:0.1.0",
         cmds=step_command("start", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
     )
 
-    # end (schedule.py:15): the end step
+    # end (schedule.py:15)
+    #   the end step
     end = KubernetesPodOperator(
         task_id="end",
         name="end",
         image="flowc:0.1.0",
         cmds=step_command("end", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # what each task waits for (XCom inputs above add their own edges)

@@ -11,10 +11,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from airflow.sdk import DAG, literal
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+from kubernetes.client import models as k8s
 
 # Airflow templates of the run id, of the runtime's attempt number (0 first) and
 # of the attempt a series of tries began with (a cleared task begins a new one)
@@ -60,10 +61,16 @@ with DAG(
     tags=["flowc"],
 ) as dag:
 
-    # only (single_step.py:8): the end step
+    # only (single_step.py:8)
+    #   the end step
     only = KubernetesPodOperator(
         task_id="only",
         name="only",
         image="flowc:0.1.0",
         cmds=step_command("only", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
     )

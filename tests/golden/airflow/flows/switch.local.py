@@ -16,7 +16,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from airflow.sdk import DAG, BaseOperator, Param, task
 
@@ -129,11 +129,13 @@ with DAG(
     tags=["flowc"],
 ) as dag:
 
-    # start (switch.py:10): switch on self.route: 'big' -> big, 'medium' -> medium, 'small' -> small
+    # start (switch.py:10)
+    #   switch on self.route: 'big' -> big, 'medium' -> medium, 'small' -> small
     start = FlowcStep(
         task_id="start",
         step="start",
         returns=True,
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # follow the case start took
@@ -145,31 +147,37 @@ with DAG(
     big = FlowcStep(
         task_id="big",
         step="big",
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # medium (switch.py:25)
     medium = FlowcStep(
         task_id="medium",
         step="medium",
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # small (switch.py:30)
     small = FlowcStep(
         task_id="small",
         step="small",
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # merge (switch.py:35)
     merge = FlowcStep(
         task_id="merge",
         step="merge",
+        execution_timeout=timedelta(seconds=432000),
         trigger_rule="none_failed_min_one_success",
     )
 
-    # end (switch.py:40): the end step
+    # end (switch.py:40)
+    #   the end step
     end = FlowcStep(
         task_id="end",
         step="end",
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # what each task waits for (XCom inputs above add their own edges)

@@ -11,11 +11,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from airflow.sdk import DAG, literal, task, task_group
 from airflow.sdk.exceptions import AirflowSkipException
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+from kubernetes.client import models as k8s
 
 # Airflow templates of the run id, of the runtime's attempt number (0 first) and
 # of the attempt a series of tries began with (a cleared task begins a new one)
@@ -82,13 +83,19 @@ with DAG(
     tags=["flowc"],
 ) as dag:
 
-    # start (switch_branch_in_foreach.py:8): foreach over self.items: one classify per item
+    # start (switch_branch_in_foreach.py:8)
+    #   foreach over self.items: one classify per item
     start = KubernetesPodOperator(
         task_id="start",
         name="start",
         image="flowc:0.1.0",
         cmds=step_command("start", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, output="/airflow/xcom/return.json", templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
         do_xcom_push=True,
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # the index paths classify is mapped over (from start's foreach_count)
@@ -97,13 +104,19 @@ with DAG(
     # ---- mapped over start_indices: the steps of start's foreach, once per item
     @task_group(group_id="foreach_start")
     def foreach_start(index):
-        # classify (switch_branch_in_foreach.py:13): switch on self.kind: 'even' -> even, 'odd' -> odd
+        # classify (switch_branch_in_foreach.py:13)
+        #   switch on self.kind: 'even' -> even, 'odd' -> odd
         classify = KubernetesPodOperator(
             task_id="classify",
             name="classify",
             image="flowc:0.1.0",
             cmds=step_command("classify", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, output="/airflow/xcom/return.json", templated=True),
+            container_resources=k8s.V1ResourceRequirements(
+                requests={"cpu": "1", "memory": "4096Mi"},
+                limits={"memory": "4096Mi"},
+            ),
             do_xcom_push=True,
+            execution_timeout=timedelta(seconds=432000),
         )
 
         # even (switch_branch_in_foreach.py:19)
@@ -113,6 +126,11 @@ with DAG(
             name="even",
             image="flowc:0.1.0",
             cmds=step_command("even", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+            container_resources=k8s.V1ResourceRequirements(
+                requests={"cpu": "1", "memory": "4096Mi"},
+                limits={"memory": "4096Mi"},
+            ),
+            execution_timeout=timedelta(seconds=432000),
         )
         classify_to_even >> even
 
@@ -123,15 +141,26 @@ with DAG(
             name="odd",
             image="flowc:0.1.0",
             cmds=step_command("odd", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+            container_resources=k8s.V1ResourceRequirements(
+                requests={"cpu": "1", "memory": "4096Mi"},
+                limits={"memory": "4096Mi"},
+            ),
+            execution_timeout=timedelta(seconds=432000),
         )
         classify_to_odd >> odd
 
-        # fork (switch_branch_in_foreach.py:29): branch: left, right in parallel
+        # fork (switch_branch_in_foreach.py:29)
+        #   branch: left, right in parallel
         fork = KubernetesPodOperator(
             task_id="fork",
             name="fork",
             image="flowc:0.1.0",
             cmds=step_command("fork", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+            container_resources=k8s.V1ResourceRequirements(
+                requests={"cpu": "1", "memory": "4096Mi"},
+                limits={"memory": "4096Mi"},
+            ),
+            execution_timeout=timedelta(seconds=432000),
             trigger_rule="none_failed_min_one_success",
         )
 
@@ -141,6 +170,11 @@ with DAG(
             name="left",
             image="flowc:0.1.0",
             cmds=step_command("left", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+            container_resources=k8s.V1ResourceRequirements(
+                requests={"cpu": "1", "memory": "4096Mi"},
+                limits={"memory": "4096Mi"},
+            ),
+            execution_timeout=timedelta(seconds=432000),
         )
 
         # right (switch_branch_in_foreach.py:38)
@@ -149,23 +183,40 @@ with DAG(
             name="right",
             image="flowc:0.1.0",
             cmds=step_command("right", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+            container_resources=k8s.V1ResourceRequirements(
+                requests={"cpu": "1", "memory": "4096Mi"},
+                limits={"memory": "4096Mi"},
+            ),
+            execution_timeout=timedelta(seconds=432000),
         )
 
-        # meet (switch_branch_in_foreach.py:43): join of fork
+        # meet (switch_branch_in_foreach.py:43)
+        #   join of fork
         meet = KubernetesPodOperator(
             task_id="meet",
             name="meet",
             image="flowc:0.1.0",
             cmds=step_command("meet", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+            container_resources=k8s.V1ResourceRequirements(
+                requests={"cpu": "1", "memory": "4096Mi"},
+                limits={"memory": "4096Mi"},
+            ),
+            execution_timeout=timedelta(seconds=432000),
         )
 
-        # decide (switch_branch_in_foreach.py:50): switch on self.final: 'big' -> big, 'small' -> small
+        # decide (switch_branch_in_foreach.py:50)
+        #   switch on self.final: 'big' -> big, 'small' -> small
         decide = KubernetesPodOperator(
             task_id="decide",
             name="decide",
             image="flowc:0.1.0",
             cmds=step_command("decide", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, output="/airflow/xcom/return.json", templated=True),
+            container_resources=k8s.V1ResourceRequirements(
+                requests={"cpu": "1", "memory": "4096Mi"},
+                limits={"memory": "4096Mi"},
+            ),
             do_xcom_push=True,
+            execution_timeout=timedelta(seconds=432000),
         )
 
         # big (switch_branch_in_foreach.py:55)
@@ -175,6 +226,11 @@ with DAG(
             name="big",
             image="flowc:0.1.0",
             cmds=step_command("big", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+            container_resources=k8s.V1ResourceRequirements(
+                requests={"cpu": "1", "memory": "4096Mi"},
+                limits={"memory": "4096Mi"},
+            ),
+            execution_timeout=timedelta(seconds=432000),
         )
         decide_to_big >> big
 
@@ -185,6 +241,11 @@ with DAG(
             name="small",
             image="flowc:0.1.0",
             cmds=step_command("small", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+            container_resources=k8s.V1ResourceRequirements(
+                requests={"cpu": "1", "memory": "4096Mi"},
+                limits={"memory": "4096Mi"},
+            ),
+            execution_timeout=timedelta(seconds=432000),
         )
         decide_to_small >> small
 
@@ -193,21 +254,33 @@ with DAG(
 
     foreach_start_group = foreach_start.expand(index=start_indices)
 
-    # join (switch_branch_in_foreach.py:65): join of start
+    # join (switch_branch_in_foreach.py:65)
+    #   join of start
     join = KubernetesPodOperator(
         task_id="join",
         name="join",
         image="flowc:0.1.0",
         cmds=step_command("join", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
         trigger_rule="none_failed_min_one_success",
     )
 
-    # end (switch_branch_in_foreach.py:70): the end step
+    # end (switch_branch_in_foreach.py:70)
+    #   the end step
     end = KubernetesPodOperator(
         task_id="end",
         name="end",
         image="flowc:0.1.0",
         cmds=step_command("end", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # what each task waits for (XCom inputs above add their own edges)

@@ -11,13 +11,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from airflow import DAG
 from airflow.decorators import task, task_group
 from airflow.exceptions import AirflowSkipException
 from airflow.utils.template import literal
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+from kubernetes.client import models as k8s
 
 # Airflow templates of the run id, of the runtime's attempt number (0 first) and
 # of the attempt a series of tries began with (a cleared task begins a new one)
@@ -84,13 +85,19 @@ with DAG(
     tags=["flowc"],
 ) as dag:
 
-    # start (switch_in_foreach.py:8): foreach over self.sizes: one classify per item
+    # start (switch_in_foreach.py:8)
+    #   foreach over self.sizes: one classify per item
     start = KubernetesPodOperator(
         task_id="start",
         name="start",
         image="flowc:0.1.0",
         cmds=step_command("start", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, output="/airflow/xcom/return.json", templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
         do_xcom_push=True,
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # the index paths classify is mapped over (from start's foreach_count)
@@ -99,13 +106,19 @@ with DAG(
     # ---- mapped over start_indices: the steps of start's foreach, once per item
     @task_group(group_id="foreach_start")
     def foreach_start(index):
-        # classify (switch_in_foreach.py:13): switch on self.kind: 'big' -> big, 'mid' -> mid, 'small' -> small
+        # classify (switch_in_foreach.py:13)
+        #   switch on self.kind: 'big' -> big, 'mid' -> mid, 'small' -> small
         classify = KubernetesPodOperator(
             task_id="classify",
             name="classify",
             image="flowc:0.1.0",
             cmds=step_command("classify", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, output="/airflow/xcom/return.json", templated=True),
+            container_resources=k8s.V1ResourceRequirements(
+                requests={"cpu": "1", "memory": "4096Mi"},
+                limits={"memory": "4096Mi"},
+            ),
             do_xcom_push=True,
+            execution_timeout=timedelta(seconds=432000),
         )
 
         # big (switch_in_foreach.py:19)
@@ -115,6 +128,11 @@ with DAG(
             name="big",
             image="flowc:0.1.0",
             cmds=step_command("big", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+            container_resources=k8s.V1ResourceRequirements(
+                requests={"cpu": "1", "memory": "4096Mi"},
+                limits={"memory": "4096Mi"},
+            ),
+            execution_timeout=timedelta(seconds=432000),
         )
         classify_to_big >> big
 
@@ -125,6 +143,11 @@ with DAG(
             name="mid",
             image="flowc:0.1.0",
             cmds=step_command("mid", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+            container_resources=k8s.V1ResourceRequirements(
+                requests={"cpu": "1", "memory": "4096Mi"},
+                limits={"memory": "4096Mi"},
+            ),
+            execution_timeout=timedelta(seconds=432000),
         )
         classify_to_mid >> mid
 
@@ -135,6 +158,11 @@ with DAG(
             name="small",
             image="flowc:0.1.0",
             cmds=step_command("small", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+            container_resources=k8s.V1ResourceRequirements(
+                requests={"cpu": "1", "memory": "4096Mi"},
+                limits={"memory": "4096Mi"},
+            ),
+            execution_timeout=timedelta(seconds=432000),
         )
         classify_to_small >> small
 
@@ -144,6 +172,11 @@ with DAG(
             name="tag",
             image="flowc:0.1.0",
             cmds=step_command("tag", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+            container_resources=k8s.V1ResourceRequirements(
+                requests={"cpu": "1", "memory": "4096Mi"},
+                limits={"memory": "4096Mi"},
+            ),
+            execution_timeout=timedelta(seconds=432000),
             trigger_rule="none_failed_min_one_success",
         )
 
@@ -152,20 +185,32 @@ with DAG(
 
     foreach_start_group = foreach_start.expand(index=start_indices)
 
-    # join (switch_in_foreach.py:39): join of start
+    # join (switch_in_foreach.py:39)
+    #   join of start
     join = KubernetesPodOperator(
         task_id="join",
         name="join",
         image="flowc:0.1.0",
         cmds=step_command("join", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
     )
 
-    # end (switch_in_foreach.py:44): the end step
+    # end (switch_in_foreach.py:44)
+    #   the end step
     end = KubernetesPodOperator(
         task_id="end",
         name="end",
         image="flowc:0.1.0",
         cmds=step_command("end", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # what each task waits for (XCom inputs above add their own edges)

@@ -16,7 +16,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from airflow.sdk import DAG, BaseOperator, task, task_group
 from airflow.sdk.exceptions import AirflowSkipException
@@ -129,11 +129,13 @@ with DAG(
     tags=["flowc"],
 ) as dag:
 
-    # start (switch_in_foreach.py:8): foreach over self.sizes: one classify per item
+    # start (switch_in_foreach.py:8)
+    #   foreach over self.sizes: one classify per item
     start = FlowcStep(
         task_id="start",
         step="start",
         returns=True,
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # the index paths classify is mapped over (from start's foreach_count)
@@ -142,12 +144,14 @@ with DAG(
     # ---- mapped over start_indices: the steps of start's foreach, once per item
     @task_group(group_id="foreach_start")
     def foreach_start(index):
-        # classify (switch_in_foreach.py:13): switch on self.kind: 'big' -> big, 'mid' -> mid, 'small' -> small
+        # classify (switch_in_foreach.py:13)
+        #   switch on self.kind: 'big' -> big, 'mid' -> mid, 'small' -> small
         classify = FlowcStep(
             task_id="classify",
             step="classify",
             index=index,
             returns=True,
+            execution_timeout=timedelta(seconds=432000),
         )
 
         # big (switch_in_foreach.py:19)
@@ -156,6 +160,7 @@ with DAG(
             task_id="big",
             step="big",
             index=index,
+            execution_timeout=timedelta(seconds=432000),
         )
         classify_to_big >> big
 
@@ -165,6 +170,7 @@ with DAG(
             task_id="mid",
             step="mid",
             index=index,
+            execution_timeout=timedelta(seconds=432000),
         )
         classify_to_mid >> mid
 
@@ -174,6 +180,7 @@ with DAG(
             task_id="small",
             step="small",
             index=index,
+            execution_timeout=timedelta(seconds=432000),
         )
         classify_to_small >> small
 
@@ -182,6 +189,7 @@ with DAG(
             task_id="tag",
             step="tag",
             index=index,
+            execution_timeout=timedelta(seconds=432000),
             trigger_rule="none_failed_min_one_success",
         )
 
@@ -190,16 +198,20 @@ with DAG(
 
     foreach_start_group = foreach_start.expand(index=start_indices)
 
-    # join (switch_in_foreach.py:39): join of start
+    # join (switch_in_foreach.py:39)
+    #   join of start
     join = FlowcStep(
         task_id="join",
         step="join",
+        execution_timeout=timedelta(seconds=432000),
     )
 
-    # end (switch_in_foreach.py:44): the end step
+    # end (switch_in_foreach.py:44)
+    #   the end step
     end = FlowcStep(
         task_id="end",
         step="end",
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # what each task waits for (XCom inputs above add their own edges)

@@ -11,11 +11,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from airflow.sdk import DAG, literal, task, task_group
 from airflow.sdk.exceptions import AirflowSkipException
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+from kubernetes.client import models as k8s
 
 # Airflow templates of the run id, of the runtime's attempt number (0 first) and
 # of the attempt a series of tries began with (a cleared task begins a new one)
@@ -82,13 +83,19 @@ with DAG(
     tags=["flowc"],
 ) as dag:
 
-    # start (switch_nested.py:8): foreach over self.rows: one row per item
+    # start (switch_nested.py:8)
+    #   foreach over self.rows: one row per item
     start = KubernetesPodOperator(
         task_id="start",
         name="start",
         image="flowc:0.1.0",
         cmds=step_command("start", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, output="/airflow/xcom/return.json", templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
         do_xcom_push=True,
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # the index paths row is mapped over (from start's foreach_count)
@@ -97,13 +104,19 @@ with DAG(
     # ---- mapped over start_indices: row, once per index of start's foreach
     @task_group(group_id="row_each")
     def row_each(index):
-        # row (switch_nested.py:13): switch on self.kind: 'odd' -> odd, 'even' -> even
+        # row (switch_nested.py:13)
+        #   switch on self.kind: 'odd' -> odd, 'even' -> even
         row = KubernetesPodOperator(
             task_id="row",
             name="row",
             image="flowc:0.1.0",
             cmds=step_command("row", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, output="/airflow/xcom/return.json", templated=True),
+            container_resources=k8s.V1ResourceRequirements(
+                requests={"cpu": "1", "memory": "4096Mi"},
+                limits={"memory": "4096Mi"},
+            ),
             do_xcom_push=True,
+            execution_timeout=timedelta(seconds=432000),
         )
 
     row_each_group = row_each.expand(index=start_indices)
@@ -118,6 +131,11 @@ with DAG(
             name="odd",
             image="flowc:0.1.0",
             cmds=step_command("odd", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+            container_resources=k8s.V1ResourceRequirements(
+                requests={"cpu": "1", "memory": "4096Mi"},
+                limits={"memory": "4096Mi"},
+            ),
+            execution_timeout=timedelta(seconds=432000),
         )
         row_to_odd >> odd
 
@@ -133,6 +151,11 @@ with DAG(
             name="even",
             image="flowc:0.1.0",
             cmds=step_command("even", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+            container_resources=k8s.V1ResourceRequirements(
+                requests={"cpu": "1", "memory": "4096Mi"},
+                limits={"memory": "4096Mi"},
+            ),
+            execution_timeout=timedelta(seconds=432000),
         )
         row_to_even >> even
 
@@ -141,13 +164,19 @@ with DAG(
     # ---- mapped over start_indices: expand, once per index of start's foreach
     @task_group(group_id="expand_each")
     def expand_each(index):
-        # expand (switch_nested.py:29): foreach over self.cols: one cell per item
+        # expand (switch_nested.py:29)
+        #   foreach over self.cols: one cell per item
         expand = KubernetesPodOperator(
             task_id="expand",
             name="expand",
             image="flowc:0.1.0",
             cmds=step_command("expand", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, output="/airflow/xcom/return.json", templated=True),
+            container_resources=k8s.V1ResourceRequirements(
+                requests={"cpu": "1", "memory": "4096Mi"},
+                limits={"memory": "4096Mi"},
+            ),
             do_xcom_push=True,
+            execution_timeout=timedelta(seconds=432000),
             trigger_rule="none_failed_min_one_success",
         )
 
@@ -165,6 +194,11 @@ with DAG(
             name="cell",
             image="flowc:0.1.0",
             cmds=step_command("cell", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+            container_resources=k8s.V1ResourceRequirements(
+                requests={"cpu": "1", "memory": "4096Mi"},
+                limits={"memory": "4096Mi"},
+            ),
+            execution_timeout=timedelta(seconds=432000),
         )
 
     foreach_expand_group = foreach_expand.expand(index=expand_indices)
@@ -172,30 +206,48 @@ with DAG(
     # ---- mapped over start_indices: cell_join, once per index of start's foreach
     @task_group(group_id="cell_join_each")
     def cell_join_each(index):
-        # cell_join (switch_nested.py:39): join of expand
+        # cell_join (switch_nested.py:39)
+        #   join of expand
         cell_join = KubernetesPodOperator(
             task_id="cell_join",
             name="cell-join",
             image="flowc:0.1.0",
             cmds=step_command("cell_join", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+            container_resources=k8s.V1ResourceRequirements(
+                requests={"cpu": "1", "memory": "4096Mi"},
+                limits={"memory": "4096Mi"},
+            ),
+            execution_timeout=timedelta(seconds=432000),
         )
 
     cell_join_each_group = cell_join_each.expand(index=start_indices)
 
-    # row_join (switch_nested.py:44): join of start
+    # row_join (switch_nested.py:44)
+    #   join of start
     row_join = KubernetesPodOperator(
         task_id="row_join",
         name="row-join",
         image="flowc:0.1.0",
         cmds=step_command("row_join", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
     )
 
-    # end (switch_nested.py:49): the end step
+    # end (switch_nested.py:49)
+    #   the end step
     end = KubernetesPodOperator(
         task_id="end",
         name="end",
         image="flowc:0.1.0",
         cmds=step_command("end", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # what each task waits for (XCom inputs above add their own edges)

@@ -67,8 +67,13 @@ with DAG(
         name="start",
         image="flowc:0.1.0",
         cmds=step_command("start", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
         retries=2,
         retry_delay=timedelta(minutes=2),
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # score (config_formats.py:23)
@@ -78,10 +83,15 @@ with DAG(
         name="score",
         image="flowc:0.1.0",
         cmds=step_command("score", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
         execution_timeout=timedelta(seconds=660),
     )
 
-    # end (config_formats.py:31): the end step
+    # end (config_formats.py:31)
+    #   the end step
     end = KubernetesPodOperator(
         task_id="end",
         name="end",
@@ -91,6 +101,7 @@ with DAG(
             requests={"cpu": "1", "memory": "1024Mi"},
             limits={"memory": "1024Mi"},
         ),
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # what each task waits for (XCom inputs above add their own edges)

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from airflow.sdk import DAG, Param, literal, task, task_group
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
@@ -69,7 +69,7 @@ def foreach_indices(out, nested: bool) -> list:
 
 
 with DAG(
-    dag_id="config_demo.ConfigTrainFlow",
+    dag_id="config_demo.user.flowc.ConfigTrainFlow",
     description="Train one small model per fold, with every setting from configs/train.json.",
     doc_md="Train one small model per fold, with every setting from configs/train.json.",
     schedule=None,
@@ -82,16 +82,22 @@ with DAG(
     # the runtime counts attempts itself: each task's retries equal its @retry
     default_args={"retries": 0},
     user_defined_macros={"flow_params": flow_params},
-    tags=["flowc", "project:config_demo"],
+    tags=["flowc", "project:config_demo", "branch:user.flowc"],
 ) as dag:
 
-    # start (config_train.py:15): foreach over self.folds: one train per item
+    # start (config_train.py:15)
+    #   foreach over self.folds: one train per item
     start = KubernetesPodOperator(
         task_id="start",
         name="start",
         image="flowc:0.1.0",
         cmds=step_command("start", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, params="{{ flow_params(params) }}", output="/airflow/xcom/return.json", templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
         do_xcom_push=True,
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # the index paths train is mapped over (from start's foreach_count)
@@ -110,24 +116,37 @@ with DAG(
                 requests={"cpu": "2", "memory": "2048Mi"},
                 limits={"memory": "2048Mi"},
             ),
+            execution_timeout=timedelta(seconds=432000),
         )
 
     foreach_start_group = foreach_start.expand(index=start_indices)
 
-    # join (config_train.py:31): join of start
+    # join (config_train.py:31)
+    #   join of start
     join = KubernetesPodOperator(
         task_id="join",
         name="join",
         image="flowc:0.1.0",
         cmds=step_command("join", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
     )
 
-    # end (config_train.py:38): the end step
+    # end (config_train.py:38)
+    #   the end step
     end = KubernetesPodOperator(
         task_id="end",
         name="end",
         image="flowc:0.1.0",
         cmds=step_command("end", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # what each task waits for (XCom inputs above add their own edges)

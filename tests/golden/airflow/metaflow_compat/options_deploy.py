@@ -68,7 +68,7 @@ def foreach_indices(out, nested: bool) -> list:
 
 
 with DAG(
-    dag_id="scoring.OptionsDeployFlow",
+    dag_id="scoring.test.nightly.OptionsDeployFlow",
     schedule=CronTriggerTimetable("0 6 * * 1-5", timezone="Europe/Paris"),
     start_date=datetime(2024, 1, 1, tzinfo=timezone.utc),
     catchup=False,
@@ -79,18 +79,24 @@ with DAG(
     # the runtime counts attempts itself: each task's retries equal its @retry
     default_args={"retries": 0},
     user_defined_macros={"flow_params": flow_params},
-    tags=["flowc", "project:scoring", "branch:nightly"],
+    tags=["flowc", "project:scoring", "branch:test.nightly"],
 ) as dag:
 
-    # start (options_deploy.py:17): foreach over self.batches: one score per item
+    # start (options_deploy.py:17)
+    #   foreach over self.batches: one score per item
     start = KubernetesPodOperator(
         task_id="start",
         name="start",
         image="flowc:0.1.0",
         cmds=step_command("start", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, params="{{ flow_params(params) }}", output="/airflow/xcom/return.json", templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
         # each secret's keys become environment variables (envFrom secretRef)
         secrets=[Secret("env", None, "db-credentials")],
         do_xcom_push=True,
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # the index paths score is mapped over (from start's foreach_count)
@@ -117,20 +123,32 @@ with DAG(
 
     foreach_start_group = foreach_start.expand(index=start_indices)
 
-    # join (options_deploy.py:30): join of start
+    # join (options_deploy.py:30)
+    #   join of start
     join = KubernetesPodOperator(
         task_id="join",
         name="join",
         image="flowc:0.1.0",
         cmds=step_command("join", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
     )
 
-    # end (options_deploy.py:35): the end step
+    # end (options_deploy.py:35)
+    #   the end step
     end = KubernetesPodOperator(
         task_id="end",
         name="end",
         image="flowc:0.1.0",
         cmds=step_command("end", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        container_resources=k8s.V1ResourceRequirements(
+            requests={"cpu": "1", "memory": "4096Mi"},
+            limits={"memory": "4096Mi"},
+        ),
+        execution_timeout=timedelta(seconds=432000),
     )
 
     # what each task waits for (XCom inputs above add their own edges)
