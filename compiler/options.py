@@ -111,7 +111,7 @@ OPTIONS: dict[str, dict[str, Opt]] = {
         "compute_pool": _c("an Outerbounds compute pool"),
         "executable": _c("another Python executable in the image"),
         "hostname_resolution_timeout": _i("only for @parallel, which flowc refuses"),
-        "qos": _c("the pod's QoS class"),
+        "qos": _c("the pod's QoS class: Guaranteed sets every limit to its request, BestEffort drops them", *_K8S_PODS),
         "extended_resources": _c("requested and limited like cpu and memory", *_K8S_PODS),
         "security_context": _c("the container's securityContext (Kubernetes' field names, snake_case or camelCase)",
                                *_K8S_PODS),

@@ -389,3 +389,27 @@ def test_unsupported_constructs_name_the_target_and_line(tmp_path):
             """)
     (diag,) = err.value.diagnostics
     assert diag.code == "FC501" and "argo" in diag.message and diag.span.line == 4
+
+
+def test_qos_sets_or_drops_the_limits(tmp_path):
+    """@kubernetes(qos=...): Guaranteed limits every resource at its request (Kubernetes
+    then classes the pod Guaranteed); BestEffort sets none (all but GPUs), as Kubernetes requires."""
+    out = compile_source(tmp_path, """
+        from flowc import FlowSpec, kubernetes, step
+
+        class QosFlow(FlowSpec):
+            @kubernetes(qos="Guaranteed", cpu=2, memory=2048)
+            @step
+            def start(self):
+                self.next(self.end)
+
+            @kubernetes(qos="BestEffort")
+            @step
+            def end(self):
+                pass
+        """)
+    (doc,) = load_documents(single_file(out))
+    t = templates(doc)
+    assert t["start"]["container"]["resources"] == {"requests": {"cpu": "2", "memory": "2048Mi"},
+                                                    "limits": {"cpu": "2", "memory": "2048Mi"}}
+    assert "resources" not in t["end"]["container"]
