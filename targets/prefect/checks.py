@@ -29,7 +29,7 @@ def refuse_placeholders(target: "PrefectTarget", flow: ir.Flow) -> None:
                          "name and tags", project.span, hint)
     if schedule is not None and has_placeholder([schedule.cron, schedule.timezone]):
         target.unsupported("@schedule holds {{ }}, which prefect deploy would substitute", schedule.span, hint)
-    if has_placeholder(deployment_name(flow)):
+    if has_placeholder(deployment_name(target, flow)):
         target.unsupported("the deployment name holds {{ }}, which prefect deploy would substitute",
                          flow.span, hint)
 

@@ -4,6 +4,7 @@ parameters and deployments, as plain data for the templates."""
 from __future__ import annotations
 
 import builtins
+import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -11,20 +12,18 @@ from flowc.compiler import ir
 
 from ..python_emit import py_literal
 
+# What the flow body may call from flowc.engines.prefect (its __all__ but
+# FlowRuntime and StepFailed), and from Prefect
+HELPERS = ("current_run_id", "chosen", "foreach_indices", "took", "merged", "common", "zipped", "repeat_switch",
+           "json_text", "finish")
 # Names the generated module defines or imports at top level: a step's task
 # function must not shadow them, and the flow body reads the ones in
 # BODY_NAMES (so a flow parameter, a local of the flow function, must not be
 # called like one of those).
-BODY_NAMES = frozenset({
-    "unmapped", "current_run_id", "chosen", "foreach_indices", "took", "merged", "common", "zipped",
-    "repeat_switch", "finish", "json_text",
-})
+BODY_NAMES = frozenset({"unmapped", *HELPERS})
 MODULE_NAMES = BODY_NAMES | frozenset({
-    "annotations", "json", "os", "queue", "subprocess", "sys", "tempfile", "threading", "Any", "Optional",
-    "flow", "task", "get_run_logger", "NO_CACHE", "Completed", "runtime", "ThreadPoolTaskRunner", "logging",
-    "ENVIRONMENTS", "BOOTSTRAP", "STEP_FLOW", "_pump", "_futures", "FLOW", "HERE", "RUNTIME",
-    "CONTAINER_STEPS", "StepFailed", "runtime_command", "pathspec", "run_step", "execute", "run_in_container",
-    "dispatch_to_containers", "secret_env", "outcome", "container_step", "command_line",
+    "annotations", "json", "Any", "Optional", "flow", "task", "NO_CACHE", "ThreadPoolTaskRunner",
+    "FlowRuntime", "RUNTIME", "container_step", "command_line",
 }) | frozenset(dir(builtins))
 
 
@@ -44,12 +43,14 @@ class TaskPlan:
     func: str  # the Python name of the task function
     ref: str  # flow.py:LINE
     summary: str  # what the step does, for the comment
+    described: str  # targets/base.py describe_step: the step's name, flow.py:LINE, its docstring's first line
     description: Optional[str]
     is_start: bool = False
     recursive: bool = False
     retries: int = 0
     retry_delay: Any = 0
-    timeout: Optional[int] = None
+    timeout: Optional[int] = None  # seconds: targets/base.py engine_timeout
+    timeout_note: str = ""
     notes: list[str] = field(default_factory=list)
     secrets: tuple[str, ...] = ()
     container: Optional[Container] = None
@@ -79,7 +80,7 @@ class TaskPlan:
             args.append(f"secrets={py_literal(self.secrets)}")
         if self.container:
             args.append(f"deployment={py_literal(self.container.deployment)}")
-        return f"run_step({', '.join(args)})"
+        return f"RUNTIME.run_step({', '.join(args)})"
 
 
 @dataclass
@@ -141,6 +142,26 @@ class Plan:
     @property
     def has_containers(self) -> bool:
         return any(t.container for t in self.tasks)
+
+    @property
+    def imports(self) -> list[str]:
+        """The module's imports: only what it uses."""
+        code = " ".join(f"{s.call} {s.guard or ''} {s.again}" for s in self.body)
+        used = {name for name in HELPERS if re.search(rf"\b{name}\(", code)}
+        used |= {"current_run_id", "finish"}
+        if any(s.kind == "loop" for s in self.body):
+            used.add("chosen")
+        if any(p.type == "json" for p in self.params):
+            used.add("json_text")
+        typing = ["Any"] + (["Optional"] if self.has_containers or any("Optional" in p.annotation
+                                                                      for p in self.params) else [])
+        prefect = ["flow", "task"] + (["unmapped"] if "unmapped(" in code else [])
+        lines = [f"from typing import {', '.join(typing)}", "",
+                  f"from prefect import {', '.join(prefect)}",
+                  "from prefect.cache_policies import NO_CACHE",
+                  "from prefect.task_runners import ThreadPoolTaskRunner", "",
+                  f"from flowc.engines.prefect import {', '.join(['FlowRuntime', *sorted(used)])}"]
+        return lines
 
     @property
     def environments(self) -> dict[str, dict]:

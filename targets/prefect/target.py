@@ -35,13 +35,14 @@ from __future__ import annotations
 from flowc.compiler import ir
 
 from ..base import Option, Target, ir_file, yes
+from ..kubernetes import check_pods
 from ..python_emit import PyNames, py_docstring
 from . import render
 from .body import FlowBody
 from .checks import check_yaml_is_literal, refuse_placeholders
-from .names import deployment_name, project_part
+from .names import deployment_name, step_deployment_prefix, tags
 from .plan import BODY_NAMES, MODULE_NAMES, Plan
-from .pods import pod_variables, triggers
+from .pods import container_steps, pod_variables, triggers
 from .tasks import MODULE, YAML, command, flow_docstring, module_doc, param, snake, task
 
 JOB_TEMPLATE = "kubernetes-job-template.json"
@@ -126,17 +127,14 @@ class PrefectTarget(Target):
             seen[pp.py] = p.name
         names.reserve(py_params)
         flow_func = names.claim(snake(flow.name))
-        project = flow.decorators.project
-        deployment = self.option("deployment") or deployment_name(flow)
-        step_prefix = f"{project_part(project)}." if project else ""
+        deployment = deployment_name(self, flow)
+        step_prefix = step_deployment_prefix(self, flow)
+        check_pods(self, flow, container_steps(self, flow), step_secrets=False)
         tasks = {s.name: task(self, flow, s, names, step_prefix) for s in flow.ordered_steps()}
         body_names = PyNames(MODULE_NAMES | py_params | set(names.used))
         run_var, params_var = body_names.claim("run_id"), body_names.claim("params")
         body, futures = FlowBody(flow, tasks, body_names, run_var, params_var).build()
         refuse_placeholders(self, flow)
-        tags = ["flowc"]
-        if project:
-            tags += [f"project:{project.name}", f"project_branch:{project_part(project).split('.', 1)[1]}"]
         return Plan(
             flow=flow,
             module_doc=py_docstring(module_doc(self, flow) + "\n"),
@@ -149,7 +147,7 @@ class PrefectTarget(Target):
             command=command(self, flow),
             step_flow_name=f"{flow.name}-step",
             deployment=deployment,
-            tags=tags,
+            tags=tags(self, flow),
             job_variables=pod_variables(self),
             schedule=flow.decorators.schedule,
             triggers=triggers(self, flow),

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from flowc import __version__
 from flowc.compiler import ir
 
-from ..base import source_ref
+from ..base import TIMEOUT_MARGIN, describe_step, engine_timeout, source_ref
 from ..python_emit import PyNames, py_docstring, py_literal
 from .checks import secrets
 from .plan import ParamPlan, TaskPlan
@@ -22,8 +22,9 @@ if TYPE_CHECKING:
 
 MODULE = "prefect_flow.py"
 YAML = "prefect.yaml"
-# placeholders for the parts of the runtime command a task fills in
-_RUN, _INDEX, _ATTEMPT, _OUTPUT = "\0run_id\0", "\0index\0", "\0attempt\0", "\0output\0"
+# the runtime's options that differ between tasks: FlowRuntime adds them
+PER_TASK = frozenset({"--step", "--run-id", "--index", "--attempt", "--output", "--iteration", "--params",
+                      "--environment"})
 
 def module_doc(target: "PrefectTarget", flow: ir.Flow) -> str:
     return (f"Prefect flow of {flow.name}, compiled by flowc {__version__} from {flow.source.path}.\n\n"
@@ -73,41 +74,42 @@ def flow_docstring(target: "PrefectTarget", flow: ir.Flow, params: list[ParamPla
 
 
 def command(target: "PrefectTarget", flow: ir.Flow) -> list[list[str]]:
-    """The runtime's one command as Python expressions, for runtime_command(),
-    in lines: the program, then one option and its value per line."""
-    argv = target.runtime_argv(flow, flow.steps[0], run_id=_RUN, index=_INDEX, attempt=_ATTEMPT, output=_OUTPUT)
-    exprs = {_RUN: "run_id", _INDEX: "index", _ATTEMPT: "str(attempt)", _OUTPUT: "output"}
-    out = []
-    for i, arg in enumerate(argv):
-        if i > 0 and argv[i - 1] == "--step":
-            out.append("step")
-        elif arg in exprs:
-            out.append(exprs[arg])
-        else:
-            out.append(py_literal(arg))
+    """The runtime's one command for this flow, as Python literals in lines (the
+    program, then one option and its value per line), without the options each
+    task adds (flowc.engines.prefect.FlowRuntime.argv)."""
+    argv = target.runtime_argv(flow, flow.steps[0], run_id="", index="", attempt="")
     lines: list[list[str]] = [[]]
-    for expr, arg in zip(out, argv):
+    skip = False
+    for i, arg in enumerate(argv):
+        if skip:
+            skip = False
+            continue
+        if arg in PER_TASK and i > 3:
+            skip = True
+            continue
         if arg.startswith("--") and lines[-1]:
             lines.append([])
-        lines[-1].append(expr)
+        lines[-1].append(py_literal(arg))
     return lines
-
 
 
 def task(target: "PrefectTarget", flow: ir.Flow, s: ir.Step, names: PyNames, step_prefix: str) -> TaskPlan:
     d = s.decorators
     t = TaskPlan(step=s.name, func=names.claim(s.name, suffix="_step"), ref=source_ref(flow, s.span),
-                 summary=summary(s, flow.steps_by_name), description=s.docstring, is_start=s.name == flow.start,
+                 summary=summary(s, flow.steps_by_name), described=describe_step(flow, s), description=s.docstring, is_start=s.name == flow.start,
                  recursive=s.is_recursive)
     if d.retry is not None:
         t.retries = d.retry.times
         t.retry_delay = number(d.retry.minutes_between_retries * 60)
         t.notes.append(f"@retry(times={d.retry.times}): Prefect retries the task; each retry is the runtime's "
                        f"next attempt ({source_ref(flow, d.retry.span)})")
+    t.timeout = engine_timeout(s)
     if d.timeout is not None:
-        t.timeout = d.timeout.seconds + max(10, d.timeout.seconds // 10)
+        t.timeout_note = f"@timeout {d.timeout.seconds} s + {TIMEOUT_MARGIN} s"
         t.notes.append(f"@timeout: the runtime stops the step after {d.timeout.seconds} s; "
                        f"Prefect's timeout is the backstop ({source_ref(flow, d.timeout.span)})")
+    else:
+        t.timeout_note = "no @timeout: Metaflow's 5-day limit"
     if d.catch is not None:
         where = f"self.{d.catch.var}" if d.catch.var else "nothing"
         t.notes.append(f"@catch: on the last attempt the runtime stores the failure in {where} "
