@@ -9,6 +9,9 @@ $(PREFECT38_STAMP): mk/prefect.mk mk/constraints-prefect38.txt | $(STAMP)
 	test -x $(PREFECT38_VENV)/bin/python || $(PYTHON) -m venv $(PREFECT38_VENV)
 	$(BIN)/uv pip install --python $(PREFECT38_VENV)/bin/python --compile-bytecode --quiet \
 		-c mk/constraints-prefect38.txt prefect==3.8.8 prefect-kubernetes==0.8.0 "fastapi<0.151"
+	# flowc itself, without its dependencies: a compiled flow imports flowc.engines.prefect
+	# (standard library and Prefect only), as it does in the flow's image
+	$(BIN)/uv pip install --python $(PREFECT38_VENV)/bin/python --quiet --no-deps -e .
 	touch $@
 
 SETUP += $(PREFECT38_STAMP)

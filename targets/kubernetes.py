@@ -189,13 +189,17 @@ def _camel(key: str) -> str:
 # ------------------------------------------------------------ what Kubernetes rejects
 
 
-def check_pods(target: "Target", flow: ir.Flow, steps: Optional[list[ir.Step]] = None) -> None:
+def check_pods(target: "Target", flow: ir.Flow, steps: Optional[list[ir.Step]] = None,
+               step_secrets: bool = True) -> None:
     """FC501 naming the target for every value a pod of these steps (default:
-    all) would carry and Kubernetes would reject."""
+    all) would carry and Kubernetes would reject. ``step_secrets=False``: the
+    target reads @secrets' sources elsewhere than from Kubernetes (Prefect's
+    Secret blocks), so only @kubernetes(secrets=...) name Kubernetes secrets."""
     for s in steps if steps is not None else flow.ordered_steps():
         d = s.decorators
         k8s = d.kubernetes
-        for secret in secret_names(s):
+        names = secret_names(s) if step_secrets else list(k8s.secrets if k8s is not None else ())
+        for secret in names:
             if not DNS_SUBDOMAIN.match(secret) or len(secret) > 253:
                 span = (d.secrets or k8s).span
                 target.unsupported(f"secret '{secret}' of step '{s.name}' is not a Kubernetes secret name", span,

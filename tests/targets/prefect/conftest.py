@@ -129,8 +129,9 @@ class Node:
         env = {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
                "HOME": os.environ.get("HOME", "/tmp")}
         env.update({e["name"]: e["value"] for e in container.get("env", []) if e.get("value") is not None})
-        env.update({k: v for k, v in os.environ.items() if k.startswith(("PREFECT_", "DO_NOT_TRACK", "PYTHONPATH"))
-                    and k not in env})  # the command runs in this Python environment, its path included
+        env.update({k: v for k, v in os.environ.items()
+                    if k.startswith(("PREFECT_", "DO_NOT_TRACK", "PYTHONPATH", "FLOWC_")) and k not in env})
+        # the command runs in this Python environment, its path and flowc's settings included
         proc = await asyncio.create_subprocess_exec(*container["args"], env=env, cwd=tempfile.gettempdir(),
                                                     stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
         out, _ = await proc.communicate()

@@ -166,10 +166,10 @@ def test_options_from_flags_and_pyproject(tmp_path: Path):
     assert main["work_pool"]["work_queue_name"] == "nightly"
     assert main["work_pool"]["job_variables"] == {
         "image": "registry.example.com/flowc:7", "namespace": "data", "cpu_request": "4",
-        "memory_request": "8192M", "ephemeral_storage_request": "10240M"}
+        "memory_request": "8192Mi", "memory_limit": "8192Mi", "ephemeral_storage_request": "10240Mi"}
     # start asks for 2 CPUs and 20000 MB of disk: the disk alone now needs a container of its own
     assert [s["name"] for s in steps] == ["start", "train"]
-    assert "disk 20000 MB > the flow pod's 10240 MB" in (out / "prefect.yaml").read_text()
+    assert "disk 20000 MiB > the flow pod's 10240 MiB" in (out / "prefect.yaml").read_text()
     assert "CPUs 2" not in (out / "prefect.yaml").read_text()
 
 
@@ -213,8 +213,22 @@ def test_prefect_placeholders_in_pod_options_are_refused(tmp_path: Path):
     """prefect deploy would substitute {{ x }} in job variables: refused, not mangled."""
     src = HEAD + ("    @kubernetes(labels={'team': '{{ prefect.variables.team }}'})\n    @step\n    def start(self):\n"
                   "        self.next(self.end)\n\n") + TAIL
-    [(code, line, message)] = diagnostics_of(tmp_path, src)
-    assert (code, line) == ("FC501", 5) and "prefect deploy would substitute" in message
+    found = diagnostics_of(tmp_path, src)
+    assert {(code, line) for code, line, _ in found} == {("FC501", 5)}
+    assert any("prefect deploy would substitute" in message for _, _, message in found)
+    # and, as on every pod target, it is not a label value Kubernetes accepts
+    assert any("which Kubernetes does not accept" in message for _, _, message in found)
+
+
+def test_labels_kubernetes_rejects_are_refused(tmp_path: Path):
+    """The one pod check (targets/kubernetes.py check_pods), as on Argo and Airflow."""
+    src = HEAD + ("    @kubernetes(labels={'team/x/y': 'ml'}, annotations={'-bad': 'x'})\n    @step\n"
+                  "    def start(self):\n        self.next(self.end)\n\n") + TAIL
+    found = diagnostics_of(tmp_path, src)
+    assert [(code, line) for code, line, _ in found] == [("FC501", 5), ("FC501", 5)]
+    messages = " | ".join(message for _, _, message in found)
+    assert "label of step 'start' 'team/x/y' is not a valid Kubernetes key" in messages
+    assert "annotation of step 'start' '-bad' is not a valid Kubernetes key" in messages
 
 
 def test_secret_names_must_name_prefect_blocks(tmp_path: Path):

@@ -89,7 +89,9 @@ def test_kubernetes_job_of_a_container_step(tmp_path: Path, prefect_api, pool):
     (container,) = pod["containers"]
     assert container["image"] == "flowc:0.1.0"
     assert container["args"] == ["prefect", "flow-run", "execute"]
-    assert container["resources"] == {"requests": {"cpu": "8", "memory": "16384M"}, "limits": {"nvidia.com/gpu": 2}}
+    # memory in MiB, its limit equal to its request (targets/kubernetes.py)
+    assert container["resources"] == {"requests": {"cpu": "8", "memory": "16384Mi"},
+                                      "limits": {"memory": "16384Mi", "nvidia.com/gpu": 2}}
     assert pod["nodeSelector"] == {"node.kubernetes.io/instance-type": "p3.8xlarge"}
     assert pod["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
     assert pod["serviceAccountName"] == "trainer"
@@ -101,8 +103,8 @@ def test_kubernetes_job_of_a_container_step(tmp_path: Path, prefect_api, pool):
 
     start = render_job("ResourcesFlow-step/start", {"step": "start", "run_id": "r1", "index": "0", "attempt": 0})
     (container,) = start["spec"]["template"]["spec"]["containers"]
-    assert container["resources"] == {"requests": {"cpu": "2", "memory": "4096M", "ephemeral-storage": "20000M"},
-                                      "limits": {}}
+    assert container["resources"] == {"requests": {"cpu": "2", "memory": "4096Mi", "ephemeral-storage": "20000Mi"},
+                                      "limits": {"memory": "4096Mi"}}
     assert "nodeSelector" not in start["spec"]["template"]["spec"]
 
 
@@ -117,8 +119,8 @@ def test_kubernetes_job_volumes_image_and_secrets(tmp_path: Path, prefect_api, p
     assert container["volumeMounts"] == [{"name": "pvc-0", "mountPath": "/mnt/data"}]
     gpu = render_job("ContainersFlow-step/gpu", {"step": "gpu", "run_id": "r", "index": "0"})
     pod = gpu["spec"]["template"]["spec"]
-    assert pod["volumes"] == [{"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": "1024M"}}]
-    assert pod["containers"][0]["resources"]["limits"] == {"nvidia.com/gpu": 1}
+    assert pod["volumes"] == [{"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": "1024Mi"}}]
+    assert pod["containers"][0]["resources"]["limits"] == {"memory": "30000Mi", "nvidia.com/gpu": 1}
 
 
 def render_job(deployment_name: str, parameters: dict) -> dict:
