@@ -41,6 +41,40 @@ def test_compiles_into_its_three_files(path: Path):
     assert {"prefect_flow.py", "prefect.yaml", "kubernetes-job-template.json"} <= set(files)
 
 
+def unbound_names(text: str) -> list[str]:
+    """Names a module reads as globals that it neither defines, imports nor gets
+    from builtins (a helper the module calls but forgot to import)."""
+    import builtins
+    import symtable
+
+    table = symtable.symtable(text, "prefect_flow.py", "exec")
+    defined = ({s.get_name() for s in table.get_symbols() if s.is_assigned() or s.is_imported()}
+               | set(dir(builtins)) | {"__file__", "__name__"})
+    missing, tables = [], [table]
+    while tables:
+        t = tables.pop()
+        missing += [s.get_name() for s in t.get_symbols()
+                    if s.is_referenced() and (s.is_global() or t is table) and s.get_name() not in defined]
+        tables += t.get_children()
+    return sorted(set(missing))
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=corpus_id)
+def test_the_module_imports_every_helper_it_calls_and_no_other(path: Path):
+    """The module imports from flowc.engines.prefect (its __all__) what it uses, and only that."""
+    from flowc.engines import prefect as support
+
+    files, _ = compiled(path)
+    text = files["prefect_flow.py"].decode()
+    assert unbound_names(text) == []
+    tree = ast.parse(text)
+    names = [a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module == "flowc.engines.prefect"
+             for a in n.names]
+    assert names and set(names) <= set(support.__all__)
+    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    assert [n for n in names if n not in used] == []
+
+
 @pytest.mark.parametrize("path", CORPUS, ids=corpus_id)
 def test_golden(path: Path, regen: bool):
     files, _ = compiled(path)
