@@ -43,7 +43,8 @@ def _build_parser() -> argparse.ArgumentParser:
     s.add_argument("--params", help="parameters as one JSON object (start step)")
     s.add_argument("--output", help="write OUT.json here")
     s.add_argument("--output-value", help="write here, alone, the value an engine branches on: a foreach "
-                                          "split's child indices as a JSON array of texts, a switch's chosen step")
+                                          "split's children's index paths as a JSON array of texts, a switch's "
+                                          "chosen step")
     s.add_argument("--origin-run-id", help="the run a resumed run continues")
     s.add_argument("--no-capture", action="store_true", help="do not keep stdout/stderr in the datastore")
     s.add_argument("--output-only", action="store_true",

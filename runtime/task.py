@@ -555,10 +555,12 @@ class Executor:
 
 
 def write_value(path: str, kind: str, meta: dict) -> None:
-    """--output-value: a foreach split's child indices (["0", "1", ...]), a switch's
-    chosen step (text); nothing for other steps."""
+    """--output-value: a foreach split's children's index paths (["0", "1", ...] at the
+    top level, ["2.0", "2.1", ...] for the split of item 2), a switch's chosen step
+    (text); nothing for other steps."""
     if kind == "foreach":
-        text = json.dumps([str(i) for i in range(meta.get("foreach_count") or 0)])
+        prefix = "".join(f"{i}." for i in meta.get("index") or [])
+        text = json.dumps([f"{prefix}{i}" for i in range(meta.get("foreach_count") or 0)])
     elif kind == "switch":
         text = str(meta.get("chosen") or "")
     else:
