@@ -5,9 +5,12 @@ Everything comes from the IR: a task waits for its parents that lie in the
 same DAG (``dependentTasks``), for the ParallelFor of a nested body that
 ends in it, and for the switches its condition reads; the entry of a body
 waits for nothing (its ParallelFor waits for the split). A foreach split's
-task writes its child indices (``["0", "1", ...]``: never the items) as its
-output ``Output``; the ParallelFor iterates over them, and every task inside
-takes its item per level (``index0``, ``index1``...) to form ``--index``.
+task writes its children's index paths (``["0", "1", ...]``, ``["2.0",
+"2.1", ...]`` inside item 2: never the items) as its output ``Output``; the
+ParallelFor iterates over them, and every task inside takes its item as
+``index``, its whole ``--index``. (No item is passed down into a nested
+loop: kfp.local overwrites every ``*-loop-item`` input of a ParallelFor with
+its own item, and the full path needs none.)
 """
 
 from __future__ import annotations
@@ -56,12 +59,12 @@ class Lowering:
             tasks[task] = self.step_task(s, scope)
             self.comments[self.dag_path(scope) + (task,)] = describe_step(self.flow, s)
             if s.kind == ir.FOREACH:
-                loop = self.names.loop(s.name)
+                loop = self.loop_name(s)
                 tasks[loop] = self.loop_task(s, scope)
                 self.comments[self.dag_path(scope) + (loop,)] = (
                     f"the foreach of {s.name} ({self.ref(s.next_span or s.span)}): one run of "
-                    f"{self.names.component(loop)} per item")
-                self.components[self.names.component(loop)] = self.loop_component(s)
+                    f"{self.names.component(self.names.loop(s.name))} per item")
+                self.components[self.names.component(self.names.loop(s.name))] = self.loop_component(s)
         return {"tasks": tasks}
 
     def dag_path(self, scope: tuple[str, ...]) -> tuple[str, ...]:
@@ -83,7 +86,7 @@ class Lowering:
             if ps.foreach_stack == scope:
                 out.add(self.names.task(p))
             elif len(ps.foreach_stack) > len(scope):  # the end of a nested body: wait for its ParallelFor
-                out.add(self.names.loop(ps.foreach_stack[len(scope)]))
+                out.add(self.loop_name(self.steps[ps.foreach_stack[len(scope)]]))
         return sorted(out)
 
     def condition_inputs(self, terms: frozenset) -> dict[str, Any]:
@@ -104,8 +107,9 @@ class Lowering:
             task["triggerPolicy"] = {"condition": cond}
 
     def index_inputs(self, scope: tuple[str, ...]) -> dict[str, Any]:
-        return {name: {"componentInputParameter": self.names.item_channel(split)}
-                for name, split in zip(executors.index_inputs(len(scope)), scope)}
+        if not scope:
+            return {}
+        return {executors.INDEX: {"componentInputParameter": self.names.item_channel(scope[-1])}}
 
     # ---- tasks
 
@@ -147,27 +151,43 @@ class Lowering:
         return comp
 
     def loop_task(self, s: ir.Step, scope: tuple[str, ...]) -> dict[str, Any]:
-        loop = self.names.loop(s.name)
-        items = self.names.output_channel(s.name)
-        task: dict[str, Any] = {"taskInfo": {"name": loop}, "componentRef": {"name": self.names.component(loop)}}
-        inputs: dict[str, Any] = {items: {"taskOutputParameter": {"producerTask": self.names.task(s.name),
-                                                                  "outputParameterKey": OUTPUT}}}
-        for split in scope:  # the items of the enclosing loops, passed down
-            inputs[self.names.item_channel(split)] = {"componentInputParameter": self.names.item_channel(split)}
-        self.wire(task, s, scope, inputs)  # the split's condition, if any
+        """The ParallelFor over the split's indices; when a switch may route around
+        the split, inside a condition DAG carrying its trigger condition (as KFP's
+        compiler nests a ParallelFor in a dsl.If: a task has a condition or an iterator)."""
+        loop, items = self.names.loop(s.name), self.names.output_channel(s.name)
         terms = self.terms(s)
-        task["dependentTasks"] = sorted({self.names.task(s.name)} |
-                                        {self.names.task(sw) for sw in conditions.switches_in(terms)})
-        task["parameterIterator"] = {"itemInput": self.names.item_channel(s.name), "items": {"inputParameter": items}}
+        produced = {"taskOutputParameter": {"producerTask": self.names.task(s.name), "outputParameterKey": OUTPUT}}
+        wrapped = bool(conditions.expression(terms, self.names))
+        task: dict[str, Any] = {"taskInfo": {"name": loop}, "componentRef": {"name": self.names.component(loop)},
+                                "inputs": {"parameters": dict(sorted({
+                                    items: {"componentInputParameter": items} if wrapped else produced}.items()))},
+                                "parameterIterator": {"itemInput": self.names.item_channel(s.name),
+                                                      "items": {"inputParameter": items}}}
+        if not wrapped:
+            task["dependentTasks"] = [self.names.task(s.name)]
         if self.target.option("parallelism"):
             task["iteratorPolicy"] = {"parallelismLimit": self.target.option("parallelism")}
-        return task
+        if not wrapped:
+            return task
+        cond = f"condition-{loop}"
+        outer: dict[str, Any] = {"taskInfo": {"name": cond}, "componentRef": {"name": self.names.component(cond)}}
+        inputs = {items: produced, **self.condition_inputs(terms)}
+        outer["inputs"] = {"parameters": dict(sorted(inputs.items()))}
+        outer["dependentTasks"] = sorted({self.names.task(s.name)} |
+                                         {self.names.task(sw) for sw in conditions.switches_in(terms)})
+        outer["triggerPolicy"] = {"condition": conditions.expression(terms, self.names)}
+        declared = {name: {"parameterType": "LIST" if name == items else "STRING"} for name in inputs}
+        self.components[self.names.component(cond)] = {
+            "dag": {"tasks": {loop: task}}, "inputDefinitions": {"parameters": dict(sorted(declared.items()))}}
+        return outer
+
+    def loop_name(self, s: ir.Step) -> str:
+        """The task standing for a split's foreach in its DAG (the ParallelFor, or its condition)."""
+        loop = self.names.loop(s.name)
+        return f"condition-{loop}" if conditions.expression(self.terms(s), self.names) else loop
 
     def loop_component(self, s: ir.Step) -> dict[str, Any]:
         scope = s.foreach_stack + (s.name,)
-        inputs = {self.names.output_channel(s.name): {"parameterType": "LIST"}}
-        for split in scope:
-            inputs[self.names.item_channel(split)] = {"parameterType": "STRING"}
-        for sw in conditions.switches_in(self.terms(s)):
-            inputs[self.names.output_channel(sw)] = {"parameterType": "STRING"}
+        inputs = {self.names.output_channel(s.name): {"parameterType": "LIST"},
+                  self.names.item_channel(s.name): {"parameterType": "STRING"}}
         return {"dag": self.dag(scope), "inputDefinitions": {"parameters": dict(sorted(inputs.items()))}}

@@ -29,16 +29,12 @@ RUN_ID = "{{$.pipeline_job_uuid}}"
 OUTPUT_FILE = "{{$.outputs.parameters['%s'].output_file}}" % OUTPUT
 
 
-def index_inputs(depth: int) -> list[str]:
-    """The inputs a task inside ``depth`` foreaches takes: one item per level."""
-    return [f"index{i}" for i in range(depth)]
+INDEX = "index"  # the input of a task inside a foreach: its item, the whole index path ("2.1")
 
 
 def index_expr(depth: int) -> str:
-    """``--index``: the task's foreach index path, from its items (``0`` outside any foreach)."""
-    if not depth:
-        return "0"
-    return ".".join("{{$.inputs.parameters['%s']}}" % name for name in index_inputs(depth))
+    """``--index``: the task's foreach index path (``0`` outside any foreach)."""
+    return "{{$.inputs.parameters['%s']}}" % INDEX if depth else "0"
 
 
 def container(target: "KubeflowTarget", flow: ir.Flow, s: ir.Step, params: dict[str, str]) -> dict[str, Any]:

@@ -29,7 +29,7 @@ class Names:
         taken: set[str] = set()
         for s in flow.steps:
             base = kfp_name(s.name)
-            if base.startswith("for-") or base == "for":  # loop tasks are for-STEP
+            if base.split("-")[0] in ("for", "condition"):  # loop tasks: for-STEP, condition-for-STEP
                 base = f"step-{base}"
             name, n = base, 2
             while name in taken:

@@ -26,6 +26,7 @@ Each command prints one JSON line: {"ok": true, ...} or {"ok": false, "error": .
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -114,7 +115,8 @@ def run(path: str, run_id: str, params: dict, root: str) -> dict:
     local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=root, raise_on_error=True)
     pipeline = components.load_component_from_file(path)
     try:
-        pipeline(**params)
+        with contextlib.redirect_stdout(sys.stderr):  # kfp.local logs to stdout; the answer is the one line there
+            pipeline(**params)
     except RuntimeError as exc:
         return {"state": "failed", "message": str(exc)}
     return {"state": "succeeded"}
