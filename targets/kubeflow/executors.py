@@ -14,11 +14,12 @@ KubernetesExecutorConfig), both from the shared pod lowering
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from flowc.compiler import ir
 
-from ..base import engine_timeout, json_text
+from ..base import engine_timeout
 from ..kubernetes import pod_of, tmpfs_of
 from .names import OUTPUT
 
@@ -47,7 +48,8 @@ def container(target: "KubeflowTarget", flow: ir.Flow, s: ir.Step, params: dict[
             name = params[p.name]
             pair = ["--param", f"{p.name}={{{{$.inputs.parameters['{name}']}}}}"]
             if p.default is None:  # absent unless given: the runtime applies "no value" or refuses a required one
-                args.append(json_text({"IfPresent": {"InputName": name, "Then": pair}}))
+                # KFP's own spelling of the placeholder (its readers match the text '{"IfPresent": ')
+                args.append(json.dumps({"IfPresent": {"InputName": name, "Then": pair}}, ensure_ascii=False))
             else:
                 args += pair
     pod = pod_of(target, s)

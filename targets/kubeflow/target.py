@@ -118,6 +118,8 @@ class KubeflowTarget(Target):
                 if p.type == "json" else p.default
         if not p.required:
             spec["isOptional"] = True
+            if p.default is None:  # null: "no value" (the start task is then given none: IfPresent)
+                spec["defaultValue"] = None
         return spec
 
     def emit(self, flow: ir.Flow) -> dict[str, bytes]:

@@ -18,7 +18,11 @@ clash with ours: mk/kubeflow.mk builds it); tests call it as a subprocess.
         Docker, so only the container's launch is swapped: the task handler runs
         the task's resolved command (``python -m flowc.runtime step ...``) as a
         subprocess here instead of in its image. The pipeline job's id
-        ({{$.pipeline_job_uuid}}, flowc's run id) is RUN.
+        ({{$.pipeline_job_uuid}}, flowc's run id) is RUN. One more patch: kfp.local
+        cannot hand a task an input whose value is null (an optional parameter
+        without a default: to_protobuf_value(None) raises), so a null argument is
+        left out, as KFP's driver leaves an optional input without a value unset
+        (the start task's IfPresent then passes no --param).
 
 Each command prints one JSON line: {"ok": true, ...} or {"ok": false, "error": ...}.
 """
@@ -102,9 +106,20 @@ class FlowcTaskHandler:
 
 def run(path: str, run_id: str, params: dict, root: str) -> dict:
     from kfp import components, local
-    from kfp.local import placeholder_utils, subprocess_task_handler
+    from kfp.local import executor_input_utils, placeholder_utils, subprocess_task_handler
 
-    subprocess_task_handler.SubprocessTaskHandler = FlowcTaskHandler  # the one swap: the container's launch
+    subprocess_task_handler.SubprocessTaskHandler = FlowcTaskHandler  # the swap: the container's launch
+    construct = executor_input_utils.construct_executor_input
+
+    def without_nulls(component_spec, arguments, *args, **kwargs):
+        arguments = {k: v for k, v in arguments.items() if v is not None}
+        executor_input = construct(component_spec, arguments, *args, **kwargs)
+        values = executor_input.inputs.parameter_values
+        for name in [k for k, v in values.items() if v.WhichOneof("kind") in (None, "null_value")]:
+            del values[name]
+        return executor_input
+
+    executor_input_utils.construct_executor_input = without_nulls
     original = placeholder_utils.make_random_id
     ids = iter([run_id])  # the first id kfp.local draws is the pipeline job's
 
