@@ -1,7 +1,7 @@
 """kfp's own tooling on flowc's Kubeflow packages, run in .venv-kfp (kfp's pins
 clash with ours: mk/kubeflow.mk builds it); tests call it as a subprocess.
 
-    kfp_harness.py validate PACKAGE.yaml [RECURRING_RUN.json]
+    kfp_harness.py validate PACKAGE.yaml... [--recurring RECURRING_RUN.json]
         The PipelineSpec document parsed into kfp's PipelineSpec protobuf, every
         executor into its ExecutorSpec, the PlatformSpec document into
         PlatformSpec and every Kubernetes executor config into kfp-kubernetes'
@@ -141,8 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="command", required=True)
     v = sub.add_parser("validate")
-    v.add_argument("package")
-    v.add_argument("recurring", nargs="?")
+    v.add_argument("packages", nargs="+")
+    v.add_argument("--recurring")
     r = sub.add_parser("run")
     r.add_argument("package")
     r.add_argument("--run-id", required=True)
@@ -151,7 +151,9 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     try:
         if args.command == "validate":
-            answer = validate(args.package, args.recurring)
+            answer = {"packages": [validate(path, None) for path in args.packages]}
+            if args.recurring:
+                answer["recurring_run"] = validate_recurring_run(args.recurring)
         else:
             answer = run(args.package, args.run_id, json.loads(args.params), os.path.abspath(args.root))
         print(json.dumps({"ok": True, **answer}), flush=True)
