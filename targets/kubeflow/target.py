@@ -57,7 +57,7 @@ class KubeflowTarget(Target):
 
     CAPABILITIES = {
         "branch": yes("task dependencies"),
-        "foreach": yes("ParallelFor over the split's child indices (an output parameter)"),
+        "foreach": yes("ParallelFor over the split's children's index paths (an output parameter)"),
         "nested_foreach": yes("a ParallelFor inside the body's DAG component"),
         "foreach_body": yes("a DAG component per body"),
         "switch": yes("triggerPolicy.condition on the chosen step (an output parameter)"),
