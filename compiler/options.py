@@ -69,7 +69,7 @@ def _i(note: str, quiet: bool = False) -> Opt:
 
 
 _K8S_PODS = ("argo", "airflow")
-_TMPFS = ("argo", "airflow", "stepfunctions")  # a pod's emptyDir; an AWS Batch job's linuxParameters.tmpfs
+_TMPFS = ("argo", "airflow", "stepfunctions", "kubeflow")  # a pod's emptyDir; a Batch job's linuxParameters.tmpfs
 _BATCH_JOB = ("stepfunctions",)  # options of the job definition Step Functions registers
 _PACKAGES = {"packages": _h("exact pins, built into the step's environment"),
              "python": _h("a version or a pip-style specifier, e.g. '3.11', '3.10.*', '>=3.10,<3.12'"),
@@ -106,7 +106,7 @@ OPTIONS: dict[str, dict[str, Opt]] = {
         "tmpfs_tempdir": _c("METAFLOW_TEMPDIR set to tmpfs_path", *_TMPFS),
         "tmpfs_size": _c("the tmpfs size in MiB (default: half the memory)", *_TMPFS),
         "tmpfs_path": _c("where the tmpfs is mounted (default /metaflow_temp)", *_TMPFS),
-        "image_pull_secrets": _c("imagePullSecrets of the pod", *_K8S_PODS),
+        "image_pull_secrets": _c("imagePullSecrets of the pod", *_K8S_PODS, "kubeflow"),
         "port": _i("a declared container port is informational in Kubernetes"),
         "compute_pool": _c("an Outerbounds compute pool"),
         "executable": _c("another Python executable in the image"),

@@ -30,7 +30,9 @@ def _build_parser() -> argparse.ArgumentParser:
     s.add_argument("--step", required=True)
     s.add_argument("--run-id", required=True)
     s.add_argument("--index", required=True, help="foreach index path: 0 outside any foreach, else I[.J...]")
-    s.add_argument("--attempt", type=int, default=0, help="0 for the first attempt")
+    s.add_argument("--attempt", type=_attempt, default=0,
+                   help="0 for the first attempt; auto: one past the last attempt the datastore holds "
+                        "(an engine that retries a task without telling it which try it is)")
     s.add_argument("--first-attempt", type=int, default=0,
                    help="the attempt this series of tries began with: a task that finished before it "
                         "runs again (an orchestrator's explicit rerun); one that finished since is not redone")
@@ -40,6 +42,9 @@ def _build_parser() -> argparse.ArgumentParser:
     s.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="a parameter (start step)")
     s.add_argument("--params", help="parameters as one JSON object (start step)")
     s.add_argument("--output", help="write OUT.json here")
+    s.add_argument("--output-value", help="write here, alone, the value an engine branches on: a foreach "
+                                          "split's children's index paths as a JSON array of texts, a switch's "
+                                          "chosen step")
     s.add_argument("--origin-run-id", help="the run a resumed run continues")
     s.add_argument("--no-capture", action="store_true", help="do not keep stdout/stderr in the datastore")
     s.add_argument("--output-only", action="store_true",
@@ -49,6 +54,11 @@ def _build_parser() -> argparse.ArgumentParser:
                                          "and run the task in it")
     s.add_argument("--env-cache", help="where bootstrap environments are cached (a volume; default: FLOWC_ENV_CACHE)")
     return p
+
+
+def _attempt(text: str) -> int:
+    """An attempt number, or "auto" (-1: the runtime finds it in the datastore)."""
+    return -1 if text == "auto" else int(text)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -69,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     spec = TaskSpec(flow=args.flow, ir=args.ir, step=args.step, run_id=args.run_id, index=args.index,
                     attempt=args.attempt, datastore=args.datastore, iteration=args.iteration, package=args.package,
-                    params=given, output=args.output, origin_run_id=args.origin_run_id,
+                    params=given, output=args.output, output_value=args.output_value,
+                    origin_run_id=args.origin_run_id,
                     first_attempt=args.first_attempt)
     if args.output_only:
         from .task import output_only

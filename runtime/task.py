@@ -77,6 +77,7 @@ class TaskSpec:
     output: str | None = None
     origin_run_id: str | None = None
     first_attempt: int = 0  # the attempt this series of retries began with (an orchestrator's rerun)
+    output_value: str | None = None  # where the value an engine branches on goes, alone (--output-value)
 
 
 @dataclass
@@ -191,6 +192,8 @@ class Executor:
         self.run_id = safe_run_id(spec.run_id)
         self.task_id = task_id(self.index, spec.iteration)
         self.ds = FlowDatastore(spec.datastore, self.plan.name)
+        if spec.attempt < 0:  # --attempt auto: one past the last attempt recorded
+            spec.attempt = max(self.ds.attempts(self.run_id, self.step.name, self.task_id), default=-1) + 1
         # configs and included files travel like parameters (runtime/configs.py)
         self.param_attrs = {p["attribute"] for p in self.plan.parameters} | user_configs.attributes(self.plan.raw)
 
@@ -538,6 +541,8 @@ class Executor:
             pass
 
     def write_output(self, meta: dict) -> None:
+        if self.spec.output_value:
+            write_value(self.spec.output_value, self.step.kind, meta)
         if not self.spec.output:
             return
         out = outcome(meta)
@@ -547,6 +552,23 @@ class Executor:
         with open(tmp, "w") as f:
             json.dump(out, f, sort_keys=True)
         os.replace(tmp, self.spec.output)
+
+
+def write_value(path: str, kind: str, meta: dict) -> None:
+    """--output-value: a foreach split's children's index paths (["0", "1", ...] at the
+    top level, ["2.0", "2.1", ...] for the split of item 2), a switch's chosen step
+    (text); nothing for other steps."""
+    if kind == "foreach":
+        prefix = "".join(f"{i}." for i in meta.get("index") or [])
+        text = json.dumps([f"{prefix}{i}" for i in range(meta.get("foreach_count") or 0)])
+    elif kind == "switch":
+        text = str(meta.get("chosen") or "")
+    else:
+        return
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path + ".tmp", "w") as f:
+        f.write(text)
+    os.replace(path + ".tmp", path)
 
 
 def outcome(meta: dict) -> dict:

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 BUILTIN: dict[str, str] = {
     "airflow": "flowc.targets.airflow:AirflowTarget",
     "argo": "flowc.targets.argo:ArgoTarget",
+    "kubeflow": "flowc.targets.kubeflow:KubeflowTarget",
     "prefect": "flowc.targets.prefect:PrefectTarget",
     "stepfunctions": "flowc.targets.stepfunctions:StepFunctions",
 }

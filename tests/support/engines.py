@@ -28,6 +28,9 @@ The adapters:
   (tests/targets/stepfunctions/sfn_harness.py).
 - ``argo``: the WorkflowTemplate walked as Argo's controller does, every pod's
   command run here (tests/targets/argo/argo_harness.py).
+- ``kubeflow``: the pipeline package run by kfp's own local DAG orchestrator in
+  .venv-kfp, each container's command run here as a subprocess
+  (tests/targets/kubeflow/kfp_harness.py).
 """
 
 from __future__ import annotations
@@ -623,16 +626,73 @@ class Argo(Engine):
         return self.run_id
 
 
+KFP_PYTHON = REPO / ".venv-kfp" / "bin" / "python"
+KFP_HARNESS = REPO / "tests" / "targets" / "kubeflow" / "kfp_harness.py"
+
+
+def kfp_harness(*argv: str, cwd: Path | None = None, timeout: int = 900) -> dict:
+    """One command of tests/targets/kubeflow/kfp_harness.py in .venv-kfp; its answer."""
+    done = subprocess.run([str(KFP_PYTHON), str(KFP_HARNESS), *argv], capture_output=True, text=True,
+                          cwd=str(cwd) if cwd else None, timeout=timeout)
+    lines = [line.strip() for line in done.stdout.splitlines() if line.strip()]
+    if not lines:
+        raise AssertionError(f"the kfp harness said nothing:\n{done.stderr[-4000:]}")
+    answer = json.loads(lines[-1])
+    if not answer.pop("ok"):
+        raise AssertionError(f"kfp harness: {answer['error']}\n{answer['traceback']}\n{done.stderr[-4000:]}")
+    answer["log"] = done.stderr
+    return answer
+
+
+class Kubeflow(Engine):
+    """The pipeline package run by kfp.local's orchestrator; each task's command run here."""
+
+    name = "kubeflow"
+    target = "kubeflow"
+    OPTIONS = {"examples/recsys": {"environments": "bootstrap"}}
+
+    def available(self) -> bool:
+        return KFP_PYTHON.exists()
+
+    def run(self, flow_path: Path, params: dict[str, Any], datastore: Path) -> str:
+        from flowc.targets.kubeflow import KubeflowTarget, package_name
+
+        flow = load_ir(flow_path)
+        run_id = f"kfp-{flow_id(flow_path).replace('/', '-')}"
+        work = datastore.parent / "kfp" / flow_id(flow_path).replace("/", "_")
+        work.mkdir(parents=True, exist_ok=True)
+        assert flowc_cli(["package", str(flow_path), "--datastore", str(datastore)]) == 0
+        from flowc.packaging import code_package
+
+        target = KubeflowTarget({"datastore": str(datastore), "python": sys.executable,
+                                 **self.OPTIONS.get(flow_id(flow_path), {})})
+        cwd = os.getcwd()
+        os.chdir(REPO)  # the package `flowc package` uploaded: paths from the repository root
+        try:
+            rel = flow_path.relative_to(REPO) if flow_path.is_relative_to(REPO) else flow_path
+            target.package_sha = code_package(flow, rel)[1]
+        finally:
+            os.chdir(cwd)
+        files = target.compile(flow).files
+        write_files(files, work)
+        answer = kfp_harness("run", package_name(flow), "--run-id", run_id, "--params",
+                             json.dumps(params), "--root", str(work / "root"), cwd=work)
+        self.results[flow_id(flow_path)] = answer
+        if answer["state"] != "succeeded":
+            raise RunFailed(run_id, answer.get("message", "") + "\n" + answer["log"])
+        return run_id
+
+
 def all_engines() -> dict[str, Engine]:
     """Every engine, by name, one instance each per session."""
     def make() -> dict[str, Engine]:
-        engines = [Local(), Airflow(3), Airflow(2), Prefect(), StepFunctions(), Argo()]
+        engines = [Local(), Airflow(3), Airflow(2), Prefect(), StepFunctions(), Argo(), Kubeflow()]
         return {e.name: e for e in engines}
 
     return service("engines", make)
 
 
-ENGINE_NAMES = ("local", "airflow3", "airflow2", "prefect", "stepfunctions", "argo")
+ENGINE_NAMES = ("local", "airflow3", "airflow2", "prefect", "stepfunctions", "argo", "kubeflow")
 
 
 def engine(name: str) -> Engine:

@@ -330,7 +330,44 @@ def read_stepfunctions(flow, files: dict[str, bytes]) -> dict:
     return {"deployment": machine["Properties"]["StateMachineName"], "params": None, "steps": steps}
 
 
-READERS = {"argo": read_argo, "airflow": read_airflow, "prefect": read_prefect, "stepfunctions": read_stepfunctions}
+def read_kubeflow(flow, files: dict[str, bytes]) -> dict:
+    from flowc.targets.kubeflow import package_name
+
+    spec, *platform = [d for d in yaml.safe_load_all(files[package_name(flow)]) if d]
+    executors = spec["deploymentSpec"]["executors"]
+    k8s = platform[0]["platforms"]["kubernetes"]["deploymentSpec"]["executors"] if platform else {}
+    retries = {}
+
+    def walk(dag: dict) -> None:
+        for task in dag["tasks"].values():
+            component = spec["components"][task["componentRef"]["name"]]
+            if "dag" in component:
+                walk(component["dag"])
+            else:
+                retries[component["executorLabel"]] = task.get("retryPolicy", {}).get("maxRetryCount", 0)
+
+    walk(spec["root"]["dag"])
+    steps = {}
+    for label, executor in executors.items():
+        argv = executor["container"]["command"]
+        res = executor["container"].get("resources", {})
+        requests = {"cpu": res.get("resourceCpuRequest"), "memory": res.get("resourceMemoryRequest")}
+        limits = {"cpu": res.get("resourceCpuLimit"), "memory": res.get("resourceMemoryLimit")}
+        if "accelerator" in res:
+            limits[res["accelerator"]["resourceType"]] = res["accelerator"]["resourceCount"]
+        steps[argv[argv.index("--step") + 1]] = pod_facts(
+            {k: v for k, v in requests.items() if v is not None}, {k: v for k, v in limits.items() if v is not None},
+            retries.get(label), k8s.get(label, {}).get("activeDeadlineSeconds"))
+    inputs = spec["root"].get("inputDefinitions", {}).get("parameters", {})
+    # a JSON parameter is a STRING input holding its JSON text
+    params = {name: default_value(p["defaultValue"]) if p["parameterType"] == "STRING" else p["defaultValue"]
+              for name, p in inputs.items() if "defaultValue" in p}
+    params.update({name: None for name, p in inputs.items() if "defaultValue" not in p})
+    return {"deployment": spec["pipelineInfo"]["name"], "params": params, "steps": steps}
+
+
+READERS = {"argo": read_argo, "airflow": read_airflow, "prefect": read_prefect, "stepfunctions": read_stepfunctions,
+           "kubeflow": read_kubeflow}
 
 
 def test_every_target_has_a_reader():

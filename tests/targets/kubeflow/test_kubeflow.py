@@ -1,0 +1,215 @@
+"""The Kubeflow Pipelines target: every package it writes accepted by kfp's
+own tooling (PipelineSpec and KubernetesExecutorConfig protobufs with unknown
+fields rejected, kfp's loader, kfp_server_api's recurring run model; run in
+.venv-kfp by kfp_harness.py), goldens, and what it refuses. The runs of every
+fixture under kfp.local's orchestrator are in the conformance matrix
+(tests/targets/test_matrix.py, engine ``kubeflow``)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+from flowc.compiler.diagnostics import CompileError
+from flowc.targets.kubeflow import KubeflowTarget, package_name
+from tests.conftest import ALL_FLOWS, REPO, check_golden, flow_id, load_ir
+from tests.support.corpus import compiling
+from tests.support.engines import KFP_PYTHON, kfp_harness, write_files
+
+GOLDEN = REPO / "tests" / "golden" / "kubeflow"
+GOLDEN_FLOWS = ["linear", "branch", "foreach", "nested_foreach", "foreach_body", "switch", "switch_in_foreach",
+                "nested_switch", "parameters", "required_params", "retry_catch", "image"]
+needs_kfp = pytest.mark.skipif(not KFP_PYTHON.exists(), reason=".venv-kfp is built by `make test` (mk/kubeflow.mk)")
+
+
+def compile_flow(path: Path, **options) -> dict[str, bytes]:
+    return KubeflowTarget(options).compile(load_ir(path)).files
+
+
+def compile_text(tmp_path: Path, source: str, **options):
+    from flowc.compiler import load_flow
+
+    path = tmp_path / "flow.py"
+    path.write_text(textwrap.dedent(source))
+    return KubeflowTarget(options).compile(load_flow(path))
+
+
+def docs(data: bytes) -> list[dict]:
+    return [d for d in yaml.safe_load_all(data) if d]
+
+
+@needs_kfp
+def test_every_package_is_accepted_by_kfp(tmp_path):
+    paths = []
+    for path in compiling("kubeflow"):
+        files = compile_flow(path)
+        folder = write_files(files, tmp_path / flow_id(path).replace("/", "_"))
+        paths.append(str(folder / package_name(load_ir(path))))
+    assert len(paths) >= 30
+    answer = kfp_harness("validate", *paths)
+    assert len(answer["packages"]) == len(paths)
+    assert all(p["platform_loaded"] for p in answer["packages"])
+
+
+@pytest.mark.parametrize("name", GOLDEN_FLOWS)
+def test_golden(name, regen):
+    path = REPO / "tests" / "flows" / f"{name}.py"
+    files = compile_flow(path)
+    (data,) = files.values()
+    check_golden(GOLDEN / f"{name}.yaml", data, regen)
+
+
+def test_comments_point_at_the_flow_and_the_header_names_the_pipeline():
+    text = compile_flow(REPO / "tests" / "flows" / "foreach_body.py")["ForeachBodyFlow.pipeline.yaml"].decode()
+    assert text.startswith("# PIPELINE DEFINITION\n# Name: foreachbodyflow\n")
+    flow = load_ir(REPO / "tests" / "flows" / "foreach_body.py")
+    for s in flow.steps:
+        assert f"# {s.name} (foreach_body.py:{s.span.line})" in text
+
+
+def test_foreach_is_a_parallelfor_over_the_splits_output_with_parallelism():
+    files = compile_flow(REPO / "tests" / "flows" / "nested_foreach.py", parallelism=4)
+    spec = docs(next(iter(files.values())))[0]
+    loop = spec["root"]["dag"]["tasks"]["for-start"]
+    assert loop["parameterIterator"] == {"itemInput": "pipelinechannel--start-Output-loop-item",
+                                         "items": {"inputParameter": "pipelinechannel--start-Output"}}
+    assert loop["iteratorPolicy"] == {"parallelismLimit": 4}
+    inner = spec["components"]["comp-for-start"]["dag"]["tasks"]
+    assert inner["row-join"]["dependentTasks"] == ["for-row"]
+    assert spec["components"]["comp-row"]["outputDefinitions"]["parameters"]["Output"]["parameterType"] == "LIST"
+    argv = spec["deploymentSpec"]["executors"]["exec-cell"]["container"]["command"]
+    assert argv[argv.index("--index") + 1] == "{{$.inputs.parameters['index']}}"
+    assert argv[argv.index("--attempt") + 1] == "auto"
+
+
+def test_switch_is_a_trigger_condition_on_the_chosen_step():
+    spec = docs(next(iter(compile_flow(REPO / "tests" / "flows" / "nested_switch.py").values())))[0]
+    tasks = spec["root"]["dag"]["tasks"]
+    assert tasks["one"]["triggerPolicy"]["condition"] == (
+        "inputs.parameter_values['pipelinechannel--deep-Output'] == 'one' && "
+        "inputs.parameter_values['pipelinechannel--start-Output'] == 'deep'")
+    assert "triggerPolicy" not in tasks["merge"]
+    # a ParallelFor a switch may route around sits inside a condition DAG
+    assert tasks["condition-for-shallow"]["triggerPolicy"]["condition"] == \
+        "inputs.parameter_values['pipelinechannel--start-Output'] == 'shallow'"
+    assert "for-shallow" in spec["components"]["comp-condition-for-shallow"]["dag"]["tasks"]
+
+
+PODS = '''
+from flowc import FlowSpec, kubernetes, resources, retry, step, timeout
+
+class PodFlow(FlowSpec):
+    @kubernetes(node_selector={"pool": "gpu"}, tolerations=[{"key": "gpu", "operator": "Exists"}],
+                labels={"team": "ml"}, annotations={"note": "x"}, image_pull_policy="Always",
+                persistent_volume_claims={"data": "/mnt/data"}, use_tmpfs=True, image_pull_secrets=["regcred"],
+                gpu_vendor="amd", shared_memory=1024)
+    @resources(cpu=2, memory=16000, gpu=2)
+    @retry(times=2, minutes_between_retries=1)
+    @timeout(minutes=5)
+    @step
+    def start(self):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+'''
+
+
+@needs_kfp
+def test_pod_settings_reach_the_container_and_the_platform_spec(tmp_path):
+    out = compile_text(tmp_path, PODS)
+    data = out.files["PodFlow.pipeline.yaml"]
+    spec, platform = docs(data)
+    container = spec["deploymentSpec"]["executors"]["exec-start"]["container"]
+    assert container["resources"] == {"resourceCpuRequest": "2", "resourceMemoryRequest": "16000Mi",
+                                      "resourceMemoryLimit": "16000Mi",
+                                      "accelerator": {"resourceType": "amd.com/gpu", "resourceCount": "2"}}
+    assert {"name": "METAFLOW_TEMPDIR", "value": "/metaflow_temp"} in container["env"]
+    k8s = platform["platforms"]["kubernetes"]["deploymentSpec"]["executors"]["exec-start"]
+    assert k8s["nodeSelector"] == {"labels": {"pool": "gpu"}}
+    assert k8s["tolerations"] == [{"key": "gpu", "operator": "Exists"}]
+    assert k8s["podMetadata"] == {"labels": {"team": "ml"}, "annotations": {"note": "x"}}
+    assert k8s["imagePullSecret"] == [{"secretName": "regcred"}]
+    assert k8s["activeDeadlineSeconds"] == str(5 * 60 + 60)
+    assert k8s["enabledSharedMemory"] == {"volumeName": "dshm", "size": "1024Mi"}
+    assert k8s["emptyDirMounts"][0]["medium"] == "Memory"
+    assert spec["root"]["dag"]["tasks"]["start"]["retryPolicy"]["maxRetryCount"] == 2
+    path = tmp_path / "pods.yaml"
+    path.write_bytes(data)
+    kfp_harness("validate", str(path))
+
+
+@needs_kfp
+def test_schedule_writes_a_recurring_run_kfp_server_api_reads(tmp_path):
+    out = compile_text(tmp_path, '''
+        from flowc import FlowSpec, Parameter, project, schedule, step
+
+        @schedule(cron="30 2 * * 1-5")
+        @project(name="forecasting", branch="nightly")
+        class ScheduledFlow(FlowSpec):
+            days = Parameter("days", default=7)
+
+            @step
+            def start(self):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        ''')
+    run = json.loads(out.files["ScheduledFlow.recurring-run.json"])
+    assert run["trigger"] == {"cron_schedule": {"cron": "0 30 2 * * 1-5"}}
+    assert run["display_name"] == "forecasting-test-nightly-scheduledflow"
+    assert run["runtime_config"] == {"parameters": {"days": 7}}
+    folder = write_files(out.files, tmp_path / "out")
+    answer = kfp_harness("validate", str(folder / "ScheduledFlow.pipeline.yaml"),
+                         "--recurring", str(folder / "ScheduledFlow.recurring-run.json"))
+    assert answer["recurring_run"] == "0 30 2 * * 1-5"
+    assert answer["packages"][0]["pipeline"] == "forecasting-test-nightly-scheduledflow"
+
+
+@pytest.mark.parametrize("source, message", [
+    ('''@schedule(cron="0 2 * * *", timezone="Europe/Paris")
+class F(FlowSpec):''', "KFP runs cron schedules in its API server's time zone"),
+    ('''class F(FlowSpec):
+    @secrets(sources=["db"])''', "cannot be loaded as a whole"),
+    ('''class F(FlowSpec):
+    @resources(disk=1000)''', "no ephemeral storage"),
+    ('''class F(FlowSpec):
+    @kubernetes(namespace="other")''', "run's namespace"),
+])
+def test_what_kfp_cannot_express_is_fc501(tmp_path, source, message):
+    text = ("from flowc import FlowSpec, kubernetes, resources, schedule, secrets, step\n\n" + source + '''
+    @step
+    def start(self):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+''')
+    with pytest.raises(CompileError) as err:
+        compile_text(tmp_path, text)
+    assert any(d.code == "FC501" and d.message.startswith("kubeflow: ") and message in d.message
+               for d in err.value.diagnostics), err.value.diagnostics
+
+
+def test_recursive_switch_is_refused_by_the_table():
+    with pytest.raises(CompileError) as err:
+        compile_flow(REPO / "tests" / "flows" / "recursive_switch.py")
+    assert any("recursive switch" in d.message and "acyclic" in d.message for d in err.value.diagnostics)
+
+
+def test_flowc_targets_lists_capabilities_and_options():
+    done = subprocess.run([sys.executable, "-m", "flowc", "targets", "kubeflow"], capture_output=True, text=True,
+                          cwd=REPO)
+    assert done.returncode == 0, done.stderr
+    for word in ("kubeflow", "ParallelFor", "recursive_switch", "parallelism", "max_concurrency"):
+        assert word in done.stdout, (word, done.stdout)
