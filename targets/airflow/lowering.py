@@ -19,16 +19,15 @@ The step after the cases waits with ``none_failed_min_one_success``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Any, Optional
 
 from flowc.compiler import ir
 
 from ..python_emit import py_literal
+from ..base import Target  # the target, as its lowering sees it
 from .names import Names, group_var
 from .plan import Brancher, Group, Lister, StepTask
 
-if TYPE_CHECKING:
-    from .target import AirflowTarget
 
 ONE_OF = "none_failed_min_one_success"
 
@@ -103,7 +102,7 @@ def route_switches(steps: list[ir.Step], tasks: dict[str, StepTask],
             ct.gate_id = names.task_id(f"{s.name}_to_{case}", s.span, owner)
     return branchers
 
-def wire(target: "AirflowTarget", flow: ir.Flow, steps: list[ir.Step], tasks: dict[str, StepTask],
+def wire(target: Target, flow: ir.Flow, steps: list[ir.Step], tasks: dict[str, StepTask],
          branchers: dict[str, Brancher]) -> list[tuple[Optional[str], str, str]]:
     """What each task waits for, from the IR's parents and parent groups."""
     edges: list[tuple[Optional[str], str, str]] = []

@@ -4,15 +4,13 @@ for clashes, and the DAG id (Metaflow's @project rule, targets/naming.py)."""
 from __future__ import annotations
 
 import keyword
-from typing import TYPE_CHECKING
 
 from flowc.compiler import ir
 from flowc.compiler.spans import Span
 
 from ..naming import deployment_name
+from ..base import Target  # the target, as its lowering sees it
 
-if TYPE_CHECKING:
-    from .target import AirflowTarget
 
 # module-level names of the generated file, which step variables must not shadow
 RESERVED_NAMES = frozenset({
@@ -28,7 +26,7 @@ RESERVED_NAMES = frozenset({
 class Names:
     """Python variables and task ids of the generated file, checked for clashes (FC503)."""
 
-    def __init__(self, flow: ir.Flow, target: "AirflowTarget"):
+    def __init__(self, flow: ir.Flow, target: Target):
         self.flow = flow
         self.target = target
         self.vars: dict[str, str] = {}

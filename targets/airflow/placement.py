@@ -13,24 +13,22 @@ gates after it read that task's XCom, and nothing downstream changes.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flowc.compiler import ir
 from flowc.compiler.diagnostics import WARNING, Diagnostic
 from flowc.compiler.spans import Span
 
 from ..aws_batch import resource_requirements
-from ..base import describe_step, engine_timeout, source_ref
+from ..base import describe_step, engine_timeout, source_ref, Target
 from ..kubernetes import Pod, pod_of, secret_names
 from ..resources import asked_of, needs_of
 from .names import Names
 from .plan import BATCH, KUBERNETES, LOCAL, BatchJob, Reader, StepTask
 
-if TYPE_CHECKING:
-    from .target import AirflowTarget
 
 
-def step_task(target: "AirflowTarget", flow: ir.Flow, s: ir.Step, names: Names) -> StepTask:
+def step_task(target: Target, flow: ir.Flow, s: ir.Step, names: Names) -> StepTask:
     d = s.decorators
     forced = target.option("force_placement")
     if forced:
@@ -96,7 +94,7 @@ def step_task(target: "AirflowTarget", flow: ir.Flow, s: ir.Step, names: Names) 
 
 # ---- placements
 
-def batch_job(target: "AirflowTarget", flow: ir.Flow, s: ir.Step, res: dict[str, Any], secrets: list[str], forced: str) -> BatchJob:
+def batch_job(target: Target, flow: ir.Flow, s: ir.Step, res: dict[str, Any], secrets: list[str], forced: str) -> BatchJob:
     b = s.decorators.batch
     queue = (b.queue if b is not None and b.queue else "") or target.option("batch_queue")
     if not queue:
@@ -123,7 +121,7 @@ def batch_job(target: "AirflowTarget", flow: ir.Flow, s: ir.Step, res: dict[str,
         placement_gap(target, f"{what} on step '{s.name}' cannot be expressed on AWS Batch", span, hint, forced)
     return job
 
-def check_local(target: "AirflowTarget", s: ir.Step, res: dict[str, Any], secrets: list[str], forced: str, t: StepTask) -> None:
+def check_local(target: Target, s: ir.Step, res: dict[str, Any], secrets: list[str], forced: str, t: StepTask) -> None:
     d = s.decorators
     where = "on the Airflow worker"
     hint = "place the step with @kubernetes or @batch, or compile with --placement kubernetes"
@@ -143,7 +141,7 @@ def check_local(target: "AirflowTarget", s: ir.Step, res: dict[str, Any], secret
         if not forced:
             placement_gap(target, f"the image of step '{s.name}' cannot be used {where}", deco.span, hint, forced)
 
-def placement_gap(target: "AirflowTarget", message: str, span: Span, hint: str, forced: str) -> None:
+def placement_gap(target: Target, message: str, span: Span, hint: str, forced: str) -> None:
     """A step option its placement cannot express: an error (FC501), or only a
     warning when the user forced every step onto one placement."""
     if forced:
@@ -152,7 +150,7 @@ def placement_gap(target: "AirflowTarget", message: str, span: Span, hint: str, 
     else:
         target.unsupported(message, span, hint)
 
-def ignored(target: "AirflowTarget", what: str, span: Span, forced: str, t: StepTask) -> None:
+def ignored(target: Target, what: str, span: Span, forced: str, t: StepTask) -> None:
     target.diagnostics.append(Diagnostic("FC501", WARNING, f"{target.name}: {what} is ignored "
                                        f"(--force-placement {forced})", span, None))
     t.notes.append(f"{what.split(' on ')[0]} ignored: --force-placement {forced}")

@@ -6,23 +6,21 @@ alike (labels, secrets, env names) are targets/kubernetes.py check_pods."""
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flowc.compiler import ir
 from flowc.compiler.spans import Span
 
-from ..base import flow_file
+from ..base import flow_file, Target
 from ..kubernetes import DNS_SUBDOMAIN, check_label
 from .dag import SHARED, DagBuilder
 from .names import dns_label
 
-if TYPE_CHECKING:
-    from .target import ArgoTarget
 
 ARGO_PARAM = re.compile(r"[-a-zA-Z0-9_]+\Z")
 
 
-def check_namespace(t: "ArgoTarget", flow: ir.Flow) -> str:
+def check_namespace(t: Target, flow: ir.Flow) -> str:
     """The one namespace a workflow's pods run in: --namespace, else the first
     @kubernetes(namespace=); a step asking for another is refused."""
     namespace, first = t.option("namespace"), None
@@ -40,14 +38,14 @@ def check_namespace(t: "ArgoTarget", flow: ir.Flow) -> str:
     return namespace
 
 
-def check_parameters(t: "ArgoTarget", flow: ir.Flow) -> None:
+def check_parameters(t: Target, flow: ir.Flow) -> None:
     for p in flow.parameters:
         if not ARGO_PARAM.match(p.name):
             t.unsupported(f"parameter name '{p.name}' is not a valid Argo parameter name", p.span,
                           "use letters, digits, - and _")
 
 
-def check_names(t: "ArgoTarget", flow: ir.Flow) -> None:
+def check_names(t: Target, flow: ir.Flow) -> None:
     """Every generated name is a valid DNS-1123 label, and no two clash."""
     if not dns_label(flow.name):
         t.error("FC503", f"flow name '{flow.name}' gives no valid Kubernetes name", flow.span,
@@ -87,7 +85,7 @@ def check_names(t: "ArgoTarget", flow: ir.Flow) -> None:
     if not all(builder.own_template(s) for s in flow.steps):
         claim(templates, SHARED, "the shared step template", flow.span)
 
-def check_argo_tags(t: "ArgoTarget", flow: ir.Flow) -> None:
+def check_argo_tags(t: Target, flow: ir.Flow) -> None:
     """Argo substitutes ``{{...}}`` in every string of a template (env values,
     image, node selector, service account, args) and has no escape for
     ``{{``: a decorator argument holding one would reach the pod expanded
@@ -107,7 +105,7 @@ def check_argo_tags(t: "ArgoTarget", flow: ir.Flow) -> None:
             t.unsupported(f"{what} holds {found!r}: Argo would substitute its '{{{{' and has no escape for it",
                              deco.span, "remove the '{{' from the value (write '{ {' if it is not a placeholder)")
 
-def check_options(t: "ArgoTarget", flow: ir.Flow) -> None:
+def check_options(t: Target, flow: ir.Flow) -> None:
     given = t.option("name")
     if given and (len(given) > 63 or not DNS_SUBDOMAIN.match(given) or "." in given):
         t.error("FC502", f"--name '{given}' is not a valid Kubernetes name (DNS-1123, at most 63)", flow.span)

@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING
 
 from flowc.compiler import ir
 
-from ..base import engine_timeout
+from ..base import engine_timeout, Target
 from ..kubernetes import pod_of
 from . import models as m
 from .names import quote_expr
 
-if TYPE_CHECKING:
-    from .target import ArgoTarget
 
 OUT_PATH = "/tmp/flowc/out.json"  # where the runtime writes OUT.json (--output)
 SHARED = "run-step"  # the container template shared by steps without settings of their own
@@ -44,7 +41,7 @@ def parameter_inputs(flow: ir.Flow) -> tuple[list, str]:
     return inputs, "{" + ",".join(fields) + "}"
 
 
-def container_template(target: "ArgoTarget", flow: ir.Flow, s: ir.Step, name: str, shared: bool = False):
+def container_template(target: Target, flow: ir.Flow, s: ir.Step, name: str, shared: bool = False):
     """The container running step ``s`` as template ``name``; or, ``shared``,
     the one every plain step with ``s``'s signature runs, taking the step's
     name as an input."""

@@ -25,17 +25,14 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from flowc.compiler import ir
 
-from ..base import describe_step, source_ref
+from ..base import describe_step, source_ref, Target
 from . import models as m
 from .containers import SHARED, container_template, parameter_inputs  # noqa: F401 (parameter_inputs: the API)
 from .names import dns_label, quote_expr
 
-if TYPE_CHECKING:
-    from .target import ArgoTarget
 
 
 def task_ref(task: str) -> str:
@@ -62,7 +59,7 @@ class Lowered:
 
 
 class DagBuilder:
-    def __init__(self, target: "ArgoTarget", flow: ir.Flow, entry: str):
+    def __init__(self, target: Target, flow: ir.Flow, entry: str):
         self.target = target
         self.flow = flow
         self.steps = flow.steps_by_name

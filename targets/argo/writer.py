@@ -18,6 +18,8 @@ from typing import Any
 
 import yaml
 
+from ..yaml_dumper import stable
+
 # Keys written first, in this order, wherever they appear; the rest follow
 # alphabetically, and KEY_LAST last. Puts what a reader looks for (kind,
 # name, what runs, when) on top.
@@ -78,17 +80,9 @@ def scalar(value: Any) -> str:
     return text
 
 
+@stable
 class _Dumper(yaml.SafeDumper):
-    """SafeDumper with its own scalar representers: other libraries (hera
-    among them) change SafeDumper's str representer process-wide."""
-
-
-for _type, _represent in ((str, yaml.representer.SafeRepresenter.represent_str),
-                          (bool, yaml.representer.SafeRepresenter.represent_bool),
-                          (int, yaml.representer.SafeRepresenter.represent_int),
-                          (float, yaml.representer.SafeRepresenter.represent_float),
-                          (type(None), yaml.representer.SafeRepresenter.represent_none)):
-    _Dumper.add_representer(_type, _represent)
+    """SafeDumper with its own scalar representers (targets/yaml_dumper.py)."""
 
 
 def _dump(value: Any, style: str | None, allow_unicode: bool) -> str:

@@ -15,21 +15,19 @@ its own item, and the full path needs none.)
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flowc.compiler import ir
 
-from ..base import describe_step
+from ..base import describe_step, Target
 from . import conditions, executors
 from .names import OUTPUT, Names
 
-if TYPE_CHECKING:
-    from .target import KubeflowTarget
 
 
 
 class Lowering:
-    def __init__(self, target: "KubeflowTarget", flow: ir.Flow, params: dict[str, str]):
+    def __init__(self, target: Target, flow: ir.Flow, params: dict[str, str]):
         self.target = target
         self.flow = flow
         self.params = params  # flow parameter name -> pipeline input name

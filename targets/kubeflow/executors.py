@@ -15,16 +15,14 @@ KubernetesExecutorConfig), both from the shared pod lowering
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flowc.compiler import ir
 
-from ..base import engine_timeout
+from ..base import engine_timeout, Target
 from ..kubernetes import pod_of, tmpfs_of
 from .names import OUTPUT
 
-if TYPE_CHECKING:
-    from .target import KubeflowTarget
 
 RUN_ID = "{{$.pipeline_job_uuid}}"
 OUTPUT_FILE = "{{$.outputs.parameters['%s'].output_file}}" % OUTPUT
@@ -38,7 +36,7 @@ def index_expr(depth: int) -> str:
     return "{{$.inputs.parameters['%s']}}" % INDEX if depth else "0"
 
 
-def container(target: "KubeflowTarget", flow: ir.Flow, s: ir.Step, params: dict[str, str]) -> dict[str, Any]:
+def container(target: Target, flow: ir.Flow, s: ir.Step, params: dict[str, str]) -> dict[str, Any]:
     """The executor's container (``params``: flow parameter -> pipeline input name, for the start step)."""
     extra = ["--output-value", OUTPUT_FILE] if s.kind in (ir.FOREACH, ir.SWITCH) else []
     argv = target.runtime_argv(flow, s, run_id=RUN_ID, index=index_expr(s.depth), attempt="auto", extra=extra)
@@ -73,7 +71,7 @@ def container(target: "KubeflowTarget", flow: ir.Flow, s: ir.Step, params: dict[
     return {"container": spec}
 
 
-def platform(target: "KubeflowTarget", s: ir.Step) -> dict[str, Any]:
+def platform(target: Target, s: ir.Step) -> dict[str, Any]:
     """The step's KubernetesExecutorConfig (camelCase, as kfp-kubernetes writes it)."""
     pod = pod_of(target, s)
     out: dict[str, Any] = {"activeDeadlineSeconds": str(engine_timeout(s))}
@@ -106,7 +104,7 @@ def platform(target: "KubeflowTarget", s: ir.Step) -> dict[str, Any]:
     return out
 
 
-def check(target: "KubeflowTarget", s: ir.Step) -> None:
+def check(target: Target, s: ir.Step) -> None:
     """FC501 for what a step's pod asks and a KFP executor cannot say."""
     d = s.decorators
     pod = pod_of(target, s)

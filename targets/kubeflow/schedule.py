@@ -11,24 +11,23 @@ refused, as flowc cannot shift a cron line across daylight saving time.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flowc.compiler import ir
+from ..base import Target  # the target, as its lowering sees it
 
-if TYPE_CHECKING:
-    from .target import KubeflowTarget
 
 PIPELINE_VERSION = {"pipeline_id": "<pipeline id>", "pipeline_version_id": "<pipeline version id>"}
 
 
-def check(target: "KubeflowTarget", flow: ir.Flow) -> None:
+def check(target: Target, flow: ir.Flow) -> None:
     schedule = flow.decorators.schedule
     if schedule is not None and schedule.timezone and schedule.timezone.upper() not in ("UTC", "ETC/UTC"):
         target.unsupported(f"@schedule(timezone={schedule.timezone!r}): KFP runs cron schedules in its API "
                            "server's time zone (UTC)", schedule.span, "write the cron line in UTC")
 
 
-def recurring_run(target: "KubeflowTarget", flow: ir.Flow, name: str, params: dict[str, Any]) -> dict[str, Any]:
+def recurring_run(target: Target, flow: ir.Flow, name: str, params: dict[str, Any]) -> dict[str, Any]:
     schedule = flow.decorators.schedule
     return {
         "display_name": name,

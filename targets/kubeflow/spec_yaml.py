@@ -11,9 +11,14 @@ from typing import Any
 
 import yaml
 
+from ..yaml_dumper import stable
+
+
+@stable  # the same scalars whatever another library did to SafeDumper (hera does)
 class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
     def ignore_aliases(self, data: Any) -> bool:  # every value written out, never &anchors
         return True
+
 
 _KEY = re.compile(r"^( *)([A-Za-z0-9_.-]+):(?: |$)")
 

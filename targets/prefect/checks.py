@@ -4,21 +4,19 @@ substitute in prefect.yaml, and names Prefect's blocks do not accept."""
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
 from flowc.compiler import ir
+from ..base import Target  # the target, as its lowering sees it
 
 from .yamltext import PREFECT_PLACEHOLDER, has_placeholder, strings
 
 from .names import deployment_name
 
-if TYPE_CHECKING:
-    from .target import PrefectTarget
 
 # Prefect block names (Secret blocks carry @secrets)
 BLOCK_NAME = re.compile(r"[a-z0-9-]+\Z")
 
-def refuse_placeholders(target: "PrefectTarget", flow: ir.Flow) -> None:
+def refuse_placeholders(target: Target, flow: ir.Flow) -> None:
     """prefect deploy substitutes {{ $VAR }} and {{ prefect.variables.x }} in
     prefect.yaml (there is no escape): a flow value that would land there
     holding one would copy a secret of the deploying machine into it."""
@@ -35,7 +33,7 @@ def refuse_placeholders(target: "PrefectTarget", flow: ir.Flow) -> None:
 
 
 
-def check_yaml_is_literal(target: "PrefectTarget", flow: ir.Flow, text: str) -> None:
+def check_yaml_is_literal(target: Target, flow: ir.Flow, text: str) -> None:
     """The backstop: prefect.yaml loads, and no value in it is a placeholder
     that prefect deploy would substitute (each source is refused above)."""
     import yaml
@@ -53,7 +51,7 @@ def check_yaml_is_literal(target: "PrefectTarget", flow: ir.Flow, text: str) -> 
 
 
 
-def secrets(target: "PrefectTarget", flow: ir.Flow, s: ir.Step) -> tuple[str, ...]:
+def secrets(target: Target, flow: ir.Flow, s: ir.Step) -> tuple[str, ...]:
     out: list[str] = []
     deco = s.decorators.secrets
     if deco is not None:

@@ -3,7 +3,7 @@ deployment of the Kubernetes work pool), and the job variables of each."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Any, Optional
 
 from flowc.compiler import ir
 from flowc.compiler.spans import Span
@@ -11,11 +11,10 @@ from flowc.compiler.spans import Span
 from ..kubernetes import Pod, pod_of
 from ..resources import asked_of as resources_of
 from ..resources import cpu_text, mebibytes
+from ..base import Target  # the target, as its lowering sees it
 from .plan import Container
 from .yamltext import has_placeholder
 
-if TYPE_CHECKING:
-    from .target import PrefectTarget
 
 # the job template's variables for a pod's resources (kubernetes-job-template.json)
 RESOURCE_VARIABLES = {("requests", "cpu"): "cpu_request", ("requests", "memory"): "memory_request",
@@ -25,7 +24,7 @@ RESOURCE_VARIABLES = {("requests", "cpu"): "cpu_request", ("requests", "memory")
 GPU_VENDORS = ("nvidia", "amd")
 
 
-def pod_variables(target: "PrefectTarget") -> dict[str, Any]:
+def pod_variables(target: Target) -> dict[str, Any]:
     """Job variables of the flow's own pod (its deployment): the options' CPU,
     memory (its limit too) and disk, in targets/resources.py's units."""
     memory = mebibytes(target.option("memory"))
@@ -37,7 +36,7 @@ def pod_variables(target: "PrefectTarget") -> dict[str, Any]:
     return out
 
 
-def reasons_for_container(target: "PrefectTarget", s: ir.Step) -> list[str]:
+def reasons_for_container(target: Target, s: ir.Step) -> list[str]:
     """Why a step runs in a container of its own, or [] when it runs in the flow's pod."""
     d = s.decorators
     res = resources_of(s)
@@ -62,12 +61,12 @@ def reasons_for_container(target: "PrefectTarget", s: ir.Step) -> list[str]:
     return reasons
 
 
-def container_steps(target: "PrefectTarget", flow: ir.Flow) -> list[ir.Step]:
+def container_steps(target: Target, flow: ir.Flow) -> list[ir.Step]:
     """The steps that run in a container of their own: the pods check_pods checks."""
     return [s for s in flow.ordered_steps() if reasons_for_container(target, s)]
 
 
-def container(target: "PrefectTarget", flow: ir.Flow, s: ir.Step, step_prefix: str) -> Optional[Container]:
+def container(target: Target, flow: ir.Flow, s: ir.Step, step_prefix: str) -> Optional[Container]:
     """The step's deployment and job variables, from its pod (targets/kubernetes.py)."""
     reasons = reasons_for_container(target, s)
     if not reasons:
@@ -90,7 +89,7 @@ def container(target: "PrefectTarget", flow: ir.Flow, s: ir.Step, step_prefix: s
                      work_queue=work_queue)
 
 
-def job_variables(target: "PrefectTarget", s: ir.Step, pod: Pod) -> dict[str, Any]:
+def job_variables(target: Target, s: ir.Step, pod: Pod) -> dict[str, Any]:
     """The pod as the work pool's job variables. Only what Prefect carries: the
     options refused for Prefect (tmpfs, image pull secrets, security context,
     extended resources) stay out, should --unsupported warn drop them; the
@@ -132,7 +131,7 @@ def decorator_span(s: ir.Step) -> Span:
     return s.span
 
 
-def triggers(target: "PrefectTarget", flow: ir.Flow) -> list[dict[str, Any]]:
+def triggers(target: Target, flow: ir.Flow) -> list[dict[str, Any]]:
     trig = flow.decorators.trigger
     if trig is None:
         return []

@@ -5,20 +5,17 @@ from __future__ import annotations
 
 import keyword
 import re
-from typing import TYPE_CHECKING
 
 from flowc import __version__
 from flowc.compiler import ir
 
-from ..base import TIMEOUT_MARGIN, describe_step, engine_timeout, source_ref
+from ..base import describe_step, engine_timeout, source_ref, Target, TIMEOUT_MARGIN
 from ..python_emit import PyNames, py_docstring, py_literal
 from .checks import secrets
 from .plan import ParamPlan, TaskPlan
 from .pods import container, number
 from .yamltext import has_placeholder, yaml_literal
 
-if TYPE_CHECKING:
-    from .target import PrefectTarget
 
 MODULE = "prefect_flow.py"
 YAML = "prefect.yaml"
@@ -26,7 +23,7 @@ YAML = "prefect.yaml"
 PER_TASK = frozenset({"--step", "--run-id", "--index", "--attempt", "--output", "--iteration", "--params",
                       "--environment"})
 
-def module_doc(target: "PrefectTarget", flow: ir.Flow) -> str:
+def module_doc(target: Target, flow: ir.Flow) -> str:
     return (f"Prefect flow of {flow.name}, compiled by flowc {__version__} from {flow.source.path}.\n\n"
             f"Each step is a Prefect task that runs flowc's runtime; artifacts stay in the\n"
             f"datastore ({target.option('datastore')}), never in Prefect. Recompile instead of editing.\n\n"
@@ -35,7 +32,7 @@ def module_doc(target: "PrefectTarget", flow: ir.Flow) -> str:
 
 
 
-def param(target: "PrefectTarget", flow: ir.Flow, p: ir.Parameter) -> ParamPlan:
+def param(target: Target, flow: ir.Flow, p: ir.Parameter) -> ParamPlan:
     py = p.name.replace("-", "_")
     if keyword.iskeyword(py) or keyword.issoftkeyword(py):
         py += "_"
@@ -59,7 +56,7 @@ def param(target: "PrefectTarget", flow: ir.Flow, p: ir.Parameter) -> ParamPlan:
 
 
 
-def flow_docstring(target: "PrefectTarget", flow: ir.Flow, params: list[ParamPlan]) -> str:
+def flow_docstring(target: Target, flow: ir.Flow, params: list[ParamPlan]) -> str:
     lines = [(flow.docstring or f"The {flow.name} flow.").strip()]
     described = [p for p in params if p.help]
     if described:
@@ -73,7 +70,7 @@ def flow_docstring(target: "PrefectTarget", flow: ir.Flow, params: list[ParamPla
 
 
 
-def command(target: "PrefectTarget", flow: ir.Flow) -> list[list[str]]:
+def command(target: Target, flow: ir.Flow) -> list[list[str]]:
     """The runtime's one command for this flow, as Python literals in lines (the
     program, then one option and its value per line), without the options each
     task adds (flowc.engines.prefect.FlowRuntime.argv)."""
@@ -93,7 +90,7 @@ def command(target: "PrefectTarget", flow: ir.Flow) -> list[list[str]]:
     return lines
 
 
-def task(target: "PrefectTarget", flow: ir.Flow, s: ir.Step, names: PyNames, step_prefix: str) -> TaskPlan:
+def task(target: Target, flow: ir.Flow, s: ir.Step, names: PyNames, step_prefix: str) -> TaskPlan:
     d = s.decorators
     t = TaskPlan(step=s.name, func=names.claim(s.name, suffix="_step"), ref=source_ref(flow, s.span),
                  summary=summary(s, flow.steps_by_name), described=describe_step(flow, s), description=s.docstring, is_start=s.name == flow.start,

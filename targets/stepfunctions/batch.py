@@ -4,23 +4,20 @@ what Step Functions adds: the job's name, its queue role and its timeout."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 
 from flowc.compiler import ir
 
 from ..aws_batch import JobDefinition, batch_job_options, secret_sources
-from ..base import engine_timeout
+from ..base import engine_timeout, Target
 from ..resources import asked_of, needs_of
 from .names import Names
 from .tasks import command_of
 
-if TYPE_CHECKING:
-    from .target import StepFunctions
 
 BATCH_MIN_TIMEOUT = 60  # attemptDurationSeconds' minimum
 
 
-def job_definition(target: "StepFunctions", flow: ir.Flow, step: ir.Step, names: Names) -> JobDefinition:
+def job_definition(target: Target, flow: ir.Flow, step: ir.Step, names: Names) -> JobDefinition:
     d = step.decorators
     needs = needs_of(step)
     tags: dict[str, str] = {}

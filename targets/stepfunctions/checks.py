@@ -3,16 +3,14 @@ option combinations, and the parts of a decorator AWS Batch cannot carry."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 
 from flowc.compiler import ir
 
 from ..resources import asked_of
+from ..base import Target  # the target, as its lowering sees it
 from .aws import INTRINSIC_SPECIAL, s3_location
 from .cron import CronError, aws_cron
 
-if TYPE_CHECKING:
-    from .target import StepFunctions
 
 STATE_NAME_LIMIT = 80
 
@@ -23,7 +21,7 @@ K8S_UNSUPPORTED = ("namespace", "service_account", "node_selector", "tolerations
                    "persistent_volume_claims")
 
 
-def check_flow(t: "StepFunctions", flow: ir.Flow) -> None:
+def check_flow(t: Target, flow: ir.Flow) -> None:
     """What the capability table cannot say: option combinations and the
     parts of a decorator this target cannot carry."""
     mode, foreach_mode = t.option("mode"), t.option("foreach_mode")
@@ -65,7 +63,7 @@ def check_flow(t: "StepFunctions", flow: ir.Flow) -> None:
             t.unsupported(f"the schedule {sched.cron!r} has no EventBridge cron equivalent ({exc})", sched.span,
                              "restrict either the day of month or the day of week, not both")
 
-def check_worker_mode(t: "StepFunctions", flow: ir.Flow) -> None:
+def check_worker_mode(t: Target, flow: ir.Flow) -> None:
     """A worker runs every task on its own machine, in its own environment:
     what a step asks of its container cannot be granted there."""
     for s in flow.ordered_steps():
@@ -98,7 +96,7 @@ def check_worker_mode(t: "StepFunctions", flow: ir.Flow) -> None:
                       "and reserves nothing", res_deco.span,
                       "run workers on machines that have it, or use the AWS Batch mode")
 
-def check_placement(t: "StepFunctions", s: ir.Step, batch: bool) -> None:
+def check_placement(t: Target, s: ir.Step, batch: bool) -> None:
     d = s.decorators
     k8s = d.kubernetes
     if k8s is not None:

@@ -7,18 +7,16 @@ each step's states in the block of its scope."""
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flowc import __version__
 from flowc.compiler import ir
 
-from ..base import flow_file, source_ref
+from ..base import flow_file, source_ref, Target
 from .aws import s3_location
 from .names import Names
 from .tasks import TaskStates
 
-if TYPE_CHECKING:
-    from .target import StepFunctions
 
 ITEM_READER = "arn:aws:states:::s3:getObject"
 RESULT_WRITER = "arn:aws:states:::s3:putObject"
@@ -31,7 +29,7 @@ class StateMachineBuilder(TaskStates):
     scope: the top level, each Parallel branch and each Map's item processor.
     A scope ends at the join that closes it (``stop``)."""
 
-    def __init__(self, target: "StepFunctions", flow: ir.Flow, names: Names):
+    def __init__(self, target: Target, flow: ir.Flow, names: Names):
         self.t = target
         self.flow = flow
         self.names = names

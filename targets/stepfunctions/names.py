@@ -3,20 +3,18 @@ targets/naming.py, joined with '-') and one job definition per step."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 
 from flowc.compiler import ir
 
 from ..naming import deployment_name
+from ..base import Target  # the target, as its lowering sees it
 from .aws import aws_name
 from .checks import STATE_NAME_LIMIT
 
-if TYPE_CHECKING:
-    from .target import StepFunctions
 
 
 class Names:
-    def __init__(self, target: "StepFunctions", flow: ir.Flow):
+    def __init__(self, target: Target, flow: ir.Flow):
         self.flow = flow
         default = deployment_name(flow, target.option("user"), sep="-", allowed="A-Za-z0-9_-")
         self.base = aws_name(target.option("state_machine_name") or default, STATE_NAME_LIMIT)

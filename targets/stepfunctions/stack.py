@@ -5,19 +5,17 @@ definitions and its schedule."""
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from flowc import __version__
 from flowc.compiler import ir
 
 from ..aws_batch import JobDefinition
-from ..base import flow_file, source_ref
+from ..base import flow_file, source_ref, Target
 from .aws import DYNAMIC_REFERENCE, logical_id
 from .cron import CronError, aws_cron
 from .names import Names
 
-if TYPE_CHECKING:
-    from .target import StepFunctions
 
 
 def schedule_definition(flow: ir.Flow, names: Names) -> dict | None:

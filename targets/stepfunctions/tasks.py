@@ -9,13 +9,11 @@ from typing import TYPE_CHECKING, Any
 from flowc.compiler import ir
 
 from ..aws_batch import secret_sources
-from ..base import describe_step, engine_timeout
-
+from ..base import Target, describe_step, engine_timeout
 from .aws import S3Location, intrinsic_string
 
 if TYPE_CHECKING:
     from .names import Names
-    from .target import StepFunctions
 
 SQS_TASK = "arn:aws:states:::sqs:sendMessage.waitForTaskToken"
 BATCH_TASK = "arn:aws:states:::batch:submitJob.sync"
@@ -24,7 +22,7 @@ READ_TIMEOUT = 60  # reading one small out.json from S3
 MESSAGE_PROTOCOL = "flowc.task/1"  # what `flowc worker` expects in a message body
 
 
-def command_of(target: "StepFunctions", flow: ir.Flow, step: ir.Step) -> list[str]:
+def command_of(target: Target, flow: ir.Flow, step: ir.Step) -> list[str]:
     """The runtime's one command, with AWS Batch parameter references
     (``Ref::name``) where the state machine fills in values; `flowc worker`
     substitutes them the same way."""
@@ -36,7 +34,7 @@ def command_of(target: "StepFunctions", flow: ir.Flow, step: ir.Step) -> list[st
 class TaskStates:
     """The task half of the state machine builder (machine.py)."""
 
-    t: "StepFunctions"
+    t: Target
     flow: ir.Flow
     names: "Names"
     batch: bool
