@@ -98,6 +98,36 @@ def test_two_compiles_give_the_same_bytes(target, path):
     assert first == second
 
 
+# Libraries that change process-wide state at import (hera replaces SafeDumper's str representer)
+ENGINE_LIBRARIES = "import hera.workflows.models, prefect, yaml"
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_same_bytes_whatever_else_the_process_imported(target):
+    """A compile in a fresh process, and in one that imported the engines' own
+    libraries first (a CI job, a test session, a DAG processor), writes the same bytes."""
+    import hashlib
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    script = ("import hashlib, sys\n{pre}\n"
+              "from flowc.compiler import load_flow\nfrom flowc.targets import registry\n"
+              "for path in sys.argv[1:]:\n"
+              "    files = registry.get({target!r})({{}}).compile(load_flow(path)).files\n"
+              "    for name in sorted(files):\n"
+              "        print(path, name, hashlib.sha256(files[name]).hexdigest())\n")
+    paths = [str(p.relative_to(REPO)) for t, p in COMPILED if t == target][:12]
+    outs = []
+    for pre in ("", ENGINE_LIBRARIES):
+        run = subprocess.run([sys.executable, "-c", script.format(pre=pre, target=target), *paths], cwd=REPO,
+                             capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, run.stderr[-2000:]
+        outs.append(run.stdout)
+    assert outs[0] == outs[1] and outs[0]
+
+
 @pytest.mark.parametrize("target, path", COMPILED, ids=[case_id(c) for c in COMPILED])
 def test_every_step_points_back_at_its_line(target, path):
     flow = load_ir(path)
