@@ -49,13 +49,13 @@ def check_names(t: Target, flow: ir.Flow) -> None:
     """Every generated name is a valid DNS-1123 label, and no two clash."""
     if not dns_label(flow.name):
         t.error("FC503", f"flow name '{flow.name}' gives no valid Kubernetes name", flow.span,
-                   "name the flow with ASCII letters, or pass --name")
+                "name the flow with ASCII letters, or pass --name")
         return
     project = flow.decorators.project
     if project is not None and project.branch and not dns_label(project.branch) and not t.option("name"):
         t.error("FC503", f"@project branch {project.branch!r} gives no part of a Kubernetes name: the "
-                   "workflow would take the name of the project's default branch", project.span,
-                   "use ASCII letters or digits in the branch, or pass --name")
+                "workflow would take the name of the project's default branch", project.span,
+                "use ASCII letters or digits in the branch, or pass --name")
     builder = DagBuilder(t, flow, dns_label(flow.name))
     templates: dict[str, str] = {dns_label(flow.name): f"the flow {flow.name}"}
     tasks: dict[tuple[tuple[str, ...], str], str] = {}
@@ -64,7 +64,7 @@ def check_names(t: Target, flow: ir.Flow) -> None:
         name = key[1] if isinstance(key, tuple) else key
         if key in table:
             t.error("FC503", f"{what} and {table[key]} would both be named '{name}' in Argo", span,
-                       "rename one of them")
+                    "rename one of them")
         else:
             table[key] = what
 
@@ -81,9 +81,10 @@ def check_names(t: Target, flow: ir.Flow) -> None:
             claim(templates, builder.loop(s.name), f"the loop of step '{s.name}'", s.next_span or s.span)
             if task == "again":
                 t.error("FC503", f"step '{s.name}' would be named 'again', the name of its own next "
-                           "iteration in Argo", s.span, "rename the step")
+                        "iteration in Argo", s.span, "rename the step")
     if not all(builder.own_template(s) for s in flow.steps):
         claim(templates, SHARED, "the shared step template", flow.span)
+
 
 def check_argo_tags(t: Target, flow: ir.Flow) -> None:
     """Argo substitutes ``{{...}}`` in every string of a template (env values,
@@ -94,7 +95,7 @@ def check_argo_tags(t: Target, flow: ir.Flow) -> None:
     see parameter_inputs.)"""
     if "{{" in flow_file(flow):  # it is in every step's command line
         t.unsupported(f"the flow file's name {flow_file(flow)!r} holds '{{{{': Argo would substitute it in the "
-                         "step commands and has no escape for it", flow.span, "rename the file")
+                      "step commands and has no escape for it", flow.span, "rename the file")
     owners = [(f"@{name}", deco) for name, deco in vars(flow.decorators).items() if deco is not None]
     for s in flow.ordered_steps():
         owners += [(f"@{name} of step '{s.name}'", deco) for name, deco in vars(s.decorators).items()
@@ -103,7 +104,8 @@ def check_argo_tags(t: Target, flow: ir.Flow) -> None:
         found = next((text for text in _texts(deco) if "{{" in text), None)
         if found is not None:
             t.unsupported(f"{what} holds {found!r}: Argo would substitute its '{{{{' and has no escape for it",
-                             deco.span, "remove the '{{' from the value (write '{ {' if it is not a placeholder)")
+                          deco.span, "remove the '{{' from the value (write '{ {' if it is not a placeholder)")
+
 
 def check_options(t: Target, flow: ir.Flow) -> None:
     given = t.option("name")
@@ -120,9 +122,9 @@ def check_options(t: Target, flow: ir.Flow) -> None:
         value = t.options[opt]
         texts = [value] if isinstance(value, str) else list(t.text_map(opt).items()) \
             if isinstance(value, dict) else []
-        if any("{{" in t for item in texts for t in (item if isinstance(item, tuple) else (item,))):
+        if any("{{" in text for item in texts for text in (item if isinstance(item, tuple) else (item,))):
             t.error("FC502", f"--{opt.replace('_', '-')} holds '{{{{': Argo would substitute it and has no "
-                       "escape for it", flow.span, "remove the '{{' from the option")
+                    "escape for it", flow.span, "remove the '{{' from the option")
 
 
 def _texts(value: Any) -> list[str]:

@@ -8,7 +8,7 @@ has settings of its own (resources, retries, pod options, parameters, an
 output the DAG reads), and one shared ``run-step`` template for all the others.
 
 Everything the wiring needs comes from the IR (parent groups, foreach
-stacks, each foreach's body, switch cases); nothing is re-derived here:
+stacks, each foreach's ``body``, switch cases); nothing is re-derived here:
 
 - a task waits for each parent group (``&&``), for any member of a group of
   alternatives (``||``), and only for parents that succeeded;
@@ -19,6 +19,16 @@ stacks, each foreach's body, switch cases); nothing is re-derived here:
   wrote in OUT.json: indices only, never the items;
 - a recursive switch is a DAG that calls itself for the next iteration while
   the step chooses itself; its output is the last iteration's OUT.json.
+
+The IR's ``Step.run_when`` (the switch choices a step needs, however far
+back) is not written out: Argo's ``depends`` carries it. A task whose
+dependency was skipped by its ``when`` is Omitted, and so is every task
+that depends on it, so the condition on the edge out of the switch is the
+whole rule, and stays inside the template that holds the switch (a
+step in a foreach body would otherwise name a switch of the outer template).
+The engine tests run each switch flow under the controller's rules for
+``depends`` and ``when`` (tests/targets/argo/argo_harness.py) and compare
+the artifacts of every task with ``flowc run``.
 """
 
 from __future__ import annotations
@@ -32,7 +42,6 @@ from ..base import describe_step, source_ref, Target
 from . import models as m
 from .containers import SHARED, container_template, parameter_inputs  # noqa: F401 (parameter_inputs: the API)
 from .names import dns_label, quote_expr
-
 
 
 def task_ref(task: str) -> str:
@@ -136,7 +145,8 @@ class DagBuilder:
 
     # ---- lowering
 
-    def build(self) -> Lowered:
+    def lower(self) -> Lowered:
+        """The flow's DAG templates (entry first), then its container templates."""
         tasks = self.scope_tasks((), [s for s in self.flow.ordered_steps() if not s.foreach_stack], self.entry)
         self.dags.insert(0, m.Template(name=self.entry, dag=m.DAGTemplate(tasks=tasks)))
         self.out.comments[self.entry] = (f"the flow {self.flow.name} ({source_ref(self.flow, self.flow.span)}): "
@@ -292,6 +302,12 @@ class DagBuilder:
 
     def describe(self, s: ir.Step) -> str:
         return describe_step(self.flow, s)
+
+
+def lower_templates(target: Target, flow: ir.Flow) -> Lowered:
+    """The IR lowered to Argo's templates, with the comments that point them
+    back at flow.py; the entry template is named after the flow."""
+    return DagBuilder(target, flow, dns_label(flow.name)).lower()
 
 
 def jsonpath_count(task: str) -> str:

@@ -24,7 +24,7 @@ from ..naming import project_branch
 from . import models as m
 from . import writer
 from .checks import check_argo_tags, check_names, check_namespace, check_options, check_parameters
-from .dag import DagBuilder
+from .dag import lower_templates
 from .names import cron_name, dns_label, object_name
 
 API_VERSION = "argoproj.io/v1alpha1"
@@ -97,10 +97,21 @@ class ArgoTarget(Target):
     # ------------------------------------------------------------ emission
 
     def emit(self, flow: ir.Flow) -> dict[str, bytes]:
+        name = self.object_name(flow)
+        documents = self.documents(flow, name)
+        header = self.header(flow, name)
+        if self.option("split"):
+            kinds = [documents[0]["kind"].lower(), "cronworkflow"]
+            return {f"{name}.{kind}.yaml": writer.dump_documents([doc], header).encode()
+                    for kind, doc in zip(kinds, documents)}
+        return {f"{name}.yaml": writer.dump_documents(documents, header).encode()}
+
+    def documents(self, flow: ir.Flow, name: str) -> list:
+        """The WorkflowTemplate (or Workflow) around the lowered templates, and
+        the CronWorkflow of @schedule: plain data, with their comments."""
         if not hasattr(self, "namespace"):
             self.namespace = check_namespace(self, flow)
-        name = self.object_name(flow)
-        lowered = DagBuilder(self, flow, dns_label(flow.name)).build()
+        lowered = lower_templates(self, flow)
         spec = m.WorkflowSpec(
             entrypoint=dns_label(flow.name),
             arguments=self.arguments(flow),
@@ -138,12 +149,7 @@ class ArgoTarget(Target):
                 self.with_comments(data, lowered),
                 f"@schedule ({source_ref(flow, schedule.span)}): {schedule.cron}"
                 + (f" ({schedule.timezone})" if schedule.timezone else "")))
-        header = self.header(flow, name)
-        if self.option("split"):
-            kinds = [main.kind.lower(), "cronworkflow"]
-            return {f"{name}.{kind}.yaml": writer.dump_documents([doc], header).encode()
-                    for kind, doc in zip(kinds, documents)}
-        return {f"{name}.yaml": writer.dump_documents(documents, header).encode()}
+        return documents
 
     def object_name(self, flow: ir.Flow) -> str:
         return object_name(flow, self.option("name"), self.option("user"))
