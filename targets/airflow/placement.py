@@ -21,7 +21,7 @@ from flowc.compiler.spans import Span
 
 from ..aws_batch import resource_requirements
 from ..base import describe_step, engine_timeout, source_ref, Target
-from ..kubernetes import Pod, pod_of, secret_names
+from ..kubernetes import pod_of, secret_names
 from ..resources import asked_of, needs_of
 from .names import Names
 from .plan import BATCH, KUBERNETES, LOCAL, BatchJob, Reader, StepTask

@@ -31,7 +31,7 @@ from ..naming import project_branch
 from .lowering import map_foreach_levels, order_blocks, route_switches, wire
 from .names import Names, dag_id_of
 from .placement import step_task
-from .plan import KUBERNETES, PLACEMENTS, Param, Plan
+from .plan import KUBERNETES, PLACEMENTS, Param, Plan, StepTask
 from .render import render
 
 
