@@ -38,6 +38,8 @@ class Group:
     id: str
     level: tuple[str, ...]
     indices: str  # the python variable of the lister task whose list it expands over
+    fn: str = ""  # the python name of the @task_group function
+    var: str = ""  # the python name of the expanded group
     members: list["StepTask"] = field(default_factory=list)
 
 
