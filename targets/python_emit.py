@@ -106,14 +106,15 @@ class PyNames:
         return name
 
 
-def jinja_environment(module_file: str, filters: dict[str, Callable[..., Any]]):
-    """The Jinja environment of a target's templates (targets/templates): strict
-    about undefined names, no autoescape (the filters write literals), with
-    the bytecode cache of ``module_file``, the module that builds it."""
+def jinja_environment(module_file: str, filters: dict[str, Callable[..., Any]], folder: str | Path | None = None):
+    """The Jinja environment of a target's templates (``folder``, by default
+    targets/templates): strict about undefined names, no autoescape (the
+    filters write literals), with the bytecode cache of ``module_file``, the
+    module that builds it."""
     import jinja2
 
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
+        loader=jinja2.FileSystemLoader(str(folder or Path(__file__).parent / "templates")),
         undefined=jinja2.StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True,
         keep_trailing_newline=True, bytecode_cache=bytecode_cache(module_file),
     )

@@ -8,7 +8,7 @@ The package, one concern per file:
     plan.py            the typed plan the template renders
     names.py           Python names, task ids, the DAG id (@project)
     render.py, render_helpers.py   the Jinja rendering and its filters
-    (templates/airflow.py.j2, airflow_tasks.py.j2 in targets/templates)
+    templates/         airflow.py.j2 (the file), airflow_tasks.py.j2 (one task, one group)
 """
 
 from ..python_emit import py_literal

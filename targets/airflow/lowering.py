@@ -25,7 +25,7 @@ from flowc.compiler import ir
 
 from ..python_emit import py_literal
 from ..base import Target  # the target, as its lowering sees it
-from .names import Names, group_var
+from .names import Names
 from .plan import Brancher, Group, Lister, StepTask
 
 
@@ -49,7 +49,7 @@ def map_foreach_levels(steps: list[ir.Step], tasks: dict[str, StepTask],
             t = tasks[s.name]
             t.returns = t.reader is None
             owner = f"the index lister of {s.name}"
-            listers[s.name] = Lister(names.var(f"{s.name}_indices", s.span, owner),
+            listers[s.name] = Lister(names.var(f"{s.name}_indices"),
                                      names.task_id(f"{s.name}_indices", s.span, owner), t,
                                      nested=bool(s.foreach_stack), source="")
         if not s.foreach_stack:
@@ -67,9 +67,8 @@ def map_foreach_levels(steps: list[ir.Step], tasks: dict[str, StepTask],
         tasks[s.name].group = g
     groups = list(levels.values()) + list(per_step.values())
     for g in groups:
-        first = g.members[0].step
-        names.var(g.id, first.span, f"the mapped group {g.id}")
-        names.var(group_var(g.id), first.span, f"the mapped group {g.id}")
+        g.fn = names.var(g.id)
+        g.var = names.var(f"{g.id}_group")
         g.indices = listers[g.level[-1]].var
     for lister in listers.values():  # a split inside a group is found by its id
         split = lister.split
@@ -90,7 +89,7 @@ def route_switches(steps: list[ir.Step], tasks: dict[str, StepTask],
         cases = sorted(set(s.cases.values()) - {s.name})  # a recursive case is refused
         if t.group is None:
             owner = f"the branch task of {s.name}"
-            branchers[s.name] = Brancher(names.var(f"{s.name}_branch", s.span, owner),
+            branchers[s.name] = Brancher(names.var(f"{s.name}_branch"),
                                          names.task_id(f"{s.name}_branch", s.span, owner), t,
                                          {c: tasks[c].full_id for c in cases})
             continue
@@ -98,7 +97,7 @@ def route_switches(steps: list[ir.Step], tasks: dict[str, StepTask],
             ct = tasks[case]
             owner = f"the gate of case {case}"
             ct.gate_switch = t.out_full_id
-            ct.gate_var = names.var(f"{s.name}_to_{case}", s.span, owner)
+            ct.gate_var = names.var(f"{s.name}_to_{case}")
             ct.gate_id = names.task_id(f"{s.name}_to_{case}", s.span, owner)
     return branchers
 
@@ -151,6 +150,6 @@ def endpoint(parent: StepTask, child: StepTask) -> tuple[Optional[str], str, str
     holds one step, or its leaves are exactly the steps its level ends with)."""
     if parent.group is not None and parent.group is child.group:
         return parent.group.id, parent.out_var, child.gate_var or child.var
-    a = group_var(parent.group.id) if parent.group is not None else parent.out_var
-    b = group_var(child.group.id) if child.group is not None else child.var
+    a = parent.group.var if parent.group is not None else parent.out_var
+    b = child.group.var if child.group is not None else child.var
     return None, a, b

@@ -21,7 +21,7 @@ from flowc.compiler.spans import Span
 
 from ..aws_batch import resource_requirements
 from ..base import describe_step, engine_timeout, source_ref, Target
-from ..kubernetes import Pod, pod_of, secret_names
+from ..kubernetes import pod_of, secret_names
 from ..resources import asked_of, needs_of
 from .names import Names
 from .plan import BATCH, KUBERNETES, LOCAL, BatchJob, Reader, StepTask
@@ -39,7 +39,7 @@ def step_task(target: Target, flow: ir.Flow, s: ir.Step, names: Names) -> StepTa
         placement = KUBERNETES
     else:
         placement = target.option("placement")
-    t = StepTask(step=s, var=names.var(s.name, s.span, f"step {s.name}"),
+    t = StepTask(step=s, var=names.var(s.name),
                  task_id=names.task_id(s.name, s.span, f"step {s.name}"),
                  placement=placement, ref=source_ref(flow, s.span), is_start=s.name == flow.start)
     t.described = describe_step(flow, s)
@@ -73,7 +73,7 @@ def step_task(target: Target, flow: ir.Flow, s: ir.Step, names: Names) -> StepTa
         t.batch = batch_job(target, flow, s, res, secrets, forced)
         if s.kind in (ir.FOREACH, ir.SWITCH):  # its OUT.json comes back through the datastore
             owner = f"the outcome reader of {s.name}"
-            t.reader = Reader(names.var(f"{s.name}_outcome", s.span, owner),
+            t.reader = Reader(names.var(f"{s.name}_outcome"),
                               names.task_id(f"{s.name}_outcome", s.span, owner))
     else:
         check_local(target, s, res, secrets, forced, t)

@@ -5,6 +5,7 @@ Built by lowering.py; the properties answer what the template asks."""
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -37,6 +38,8 @@ class Group:
     id: str
     level: tuple[str, ...]
     indices: str  # the python variable of the lister task whose list it expands over
+    fn: str = ""  # the python name of the @task_group function
+    var: str = ""  # the python name of the expanded group
     members: list["StepTask"] = field(default_factory=list)
 
 
@@ -243,9 +246,18 @@ class Plan:
         y, m, d = (int(x) for x in self.options["start_date"].split("-"))
         return f"{y}, {m}, {d}"
 
-    @property
+    @functools.cached_property
     def outer_edges(self) -> list[tuple[str, str]]:
-        return grouped([(a, b) for g, a, b in self.edges if g is None])
+        return grouped(self.edges_by_group.get(None, []))
 
     def inner_edges(self, group: Group) -> list[tuple[str, str]]:
-        return grouped([(a, b) for g, a, b in self.edges if g == group.id])
+        return grouped(self.edges_by_group.get(group.id, []))
+
+    @functools.cached_property
+    def edges_by_group(self) -> dict[Optional[str], list[tuple[str, str]]]:
+        """The edges, split once by the group they are written in (one pass,
+        so writing every group's edges stays linear in the flow's size)."""
+        out: dict[Optional[str], list[tuple[str, str]]] = {}
+        for g, a, b in self.edges:
+            out.setdefault(g, []).append((a, b))
+        return out

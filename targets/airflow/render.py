@@ -1,11 +1,12 @@
 """The Airflow DAG file, rendered from the plan by a Jinja template
-(targets/templates/airflow.py.j2) that writes readable, commented Python
+(templates/airflow.py.j2 in this package) that writes readable, commented Python
 importing only Airflow and the standard library."""
 
 from __future__ import annotations
 
 import functools
 import re
+from pathlib import Path
 
 from flowc import __version__
 
@@ -28,7 +29,8 @@ POD_XCOM_FILE = "/airflow/xcom/return.json"
 def _environment():
     """One Jinja environment per process: its templates are compiled once."""
     return jinja_environment(__file__, {"py": py_literal, "tf": templated_literal, "comment": comment_lines,
-                                        "doc": doc_text, "num": number, "tolerations": tolerations})
+                                        "doc": doc_text, "num": number, "tolerations": tolerations},
+                              folder=Path(__file__).parent / "templates")
 
 
 def render(plan: Plan) -> str:

@@ -8,7 +8,7 @@ The compile runs in two passes, in the manner of sqlglot's lowering:
    the mapped groups foreach levels run in (lowering.py). Every graph fact
    comes from the IR (parents, parent groups, foreach stacks and bodies,
    matching joins); nothing here walks the flow's graph on its own.
-2. The template ``templates/airflow.py.j2`` renders the plan (render.py).
+2. The template ``templates/airflow.py.j2`` (in this package) renders the plan (render.py).
 
 The DAG file is self-contained: it imports only Airflow, its providers and
 the standard library, never flowc. A scheduler parses every DAG file again
@@ -31,7 +31,7 @@ from ..naming import project_branch
 from .lowering import map_foreach_levels, order_blocks, route_switches, wire
 from .names import Names, dag_id_of
 from .placement import step_task
-from .plan import KUBERNETES, PLACEMENTS, Param, Plan
+from .plan import KUBERNETES, PLACEMENTS, Param, Plan, StepTask
 from .render import render
 
 

@@ -48,7 +48,7 @@ def test_the_distributions_hold_every_module_and_data_file(dists: Dists) -> None
     """Each file of the package folders, wherever it is (a new subpackage, a
     template), is in the wheel under flowc/ and in the sdist as it is."""
     sources = [f for f in tracked_files() if f.split("/")[0] in ROOTS]
-    assert "flowc/commands/run.py" in sources and "targets/templates/airflow.py.j2" in sources
+    assert "flowc/commands/run.py" in sources and "targets/airflow/templates/airflow.py.j2" in sources
     in_wheel = {ROOTS[f.split("/")[0]] + f[f.index("/"):] for f in sources}
     assert in_wheel - dists.wheel_names() == set()
     assert set(sources) - dists.sdist_names() == set()

@@ -399,6 +399,6 @@ class ClashFlow(FlowSpec):
 
     with pytest.raises(CompileError) as err:
         AirflowTarget({}).compile(load_flow(path))
-    assert {d.code for d in err.value.diagnostics} == {"FC503"}  # its Python name and its task id
+    assert {d.code for d in err.value.diagnostics} == {"FC503"}  # its task id (its Python name gets a suffix)
     assert all("'start_outcome'" in d.message and "outcome reader of start" in d.message
                for d in err.value.diagnostics)

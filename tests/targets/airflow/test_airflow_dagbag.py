@@ -111,6 +111,41 @@ def test_required_parameters_have_no_value(airflow3, tmp_path):
     assert params["limit"]["value"] is None and params["limit"]["schema"] == {"type": ["null", "integer"]}
 
 
+def test_a_step_named_like_a_group_variable_keeps_its_name(airflow3, tmp_path):
+    """Python names come from python_emit.PyNames: a helper whose variable a
+    step already holds gets a suffix (only task ids, which users see, clash)."""
+    path = tmp_path / "flow.py"
+    path.write_text('''from flowc import FlowSpec, step
+
+
+class GroupNameFlow(FlowSpec):
+    @step
+    def start(self):
+        self.items = [1, 2]
+        self.next(self.foreach_start_group, foreach="items")
+
+    @step
+    def foreach_start_group(self):
+        self.next(self.join)
+
+    @step
+    def join(self, inputs):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+''')
+    text, _ = compile_flow(path)
+    assert "    foreach_start_group_ = foreach_start.expand(index=start_indices)" in text
+    file = tmp_path / "dags" / "dag.py"
+    file.parent.mkdir()
+    file.write_text(text)
+    tasks = airflow3.probe.ask(op="inspect", file=str(file), dag_id="GroupNameFlow")["tasks"]
+    assert tasks["foreach_start.foreach_start_group"]["upstream"] == ["start_indices"]
+    assert tasks["join"]["upstream"] == ["foreach_start.foreach_start_group"]
+
+
 SCHEDULED = '''from flowc import FlowSpec, schedule, step
 
 
