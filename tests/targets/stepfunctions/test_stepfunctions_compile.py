@@ -349,10 +349,35 @@ def _nested_source(depth: int) -> str:
     return "\n".join(lines)
 
 
-@pytest.mark.parametrize("source", [_linear_source(2000), _nested_source(40)], ids=["linear-2000", "nested-40"])
+def _nested_branch_source(depth: int) -> str:
+    """A static branch in a branch ... depth deep: each split b<i> branches to
+    the next split and to a side step a<i>, joined by j<i>."""
+    lines = ["from flowc import FlowSpec, step", "", "", "class DeepBranchFlow(FlowSpec):",
+             "    @step", "    def start(self):", "        self.next(self.b1)", ""]
+    for i in range(1, depth + 1):
+        inner = f"b{i + 1}" if i < depth else "leaf"
+        lines += ["    @step", f"    def b{i}(self):", f"        self.next(self.{inner}, self.a{i})", "",
+                  "    @step", f"    def a{i}(self):", f"        self.next(self.j{i})", ""]
+    lines += ["    @step", "    def leaf(self):", f"        self.next(self.j{depth})", ""]
+    for i in range(depth, 0, -1):
+        nxt = f"j{i - 1}" if i > 1 else "end"
+        lines += ["    @step", f"    def j{i}(self, inputs):", f"        self.next(self.{nxt})", ""]
+    lines += ["    @step", "    def end(self):", "        pass", ""]
+    return "\n".join(lines)
+
+
+DEPTH = 150  # nesting levels: with one frame a level, more than the limit below leaves
+
+
+@pytest.mark.parametrize("source", [_linear_source(1000), _linear_source(3000), _nested_source(DEPTH),
+                                    _nested_branch_source(DEPTH)],
+                         ids=["linear-1000", "linear-3000", f"foreach-in-foreach-{DEPTH}",
+                              f"branch-in-branch-{DEPTH}"])
 def test_long_and_deep_flows_compile_without_recursion_limits(tmp_path, source):
-    """The state machine is built with a loop over each scope: a long flow costs
-    no recursion (Step Functions once died with RecursionError at 1,000 steps)."""
+    """The state machine is built in one pass over the flow's order and written
+    as JSON with an explicit stack: neither a long flow nor a deeply nested
+    one costs recursion (Step Functions once died with RecursionError at 1,000
+    steps, and at a few hundred nested foreach levels)."""
     import sys as _sys
 
     from flowc.compiler.pipeline import load_flow
@@ -368,4 +393,28 @@ def test_long_and_deep_flows_compile_without_recursion_limits(tmp_path, source):
         _sys.setrecursionlimit(limit)
     machine = json.loads(files[f"{flow.name}.asl.json"])
     assert machine["States"]["flowc.init"]["Next"] == "start"
-    assert all("TimeoutSeconds" in s for s in machine["States"].values() if s["Type"] == "Task")
+    # every step's Task is in the machine once, each with its timeout, at its depth
+    tasks, deepest, blocks = {}, 0, [(machine["States"], 0)]
+    while blocks:
+        states, depth = blocks.pop()
+        deepest = max(deepest, depth)
+        for name, state in states.items():
+            if state["Type"] == "Task" and "." not in name:
+                assert name not in tasks and "TimeoutSeconds" in state
+                tasks[name] = depth
+            blocks += [(b["States"], depth + 1) for b in state.get("Branches", [])]
+            if "ItemProcessor" in state:
+                blocks.append((state["ItemProcessor"]["States"], depth + 1))
+    assert set(tasks) == {s.name for s in flow.steps}
+    assert deepest == {"LongFlow": 0, "DeepFlow": DEPTH + 1, "DeepBranchFlow": DEPTH}[flow.name]  # start opens a foreach too
+
+
+@pytest.mark.parametrize("value", [{}, [], {"a": [], "b": {}}, [{}], 3, "s", None, [float("nan"), 1e300, -0.0],
+                                   {"x": [1, 2.5, None, True, False, "é\u2028\n\"\\ ${x} {{y}} \U0001f600"],
+                                    1: 2, None: 3, True: [[[]]]}, (1, (2,))])
+def test_the_json_writer_writes_what_the_json_module_writes(value):
+    """targets/stepfunctions/jsontext.py: the same text as json.dumps, compact and indented."""
+    from flowc.targets.stepfunctions.jsontext import json_text
+
+    for indent in (None, 0, 2):
+        assert json_text(value, indent) == json.dumps(value, indent=indent, ensure_ascii=False)
