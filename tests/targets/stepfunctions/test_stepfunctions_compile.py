@@ -418,3 +418,110 @@ def test_the_json_writer_writes_what_the_json_module_writes(value):
 
     for indent in (None, 0, 2):
         assert json_text(value, indent) == json.dumps(value, indent=indent, ensure_ascii=False)
+
+
+# ------------------------------------------------------------ the shared lowerings, on every flow
+
+
+def _blocks(machine: dict):
+    """Every States block of a machine (top, Parallel branches, Map item processors)."""
+    pending = [machine["States"]]
+    while pending:
+        states = pending.pop()
+        yield states
+        for state in states.values():
+            pending += [b["States"] for b in state.get("Branches", [])]
+            if "ItemProcessor" in state:
+                pending.append(state["ItemProcessor"]["States"])
+
+
+@pytest.mark.parametrize("mode", sorted(MODES))
+def test_every_choice_has_a_default_and_every_task_a_timeout(mode):
+    """Every Choice has a Default in its own block; a switch's is a Fail state
+    naming the step. Every step's Task has TimeoutSeconds = base.engine_timeout
+    (@timeout + 60 s, else Metaflow's 5 days); the S3 read of an outcome, 60 s."""
+    from flowc.targets.base import engine_timeout
+    from flowc.targets.stepfunctions.tasks import READ_TIMEOUT
+
+    switches = 0
+    for path in COMPILABLE:
+        flow = load_ir(path)
+        machine = json.loads(compile_files(path, **MODES[mode])[f"{flow.name}.asl.json"])
+        for states in _blocks(machine):
+            for name, state in states.items():
+                if state["Type"] == "Choice":
+                    assert state["Default"] in states, (path, name)
+                    if name.endswith(".switch"):
+                        switches += 1
+                        step = name[:-len(".switch")]
+                        fail = states[state["Default"]]
+                        assert fail["Type"] == "Fail" and fail["Error"] == "flowc.UnknownCase"
+                        assert f"step {step} " in fail["Cause"]
+                        assert {c["StringEquals"] for c in state["Choices"]} == set(flow.step(step).cases.values())
+                if state["Type"] == "Task":
+                    if "." in name:
+                        assert state["TimeoutSeconds"] == READ_TIMEOUT and name.endswith(".read")
+                    else:
+                        assert state["TimeoutSeconds"] == engine_timeout(flow.step(name), 60), (path, name)
+    assert switches > 10
+
+
+def test_job_definitions_are_the_shared_batch_lowering():
+    """Each step's job definition: resourceRequirements from aws_batch and the
+    one unit policy (MiB; 1 vCPU and 4096 MiB when the step asks for nothing),
+    attemptDurationSeconds from engine_timeout, named by Metaflow's @project rule."""
+    from flowc.targets.aws_batch import resource_requirements
+    from flowc.targets.base import engine_timeout
+    from flowc.targets.naming import deployment_name
+    from flowc.targets.resources import needs_of
+
+    defaults = 0
+    for path in COMPILABLE:
+        flow = load_ir(path)
+        files = compile_files(path)
+        if f"{flow.name}.batch-jobs.json" not in files:
+            continue
+        jobs = {j["jobDefinitionName"]: j for j in json.loads(files[f"{flow.name}.batch-jobs.json"])}
+        base = deployment_name(flow, "flowc", sep="-", allowed="A-Za-z0-9_-")  # the tests' METAFLOW_USER
+        template = json.loads(files[f"{flow.name}.template.json"])
+        assert template["Resources"]["StateMachine"]["Properties"]["StateMachineName"] == base[:80]
+        for step in flow.steps:
+            job = jobs[f"{base}-{step.name}"[:128]]
+            got = job["containerProperties"]["resourceRequirements"]
+            assert got == resource_requirements(needs_of(step)), (path, step.name)
+            assert job["timeout"]["attemptDurationSeconds"] == max(60, engine_timeout(step, 60))
+            if not needs_of(step).asked:
+                defaults += 1
+                assert got == [{"type": "VCPU", "value": "1"}, {"type": "MEMORY", "value": "4096"}]
+    assert defaults > 20
+
+
+def test_a_case_no_choice_names_fails_the_execution_naming_the_step(moto_server):
+    """The switch's Choice and its Default run in moto's interpreter with an
+    outcome naming no case: the execution fails with flowc.UnknownCase and a
+    cause naming the step (the runtime already refuses such a value, as
+    Metaflow does; the state machine never goes on silently)."""
+    import time
+
+    flow = load_ir(REPO / "tests" / "flows" / "switch.py")
+    machine = json.loads(compile_files(REPO / "tests" / "flows" / "switch.py", mode="worker",
+                                       queue_url="https://sqs.us-east-1.amazonaws.com/1/q")[f"{flow.name}.asl.json"])
+    switch = next(s for s in flow.steps if s.kind == ir.SWITCH)
+    choice = machine["States"][f"{switch.name}.switch"]
+    states = {"outcome": {"Type": "Pass", "Result": {"chosen": "no_such_step"}, "ResultPath": "$.out",
+                          "Next": "choice"},
+              "choice": choice,
+              choice["Default"]: machine["States"][choice["Default"]]}
+    for c in choice["Choices"]:
+        states[c["Next"]] = {"Type": "Succeed"}
+    sfn = moto_server.client("stepfunctions")
+    arn = sfn.create_state_machine(name=f"choice-{time.monotonic_ns()}", roleArn=ROLE,
+                                   definition=json.dumps({"StartAt": "outcome", "States": states}))["stateMachineArn"]
+    run = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+    for _ in range(300):
+        desc = sfn.describe_execution(executionArn=run)
+        if desc["status"] != "RUNNING":
+            break
+        time.sleep(0.05)
+    assert desc["status"] == "FAILED"
+    assert desc["error"] == "flowc.UnknownCase" and f"step {switch.name} " in desc["cause"]
