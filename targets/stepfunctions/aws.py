@@ -3,10 +3,11 @@ string literals inside intrinsic functions, and the JSON text itself."""
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
+
+from .jsontext import json_text
 
 @dataclass(frozen=True)
 class S3Location:
@@ -44,7 +45,7 @@ def logical_id(*parts: str) -> str:
 def dumps(data: Any) -> bytes:
     """Indented JSON with text as written, except characters a reader (or a
     YAML-based tool such as cfn-lint) cannot take raw: those are \\u-escaped."""
-    text = json.dumps(data, indent=2, ensure_ascii=False)
+    text = json_text(data, indent=2)
     return (re.sub(r"[^\x00-\x7e]", _escape_unprintable, text) + "\n").encode("utf-8")
 
 

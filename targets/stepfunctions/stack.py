@@ -4,7 +4,6 @@ definitions and its schedule."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flowc import __version__
@@ -13,6 +12,7 @@ from flowc.compiler import ir
 from ..aws_batch import JobDefinition
 from ..base import flow_file, source_ref, Target
 from .aws import DYNAMIC_REFERENCE, logical_id
+from .jsontext import json_text
 from .cron import CronError, aws_cron
 from .names import Names
 
@@ -46,7 +46,7 @@ def schedule_definition(flow: ir.Flow, names: Names) -> dict | None:
     return out
 
 
-def cloudformation(target: StepFunctions, flow: ir.Flow, names: Names, machine: dict,
+def cloudformation(target: Target, flow: ir.Flow, names: Names, machine: dict,
                    jobs: list[JobDefinition]) -> dict:
     """One stack: the state machine, its job definitions and its schedule."""
     parameters: dict[str, Any] = {
@@ -71,7 +71,7 @@ def cloudformation(target: StepFunctions, flow: ir.Flow, names: Names, machine: 
             # "${" written as "\u0024{" and "{{" as "\u007b{": the same JSON to Step
             # Functions, and neither a CloudFormation placeholder (cfn-lint E1029)
             # nor a dynamic reference ({{resolve:...}}) in a docstring or help text
-            "DefinitionString": json.dumps(machine, ensure_ascii=False).replace("${", "\\u0024{")
+            "DefinitionString": json_text(machine).replace("${", "\\u0024{")
             .replace("{{", "\\u007b{"),
         },
     }
@@ -98,7 +98,7 @@ def cloudformation(target: StepFunctions, flow: ir.Flow, names: Names, machine: 
     return template
 
 
-def refuse_dynamic_references(target: StepFunctions, flow: ir.Flow, value: Any) -> None:
+def refuse_dynamic_references(target: Target, flow: ir.Flow, value: Any) -> None:
     """CloudFormation replaces {{resolve:ssm:...}} and {{resolve:secretsmanager:...}}
     in a stack's values, with no escape outside the state machine's JSON: a
     value holding one (an image, an environment variable) would copy a

@@ -349,10 +349,35 @@ def _nested_source(depth: int) -> str:
     return "\n".join(lines)
 
 
-@pytest.mark.parametrize("source", [_linear_source(2000), _nested_source(40)], ids=["linear-2000", "nested-40"])
+def _nested_branch_source(depth: int) -> str:
+    """A static branch in a branch ... depth deep: each split b<i> branches to
+    the next split and to a side step a<i>, joined by j<i>."""
+    lines = ["from flowc import FlowSpec, step", "", "", "class DeepBranchFlow(FlowSpec):",
+             "    @step", "    def start(self):", "        self.next(self.b1)", ""]
+    for i in range(1, depth + 1):
+        inner = f"b{i + 1}" if i < depth else "leaf"
+        lines += ["    @step", f"    def b{i}(self):", f"        self.next(self.{inner}, self.a{i})", "",
+                  "    @step", f"    def a{i}(self):", f"        self.next(self.j{i})", ""]
+    lines += ["    @step", "    def leaf(self):", f"        self.next(self.j{depth})", ""]
+    for i in range(depth, 0, -1):
+        nxt = f"j{i - 1}" if i > 1 else "end"
+        lines += ["    @step", f"    def j{i}(self, inputs):", f"        self.next(self.{nxt})", ""]
+    lines += ["    @step", "    def end(self):", "        pass", ""]
+    return "\n".join(lines)
+
+
+DEPTH = 150  # nesting levels: with one frame a level, more than the limit below leaves
+
+
+@pytest.mark.parametrize("source", [_linear_source(1000), _linear_source(3000), _nested_source(DEPTH),
+                                    _nested_branch_source(DEPTH)],
+                         ids=["linear-1000", "linear-3000", f"foreach-in-foreach-{DEPTH}",
+                              f"branch-in-branch-{DEPTH}"])
 def test_long_and_deep_flows_compile_without_recursion_limits(tmp_path, source):
-    """The state machine is built with a loop over each scope: a long flow costs
-    no recursion (Step Functions once died with RecursionError at 1,000 steps)."""
+    """The state machine is built in one pass over the flow's order and written
+    as JSON with an explicit stack: neither a long flow nor a deeply nested
+    one costs recursion (Step Functions once died with RecursionError at 1,000
+    steps, and at a few hundred nested foreach levels)."""
     import sys as _sys
 
     from flowc.compiler.pipeline import load_flow
@@ -368,4 +393,135 @@ def test_long_and_deep_flows_compile_without_recursion_limits(tmp_path, source):
         _sys.setrecursionlimit(limit)
     machine = json.loads(files[f"{flow.name}.asl.json"])
     assert machine["States"]["flowc.init"]["Next"] == "start"
-    assert all("TimeoutSeconds" in s for s in machine["States"].values() if s["Type"] == "Task")
+    # every step's Task is in the machine once, each with its timeout, at its depth
+    tasks, deepest, blocks = {}, 0, [(machine["States"], 0)]
+    while blocks:
+        states, depth = blocks.pop()
+        deepest = max(deepest, depth)
+        for name, state in states.items():
+            if state["Type"] == "Task" and "." not in name:
+                assert name not in tasks and "TimeoutSeconds" in state
+                tasks[name] = depth
+            blocks += [(b["States"], depth + 1) for b in state.get("Branches", [])]
+            if "ItemProcessor" in state:
+                blocks.append((state["ItemProcessor"]["States"], depth + 1))
+    assert set(tasks) == {s.name for s in flow.steps}
+    assert deepest == {"LongFlow": 0, "DeepFlow": DEPTH + 1, "DeepBranchFlow": DEPTH}[flow.name]  # start opens a foreach too
+
+
+@pytest.mark.parametrize("value", [{}, [], {"a": [], "b": {}}, [{}], 3, "s", None, [float("nan"), 1e300, -0.0],
+                                   {"x": [1, 2.5, None, True, False, "é\u2028\n\"\\ ${x} {{y}} \U0001f600"],
+                                    1: 2, None: 3, True: [[[]]]}, (1, (2,))])
+def test_the_json_writer_writes_what_the_json_module_writes(value):
+    """targets/stepfunctions/jsontext.py: the same text as json.dumps, compact and indented."""
+    from flowc.targets.stepfunctions.jsontext import json_text
+
+    for indent in (None, 0, 2):
+        assert json_text(value, indent) == json.dumps(value, indent=indent, ensure_ascii=False)
+
+
+# ------------------------------------------------------------ the shared lowerings, on every flow
+
+
+def _blocks(machine: dict):
+    """Every States block of a machine (top, Parallel branches, Map item processors)."""
+    pending = [machine["States"]]
+    while pending:
+        states = pending.pop()
+        yield states
+        for state in states.values():
+            pending += [b["States"] for b in state.get("Branches", [])]
+            if "ItemProcessor" in state:
+                pending.append(state["ItemProcessor"]["States"])
+
+
+@pytest.mark.parametrize("mode", sorted(MODES))
+def test_every_choice_has_a_default_and_every_task_a_timeout(mode):
+    """Every Choice has a Default in its own block; a switch's is a Fail state
+    naming the step. Every step's Task has TimeoutSeconds = base.engine_timeout
+    (@timeout + 60 s, else Metaflow's 5 days); the S3 read of an outcome, 60 s."""
+    from flowc.targets.base import engine_timeout
+    from flowc.targets.stepfunctions.tasks import READ_TIMEOUT
+
+    switches = 0
+    for path in COMPILABLE:
+        flow = load_ir(path)
+        machine = json.loads(compile_files(path, **MODES[mode])[f"{flow.name}.asl.json"])
+        for states in _blocks(machine):
+            for name, state in states.items():
+                if state["Type"] == "Choice":
+                    assert state["Default"] in states, (path, name)
+                    if name.endswith(".switch"):
+                        switches += 1
+                        step = name[:-len(".switch")]
+                        fail = states[state["Default"]]
+                        assert fail["Type"] == "Fail" and fail["Error"] == "flowc.UnknownCase"
+                        assert f"step {step} " in fail["Cause"]
+                        assert {c["StringEquals"] for c in state["Choices"]} == set(flow.step(step).cases.values())
+                if state["Type"] == "Task":
+                    if "." in name:
+                        assert state["TimeoutSeconds"] == READ_TIMEOUT and name.endswith(".read")
+                    else:
+                        assert state["TimeoutSeconds"] == engine_timeout(flow.step(name), 60), (path, name)
+    assert switches > 10
+
+
+def test_job_definitions_are_the_shared_batch_lowering():
+    """Each step's job definition: resourceRequirements from aws_batch and the
+    one unit policy (MiB; 1 vCPU and 4096 MiB when the step asks for nothing),
+    attemptDurationSeconds from engine_timeout, named by Metaflow's @project rule."""
+    from flowc.targets.aws_batch import resource_requirements
+    from flowc.targets.base import engine_timeout
+    from flowc.targets.naming import deployment_name
+    from flowc.targets.resources import needs_of
+
+    defaults = 0
+    for path in COMPILABLE:
+        flow = load_ir(path)
+        files = compile_files(path)
+        if f"{flow.name}.batch-jobs.json" not in files:
+            continue
+        jobs = {j["jobDefinitionName"]: j for j in json.loads(files[f"{flow.name}.batch-jobs.json"])}
+        base = deployment_name(flow, "flowc", sep="-", allowed="A-Za-z0-9_-")  # the tests' METAFLOW_USER
+        template = json.loads(files[f"{flow.name}.template.json"])
+        assert template["Resources"]["StateMachine"]["Properties"]["StateMachineName"] == base[:80]
+        for step in flow.steps:
+            job = jobs[f"{base}-{step.name}"[:128]]
+            got = job["containerProperties"]["resourceRequirements"]
+            assert got == resource_requirements(needs_of(step)), (path, step.name)
+            assert job["timeout"]["attemptDurationSeconds"] == max(60, engine_timeout(step, 60))
+            if not needs_of(step).asked:
+                defaults += 1
+                assert got == [{"type": "VCPU", "value": "1"}, {"type": "MEMORY", "value": "4096"}]
+    assert defaults > 20
+
+
+def test_a_case_no_choice_names_fails_the_execution_naming_the_step(moto_server):
+    """The switch's Choice and its Default run in moto's interpreter with an
+    outcome naming no case: the execution fails with flowc.UnknownCase and a
+    cause naming the step (the runtime already refuses such a value, as
+    Metaflow does; the state machine never goes on silently)."""
+    import time
+
+    flow = load_ir(REPO / "tests" / "flows" / "switch.py")
+    machine = json.loads(compile_files(REPO / "tests" / "flows" / "switch.py", mode="worker",
+                                       queue_url="https://sqs.us-east-1.amazonaws.com/1/q")[f"{flow.name}.asl.json"])
+    switch = next(s for s in flow.steps if s.kind == ir.SWITCH)
+    choice = machine["States"][f"{switch.name}.switch"]
+    states = {"outcome": {"Type": "Pass", "Result": {"chosen": "no_such_step"}, "ResultPath": "$.out",
+                          "Next": "choice"},
+              "choice": choice,
+              choice["Default"]: machine["States"][choice["Default"]]}
+    for c in choice["Choices"]:
+        states[c["Next"]] = {"Type": "Succeed"}
+    sfn = moto_server.client("stepfunctions")
+    arn = sfn.create_state_machine(name=f"choice-{time.monotonic_ns()}", roleArn=ROLE,
+                                   definition=json.dumps({"StartAt": "outcome", "States": states}))["stateMachineArn"]
+    run = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+    for _ in range(300):
+        desc = sfn.describe_execution(executionArn=run)
+        if desc["status"] != "RUNNING":
+            break
+        time.sleep(0.05)
+    assert desc["status"] == "FAILED"
+    assert desc["error"] == "flowc.UnknownCase" and f"step {switch.name} " in desc["cause"]
