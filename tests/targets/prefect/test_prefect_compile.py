@@ -75,6 +75,16 @@ def test_the_module_imports_every_helper_it_calls_and_no_other(path: Path):
     assert [n for n in names if n not in used] == []
 
 
+def test_the_engines_module_imports_neither_the_compiler_nor_the_targets():
+    """What a compiled flow imports in Prefect's process: the standard library,
+    Prefect and flowc's user API, never the compiler, libcst, jinja2 or the targets."""
+    code = ("import sys, flowc.engines.prefect\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('libcst', 'jinja2')\n"
+            "             or m.startswith(('flowc.compiler', 'flowc.targets'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    assert out.stdout.strip() == "[]"
+
+
 @pytest.mark.parametrize("path", CORPUS, ids=corpus_id)
 def test_golden(path: Path, regen: bool):
     files, _ = compiled(path)
