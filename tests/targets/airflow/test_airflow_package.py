@@ -10,11 +10,15 @@ lowerings:
   default, memory limited at its request), every task has base.engine_timeout
   as its execution_timeout, and the DAG id and tags follow Metaflow's
   @project rule (targets/naming.py);
-- the DAG file says why it imports nothing of flowc."""
+- the DAG file says why it imports nothing of flowc;
+- for every choice of the top-level switches, a step's task (or its mapped
+  group) succeeds under Airflow's branch and trigger rules exactly when the
+  IR's Step.run_when holds."""
 
 from __future__ import annotations
 
 import ast
+import itertools
 import sys
 import textwrap
 from pathlib import Path
@@ -258,3 +262,146 @@ def test_the_dag_file_says_why_it_imports_nothing_of_flowc():
     assert "never flowc" in header and "need not have flowc installed" in header
     doc = (REPO / "docs" / "targets" / "airflow.md").read_text()
     assert "Why the file imports nothing of flowc" in doc and "need not have flowc" in doc
+
+
+# ------------------------------------------------------------ run_when under Airflow's rules
+
+
+ALL_SUCCESS = "all_success"
+
+
+def simulate(plan, chosen: dict[str, str]) -> dict[str, str]:
+    """How Airflow ends each top-level task and mapped group of the plan when
+    the top-level switches choose ``chosen`` (switch step -> case step) and
+    every step succeeds: a branch task skips its direct downstream tasks but
+    the chosen case and what follows it (Airflow's SkipMixin.skip_all_except);
+    ``all_success`` skips after a skipped upstream; ``none_failed_min_one_success``
+    runs after one success and skips after only skips. Dependencies are the
+    DAG's edges and its XCom arguments (a lister reads its split, a group its
+    lister, a branch task its switch)."""
+    rule, up, branch = {}, {}, {}
+    for t in plan.tasks:
+        if t.group is None:
+            rule[t.var] = t.trigger_rule or ALL_SUCCESS
+            if t.reader is not None:
+                rule[t.reader.var] = ALL_SUCCESS
+    for g in plan.groups:
+        rule[g.var] = g.members[0].trigger_rule or ALL_SUCCESS
+    for node in rule:
+        up[node] = set()
+    for lister in plan.listers:
+        rule[lister.var] = ALL_SUCCESS
+        up[lister.var] = {lister.split.out_var if lister.split.group is None else lister.split.group.var}
+    for g in plan.groups:
+        up[g.var].add(next(l.var for l in plan.listers if l.var == g.indices))
+    by_name = {t.step.name: t for t in plan.tasks}
+    for b in plan.branchers:
+        rule[b.var] = ALL_SUCCESS
+        up[b.var] = {b.switch.out_var}
+        branch[b.var] = b.switch.step.name
+    for g, a, b in plan.edges:
+        if g is None:
+            up[b].add(a)
+    down: dict[str, set[str]] = {n: set() for n in rule}
+    for n, ups in up.items():
+        for a in ups:
+            down[a].add(n)
+
+    def descendants(n: str) -> set[str]:
+        seen, todo = set(), [n]
+        while todo:
+            for d in down[todo.pop()] - seen:
+                seen.add(d)
+                todo.append(d)
+        return seen
+
+    status: dict[str, str] = {}
+    skip: set[str] = set()
+    pending = set(rule)
+    while pending:
+        ready = sorted(n for n in pending if up[n] <= set(status))
+        assert ready, pending
+        for n in ready:
+            pending.discard(n)
+            ups = [status[a] for a in up[n]]
+            if n in skip:
+                status[n] = "skipped"
+            elif rule[n] == ALL_SUCCESS:
+                status[n] = "success" if all(s == "success" for s in ups) else "skipped"
+            else:
+                status[n] = "success" if "success" in ups or not ups else "skipped"
+            if n in branch and status[n] == "success":
+                case = by_name[chosen[branch[n]]]
+                keep = case.group.var if case.group is not None else case.var
+                skip |= down[n] - {keep} - descendants(keep)
+    return status
+
+
+def holds(step: ir.Step, chosen: dict[str, str]) -> bool:
+    return not step.run_when or any(all(chosen[sw] == case for sw, case in term) for term in step.run_when)
+
+
+def check_run_when(flow: ir.Flow) -> None:
+    """Every choice of the top-level switches: a step's task (or the mapped
+    group it runs in) succeeds exactly when its ``run_when`` holds."""
+    plan = plan_dag(flow)
+    tasks = {t.step.name: t for t in plan.tasks}
+    switches = [s for s in flow.ordered_steps() if s.kind == ir.SWITCH and not s.foreach_stack]
+    combinations = list(itertools.product(*[[c for c in s.next if c != s.name] for s in switches]))
+    assert 1 <= len(combinations) <= 4096
+    for combination in combinations:
+        chosen = {s.name: c for s, c in zip(switches, combination)}
+        status = simulate(plan, chosen)
+        for s in flow.ordered_steps():
+            t = tasks[s.name]
+            node = t.var if t.group is None else t.group.var
+            assert (status[node] == "success") == holds(s, chosen), (s.name, chosen, status)
+
+
+def switch_flows() -> list[Path]:
+    return [p for p in COMPILED if any(s.kind == ir.SWITCH and not s.foreach_stack for s in load_ir(p).steps)]
+
+
+@pytest.mark.parametrize("path", switch_flows(), ids=flow_id)
+def test_cases_run_when_the_ir_says(path):
+    check_run_when(load_ir(path))
+
+
+def test_a_case_that_also_reaches_another_case(tmp_path):
+    """``wrap`` follows the switch directly (case ``wrap``) and through ``fix``
+    (case ``fix``): the branch task does not skip it when ``fix`` is chosen
+    (it follows the chosen case), and it waits for one of the two."""
+    path = tmp_path / "flow.py"
+    path.write_text(textwrap.dedent('''
+        from flowc import FlowSpec, step
+
+        class MixedFlow(FlowSpec):
+            @step
+            def start(self):
+                self.route = "fix"
+                self.next({"fix": self.fix, "wrap": self.wrap}, condition="route")
+
+            @step
+            def fix(self):
+                self.next(self.wrap)
+
+            @step
+            def wrap(self):
+                self.check = "audit"
+                self.next({"audit": self.audit, "skip": self.skip}, condition="check")
+
+            @step
+            def audit(self):
+                self.next(self.end)
+
+            @step
+            def skip(self):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        '''))
+    flow = load_flow(path)
+    assert flow.steps_by_name["audit"].run_when == ((("wrap", "audit"),),)
+    check_run_when(flow)
