@@ -15,6 +15,11 @@ took (OUT.json's ``chosen``); inside a mapped group each case starts with a
 small gate task that skips the case unless it was taken, because branch
 operators do not skip inside mapped task groups (apache/airflow#67265).
 The step after the cases waits with ``none_failed_min_one_success``.
+The IR's Step.run_when is not written out: a branch task skips the cases
+not taken (but not what also follows the chosen one), ``all_success``
+carries a skip on, and a step with alternative parents (parent_groups)
+waits for one of them, so a top-level task runs exactly when its run_when
+holds (tests/targets/airflow/test_airflow_package.py checks every choice).
 """
 
 from __future__ import annotations
