@@ -146,7 +146,7 @@ def test_the_runner_killed_mid_run_leaves_no_task_behind_and_resumes(tmp_path: P
     run = subprocess.Popen([sys.executable, "-m", "flowc", "run", str(flow), "--datastore", url, "--run-id", "s",
                             "--max-workers", "4", "-q"], cwd=REPO, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL, start_new_session=True, env=env)
-    first = ds / "SlowForeachFlow/runs/s/work/0/done.json"
+    first = ds / "SlowForeachFlow" / "runs" / "s" / "work" / "0" / "done.json"  # the first work task
     deadline = time.time() + 60
     while not first.exists() and time.time() < deadline:
         time.sleep(0.02)
