@@ -374,11 +374,11 @@ def run_conditions(flow: ir.Flow) -> dict[str, frozenset]:
                         edge = frozenset(t | {(m, s.name)} for t in edge)
                     alternatives |= edge
                 result = frozenset(x | y for x in result for y in alternatives)
-            cond[s.name] = _simplify(result, cases)
+            cond[s.name] = simplify_conditions(result, cases)
     return cond
 
 
-def _simplify(terms: frozenset, cases: dict[str, frozenset]) -> frozenset:
+def simplify_conditions(terms: frozenset, cases: dict[str, frozenset]) -> frozenset:
     """Drop terms where one switch takes two cases; merge terms that cover
     every case of a switch; drop terms implied by smaller ones."""
     current = {t for t in terms if len({sw for sw, _ in t}) == len(t)}

@@ -17,7 +17,7 @@ is composed here from the body's own switches, by the same rule the IR uses
 from __future__ import annotations
 
 from flowc.compiler import ir
-from flowc.compiler.graph import ALWAYS, _simplify
+from flowc.compiler.graph import ALWAYS, simplify_conditions
 
 from .names import Names
 
@@ -48,7 +48,7 @@ def scope_conditions(flow: ir.Flow, scope: tuple[str, ...]) -> dict[str, Terms]:
                     edge = ALWAYS
                 alternatives |= edge
             result = frozenset(x | y for x in result for y in alternatives)
-        cond[s.name] = _simplify(result, cases)
+        cond[s.name] = simplify_conditions(result, cases)
     return cond
 
 
