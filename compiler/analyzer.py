@@ -27,6 +27,7 @@ from .literals import AMBIGUOUS, NotLiteral, dotted_name, evaluate
 from .parse import ParsedModule
 from .spans import Span
 from .bases import Resolver, flow_decorators, reading
+from .events import complete as complete_events
 from .user_decorators import FLOW_MUTATOR, STEP_MUTATOR, WRAPPER
 from .user_decorators import Resolver as DecoratorResolver
 
@@ -348,6 +349,7 @@ class ModuleAnalyzer:
             configs=self._user_configs[0],
             includes=self._user_configs[1],
         )
+        flow = complete_events(flow, self.diag)
         facts = FlowFacts(flow, extras, members, external)
         if self.resolver is not None:
             facts.base_sources, facts.base_files = self.resolver.sources, tuple(self.resolver.module_files())

@@ -18,6 +18,9 @@ RUN_OPTIONS: dict[tuple[str, ...], dict] = {
                              "help": "run every step in this interpreter, ignoring @pypi/@conda "
                                      "(warns when a pin is not met)"},
     ("--plan",): {"action": "store_true", "help": "print what would run, in order, and run nothing"},
+    ("--trigger",): {"action": "append", "default": [], "metavar": "RUN|EVENT",
+                     "help": "run as if triggered: by the end of run FLOW/RUN_ID (@trigger_on_finish), or by "
+                             "an event given as JSON ({\"name\": ..., \"payload\": {...}}); repeatable"},
 }
 # Metaflow's spelling of config overrides; `flowc run`, `compile` and `package`
 # take them only for a flow that declares Configs, where a Parameter or

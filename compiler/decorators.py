@@ -497,23 +497,126 @@ def _project(a: Args) -> ir.Project | None:
     return ir.Project(span=a.span, name=name, branch=a.str("branch", None), production=a.bool("production", False))
 
 
-def _trigger(a: Args) -> ir.Trigger | None:
-    events: list[str] = []
-    for key in ("event", "events"):
+_EVENT_NAME = re.compile(r"[A-Za-z0-9_.-]+")
+_PAYLOAD_FIELD = re.compile(r"[A-Za-z0-9_]+")
+_FLOW_NAME = re.compile(r"[A-Za-z0-9_]+")
+
+
+def _one_or_many(a: Args, one: str, many: str) -> list[tuple[Any, cst.CSTNode]]:
+    """The values of ``one=`` and ``many=`` (Metaflow: only one of them), each with its node."""
+    out: list[tuple[Any, cst.CSTNode]] = []
+    given = [k for k in (one, many) if a.has(k)]
+    if len(given) == 2:
+        a.error(a.kwargs[many], "FC403", f"@{a.decorator} takes {one}= or {many}=, not both",
+                f"put every entry in {many}=[...]")
+    for key in (one, many):
         found, value = a.raw(key)
         if not found or value is None:
             continue
-        values = value if isinstance(value, list) else [value]
-        for v in values:
-            if isinstance(v, dict):
-                a.error(a.kwargs[key], "FC403",
-                        "event parameter mappings are not supported yet; name the event only", 'name the event; map its payload to parameters in the flow itself')
-            elif not isinstance(v, str) or not v:
-                a.error(a.kwargs[key], "FC403", f"event names must be non-empty strings, not {v!r}", "e.g. @trigger(events=['data_updated'])")
+        if key == many and not isinstance(value, (list, tuple)):
+            a.error(a.kwargs[key], "FC403", f"argument '{many}' of @{a.decorator} must be a list",
+                    f"e.g. @{a.decorator}({many}=[...])")
+            continue
+        out.extend((v, a.kwargs[key]) for v in (value if key == many else [value]))
+    return out
+
+
+def _event_parameters(a: Args, node: cst.CSTNode, name: str, value: Any) -> tuple[tuple[str, str], ...] | None:
+    """Metaflow's mapping forms: {param: field}, or a list of names and (param, field) pairs."""
+    pairs: list[tuple[Any, Any]] = []
+    if isinstance(value, dict):
+        pairs = list(value.items())
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            if isinstance(item, str):
+                pairs.append((item, item))
+            elif isinstance(item, (list, tuple)) and len(item) == 2:
+                pairs.append((item[0], item[1]))
             else:
-                events.append(v)
-    if not events and not a.diagnostics:
-        a.error(None, "FC403", "@trigger needs event= or events=", "e.g. @trigger(event='data_updated')")
+                pairs.append((item, None))
+    else:
+        a.error(node, "FC403", f"the parameters of event {name!r} must be a dict or a list, not {value!r}",
+                "e.g. {'name': 'data_updated', 'parameters': {'table': 'table_name'}}")
+        return None
+    out = []
+    for param, payload_field in pairs:
+        if not isinstance(param, str) or not isinstance(payload_field, str):
+            a.error(node, "FC403", f"event {name!r} maps {param!r} to {payload_field!r}: both must be names",
+                    "map a flow parameter to a payload field: {'parameter': 'field'}")
+            return None
+        if not _PAYLOAD_FIELD.fullmatch(payload_field):
+            a.error(node, "FC403", f"payload field {payload_field!r} of event {name!r} may hold only letters, "
+                    "digits and _", "Metaflow's rule for payload keys")
+            return None
+        out.append((param, payload_field))
+    return tuple(out)
+
+
+def _trigger(a: Args) -> ir.Trigger | None:
+    events: list[ir.Event] = []
+    for value, node in _one_or_many(a, "event", "events"):
+        span = a.span_of(node)
+        if isinstance(value, dict):
+            unknown = sorted(set(value) - {"name", "parameters"})
+            if unknown:
+                a.error(node, "FC403", f"an event of @trigger has no key {unknown[0]!r}", "known keys: name, parameters")
+                continue
+            name, mapping = value.get("name"), value.get("parameters")
+        else:
+            name, mapping = value, None
+        if not isinstance(name, str) or not _EVENT_NAME.fullmatch(name):
+            a.error(node, "FC403", f"event name {name!r} may hold only letters, digits, _, - and .",
+                    "e.g. @trigger(event='data_updated')")
+            continue
+        params = () if mapping is None else _event_parameters(a, node, name, mapping)
+        if params is None:
+            continue
+        events.append(ir.Event(span=span, name=name, parameters=params))
+    if not events:
+        if not a.diagnostics:
+            a.error(None, "FC403", "@trigger needs event= or events=", "e.g. @trigger(event='data_updated')")
+        return None
+    return ir.Trigger(span=a.span, events=tuple(events), options=a.carry({"options": lambda: a.json("options") or None}))
+
+
+def _trigger_on_finish(a: Args) -> ir.Trigger | None:
+    events: list[ir.Event] = []
+    for value, node in _one_or_many(a, "flow", "flows"):
+        span = a.span_of(node)
+        project = branch = None
+        if isinstance(value, dict):
+            unknown = sorted(set(value) - {"name", "project", "project_branch"})
+            if unknown or not all(isinstance(v, str) for v in value.values()):
+                a.error(node, "FC403", f"an upstream flow of @trigger_on_finish must be a name or a dict of "
+                        f"name, project and project_branch texts, not {value!r}",
+                        "e.g. {'name': 'IngestFlow', 'project': 'forecast', 'project_branch': 'prod'}")
+                continue
+            name, project, branch = value.get("name"), value.get("project"), value.get("project_branch")
+            if not name or "." in name:
+                a.error(node, "FC403", f"the upstream flow's name {name!r} must be a flow class name",
+                        "give project and project_branch as their own keys")
+                continue
+        elif isinstance(value, str):
+            parts = value.split(".")
+            if len(parts) == 2 or not value:
+                a.error(node, "FC403", f"upstream flow {value!r} is neither a flow name nor PROJECT.BRANCH.FLOW",
+                        "e.g. 'IngestFlow' or 'forecast.prod.IngestFlow'")
+                continue
+            name = parts[-1]
+            if len(parts) > 2:
+                project, branch = parts[0], ".".join(parts[1:-1])
+        else:
+            a.error(node, "FC403", f"an upstream flow of @trigger_on_finish must be a name, not {value!r}",
+                    "e.g. @trigger_on_finish(flow='IngestFlow')")
+            continue
+        if not _FLOW_NAME.fullmatch(name):
+            a.error(node, "FC403", f"upstream flow name {name!r} may hold only letters, digits and _",
+                    "the upstream flow's class name")
+            continue
+        events.append(ir.Event(span=span, flow=name, project=project, branch=branch))
+    if not events:
+        if not a.diagnostics:
+            a.error(None, "FC403", "@trigger_on_finish needs flow= or flows=", "e.g. @trigger_on_finish(flow='IngestFlow')")
         return None
     return ir.Trigger(span=a.span, events=tuple(events), options=a.carry({"options": lambda: a.json("options") or None}))
 
@@ -533,6 +636,7 @@ NORMALIZERS: dict[str, Callable[[Args], Any]] = {
     "schedule": _schedule,
     "project": _project,
     "trigger": _trigger,
+    "trigger_on_finish": _trigger_on_finish,
     "pypi_base": _packages("pypi"),
     "conda_base": _packages("conda"),
 }

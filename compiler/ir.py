@@ -21,7 +21,7 @@ from typing import Any, Optional
 
 from .spans import Span
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 # Metadata of a field added after its dataclass: dumped only when it is set.
 OPTIONAL = {"omit_default": True}
 
@@ -198,9 +198,33 @@ class Project:
 
 
 @dataclass(frozen=True)
-class Trigger:
+class Event:
+    """One event a flow waits for (docs/events.md).
+
+    @trigger: ``name`` is the event's name and ``parameters`` maps flow
+    parameters to payload fields, (parameter, field) pairs: as written, or
+    Metaflow's automatic mapping (one event without a mapping maps every
+    parameter to the field of its own name).
+    @trigger_on_finish: ``name`` is "" and ``flow`` names the upstream flow;
+    ``project``/``branch`` are given only when the upstream is in another
+    @project namespace (else this flow's own). Targets resolve the full name
+    with targets/events.py (the rule is runtime/events.end_event_name).
+    """
+
     span: Span
-    events: tuple[str, ...] = ()
+    name: str = ""
+    parameters: tuple[tuple[str, str], ...] = ()
+    flow: Optional[str] = field(default=None, metadata=OPTIONAL)
+    project: Optional[str] = field(default=None, metadata=OPTIONAL)
+    branch: Optional[str] = field(default=None, metadata=OPTIONAL)
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """@trigger or @trigger_on_finish: the run starts when ALL events arrived."""
+
+    span: Span
+    events: tuple[Event, ...] = ()
     options: dict[str, Any] = field(default_factory=dict, metadata=OPTIONAL)  # as in Kubernetes
 
 
@@ -209,6 +233,7 @@ class FlowDecorators:
     schedule: Optional[Schedule] = None
     project: Optional[Project] = None
     trigger: Optional[Trigger] = None
+    trigger_on_finish: Optional[Trigger] = field(default=None, metadata=OPTIONAL)
     pypi_base: Optional[Packages] = None
     conda_base: Optional[Packages] = None
 

@@ -15,11 +15,10 @@ STEP_DECORATORS = (
     "resources", "retry", "timeout", "catch", "environment", "pypi", "conda",
     "secrets", "kubernetes", "batch", "card",
 )
-FLOW_DECORATORS = ("schedule", "project", "trigger", "pypi_base", "conda_base")
+FLOW_DECORATORS = ("schedule", "project", "trigger", "trigger_on_finish", "pypi_base", "conda_base")
 # Metaflow names flowc reads but cannot honour: an error, never a silent drop.
 UNSUPPORTED = {
     "parallel": "@parallel (gang-scheduled multi-node steps) is not supported by flowc",
-    "trigger_on_finish": "@trigger_on_finish is not supported yet; use @trigger with an event",
     "exit_hook": "@exit_hook is not supported yet",
     "checkpoint": "@checkpoint is not supported by flowc",
     "model": "@model is not supported by flowc",
@@ -144,6 +143,7 @@ OPTIONS: dict[str, dict[str, Opt]] = {
     "schedule": {k: _h() for k in ("cron", "weekly", "daily", "hourly", "timezone")},
     "project": {k: _h() for k in ("name", "production", "branch")},
     "trigger": {"event": _h(), "events": _h(), "options": _c("engine options of the event trigger")},
+    "trigger_on_finish": {"flow": _h(), "flows": _h(), "options": _c("engine options of the event trigger")},
 }
 
 

@@ -13,7 +13,7 @@ __version__ = "0.1.0"
 from flowc.runtime.current import current
 from flowc.runtime.decorators import (
     batch, card, catch, conda, conda_base, environment, kubernetes, project, pypi, pypi_base,
-    resources, retry, schedule, secrets, step, timeout, trigger,
+    resources, retry, schedule, secrets, step, timeout, trigger, trigger_on_finish,
 )
 from flowc.runtime.configs import Config, IncludeFile, config_expr
 from flowc.runtime.flowspec import FlowSpec
@@ -25,7 +25,7 @@ from flowc.runtime.user_decorators import (
 __all__ = [
     "FlowSpec", "step", "Parameter", "JSONType", "current", "Run", "Flow", "Config", "IncludeFile", "config_expr",
     "resources", "retry", "timeout", "catch", "environment", "pypi", "pypi_base", "conda", "conda_base",
-    "secrets", "kubernetes", "batch", "card", "schedule", "project", "trigger",
+    "secrets", "kubernetes", "batch", "card", "schedule", "project", "trigger", "trigger_on_finish",
     "user_step_decorator", "UserStepDecorator", "StepMutator", "FlowMutator", "USER_SKIP_STEP",
 ]
 

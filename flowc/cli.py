@@ -22,6 +22,7 @@ COMMANDS = {
     "targets": "list the targets and the constructs each can express",
     "run": "run a flow on this machine",
     "resume": "resume a failed run, reusing what finished",
+    "trigger": "publish an event locally and run the flows it starts, following chains",
     "runs": "list runs",
     "show": "show a run, step or task and its artifacts",
     "logs": "show a task's output",

@@ -41,6 +41,8 @@ def _build_parser() -> argparse.ArgumentParser:
     s.add_argument("--iteration", type=int, default=0, help="visit of a recursive switch step")
     s.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="a parameter (start step)")
     s.add_argument("--params", help="parameters as one JSON object (start step)")
+    s.add_argument("--trigger", help="the events that started the run, as JSON: one event or a list "
+                                     "(start step; docs/runtime-contract.md)")
     s.add_argument("--output", help="write OUT.json here")
     s.add_argument("--output-value", help="write here, alone, the value an engine branches on: a foreach "
                                           "split's children's index paths as a JSON array of texts, a switch's "
@@ -74,6 +76,11 @@ def main(argv: list[str] | None = None) -> int:
         if not isinstance(given, dict):
             raise ParameterError("--params must be a JSON object")
         given.update(parse_pairs(args.param))
+        trigger = None
+        if args.trigger and args.trigger.strip():
+            from .events import normalize
+
+            trigger = normalize(json.loads(args.trigger))
     except (ValueError, ParameterError) as exc:
         print(f"flowc: {exc}", file=sys.stderr)
         return 2
@@ -81,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
                     attempt=args.attempt, datastore=args.datastore, iteration=args.iteration, package=args.package,
                     params=given, output=args.output, output_value=args.output_value,
                     origin_run_id=args.origin_run_id,
-                    first_attempt=args.first_attempt)
+                    first_attempt=args.first_attempt, trigger=trigger)
     if args.output_only:
         from .task import output_only
 

@@ -38,6 +38,20 @@ class Current:
         return self.__dict__["card"]
 
     @property
+    def trigger(self) -> Any:
+        """The events that started this run (runtime/trigger.py), or None: read on
+        first use, so that a run nobody triggered pays nothing for it."""
+        if not self.is_running_flow or not self.datastore:
+            return None
+        key = (self.datastore, self.flow_name, self.run_id)
+        cached = self.__dict__.get("_trigger")
+        if cached is None or cached[0] != key:
+            from .trigger import load
+
+            cached = self.__dict__["_trigger"] = (key, load(self.datastore, self.flow_name, self.run_id))
+        return cached[1]
+
+    @property
     def pathspec(self) -> str | None:
         if not self.is_running_flow:
             return None

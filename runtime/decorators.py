@@ -63,8 +63,10 @@ card = _marker("card")
 schedule = _marker("schedule")
 project = _marker("project")
 trigger = _marker("trigger")
+trigger_on_finish = _marker("trigger_on_finish")
 
 __all__ = [
     "step", "resources", "retry", "timeout", "catch", "environment", "pypi", "pypi_base", "conda",
     "conda_base", "secrets", "kubernetes", "batch", "card", "schedule", "project", "trigger",
+    "trigger_on_finish",
 ]

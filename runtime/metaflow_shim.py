@@ -35,7 +35,7 @@ class _MetaflowModule(types.ModuleType):
 
 
 # Submodules of metaflow that are flowc modules under another name.
-ALIASES = {"metaflow.cards": "flowc.runtime.cards"}
+ALIASES = {"metaflow.cards": "flowc.runtime.cards", "metaflow.integrations": "flowc.runtime.integrations"}
 
 
 class _Alias:  # importlib's Loader protocol (importlib.abc costs every task 2 ms to import)

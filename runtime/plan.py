@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-SCHEMA_VERSION = 4  # the IR's (compiler/ir.py): the JSON this view reads
+SCHEMA_VERSION = 5  # the IR's (compiler/ir.py): the JSON this view reads
 
 
 class PlanError(Exception):

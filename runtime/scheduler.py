@@ -71,13 +71,15 @@ class LocalRunner:
     def __init__(self, plan: FlowPlan, flow_path: str, ir_path: str, datastore: str, run_id: str | None = None,
                  params: dict[str, Any] | None = None, max_workers: int | None = None,
                  origin_run_id: str | None = None, rerun_steps: set[str] | None = None,
-                 reporter: Reporter | None = None, python: Callable[[str], str | None] | None = None):
+                 reporter: Reporter | None = None, python: Callable[[str], str | None] | None = None,
+                 trigger: list[dict] | None = None):
         self.plan = plan
         self.flow_path = os.path.abspath(flow_path)
         self.ir_path = os.path.abspath(ir_path)
         self.datastore_url = datastore
         self.ds = FlowDatastore(datastore, plan.name)
         self.params = dict(params or {})
+        self.trigger = trigger  # the events that started the run (the start step keeps them)
         self.max_workers = max(1, max_workers or os.cpu_count() or 1)
         self.origin_run_id = origin_run_id
         self.rerun_steps = rerun_steps or set()
@@ -320,6 +322,8 @@ class LocalRunner:
             args += ["--iteration", str(ref.iteration)]
         if ref.step == self.plan.start:
             args += ["--params", json.dumps(self.params)]
+            if self.trigger:
+                args += ["--trigger", json.dumps(self.trigger)]
         if self.origin_run_id:
             args += ["--origin-run-id", self.origin_run_id]
         return args

@@ -78,6 +78,7 @@ class TaskSpec:
     origin_run_id: str | None = None
     first_attempt: int = 0  # the attempt this series of retries began with (an orchestrator's rerun)
     output_value: str | None = None  # where the value an engine branches on goes, alone (--output-value)
+    trigger: list | None = None  # the events that started the run (start step; runtime/events.normalize)
 
 
 @dataclass
@@ -430,6 +431,10 @@ class Executor:
             parameter_names=[p["name"] for p in self.plan.parameters], is_running_flow=True,
             username=os.environ.get("USER") or os.environ.get("USERNAME"), datastore=spec.datastore,
         )
+        if spec.trigger is not None and self.step.name == self.plan.start:
+            from .trigger import RUN_FILE
+
+            self.ds.write_run_file(self.run_id, RUN_FILE, json.dumps(spec.trigger, sort_keys=True).encode())
         started = time.time()
         self.cards = self.start_cards(flow, started)
         caught = None
@@ -470,8 +475,25 @@ class Executor:
         self.ds.write_task_file(self.run_id, self.step.name, self.task_id, "out.json",
                                 json.dumps(outcome(meta), sort_keys=True).encode())
         self.ds.write_done(self.run_id, self.step.name, self.task_id, meta)
+        if self.step.kind == "end":
+            self.publish_end_event()
         self.write_output(meta)
         return EXIT_OK
+
+    def publish_end_event(self) -> None:
+        """The run succeeded: its end event (``@trigger_on_finish`` flows wait for it).
+        The run's outcome stands whatever happens to the event: a failure to
+        deliver it is reported, not turned into a failed run."""
+        from .events import EventError, deliver, flow_end_event, run_end_event, task_recorder
+
+        event = run_end_event(flow_end_event(self.plan.raw), self.plan.name, self.run_id, self.task_id)
+        try:
+            recorder = task_recorder()
+            if recorder is not None:
+                recorder(event)
+            deliver(event)
+        except (EventError, OSError) as exc:
+            sys.stderr.write(f"flowc: the run finished, but its end event {event['name']!r} was not published: {exc}\n")
 
     # ------------------------------------------------------------ cards
 

@@ -30,6 +30,7 @@ CONSTRUCTS: dict[str, str] = {
     "secrets": "@secrets (references by name)",
     "schedule": "@schedule",
     "trigger": "@trigger on events",
+    "trigger_on_finish": "@trigger_on_finish: start when upstream flows finish",
     "project": "@project namespacing",
     "image": "a per-step image (@kubernetes(image=) / @batch(image=))",
     "kubernetes": "@kubernetes placement and pod options",
@@ -86,7 +87,7 @@ def uses(flow: ir.Flow) -> Iterator[tuple[str, Span, str]]:
         if p.required:
             yield "required_parameters", p.span, f"required parameter '{p.name}'"
     fd = flow.decorators
-    for key in ("schedule", "trigger", "project"):
+    for key in ("schedule", "trigger", "trigger_on_finish", "project"):
         deco = getattr(fd, key)
         if deco is not None:
             yield key, deco.span, f"@{key} on flow {flow.name}"
@@ -104,9 +105,10 @@ def carried_options(flow: ir.Flow) -> Iterator[tuple[str, str, Any, Span, str]]:
     decos += [(s.decorators.batch, f"step '{s.name}'") for s in flow.steps]
     decos += [(s.decorators.secrets, f"step '{s.name}'") for s in flow.steps]
     decos += [(flow.decorators.trigger, f"flow {flow.name}")]
+    decos += [(flow.decorators.trigger_on_finish, f"flow {flow.name}")]
     for deco, owner in decos:
         if deco is None:
             continue
-        construct = type(deco).__name__.lower()
+        construct = "trigger_on_finish" if deco is flow.decorators.trigger_on_finish else type(deco).__name__.lower()
         for name in sorted(deco.options):
             yield construct, name, carried(deco, name), deco.span, f"@{construct}({name}=...) on {owner}"

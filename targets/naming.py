@@ -20,27 +20,17 @@ its engine allows (``deployment_name(..., sep="-")`` for a Kubernetes name).
 
 from __future__ import annotations
 
-import os
 import re
 from typing import Optional
 
 from flowc.compiler import ir
-
-UNKNOWN_USER = "unknown"
-
-
-def user_name(given: str = "") -> str:
-    """The user a personal @project deployment belongs to."""
-    return given or os.environ.get("METAFLOW_USER") or os.environ.get("USER") or UNKNOWN_USER
+from flowc.runtime.project import UNKNOWN_USER, user_name  # noqa: F401 (names targets import from here)
+from flowc.runtime.project import branch_parts as _branch_parts
 
 
 def branch_parts(project: ir.Project, user: str = "") -> tuple[str, ...]:
     """``("prod",)``, ``("prod", BRANCH)``, ``("test", BRANCH)`` or ``("user", NAME)``."""
-    if project.production:
-        return ("prod", project.branch) if project.branch else ("prod",)
-    if project.branch:
-        return ("test", project.branch)
-    return ("user", user_name(user))
+    return _branch_parts(project.production, project.branch, user)
 
 
 def deployment_parts(flow: ir.Flow, user: str = "") -> tuple[str, ...]:

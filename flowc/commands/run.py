@@ -136,6 +136,12 @@ def main(args: argparse.Namespace) -> int:
         print(f"flowc run: unknown option {rest[0]} (parameters of {flow.name}: "
               f"{', '.join('--' + p.name for p in flow.parameters) or 'none'})", file=sys.stderr)
         return 2
+    datastore = args.datastore or default_datastore()
+    try:
+        triggered = _triggering_events(flow, datastore, args.trigger, vars(given))
+    except ValueError as exc:
+        print(f"flowc run: {exc}", file=sys.stderr)
+        return 2
     overrides = config_overrides(flow, given, "flowc run")
     if overrides is not None:
         flow = load_flow_cached(args.file, args.flow, overrides)
@@ -154,7 +160,6 @@ def main(args: argparse.Namespace) -> int:
     if args.plan:
         sys.stdout.write(describe_plan(flow))
         return 0
-    datastore = args.datastore or default_datastore()
     ds = FlowDatastore(datastore, flow.name)
     try:
         ds.check()
@@ -167,8 +172,9 @@ def main(args: argparse.Namespace) -> int:
         print(f"flowc run: {exc}", file=sys.stderr)
         return 2
     ir_path = write_ir(flow)
+    _route_events(datastore)
     runner = LocalRunner(plan, args.file, ir_path, datastore, run_id=args.run_id, params=values,
-                         max_workers=args.max_workers, python=pythons.get)
+                         max_workers=args.max_workers, python=pythons.get, trigger=triggered)
     try:
         run_id = runner.start_run()
     except RunError as exc:
@@ -183,6 +189,36 @@ def main(args: argparse.Namespace) -> int:
         reporter.info(f"note: {note}")
     result = runner.run()
     return report_end(result, runner, reporter, flow)
+
+
+def _triggering_events(flow, datastore: str, given: list[str], values: dict) -> list[dict] | None:
+    """``--trigger`` values as events; the parameters their payloads map are filled
+    into ``values`` where the command line gave none (as an orchestrator would)."""
+    if not given:
+        return None
+    from flowc.local_events import LocalEventsError, mapped_parameters, parse_trigger
+
+    try:
+        events = [parse_trigger(datastore, text) for text in given]
+    except LocalEventsError as exc:
+        raise ValueError(str(exc)) from None
+    for name, value in mapped_parameters(flow, events).items():
+        if values.get(name) is None:
+            values[name] = value
+    return events
+
+
+def _route_events(datastore: str) -> None:
+    """What the run's tasks publish goes to the local event log (or FLOWC_EVENTS, if set)."""
+    from flowc.runtime.events import ENV_BACKEND
+
+    if os.environ.get(ENV_BACKEND):
+        return
+    from flowc.local_events import backend_for
+
+    backend = backend_for(datastore)
+    if backend:
+        os.environ[ENV_BACKEND] = backend
 
 
 def show_ui_address(ds, flow: str, run_id: str, reporter) -> None:

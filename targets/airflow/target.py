@@ -56,6 +56,7 @@ class AirflowTarget(Target):
         "secrets": yes("Kubernetes secret references"),
         "schedule": yes("schedule="),
         "trigger": no("event triggers are not compiled for Airflow"),
+        "trigger_on_finish": no("upstream flows' ends are not compiled for Airflow yet"),
         "project": yes("dag_id prefix and tags"),
         "image": yes(),
         "kubernetes": yes("KubernetesPodOperator"),

@@ -54,6 +54,7 @@ class ArgoTarget(Target):
         "secrets": yes("envFrom secretRef: Kubernetes secret names only"),
         "schedule": yes("a CronWorkflow"),
         "trigger": no("Argo Events sensors are not emitted"),
+        "trigger_on_finish": no("Argo Events sensors are not emitted yet"),
         "project": yes("name prefix and labels"),
         "image": yes(),
         "kubernetes": yes("one namespace per workflow"),

@@ -74,6 +74,7 @@ class KubeflowTarget(Target):
                       "environment (envFrom) has no place in its platform spec"),
         "schedule": yes("a recurring run spec beside the package (UTC)"),
         "trigger": no("KFP has no event triggers"),
+        "trigger_on_finish": no("KFP has no event triggers"),
         "project": yes("the pipeline's name"),
         "image": yes(),
         "kubernetes": yes("platform spec: node selector, tolerations, labels, PVCs; no per-step namespace, "

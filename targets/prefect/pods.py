@@ -14,6 +14,7 @@ from ..resources import cpu_text, mebibytes
 from ..base import Target  # the target, as its lowering sees it
 from .plan import Container
 from .yamltext import has_placeholder
+from ..events import subscriptions
 
 
 # the job template's variables for a pod's resources (kubernetes-job-template.json)
@@ -135,11 +136,12 @@ def triggers(target: Target, flow: ir.Flow) -> list[dict[str, Any]]:
     trig = flow.decorators.trigger
     if trig is None:
         return []
-    if has_placeholder(list(trig.events)):
+    names = [s.name for s in subscriptions(flow, target.option("user"))]
+    if has_placeholder(names):
         target.unsupported("an event name holds {{ }}, which prefect deploy would substitute", trig.span,
                          "name the event without braces")
     single = [{"type": "event", "expect": [e], "posture": "Reactive", "threshold": 1, "within": 0}
-              for e in trig.events]
+              for e in names]
     if len(single) == 1:
         return single
     return [{"type": "compound", "require": "all", "within": 86400, "triggers": single}]

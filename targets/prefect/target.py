@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from flowc.compiler import ir
 
-from ..base import Option, Target, ir_file, yes
+from ..base import Option, Target, ir_file, no, yes
 from ..kubernetes import check_pods
 from ..python_emit import PyNames, py_docstring
 from . import render
@@ -70,6 +70,7 @@ class PrefectTarget(Target):
         "secrets": yes("Prefect Secret blocks, as environment variables"),
         "schedule": yes("deployment schedule"),
         "trigger": yes("deployment event trigger"),
+        "trigger_on_finish": no("upstream flows' ends are not compiled for Prefect yet"),
         "project": yes("deployment name prefix and tags"),
         "image": yes("a deployment of its own on the Kubernetes work pool"),
         "kubernetes": yes("job variables of the step's deployment"),

@@ -64,6 +64,7 @@ class StepFunctions(Target):
         "secrets": yes("Secrets Manager secrets as environment variables"),
         "schedule": yes("EventBridge Scheduler schedule, emitted beside the state machine"),
         "trigger": no("Step Functions has no event names; start executions from an EventBridge rule"),
+        "trigger_on_finish": no("EventBridge rules are not emitted yet"),
         "project": yes("prefixes the state machine and job definition names"),
         "image": yes(),
         "kubernetes": yes("image and resources carry over to the Batch job; pod placement options do not"),

@@ -154,7 +154,7 @@ def test_the_ir_round_trips_with_configs_and_included_files(tmp_path):
         ''', {"c.json": '{"a": 1}', "d.csv": "x,y\n"})
     flow = only_flow(a)
     assert ir.load(ir.dump(flow)) == flow
-    assert json.loads(ir.dump(flow))["schema_version"] == ir.SCHEMA_VERSION == 4
+    assert json.loads(ir.dump(flow))["schema_version"] == ir.SCHEMA_VERSION == 5
 
 
 def test_an_included_file_is_checked_but_its_content_stays_out_of_the_ir(tmp_path):

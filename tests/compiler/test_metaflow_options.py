@@ -91,13 +91,15 @@ SAMPLES = {
     "cpu": 2, "sources": ["db"], "role": "arn:aws:iam::1:role/s", "allow_override": True, "var": "error",
     "vars": {"MODE": "fast"}, "packages": {"pandas": "2.2.2"}, "libraries": {"numpy": "1.26.4"}, "python": "3.11",
     "cron": "0 3 * * *", "timezone": "Europe/Paris", "name": "demand", "branch": "dev", "event": "data_ready",
-    "events": ["data_ready"], "options": {"only_repr": True}, "rank": 1, "times": 2, "minutes_between_retries": 1,
+    "events": ["data_ready"], "flow": "Upstream", "flows": ["Upstream"], "options": {"only_repr": True}, "rank": 1, "times": 2, "minutes_between_retries": 1,
     "seconds": 30, "minutes": 1, "hours": 1, "tmpfs_path": "/scratch", "tmpfs_tempdir": False,
     "hostname_resolution_timeout": 60, "channels": ["conda-forge"], "disabled": False, "id": "summary",
 }
 # arguments a decorator needs besides the one under test
-NEEDS = {"project": {"name": "demand"}, "trigger": {"event": "data_ready"}}
-FLOW_LEVEL = {"schedule", "project", "trigger", "pypi_base", "conda_base"}
+NEEDS = {"project": {"name": "demand"}, "trigger": {"event": "data_ready"}, "trigger_on_finish": {"flow": "Upstream"}}
+FLOW_LEVEL = {"schedule", "project", "trigger", "trigger_on_finish", "pypi_base", "conda_base"}
+# one option of a pair Metaflow takes one of (event= or events=, flow= or flows=): without the other
+ALTERNATIVES = {("trigger", "events"): "event", ("trigger_on_finish", "flows"): "flow"}
 
 
 def sample(deco: str, option: str):
@@ -111,6 +113,7 @@ def sample(deco: str, option: str):
 def flow_source(deco: str, option: str) -> tuple[str, int]:
     """A flow using @deco(option=...); and the line of the decorator."""
     kwargs = {**NEEDS.get(deco, {}), option: sample(deco, option)}
+    kwargs.pop(ALTERNATIVES.get((deco, option), ""), None)
     if deco == "schedule" and option in ("weekly", "daily", "hourly"):
         kwargs[option] = True
     args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
@@ -140,7 +143,7 @@ def test_each_option_is_accepted_and_handled_as_the_table_says(deco, option):
     flow = analysis.flow()
     if opt.how != CARRIED:
         return
-    holder = flow.decorators.trigger if deco == "trigger" else getattr(flow.step("start").decorators, deco)
+    holder = getattr(flow.decorators, deco) if deco in FLOW_LEVEL else getattr(flow.step("start").decorators, deco)
     assert option in holder.options  # in the IR, for the targets
     for name in TARGETS:
         target = registry.get(name)({})
