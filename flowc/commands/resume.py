@@ -71,6 +71,11 @@ def main(args: argparse.Namespace) -> int:
         return 2
     runner.ds.write_run_file(run_id, "flow.json", record or b"{}")
     runner.ds.write_run_file(run_id, "ir.json", ir_text.encode("utf-8"))  # what `flowc ui` draws
+    from flowc.runtime.trigger import RUN_FILE
+
+    trigger = origin._ds.read_run_file(origin.id, RUN_FILE)
+    if trigger is not None:  # the resumed run was started by the same events (a cloned start step keeps them)
+        runner.ds.write_run_file(run_id, RUN_FILE, trigger)
     reporter = Reporter(flow.name, run_id, quiet=args.quiet)
     runner.reporter = reporter
     show_ui_address(runner.ds, flow.name, run_id, reporter)

@@ -218,3 +218,16 @@ def test_an_unknown_backend_fails_the_publishing_step_with_its_name(project: Pat
 def test_bad_payload_is_a_usage_error(project: Path):
     done = flowc("trigger", "kickoff", "--payload", "[1]", cwd=project)
     assert done.returncode == 2 and "JSON object" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_resumed_run_keeps_its_trigger(project: Path):
+    assert flowc("run", "ingest.py", "-q", cwd=project).returncode == 0
+    failing = project / "train.py"
+    failing.write_text(TRAIN.replace("self.seen_in_end = current.trigger.run.pathspec",
+                                     "self.seen_in_end = current.trigger.run.pathspec\n        assert Path('ok').exists()")
+                       .replace("import FlowSpec", "import FlowSpec").replace("\nfrom metaflow", "\nfrom pathlib import Path\nfrom metaflow", 1))
+    assert flowc("run", "train.py", "-q", "--trigger", "Ingest/1", cwd=project).returncode == 1
+    (project / "ok").write_text("")
+    done = flowc("resume", "Train/1", "-q", cwd=project)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert data(project, "Train/2")["end"].task.data.seen_in_end == "Ingest/1"
