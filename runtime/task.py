@@ -568,6 +568,11 @@ class Executor:
         if not self.spec.output:
             return
         out = outcome(meta)
+        from .events import read_task_events
+
+        published = read_task_events(self.ds, self.run_id, self.step.name, self.task_id)
+        if published:  # for an orchestrator that forwards them (Airflow's asset events)
+            out["events"] = published
         folder = os.path.dirname(os.path.abspath(self.spec.output))
         os.makedirs(folder, exist_ok=True)
         tmp = self.spec.output + ".tmp"
