@@ -20,6 +20,9 @@ RESERVED_NAMES = frozenset({
     "CronTriggerTimetable", "KubernetesPodOperator", "Secret", "k8s", "BatchOperator",
     "FLOW_FILE", "IR_FILE", "START_STEP", "PARAMETERS", "RUN_ID", "ATTEMPT", "FIRST_ATTEMPT", "WORKDIR", "LOCAL_PYTHON",
     "step_command", "flow_params", "FlowcStep", "foreach_indices", "choose_case", "case_gate", "read_outcome",
+    "hashlib", "quote", "Asset", "AssetAlias", "AssetOrTimeSchedule", "Dataset", "DatasetAlias",
+    "DatasetOrTimeSchedule", "END_EVENT", "PUBLISHED", "SUBSCRIBED", "event_asset", "forward_events",
+    "triggering_events", "run_trigger",
     "dag", "index", "str", "list", "dict", "int", "print", "range", "isinstance",
 })
 

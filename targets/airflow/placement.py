@@ -4,11 +4,12 @@
 What a placement cannot express is FC501 (a warning under --force-placement).
 
 Outcomes from AWS Batch. A pod or a worker task hands its OUT.json to XCom;
-a Batch job cannot. So a foreach split or a switch placed on AWS Batch is
-followed by a small task on the worker that reads the finished task's
-OUT.json back from the datastore (the runtime's ``--output-only``, through
-the same command as every task) and returns it: the lister, branch task or
-gates after it read that task's XCom, and nothing downstream changes.
+a Batch job cannot. So a step placed on AWS Batch is followed by a small
+task on the worker that reads the finished task's OUT.json back from the
+datastore (the runtime's ``--output-only``, through the same command as
+every task), forwards the events the step published (events.py) and returns
+it: the lister, branch task or gates after a foreach split or a switch read
+that task's XCom, and nothing downstream changes.
 """
 
 from __future__ import annotations
@@ -71,10 +72,9 @@ def step_task(target: Target, flow: ir.Flow, s: ir.Step, names: Names) -> StepTa
         t.env = t.pod.env  # @environment, and METAFLOW_TEMPDIR for a tmpfs
     elif placement == BATCH:
         t.batch = batch_job(target, flow, s, res, secrets, forced)
-        if s.kind in (ir.FOREACH, ir.SWITCH):  # its OUT.json comes back through the datastore
-            owner = f"the outcome reader of {s.name}"
-            t.reader = Reader(names.var(f"{s.name}_outcome"),
-                              names.task_id(f"{s.name}_outcome", s.span, owner))
+        # its OUT.json (a foreach count, a case, the events it published) comes back through the datastore
+        owner = f"the outcome reader of {s.name}"
+        t.reader = Reader(names.var(f"{s.name}_outcome"), names.task_id(f"{s.name}_outcome", s.span, owner))
     else:
         check_local(target, s, res, secrets, forced, t)
     pkg = next((p for p in (d.pypi, d.conda, flow.decorators.pypi_base, flow.decorators.conda_base)

@@ -14,6 +14,7 @@ from flowc.compiler import ir
 
 from ..kubernetes import Pod
 from ..python_emit import py_literal
+from .events import Events
 from .render_helpers import grouped
 
 LOCAL, KUBERNETES, BATCH = "local", "kubernetes", "batch"
@@ -152,6 +153,7 @@ class Plan:
     # ("branch", Brancher)
     blocks: list[tuple[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # about the whole DAG
+    events: Optional[Events] = None  # what the DAG waits for and what its steps publish (events.py)
 
     def uses(self, what: str) -> bool:
         if what in PLACEMENTS:
@@ -176,7 +178,26 @@ class Plan:
             return bool(self.flow.parameters) and any(t.is_start and t.placement != LOCAL for t in self.tasks)
         if what == "timezone":
             return bool(self.schedule and self.schedule.timezone)
+        if what == "subscribed":  # the DAG waits for events
+            return bool(self.events and self.events.subscribed)
+        if what == "mapped":  # parameters filled from the payloads of the events that started the run
+            return bool(self.events and self.events.maps_params)
+        if what == "trigger_macro":  # the start step runs from a template that needs run_trigger()
+            return self.uses("subscribed") and any(t.is_start and t.placement != LOCAL for t in self.tasks)
+        if what == "events_or_time":  # a schedule, and events too: either starts a run
+            return self.uses("subscribed") and self.schedule is not None
         raise KeyError(what)
+
+    # ---- the names of Airflow 3's assets, or of Airflow 2's datasets
+
+    @property
+    def asset(self) -> str:
+        return "Asset" if self.version == 3 else "Dataset"
+
+    @property
+    def triggering(self) -> str:
+        """The context's (and templates') variable holding the events that started the run."""
+        return "triggering_asset_events" if self.version == 3 else "triggering_dataset_events"
 
     # ---- what the template asks for
 
@@ -198,7 +219,10 @@ class Plan:
         names = ["DAG"]
         if self.uses(LOCAL):
             names.append("BaseOperator")
-        if self.uses("timezone"):
+        names += ["Asset", "AssetAlias"]
+        if self.uses("events_or_time"):
+            names.append("AssetOrTimeSchedule")
+        if self.uses("timezone") or self.uses("events_or_time"):
             names.append("CronTriggerTimetable")
         if self.flow.parameters:
             names.append("Param")
@@ -227,6 +251,12 @@ class Plan:
     @property
     def schedule_expr(self) -> str:
         s = self.schedule
+        if self.uses("subscribed"):
+            assets = "[event_asset(name) for name, _, _ in SUBSCRIBED]"
+            if s is None:
+                return assets
+            cron = f"CronTriggerTimetable({py_literal(s.cron)}, timezone={py_literal(s.timezone or 'UTC')})"
+            return f"{self.asset}OrTimeSchedule(timetable={cron}, {self.asset.lower()}s={assets})"
         if s is None:
             return "None"
         if s.timezone:

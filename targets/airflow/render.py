@@ -21,6 +21,10 @@ ATTEMPT = "{{ ti.try_number - 1 }}"
 # by the task's retries + 1 (a retry does not), so a cleared task runs again
 FIRST_ATTEMPT = "{{ ti.max_tries - task.retries }}"
 PARAMS = "{{ flow_params(params) }}"
+# the same, when parameters are mapped from the events that started the run
+PARAMS_MAPPED = {3: "{{ flow_params(params, triggering_asset_events) }}",
+                 2: "{{ flow_params(params, triggering_dataset_events) }}"}
+TRIGGER = {3: "{{ run_trigger(triggering_asset_events) }}", 2: "{{ run_trigger(triggering_dataset_events) }}"}
 # where KubernetesPodOperator's sidecar reads a pod's return value from
 POD_XCOM_FILE = "/airflow/xcom/return.json"
 
@@ -36,5 +40,6 @@ def _environment():
 def render(plan: Plan) -> str:
     text = _environment().get_template("airflow.py.j2").render(
         plan=plan, version=__version__, RUN_ID=RUN_ID, ATTEMPT=ATTEMPT, FIRST_ATTEMPT=FIRST_ATTEMPT,
-        PARAMS=PARAMS, POD_XCOM_FILE=POD_XCOM_FILE)
+        PARAMS=PARAMS_MAPPED[plan.version] if plan.uses("mapped") else PARAMS,
+        TRIGGER=TRIGGER[plan.version], POD_XCOM_FILE=POD_XCOM_FILE)
     return re.sub(r"\n{3,}(?=    \S)", "\n\n", text)  # at most one blank line inside the DAG

@@ -28,6 +28,7 @@ from flowc.compiler import ir
 from ..base import Option, Target, no, source_ref, yes
 from ..kubernetes import check_pods
 from ..naming import project_branch
+from .events import lower_events
 from .lowering import map_foreach_levels, order_blocks, route_switches, wire
 from .names import Names, dag_id_of
 from .placement import step_task
@@ -55,8 +56,9 @@ class AirflowTarget(Target):
         "environment": yes(),
         "secrets": yes("Kubernetes secret references"),
         "schedule": yes("schedule="),
-        "trigger": no("event triggers are not compiled for Airflow"),
-        "trigger_on_finish": no("upstream flows' ends are not compiled for Airflow yet"),
+        "trigger": yes("the DAG is scheduled on the events' assets (Datasets on Airflow 2)"),
+        "trigger_on_finish": yes("the DAG is scheduled on the upstream's end-event asset, which its end task "
+                                 "emits"),
         "project": yes("dag_id prefix and tags"),
         "image": yes(),
         "kubernetes": yes("KubernetesPodOperator"),
@@ -107,9 +109,8 @@ class AirflowTarget(Target):
             req = next(p for p in flow.parameters if p.required)
             self.unsupported(f"required parameter '{req.name}' on a scheduled flow: a scheduled run has no one "
                              "to give it a value", req.span, "give the parameter a default, or drop @schedule")
+        events = lower_events(self, flow, self.dag_id(flow))
         notes = []  # what --unsupported warn let through, said where a reader looks
-        if flow.decorators.trigger is not None:
-            notes.append("not compiled: @trigger (Airflow runs this DAG on its schedule or by hand)")
         for s in steps:
             if s.is_recursive:
                 tasks[s.name].notes.append(f"not compiled: the case that runs {s.name} again (an Airflow DAG is "
@@ -124,7 +125,7 @@ class AirflowTarget(Target):
                     listers=list(listers.values()), branchers=list(branchers.values()), params=params, edges=edges,
                     schedule=schedule, tags=tags, options=dict(self.options),
                     runtime=self.command_parts(flow, tasks), blocks=order_blocks(steps, tasks, listers, branchers),
-                    notes=notes)
+                    notes=notes, events=events)
 
     def dag_id(self, flow: ir.Flow) -> str:
         return self.option("dag_id") or dag_id_of(flow, self.option("user"))

@@ -15,6 +15,15 @@ request per line on stdin and answers one JSON line on stdout:
         [, "batch": {"python": P, "lose": [TASK_ID...]}]
                                              with AWS Batch jobs run on this machine
                                              (see batch_jobs_run_here)
+        [, "run_id": R]                      run the existing run R (one the scheduler created)
+                                             instead of a new manual run
+    {"op": "sync"}                           every DAG of the dags folder written to the database
+                                             (what the DAG processor does), so assets are known
+    {"op": "queued", "dag_id": D}            the asset events queued for D (the scheduler's
+                                             AssetDagRunQueue; DatasetDagRunQueue on Airflow 2)
+    {"op": "schedule"}                       the scheduler's own run creation, once: returns the
+                                             asset-triggered runs it created, with the events each
+                                             consumed
 
 It imports nothing from flowc: .venv-airflow2 does not have it.
 """
@@ -203,7 +212,9 @@ def op_test(req):
     dag = bag.dags[req["dag_id"]]
     batch = req.get("batch")
     started = time.perf_counter()
-    with batch_jobs_run_here(batch["python"], batch.get("lose", ())) if batch else contextlib.nullcontext([]) as jobs:
+    existing = _existing_run(req["dag_id"], req["run_id"]) if req.get("run_id") else contextlib.nullcontext()
+    with batch_jobs_run_here(batch["python"], batch.get("lose", ())) if batch else contextlib.nullcontext([]) as jobs, \
+            existing:
         run = dag.test(run_conf=req.get("conf") or None)
     seconds = time.perf_counter() - started
     states = {}
@@ -259,7 +270,106 @@ def _xcom_values(dag_id, run_id):
     return values
 
 
-OPS = {"load": op_load, "inspect": op_inspect, "test": op_test}
+V3 = not __import__("airflow").__version__.startswith("2.")
+
+
+@contextlib.contextmanager
+def _existing_run(dag_id, run_id):
+    """dag.test() runs the given existing run (set running) instead of creating
+    a manual one: dag.test's own loop then schedules and runs its tasks."""
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.state import DagRunState
+
+    def existing(*args, **kwargs):
+        session = kwargs.get("session") or next(a for a in args if hasattr(a, "scalar"))
+        dr = session.query(DagRun).filter(DagRun.dag_id == dag_id, DagRun.run_id == run_id).one()
+        dr.state = DagRunState.RUNNING
+        session.commit()
+        dr.dag = kwargs["dag"] if "dag" in kwargs else args[0]  # what dag.test() would have created it with
+        return dr
+
+    if V3:
+        import airflow.models.dagrun as where
+        name = "get_or_create_dagrun"
+    else:
+        import airflow.models.dag as where
+        name = "_get_or_create_dagrun"
+    original = getattr(where, name)
+    setattr(where, name, existing)
+    try:
+        yield
+    finally:
+        setattr(where, name, original)
+
+
+def op_sync(req):
+    folder = os.environ["AIRFLOW__CORE__DAGS_FOLDER"]
+    if V3:
+        from airflow.dag_processing.bundles.manager import DagBundlesManager
+        from airflow.dag_processing.dagbag import BundleDagBag, sync_bag_to_db
+        from airflow.utils.session import create_session
+
+        manager = DagBundlesManager()
+        with create_session() as session:
+            manager.sync_bundles_to_db(session=session)
+        bundle = next(b for b in manager.get_all_dag_bundles() if b.name == "dags-folder")
+        if not bundle.is_initialized:
+            bundle.initialize()
+        bag = BundleDagBag(dag_folder=bundle.path, bundle_path=bundle.path, bundle_name=bundle.name)
+        sync_bag_to_db(bag, bundle.name, bundle.version)
+    else:
+        bag = dagbag(folder)
+        bag.sync_to_db()
+    return {"dags": sorted(bag.dags), "errors": bag.import_errors}
+
+
+def op_queued(req):
+    """The events queued for a DAG: the asset (dataset) URIs the scheduler holds for it."""
+    from airflow.utils.session import create_session
+
+    if V3:
+        from airflow.models.asset import AssetDagRunQueue as Queue, AssetModel as Model
+        key, column = Queue.asset_id, "asset_id"
+    else:
+        from airflow.models.dataset import DatasetDagRunQueue as Queue, DatasetModel as Model
+        key, column = Queue.dataset_id, "dataset_id"
+    with create_session() as session:
+        rows = session.query(Model.uri).join(Queue, key == Model.id).filter(Queue.target_dag_id == req["dag_id"])
+        return {"uris": sorted(uri for (uri,) in rows)}
+
+
+def op_schedule(req):
+    """One pass of the scheduler's run creation (SchedulerJobRunner._create_dagruns_for_dags,
+    what its loop calls): the asset-triggered runs it created and the events each consumed."""
+    from airflow.jobs.job import Job
+    from airflow.jobs.scheduler_job_runner import SchedulerJobRunner
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+    from airflow.utils.sqlalchemy import prohibit_commit
+    from airflow.utils.types import DagRunType
+
+    kind = DagRunType.ASSET_TRIGGERED if V3 else DagRunType.DATASET_TRIGGERED
+    with create_session() as session:
+        before = {r.run_id for r in session.query(DagRun).filter(DagRun.run_type == kind)}
+    runner = SchedulerJobRunner(job=Job())
+    with create_session() as session:
+        with prohibit_commit(session) as guard:
+            runner._create_dagruns_for_dags(guard, session)
+    runs = []
+    with create_session() as session:
+        for dr in session.query(DagRun).filter(DagRun.run_type == kind):
+            if dr.run_id in before:
+                continue
+            consumed = dr.consumed_asset_events if V3 else dr.consumed_dataset_events
+            runs.append({"dag_id": dr.dag_id, "run_id": dr.run_id, "state": str(dr.state),
+                         "events": [{"uri": (e.asset if V3 else e.dataset).uri, "extra": e.extra,
+                                     "source_dag_id": e.source_dag_id, "source_task_id": e.source_task_id}
+                                    for e in consumed]})
+    return {"runs": sorted(runs, key=lambda r: r["dag_id"])}
+
+
+OPS = {"load": op_load, "inspect": op_inspect, "test": op_test, "sync": op_sync, "queued": op_queued,
+       "schedule": op_schedule}
 
 
 def main():
