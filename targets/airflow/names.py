@@ -22,7 +22,7 @@ RESERVED_NAMES = frozenset({
     "step_command", "flow_params", "FlowcStep", "foreach_indices", "choose_case", "case_gate", "read_outcome",
     "hashlib", "quote", "Asset", "AssetAlias", "AssetOrTimeSchedule", "Dataset", "DatasetAlias",
     "DatasetOrTimeSchedule", "END_EVENT", "PUBLISHED", "SUBSCRIBED", "event_asset", "forward_events",
-    "triggering_events", "run_trigger",
+    "triggering_events", "run_trigger", "alias_extra", "event_payload",
     "dag", "index", "str", "list", "dict", "int", "print", "range", "isinstance",
 })
 

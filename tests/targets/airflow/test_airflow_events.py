@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -101,7 +100,13 @@ def test_the_scheduler_creates_one_run_of_each_downstream_dag_from_the_asset_eve
     assert end["extra"]["pathspec"] == f"Ingest/{ingest_run_id(chain)}/end/0"
     data = next(e for e in runs["Report"]["events"] if e["uri"] == asset("data_ready"))
     assert data["source_task_id"] == "start"  # forwarded after the step that published it
-    assert data["extra"] == {"rows": 42, "label": ODD_LABEL, "extra": [1, 2]}
+    payload = {"rows": 42, "label": ODD_LABEL, "extra": [1, 2]}
+    if chain["version"] == 2:  # 2.10 hashes an alias event's extra: a list travels as JSON text
+        assert json.loads(data["extra"].pop("flowc.payload")) == payload and data["extra"] == {}
+    else:
+        assert data["extra"] == payload
+    checked = next(e for e in runs["Report"]["events"] if e["uri"] == asset("quality.checked"))
+    assert checked["extra"] == {"score": 0.75} and checked["source_task_id"] == "check"
     assert scheduled["again"] == []
 
 
