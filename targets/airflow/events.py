@@ -19,8 +19,6 @@ through the DAG's asset alias, since its name is known only at run time.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
-
 from flowc.compiler import ir
 
 from ..base import Target, source_ref
@@ -68,7 +66,7 @@ def lower_events(target: Target, flow: ir.Flow, dag_id: str) -> Events:
 
 def check_required(target: Target, flow: ir.Flow, events: Events) -> None:
     """A required parameter no event fills: an asset-triggered run has no one to give it a value."""
-    mapped = {p for s in events.subscribed for p in s.fields}
+    mapped = mapped_parameters(events)
     for p in flow.parameters:
         if p.required and p.default is None and p.name not in mapped:
             target.unsupported(f"required parameter '{p.name}' on a flow started by events, and no event's "
@@ -76,5 +74,6 @@ def check_required(target: Target, flow: ir.Flow, events: Events) -> None:
                                p.span, "give the parameter a default, or map it from an event's payload")
 
 
-def subscription_names(events: Optional[Events]) -> list[str]:
-    return [s.name for s in events.subscribed] if events else []
+def mapped_parameters(events: Events) -> frozenset[str]:
+    """The parameters some event's payload fills."""
+    return frozenset(p for s in events.subscribed for p in s.fields)

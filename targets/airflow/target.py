@@ -28,7 +28,7 @@ from flowc.compiler import ir
 from ..base import Option, Target, no, source_ref, yes
 from ..kubernetes import check_pods
 from ..naming import project_branch
-from .events import lower_events
+from .events import lower_events, mapped_parameters
 from .lowering import map_foreach_levels, order_blocks, route_switches, wire
 from .names import Names, dag_id_of
 from .placement import step_task
@@ -103,13 +103,13 @@ class AirflowTarget(Target):
         groups, listers = map_foreach_levels(steps, tasks, names)
         branchers = route_switches(steps, tasks, names)
         edges = wire(self, flow, steps, tasks, branchers)
-        params = [self.param(flow, p) for p in flow.parameters]
+        events = lower_events(self, flow, self.dag_id(flow))
+        params = [self.param(flow, p, mapped_parameters(events)) for p in flow.parameters]
         schedule = flow.decorators.schedule
         if schedule is not None and any(not p.has_default for p in params):
             req = next(p for p in flow.parameters if p.required)
             self.unsupported(f"required parameter '{req.name}' on a scheduled flow: a scheduled run has no one "
                              "to give it a value", req.span, "give the parameter a default, or drop @schedule")
-        events = lower_events(self, flow, self.dag_id(flow))
         notes = []  # what --unsupported warn let through, said where a reader looks
         for s in steps:
             if s.is_recursive:
@@ -140,15 +140,19 @@ class AirflowTarget(Target):
 
     # ---- parameters and the command
 
-    def param(self, flow: ir.Flow, p: ir.Parameter) -> Param:
+    def param(self, flow: ir.Flow, p: ir.Parameter, mapped: frozenset[str] = frozenset()) -> Param:
+        """A DAG param. A required parameter an event's payload fills may be null:
+        Airflow checks params when it creates an asset-triggered run, before
+        the payload is read (the runtime still refuses a run left without it)."""
         has_default = p.default is not None
         types = {"str": "string", "int": "integer", "float": "number", "bool": "boolean"}
         schema = types.get(p.type)
         if p.type == "json":
             schema = {dict: "object", list: "array"}.get(type(p.default))
-        if schema is not None and not has_default and not p.required:
+        optional = not p.required or p.name in mapped
+        if schema is not None and not has_default and optional:
             schema = ["null", schema]
-        return Param(name=p.name, default=p.default, has_default=has_default or not p.required,
+        return Param(name=p.name, default=p.default, has_default=has_default or optional,
                      schema_type=schema, description=p.help, ref=source_ref(flow, p.span))
 
     def command_parts(self, flow: ir.Flow, tasks: dict[str, StepTask]) -> list[tuple[str, str]]:

@@ -17,6 +17,9 @@ request per line on stdin and answers one JSON line on stdout:
                                              (see batch_jobs_run_here)
         [, "run_id": R]                      run the existing run R (one the scheduler created)
                                              instead of a new manual run
+    {"op": "event_assets", "file": F, "names": [N...]}
+                                             the generated event_asset() of a DAG file, called:
+                                             each name's asset (uri, name), or the error Airflow raised
     {"op": "sync"}                           every DAG of the dags folder written to the database
                                              (what the DAG processor does), so assets are known
     {"op": "queued", "dag_id": D}            the asset events queued for D (the scheduler's
@@ -127,7 +130,9 @@ def render(dag, task, index):
     ti = SimpleNamespace(try_number=3, max_tries=(op.retries or 0) + 2, map_index=int(index.split(".")[-1]), task_id=task.task_id,
                          dag_id=dag.dag_id, run_id="manual__probe")
     context = {"run_id": "manual__probe", "ti": ti, "task_instance": ti, "params": params, "dag": dag,
-               "task": op, "ds": "2024-01-01", "logical_date": datetime(2024, 1, 1, tzinfo=timezone.utc)}
+               "task": op, "ds": "2024-01-01", "logical_date": datetime(2024, 1, 1, tzinfo=timezone.utc),
+               # a run no event started: Airflow gives an empty mapping
+               "triggering_asset_events": {}, "triggering_dataset_events": {}}
     op.render_template_fields(context, jinja_env=dag.get_template_env())
     out = {"retries": op.retries, "retry_delay": _seconds(op.retry_delay) if op.retry_delay is not None else None,
            "execution_timeout": _seconds(op.execution_timeout) if op.execution_timeout is not None else None,
@@ -302,6 +307,22 @@ def _existing_run(dag_id, run_id):
         setattr(where, name, original)
 
 
+def op_event_assets(req):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("flowc_dag_under_test", req["file"])
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    out = []
+    for name in req["names"]:
+        try:
+            asset = module.event_asset(name)
+            out.append({"uri": asset.uri, "name": getattr(asset, "name", asset.uri)})
+        except Exception as exc:  # what Airflow refuses, reported to the test
+            out.append({"error": f"{type(exc).__name__}: {exc}"})
+    return {"assets": out}
+
+
 def op_sync(req):
     folder = os.environ["AIRFLOW__CORE__DAGS_FOLDER"]
     if V3:
@@ -369,7 +390,7 @@ def op_schedule(req):
 
 
 OPS = {"load": op_load, "inspect": op_inspect, "test": op_test, "sync": op_sync, "queued": op_queued,
-       "schedule": op_schedule}
+       "schedule": op_schedule, "event_assets": op_event_assets}
 
 
 def main():

@@ -22,11 +22,13 @@ def test_pod_options_reach_the_pod(airflow3, tmp_path):
     volumes = {v["name"]: v for v in start["spec"]["volumes"]}
     assert volumes["tmpfs"]["emptyDir"] == {"medium": "Memory", "sizeLimit": "1024Mi"}
     assert volumes["pvc-0"]["persistentVolumeClaim"] == {"claimName": "datasets"}
-    assert {m["name"]: m["mountPath"] for m in main["volumeMounts"]} == {"pvc-0": "/data", "tmpfs": "/scratch"}
+    # xcom: the provider's volume for the pod's OUT.json (its return value, with the events the step published)
+    assert {m["name"]: m["mountPath"] for m in main["volumeMounts"]} == {"pvc-0": "/data", "tmpfs": "/scratch",
+                                                                        "xcom": "/airflow/xcom"}
     assert {"name": "METAFLOW_TEMPDIR", "value": "/scratch"} in main["env"]
     assert start["spec"]["imagePullSecrets"] == [{"name": "regcred"}]
     assert main["resources"]["requests"]["example.com/fpga"] == main["resources"]["limits"]["example.com/fpga"] == "1"
     assert main["securityContext"] == {"runAsUser": 1000, "runAsNonRoot": True, "capabilities": {"drop": ["ALL"]},
                                        "seccompProfile": {"type": "RuntimeDefault"}}
     end = answer["tasks"]["end"]["pod"]
-    assert [v["emptyDir"]["sizeLimit"] for v in end["spec"]["volumes"]] == ["300Mi"]
+    assert [v["emptyDir"].get("sizeLimit") for v in end["spec"]["volumes"] if v["name"] != "xcom"] == ["300Mi"]

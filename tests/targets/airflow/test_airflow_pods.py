@@ -36,6 +36,14 @@ def expected_command(flow, step, index, attempt="2", extra=()):
             "--attempt", attempt, "--first-attempt", "2", "--datastore", "s3://flowc-datastore", *extra]
 
 
+# every pod writes its OUT.json (and the events its step published) where the provider's sidecar reads XCom from
+POD_OUTPUT = ("--output", "/airflow/xcom/return.json")
+
+
+def pod_command(flow, step, index, attempt="2"):
+    return expected_command(flow, step, index, attempt, extra=POD_OUTPUT)
+
+
 @pytest.fixture(params=[3, 2], ids=["airflow3", "airflow2"])
 def probe(request, airflow3):
     if request.param == 3:
@@ -48,7 +56,7 @@ def test_resources_gpus_node_selector_tolerations(probe, tmp_path):
     flow, answer = inspect(probe, tmp_path, "flows/resources", airflow_version=version)
     start = container(answer["tasks"]["start"])
     assert start["image"] == "flowc:0.1.0"
-    assert start["command"] == expected_command(flow, "start", "0")
+    assert start["command"] == pod_command(flow, "start", "0")
     assert start["resources"] == {"requests": {"cpu": "2", "memory": "4096Mi", "ephemeral-storage": "20000Mi"},
                                   "limits": {"memory": "4096Mi"}}
     train = answer["tasks"]["train"]["pod"]
@@ -89,7 +97,7 @@ def test_environment_values_reach_the_pod_literally(probe, tmp_path):
                                   "limits": {"memory": "32768Mi", "amd.com/gpu": "1"}}
     assert train["envFrom"] == [{"secretRef": {"name": "hf-token"}}]
     mounts = {m["name"]: m["mountPath"] for m in train["volumeMounts"]}
-    assert mounts == {"pvc-0": "/mnt/datasets", "dshm": "/dev/shm"}
+    assert mounts == {"pvc-0": "/mnt/datasets", "dshm": "/dev/shm", "xcom": "/airflow/xcom"}
     volumes = {v["name"]: v for v in answer["tasks"]["train_gpu"]["pod"]["spec"]["volumes"]}
     assert volumes["pvc-0"]["persistentVolumeClaim"] == {"claimName": "datasets"}
     assert volumes["dshm"]["emptyDir"] == {"medium": "Memory", "sizeLimit": "2048Mi"}
@@ -109,20 +117,20 @@ def test_batch_job_overrides(probe, tmp_path):
     assert answer["tasks"]["start"]["type"] == "KubernetesPodOperator"  # the default placement
 
 
-def test_mapped_pods_get_their_index_and_splits_push_their_out_json(probe, tmp_path):
+def test_mapped_pods_get_their_index_and_every_pod_pushes_its_out_json(probe, tmp_path):
+    """A split's OUT.json feeds its lister; every pod's carries the events its step published."""
     probe, version = probe
     flow, answer = inspect(probe, tmp_path, "flows/foreach_body", index="2", airflow_version=version)
     start = answer["tasks"]["start"]
     assert start["do_xcom_push"] is True
-    assert container(start)["command"] == expected_command(flow, "start", "0",
-                                                           extra=("--output", "/airflow/xcom/return.json"))
+    assert container(start)["command"] == pod_command(flow, "start", "0")
     for step in ("prepare", "train", "evaluate"):
         task = answer["tasks"][f"foreach_start.{step}"]
-        assert container(task)["command"] == expected_command(flow, step, "2")
-        assert task["do_xcom_push"] is False
+        assert container(task)["command"] == pod_command(flow, step, "2")
+        assert task["do_xcom_push"] is True
     flow, answer = inspect(probe, tmp_path, "flows/nested_foreach", index="1.0", airflow_version=version)
-    assert container(answer["tasks"]["foreach_row.cell"])["command"] == expected_command(flow, "cell", "1.0")
-    assert container(answer["tasks"]["row_each.row"])["command"][-2:] == ["--output", "/airflow/xcom/return.json"]
+    assert container(answer["tasks"]["foreach_row.cell"])["command"] == pod_command(flow, "cell", "1.0")
+    assert container(answer["tasks"]["row_each.row"])["command"][-2:] == list(POD_OUTPUT)
 
 
 def test_start_step_gets_the_parameters_as_one_json_object(probe, tmp_path):
@@ -131,9 +139,9 @@ def test_start_step_gets_the_parameters_as_one_json_object(probe, tmp_path):
     probe, version = probe
     flow, answer = inspect(probe, tmp_path, "flows/hostile", airflow_version=version)
     command = container(answer["tasks"]["start"])["command"]
-    assert command[:-2] == expected_command(flow, "start", "0")
-    assert command[-2] == "--params"
-    assert json.loads(command[-1]) == {p.name: p.default for p in flow.parameters}
+    assert command[:-4] == expected_command(flow, "start", "0") and command[-2:] == list(POD_OUTPUT)
+    assert command[-4] == "--params"
+    assert json.loads(command[-3]) == {p.name: p.default for p in flow.parameters}
     assert "--params" not in container(answer["tasks"]["end"])["command"]
 
 
@@ -180,4 +188,4 @@ def test_batch_splits_and_switches_hand_their_outcome_to_a_worker_task(probe, tm
         assert gate["upstream"] == ["foreach_region.shard_outcome"]
         assert gate["op_args"] == ["foreach_region.shard_outcome", case]
     # the light steps keep the default placement, in pods
-    assert container(tasks["foreach_region.tally"])["command"] == expected_command(flow, "tally", "1")
+    assert container(tasks["foreach_region.tally"])["command"] == pod_command(flow, "tally", "1")

@@ -3,8 +3,9 @@
 #
 # Do not edit: change the flow and compile it again. Each task runs one step
 # of the flow with the runtime's one command (python -m flowc.runtime step);
-# artifacts stay in the datastore, and XCom carries only index paths and the
-# small OUT.json of foreach splits and switches (a count, a case).
+# artifacts stay in the datastore, and XCom carries only index paths and
+# OUT.json (a foreach split's count, a switch's case, the events a step
+# published, which its task emits as dataset events: see event_asset).
 #
 # The file imports only Airflow, its providers and the standard library,
 # never flowc: Airflow's scheduler and DAG processor parse it again and again
@@ -17,20 +18,28 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
 import sys
 import tempfile
 from datetime import datetime, timedelta, timezone
+from urllib.parse import quote
 
 from airflow import DAG
+from airflow.datasets import Dataset, DatasetAlias
 from airflow.decorators import task, task_group
 from airflow.exceptions import AirflowSkipException
 from airflow.utils.template import literal
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 from airflow.providers.amazon.aws.operators.batch import BatchOperator
 from kubernetes.client import models as k8s
+
+# Events travel as datasets (event_asset). A successful run publishes END_EVENT,
+# which its end task emits; what the steps publish goes through PUBLISHED.
+END_EVENT = "metaflow.BatchSplitFlow.end"
+PUBLISHED = DatasetAlias("BatchSplitFlow.published")
 
 # Airflow templates of the run id, of the runtime's attempt number (0 first) and
 # of the attempt a series of tries began with (a cleared task begins a new one)
@@ -67,13 +76,50 @@ def step_command(step, index, *, run_id, attempt, first_attempt="0", params=None
     return command
 
 
+def event_asset(name: str) -> Dataset:
+    """The dataset an event travels as: x-flowc-event:NAME, NAME percent-encoded
+    (Metaflow's event names, of letters, digits, '_', '.' and '-', stay as they
+    are; Airflow leaves a URI of an x- scheme as it is). A name too long for
+    Airflow is cut and ends in its hash."""
+    key = quote(name, safe="")
+    if len(key) > 1400:
+        key = key[:1335] + "~" + hashlib.sha256(name.encode()).hexdigest()
+    return Dataset("x-flowc-event:" + key)
+
+
+def forward_events(context, out) -> None:
+    """After a step: the events it published (OUT.json's "events", the end
+    event among them) become dataset events whose extra is the payload. An
+    event the task declares as its outlet (the end event, on the end task)
+    sets that outlet's extra; any other goes through PUBLISHED, its dataset
+    named at run time."""
+    outlet_events = context["outlet_events"]
+    events = out.get("events") if isinstance(out, dict) else None
+    for event in events or ():
+        asset = event_asset(event["name"])
+        if asset in context["task"].outlets:
+            outlet_events[asset].extra = event["payload"]
+        else:
+            outlet_events[PUBLISHED].add(asset, extra=alias_extra(event["payload"]))
+
+
+def alias_extra(payload: dict) -> dict:
+    """Airflow 2.10 hashes the extra of an alias's event, so a payload holding a
+    list or an object travels as JSON text in extra["flowc.payload"]
+    (event_payload reads it back)."""
+    if all(isinstance(v, (str, int, float, bool, type(None))) for v in payload.values()):
+        return payload
+    return {"flowc.payload": json.dumps(payload, sort_keys=True)}
+
+
 @task
 def read_outcome(step: str, index: str = "0", **context) -> dict:
-    """The OUT.json of a foreach split or switch that ran on AWS Batch, which
-    returns no values to Airflow: the runtime reads the finished task's
+    """The OUT.json of a step that ran on AWS Batch, which returns no values
+    to Airflow: the runtime reads the finished task's
     outcome back from the datastore (--output-only runs nothing, and fails if
-    the task has not finished). The attempt is not read: a finished task has
-    one outcome, whichever attempt wrote it."""
+    the task has not finished), and forwards the events the step published.
+    The attempt is not read: a finished task has one outcome, whichever
+    attempt wrote it."""
     with tempfile.TemporaryDirectory(prefix="flowc-") as tmp:
         out = os.path.join(tmp, "OUT.json")
         command = step_command(step, str(index), run_id=context["run_id"], attempt="0", output=out)
@@ -83,7 +129,9 @@ def read_outcome(step: str, index: str = "0", **context) -> dict:
             raise RuntimeError(f"cannot read the outcome of step {step} (index {index}): "
                                f"{(done.stderr or done.stdout).strip()}")
         with open(out, encoding="utf-8") as f:
-            return json.load(f)
+            outcome = json.load(f)
+    forward_events(context, outcome)
+    return outcome
 
 
 @task
@@ -140,8 +188,9 @@ with DAG(
         },
         execution_timeout=timedelta(seconds=432000),
     )
-    # start's OUT.json, read back from the datastore on the worker (AWS Batch returns no values)
-    start_outcome = read_outcome.override(task_id="start_outcome")("start")
+    # start's OUT.json and the events it published, read back from the datastore on
+    # the worker (AWS Batch returns no values)
+    start_outcome = read_outcome.override(task_id="start_outcome", outlets=[PUBLISHED])("start")
 
     # the index paths region is mapped over (from start's foreach_count)
     start_indices = foreach_indices.override(task_id="start_indices")(start_outcome, nested=False)
@@ -162,8 +211,9 @@ with DAG(
             },
             execution_timeout=timedelta(seconds=432000),
         )
-        # region's OUT.json, read back from the datastore on the worker (AWS Batch returns no values)
-        region_outcome = read_outcome.override(task_id="region_outcome")("region", index)
+        # region's OUT.json and the events it published, read back from the datastore on
+        # the worker (AWS Batch returns no values)
+        region_outcome = read_outcome.override(task_id="region_outcome", outlets=[PUBLISHED])("region", index)
 
         region >> region_outcome
 
@@ -188,8 +238,9 @@ with DAG(
             },
             execution_timeout=timedelta(seconds=432000),
         )
-        # shard's OUT.json, read back from the datastore on the worker (AWS Batch returns no values)
-        shard_outcome = read_outcome.override(task_id="shard_outcome")("shard", index)
+        # shard's OUT.json and the events it published, read back from the datastore on
+        # the worker (AWS Batch returns no values)
+        shard_outcome = read_outcome.override(task_id="shard_outcome", outlets=[PUBLISHED])("shard", index)
 
         # big (batch_split.py:28)
         shard_to_big = case_gate.override(task_id="shard_to_big")("foreach_region.shard_outcome", "big")
@@ -197,11 +248,15 @@ with DAG(
             task_id="big",
             name="big",
             image="flowc:0.1.0",
-            cmds=step_command("big", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+            cmds=step_command("big", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, output="/airflow/xcom/return.json", templated=True),
             container_resources=k8s.V1ResourceRequirements(
                 requests={"cpu": "1", "memory": "4096Mi"},
                 limits={"memory": "4096Mi"},
             ),
+            # OUT.json, and the events the step published, which forward_events emits
+            do_xcom_push=True,
+            post_execute=forward_events,
+            outlets=[PUBLISHED],
             execution_timeout=timedelta(seconds=432000),
         )
         shard_to_big >> big
@@ -212,11 +267,15 @@ with DAG(
             task_id="small",
             name="small",
             image="flowc:0.1.0",
-            cmds=step_command("small", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+            cmds=step_command("small", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, output="/airflow/xcom/return.json", templated=True),
             container_resources=k8s.V1ResourceRequirements(
                 requests={"cpu": "1", "memory": "4096Mi"},
                 limits={"memory": "4096Mi"},
             ),
+            # OUT.json, and the events the step published, which forward_events emits
+            do_xcom_push=True,
+            post_execute=forward_events,
+            outlets=[PUBLISHED],
             execution_timeout=timedelta(seconds=432000),
         )
         shard_to_small >> small
@@ -226,11 +285,15 @@ with DAG(
             task_id="tally",
             name="tally",
             image="flowc:0.1.0",
-            cmds=step_command("tally", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+            cmds=step_command("tally", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, output="/airflow/xcom/return.json", templated=True),
             container_resources=k8s.V1ResourceRequirements(
                 requests={"cpu": "1", "memory": "4096Mi"},
                 limits={"memory": "4096Mi"},
             ),
+            # OUT.json, and the events the step published, which forward_events emits
+            do_xcom_push=True,
+            post_execute=forward_events,
+            outlets=[PUBLISHED],
             execution_timeout=timedelta(seconds=432000),
             trigger_rule="none_failed_min_one_success",
         )
@@ -249,11 +312,15 @@ with DAG(
             task_id="shard_join",
             name="shard-join",
             image="flowc:0.1.0",
-            cmds=step_command("shard_join", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+            cmds=step_command("shard_join", index, run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, output="/airflow/xcom/return.json", templated=True),
             container_resources=k8s.V1ResourceRequirements(
                 requests={"cpu": "1", "memory": "4096Mi"},
                 limits={"memory": "4096Mi"},
             ),
+            # OUT.json, and the events the step published, which forward_events emits
+            do_xcom_push=True,
+            post_execute=forward_events,
+            outlets=[PUBLISHED],
             execution_timeout=timedelta(seconds=432000),
         )
 
@@ -265,11 +332,15 @@ with DAG(
         task_id="region_join",
         name="region-join",
         image="flowc:0.1.0",
-        cmds=step_command("region_join", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        cmds=step_command("region_join", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, output="/airflow/xcom/return.json", templated=True),
         container_resources=k8s.V1ResourceRequirements(
             requests={"cpu": "1", "memory": "4096Mi"},
             limits={"memory": "4096Mi"},
         ),
+        # OUT.json, and the events the step published, which forward_events emits
+        do_xcom_push=True,
+        post_execute=forward_events,
+        outlets=[PUBLISHED],
         execution_timeout=timedelta(seconds=432000),
     )
 
@@ -286,8 +357,9 @@ with DAG(
         },
         execution_timeout=timedelta(seconds=432000),
     )
-    # route's OUT.json, read back from the datastore on the worker (AWS Batch returns no values)
-    route_outcome = read_outcome.override(task_id="route_outcome")("route")
+    # route's OUT.json and the events it published, read back from the datastore on
+    # the worker (AWS Batch returns no values)
+    route_outcome = read_outcome.override(task_id="route_outcome", outlets=[PUBLISHED])("route")
 
     # follow the case route took
     route_branch = choose_case.override(task_id="route_branch")(
@@ -299,11 +371,15 @@ with DAG(
         task_id="wide",
         name="wide",
         image="flowc:0.1.0",
-        cmds=step_command("wide", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        cmds=step_command("wide", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, output="/airflow/xcom/return.json", templated=True),
         container_resources=k8s.V1ResourceRequirements(
             requests={"cpu": "1", "memory": "4096Mi"},
             limits={"memory": "4096Mi"},
         ),
+        # OUT.json, and the events the step published, which forward_events emits
+        do_xcom_push=True,
+        post_execute=forward_events,
+        outlets=[PUBLISHED],
         execution_timeout=timedelta(seconds=432000),
     )
 
@@ -312,11 +388,15 @@ with DAG(
         task_id="narrow",
         name="narrow",
         image="flowc:0.1.0",
-        cmds=step_command("narrow", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        cmds=step_command("narrow", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, output="/airflow/xcom/return.json", templated=True),
         container_resources=k8s.V1ResourceRequirements(
             requests={"cpu": "1", "memory": "4096Mi"},
             limits={"memory": "4096Mi"},
         ),
+        # OUT.json, and the events the step published, which forward_events emits
+        do_xcom_push=True,
+        post_execute=forward_events,
+        outlets=[PUBLISHED],
         execution_timeout=timedelta(seconds=432000),
     )
 
@@ -325,11 +405,15 @@ with DAG(
         task_id="report",
         name="report",
         image="flowc:0.1.0",
-        cmds=step_command("report", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        cmds=step_command("report", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, output="/airflow/xcom/return.json", templated=True),
         container_resources=k8s.V1ResourceRequirements(
             requests={"cpu": "1", "memory": "4096Mi"},
             limits={"memory": "4096Mi"},
         ),
+        # OUT.json, and the events the step published, which forward_events emits
+        do_xcom_push=True,
+        post_execute=forward_events,
+        outlets=[PUBLISHED],
         execution_timeout=timedelta(seconds=432000),
         trigger_rule="none_failed_min_one_success",
     )
@@ -340,11 +424,15 @@ with DAG(
         task_id="end",
         name="end",
         image="flowc:0.1.0",
-        cmds=step_command("end", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        cmds=step_command("end", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, output="/airflow/xcom/return.json", templated=True),
         container_resources=k8s.V1ResourceRequirements(
             requests={"cpu": "1", "memory": "4096Mi"},
             limits={"memory": "4096Mi"},
         ),
+        # OUT.json, and the events the step published, which forward_events emits
+        do_xcom_push=True,
+        post_execute=forward_events,
+        outlets=[event_asset(END_EVENT), PUBLISHED],
         execution_timeout=timedelta(seconds=432000),
     )
 

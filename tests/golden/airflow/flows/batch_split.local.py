@@ -3,8 +3,9 @@
 #
 # Do not edit: change the flow and compile it again. Each task runs one step
 # of the flow with the runtime's one command (python -m flowc.runtime step);
-# artifacts stay in the datastore, and XCom carries only index paths and the
-# small OUT.json of foreach splits and switches (a count, a case).
+# artifacts stay in the datastore, and XCom carries only index paths and
+# OUT.json (a foreach split's count, a switch's case, the events a step
+# published, which its task emits as asset events: see event_asset).
 #
 # The file imports only Airflow, its providers and the standard library,
 # never flowc: Airflow's scheduler and DAG processor parse it again and again
@@ -17,16 +18,23 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
 import sys
 import tempfile
 from datetime import datetime, timedelta, timezone
+from urllib.parse import quote
 
-from airflow.sdk import DAG, BaseOperator, literal, task, task_group
+from airflow.sdk import DAG, BaseOperator, Asset, AssetAlias, literal, task, task_group
 from airflow.sdk.exceptions import AirflowSkipException
 from airflow.providers.amazon.aws.operators.batch import BatchOperator
+
+# Events travel as assets (event_asset). A successful run publishes END_EVENT,
+# which its end task emits; what the steps publish goes through PUBLISHED.
+END_EVENT = "metaflow.BatchSplitFlow.end"
+PUBLISHED = AssetAlias("BatchSplitFlow.published")
 
 # Airflow templates of the run id, of the runtime's attempt number (0 first) and
 # of the attempt a series of tries began with (a cleared task begins a new one)
@@ -63,6 +71,33 @@ def step_command(step, index, *, run_id, attempt, first_attempt="0", params=None
     return command
 
 
+def event_asset(name: str) -> Asset:
+    """The asset an event travels as: x-flowc-event:NAME, NAME percent-encoded
+    (Metaflow's event names, of letters, digits, '_', '.' and '-', stay as they
+    are; Airflow leaves a URI of an x- scheme as it is). A name too long for
+    Airflow is cut and ends in its hash."""
+    key = quote(name, safe="")
+    if len(key) > 1400:
+        key = key[:1335] + "~" + hashlib.sha256(name.encode()).hexdigest()
+    return Asset("x-flowc-event:" + key)
+
+
+def forward_events(context, out) -> None:
+    """After a step: the events it published (OUT.json's "events", the end
+    event among them) become asset events whose extra is the payload. An
+    event the task declares as its outlet (the end event, on the end task)
+    sets that outlet's extra; any other goes through PUBLISHED, its asset
+    named at run time."""
+    outlet_events = context["outlet_events"]
+    events = out.get("events") if isinstance(out, dict) else None
+    for event in events or ():
+        asset = event_asset(event["name"])
+        if asset in context["task"].outlets:
+            outlet_events[asset].extra = event["payload"]
+        else:
+            outlet_events[PUBLISHED].add(asset, extra=event["payload"])
+
+
 class FlowcStep(BaseOperator):
     """Runs one step of the flow on this Airflow worker: the runtime's one
     command in a subprocess, its output in the task log. A foreach split or a
@@ -86,7 +121,7 @@ class FlowcStep(BaseOperator):
             command = step_command(
                 self.step, str(self.index), run_id=context["run_id"], attempt=str(ti.try_number - 1),
                 first_attempt=str(ti.max_tries - self.retries),
-                output=out if self.returns else None,
+                output=out,
             )
             command[0] = LOCAL_PYTHON
             self.log.info("running %s", command)
@@ -103,10 +138,10 @@ class FlowcStep(BaseOperator):
                 raise
             if status != 0:
                 raise RuntimeError(f"step {self.step} (index {self.index}) failed with exit status {status}")
-            if self.returns:
-                with open(out, encoding="utf-8") as f:
-                    return json.load(f)
-        return None
+            with open(out, encoding="utf-8") as f:
+                outcome = json.load(f)
+        forward_events(context, outcome)
+        return outcome if self.returns else None
 
     def on_kill(self):
         if self._process is not None and self._process.poll() is None:
@@ -115,11 +150,12 @@ class FlowcStep(BaseOperator):
 
 @task
 def read_outcome(step: str, index: str = "0", **context) -> dict:
-    """The OUT.json of a foreach split or switch that ran on AWS Batch, which
-    returns no values to Airflow: the runtime reads the finished task's
+    """The OUT.json of a step that ran on AWS Batch, which returns no values
+    to Airflow: the runtime reads the finished task's
     outcome back from the datastore (--output-only runs nothing, and fails if
-    the task has not finished). The attempt is not read: a finished task has
-    one outcome, whichever attempt wrote it."""
+    the task has not finished), and forwards the events the step published.
+    The attempt is not read: a finished task has one outcome, whichever
+    attempt wrote it."""
     with tempfile.TemporaryDirectory(prefix="flowc-") as tmp:
         out = os.path.join(tmp, "OUT.json")
         command = step_command(step, str(index), run_id=context["run_id"], attempt="0", output=out)
@@ -129,7 +165,9 @@ def read_outcome(step: str, index: str = "0", **context) -> dict:
             raise RuntimeError(f"cannot read the outcome of step {step} (index {index}): "
                                f"{(done.stderr or done.stdout).strip()}")
         with open(out, encoding="utf-8") as f:
-            return json.load(f)
+            outcome = json.load(f)
+    forward_events(context, outcome)
+    return outcome
 
 
 @task
@@ -186,8 +224,9 @@ with DAG(
         },
         execution_timeout=timedelta(seconds=432000),
     )
-    # start's OUT.json, read back from the datastore on the worker (AWS Batch returns no values)
-    start_outcome = read_outcome.override(task_id="start_outcome")("start")
+    # start's OUT.json and the events it published, read back from the datastore on
+    # the worker (AWS Batch returns no values)
+    start_outcome = read_outcome.override(task_id="start_outcome", outlets=[PUBLISHED])("start")
 
     # the index paths region is mapped over (from start's foreach_count)
     start_indices = foreach_indices.override(task_id="start_indices")(start_outcome, nested=False)
@@ -208,8 +247,9 @@ with DAG(
             },
             execution_timeout=timedelta(seconds=432000),
         )
-        # region's OUT.json, read back from the datastore on the worker (AWS Batch returns no values)
-        region_outcome = read_outcome.override(task_id="region_outcome")("region", index)
+        # region's OUT.json and the events it published, read back from the datastore on
+        # the worker (AWS Batch returns no values)
+        region_outcome = read_outcome.override(task_id="region_outcome", outlets=[PUBLISHED])("region", index)
 
         region >> region_outcome
 
@@ -234,8 +274,9 @@ with DAG(
             },
             execution_timeout=timedelta(seconds=432000),
         )
-        # shard's OUT.json, read back from the datastore on the worker (AWS Batch returns no values)
-        shard_outcome = read_outcome.override(task_id="shard_outcome")("shard", index)
+        # shard's OUT.json and the events it published, read back from the datastore on
+        # the worker (AWS Batch returns no values)
+        shard_outcome = read_outcome.override(task_id="shard_outcome", outlets=[PUBLISHED])("shard", index)
 
         # big (batch_split.py:28)
         shard_to_big = case_gate.override(task_id="shard_to_big")("foreach_region.shard_outcome", "big")
@@ -243,6 +284,7 @@ with DAG(
             task_id="big",
             step="big",
             index=index,
+            outlets=[PUBLISHED],
             execution_timeout=timedelta(seconds=432000),
         )
         shard_to_big >> big
@@ -253,6 +295,7 @@ with DAG(
             task_id="small",
             step="small",
             index=index,
+            outlets=[PUBLISHED],
             execution_timeout=timedelta(seconds=432000),
         )
         shard_to_small >> small
@@ -262,6 +305,7 @@ with DAG(
             task_id="tally",
             step="tally",
             index=index,
+            outlets=[PUBLISHED],
             execution_timeout=timedelta(seconds=432000),
             trigger_rule="none_failed_min_one_success",
         )
@@ -280,6 +324,7 @@ with DAG(
             task_id="shard_join",
             step="shard_join",
             index=index,
+            outlets=[PUBLISHED],
             execution_timeout=timedelta(seconds=432000),
         )
 
@@ -290,6 +335,7 @@ with DAG(
     region_join = FlowcStep(
         task_id="region_join",
         step="region_join",
+        outlets=[PUBLISHED],
         execution_timeout=timedelta(seconds=432000),
     )
 
@@ -306,8 +352,9 @@ with DAG(
         },
         execution_timeout=timedelta(seconds=432000),
     )
-    # route's OUT.json, read back from the datastore on the worker (AWS Batch returns no values)
-    route_outcome = read_outcome.override(task_id="route_outcome")("route")
+    # route's OUT.json and the events it published, read back from the datastore on
+    # the worker (AWS Batch returns no values)
+    route_outcome = read_outcome.override(task_id="route_outcome", outlets=[PUBLISHED])("route")
 
     # follow the case route took
     route_branch = choose_case.override(task_id="route_branch")(
@@ -318,6 +365,7 @@ with DAG(
     wide = FlowcStep(
         task_id="wide",
         step="wide",
+        outlets=[PUBLISHED],
         execution_timeout=timedelta(seconds=432000),
     )
 
@@ -325,6 +373,7 @@ with DAG(
     narrow = FlowcStep(
         task_id="narrow",
         step="narrow",
+        outlets=[PUBLISHED],
         execution_timeout=timedelta(seconds=432000),
     )
 
@@ -332,6 +381,7 @@ with DAG(
     report = FlowcStep(
         task_id="report",
         step="report",
+        outlets=[PUBLISHED],
         execution_timeout=timedelta(seconds=432000),
         trigger_rule="none_failed_min_one_success",
     )
@@ -341,6 +391,7 @@ with DAG(
     end = FlowcStep(
         task_id="end",
         step="end",
+        outlets=[event_asset(END_EVENT), PUBLISHED],
         execution_timeout=timedelta(seconds=432000),
     )
 

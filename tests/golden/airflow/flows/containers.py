@@ -3,8 +3,9 @@
 #
 # Do not edit: change the flow and compile it again. Each task runs one step
 # of the flow with the runtime's one command (python -m flowc.runtime step);
-# artifacts stay in the datastore, and XCom carries only index paths and the
-# small OUT.json of foreach splits and switches (a count, a case).
+# artifacts stay in the datastore, and XCom carries only index paths and
+# OUT.json (a foreach split's count, a switch's case, the events a step
+# published, which its task emits as asset events: see event_asset).
 #
 # The file imports only Airflow, its providers and the standard library,
 # never flowc: Airflow's scheduler and DAG processor parse it again and again
@@ -18,19 +19,34 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
 from datetime import datetime, timedelta, timezone
+from urllib.parse import quote
 
-from airflow.sdk import DAG, literal, task, task_group
+from airflow.sdk import DAG, Asset, AssetAlias, literal, task, task_group
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 from airflow.providers.cncf.kubernetes.secret import Secret
 from airflow.providers.amazon.aws.operators.batch import BatchOperator
 from kubernetes.client import models as k8s
+
+# Events travel as assets (event_asset). A successful run publishes END_EVENT,
+# which its end task emits; what the steps publish goes through PUBLISHED.
+END_EVENT = "metaflow.ContainersFlow.end"
+PUBLISHED = AssetAlias("ContainersFlow.published")
 
 # Airflow templates of the run id, of the runtime's attempt number (0 first) and
 # of the attempt a series of tries began with (a cleared task begins a new one)
 RUN_ID = "{{ run_id }}"
 ATTEMPT = "{{ ti.try_number - 1 }}"
 FIRST_ATTEMPT = "{{ ti.max_tries - task.retries }}"
+# the outcomes of AWS Batch steps are read back here, where the flow's IR lies
+WORKDIR = os.path.dirname(os.path.abspath(__file__))
+LOCAL_PYTHON = sys.executable
 
 
 def step_command(step, index, *, run_id, attempt, first_attempt="0", params=None, output=None, templated=False):
@@ -56,6 +72,55 @@ def step_command(step, index, *, run_id, attempt, first_attempt="0", params=None
     if output is not None:
         command += ["--output", fixed(output)]
     return command
+
+
+def event_asset(name: str) -> Asset:
+    """The asset an event travels as: x-flowc-event:NAME, NAME percent-encoded
+    (Metaflow's event names, of letters, digits, '_', '.' and '-', stay as they
+    are; Airflow leaves a URI of an x- scheme as it is). A name too long for
+    Airflow is cut and ends in its hash."""
+    key = quote(name, safe="")
+    if len(key) > 1400:
+        key = key[:1335] + "~" + hashlib.sha256(name.encode()).hexdigest()
+    return Asset("x-flowc-event:" + key)
+
+
+def forward_events(context, out) -> None:
+    """After a step: the events it published (OUT.json's "events", the end
+    event among them) become asset events whose extra is the payload. An
+    event the task declares as its outlet (the end event, on the end task)
+    sets that outlet's extra; any other goes through PUBLISHED, its asset
+    named at run time."""
+    outlet_events = context["outlet_events"]
+    events = out.get("events") if isinstance(out, dict) else None
+    for event in events or ():
+        asset = event_asset(event["name"])
+        if asset in context["task"].outlets:
+            outlet_events[asset].extra = event["payload"]
+        else:
+            outlet_events[PUBLISHED].add(asset, extra=event["payload"])
+
+
+@task
+def read_outcome(step: str, index: str = "0", **context) -> dict:
+    """The OUT.json of a step that ran on AWS Batch, which returns no values
+    to Airflow: the runtime reads the finished task's
+    outcome back from the datastore (--output-only runs nothing, and fails if
+    the task has not finished), and forwards the events the step published.
+    The attempt is not read: a finished task has one outcome, whichever
+    attempt wrote it."""
+    with tempfile.TemporaryDirectory(prefix="flowc-") as tmp:
+        out = os.path.join(tmp, "OUT.json")
+        command = step_command(step, str(index), run_id=context["run_id"], attempt="0", output=out)
+        command[0] = LOCAL_PYTHON
+        done = subprocess.run(command + ["--output-only"], cwd=WORKDIR, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"cannot read the outcome of step {step} (index {index}): "
+                               f"{(done.stderr or done.stdout).strip()}")
+        with open(out, encoding="utf-8") as f:
+            outcome = json.load(f)
+    forward_events(context, outcome)
+    return outcome
 
 
 @task
@@ -86,11 +151,15 @@ with DAG(
         task_id="start",
         name="start",
         image="flowc:0.1.0",
-        cmds=step_command("start", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        cmds=step_command("start", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, output="/airflow/xcom/return.json", templated=True),
         container_resources=k8s.V1ResourceRequirements(
             requests={"cpu": "1", "memory": "4096Mi"},
             limits={"memory": "4096Mi"},
         ),
+        # OUT.json, and the events the step published, which forward_events emits
+        do_xcom_push=True,
+        post_execute=forward_events,
+        outlets=[PUBLISHED],
         execution_timeout=timedelta(seconds=432000),
     )
 
@@ -99,7 +168,7 @@ with DAG(
         task_id="special",
         name="special",
         image="registry.example.com/team/special:2.0",
-        cmds=step_command("special", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        cmds=step_command("special", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, output="/airflow/xcom/return.json", templated=True),
         container_resources=k8s.V1ResourceRequirements(
             requests={"cpu": "1", "memory": "4096Mi"},
             limits={"memory": "4096Mi"},
@@ -113,6 +182,10 @@ with DAG(
         volume_mounts=[
             k8s.V1VolumeMount(name="pvc-0", mount_path="/mnt/data"),
         ],
+        # OUT.json, and the events the step published, which forward_events emits
+        do_xcom_push=True,
+        post_execute=forward_events,
+        outlets=[PUBLISHED],
         execution_timeout=timedelta(seconds=432000),
     )
 
@@ -121,7 +194,7 @@ with DAG(
         task_id="gpu",
         name="gpu",
         image="flowc:0.1.0",
-        cmds=step_command("gpu", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        cmds=step_command("gpu", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, output="/airflow/xcom/return.json", templated=True),
         container_resources=k8s.V1ResourceRequirements(
             requests={"cpu": "1", "memory": "30000Mi"},
             limits={"memory": "30000Mi", "nvidia.com/gpu": "1"},
@@ -132,6 +205,10 @@ with DAG(
         volume_mounts=[
             k8s.V1VolumeMount(name="dshm", mount_path="/dev/shm"),
         ],
+        # OUT.json, and the events the step published, which forward_events emits
+        do_xcom_push=True,
+        post_execute=forward_events,
+        outlets=[PUBLISHED],
         execution_timeout=timedelta(seconds=432000),
     )
 
@@ -141,11 +218,15 @@ with DAG(
         task_id="meet",
         name="meet",
         image="flowc:0.1.0",
-        cmds=step_command("meet", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        cmds=step_command("meet", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, output="/airflow/xcom/return.json", templated=True),
         container_resources=k8s.V1ResourceRequirements(
             requests={"cpu": "1", "memory": "4096Mi"},
             limits={"memory": "4096Mi"},
         ),
+        # OUT.json, and the events the step published, which forward_events emits
+        do_xcom_push=True,
+        post_execute=forward_events,
+        outlets=[PUBLISHED],
         execution_timeout=timedelta(seconds=432000),
     )
 
@@ -160,7 +241,10 @@ with DAG(
             requests={"cpu": "1", "memory": "4096Mi"},
             limits={"memory": "4096Mi"},
         ),
+        # OUT.json, and the events the step published, which forward_events emits
         do_xcom_push=True,
+        post_execute=forward_events,
+        outlets=[PUBLISHED],
         execution_timeout=timedelta(seconds=432000),
     )
 
@@ -182,6 +266,11 @@ with DAG(
             },
             execution_timeout=timedelta(seconds=432000),
         )
+        # shard's OUT.json and the events it published, read back from the datastore on
+        # the worker (AWS Batch returns no values)
+        shard_outcome = read_outcome.override(task_id="shard_outcome", outlets=[PUBLISHED])("shard", index)
+
+        shard >> shard_outcome
 
     foreach_fork_group = foreach_fork.expand(index=fork_indices)
 
@@ -191,11 +280,15 @@ with DAG(
         task_id="gather",
         name="gather",
         image="flowc:0.1.0",
-        cmds=step_command("gather", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        cmds=step_command("gather", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, output="/airflow/xcom/return.json", templated=True),
         container_resources=k8s.V1ResourceRequirements(
             requests={"cpu": "1", "memory": "4096Mi"},
             limits={"memory": "4096Mi"},
         ),
+        # OUT.json, and the events the step published, which forward_events emits
+        do_xcom_push=True,
+        post_execute=forward_events,
+        outlets=[PUBLISHED],
         execution_timeout=timedelta(seconds=432000),
     )
 
@@ -205,11 +298,15 @@ with DAG(
         task_id="end",
         name="end",
         image="flowc:0.1.0",
-        cmds=step_command("end", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        cmds=step_command("end", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, output="/airflow/xcom/return.json", templated=True),
         container_resources=k8s.V1ResourceRequirements(
             requests={"cpu": "1", "memory": "4096Mi"},
             limits={"memory": "4096Mi"},
         ),
+        # OUT.json, and the events the step published, which forward_events emits
+        do_xcom_push=True,
+        post_execute=forward_events,
+        outlets=[event_asset(END_EVENT), PUBLISHED],
         execution_timeout=timedelta(seconds=432000),
     )
 

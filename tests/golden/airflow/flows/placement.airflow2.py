@@ -3,8 +3,9 @@
 #
 # Do not edit: change the flow and compile it again. Each task runs one step
 # of the flow with the runtime's one command (python -m flowc.runtime step);
-# artifacts stay in the datastore, and XCom carries only index paths and the
-# small OUT.json of foreach splits and switches (a count, a case).
+# artifacts stay in the datastore, and XCom carries only index paths and
+# OUT.json (a foreach split's count, a switch's case, the events a step
+# published, which its task emits as dataset events: see event_asset).
 #
 # The file imports only Airflow, its providers and the standard library,
 # never flowc: Airflow's scheduler and DAG processor parse it again and again
@@ -17,20 +18,37 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
 from datetime import datetime, timedelta, timezone
+from urllib.parse import quote
 
 from airflow import DAG
+from airflow.datasets import Dataset, DatasetAlias
+from airflow.decorators import task
 from airflow.utils.template import literal
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 from airflow.providers.cncf.kubernetes.secret import Secret
 from airflow.providers.amazon.aws.operators.batch import BatchOperator
 from kubernetes.client import models as k8s
 
+# Events travel as datasets (event_asset). A successful run publishes END_EVENT,
+# which its end task emits; what the steps publish goes through PUBLISHED.
+END_EVENT = "metaflow.PlacementFlow.end"
+PUBLISHED = DatasetAlias("PlacementFlow.published")
+
 # Airflow templates of the run id, of the runtime's attempt number (0 first) and
 # of the attempt a series of tries began with (a cleared task begins a new one)
 RUN_ID = "{{ run_id }}"
 ATTEMPT = "{{ ti.try_number - 1 }}"
 FIRST_ATTEMPT = "{{ ti.max_tries - task.retries }}"
+# the outcomes of AWS Batch steps are read back here, where the flow's IR lies
+WORKDIR = os.path.dirname(os.path.abspath(__file__))
+LOCAL_PYTHON = sys.executable
 
 
 def step_command(step, index, *, run_id, attempt, first_attempt="0", params=None, output=None, templated=False):
@@ -58,6 +76,64 @@ def step_command(step, index, *, run_id, attempt, first_attempt="0", params=None
     return command
 
 
+def event_asset(name: str) -> Dataset:
+    """The dataset an event travels as: x-flowc-event:NAME, NAME percent-encoded
+    (Metaflow's event names, of letters, digits, '_', '.' and '-', stay as they
+    are; Airflow leaves a URI of an x- scheme as it is). A name too long for
+    Airflow is cut and ends in its hash."""
+    key = quote(name, safe="")
+    if len(key) > 1400:
+        key = key[:1335] + "~" + hashlib.sha256(name.encode()).hexdigest()
+    return Dataset("x-flowc-event:" + key)
+
+
+def forward_events(context, out) -> None:
+    """After a step: the events it published (OUT.json's "events", the end
+    event among them) become dataset events whose extra is the payload. An
+    event the task declares as its outlet (the end event, on the end task)
+    sets that outlet's extra; any other goes through PUBLISHED, its dataset
+    named at run time."""
+    outlet_events = context["outlet_events"]
+    events = out.get("events") if isinstance(out, dict) else None
+    for event in events or ():
+        asset = event_asset(event["name"])
+        if asset in context["task"].outlets:
+            outlet_events[asset].extra = event["payload"]
+        else:
+            outlet_events[PUBLISHED].add(asset, extra=alias_extra(event["payload"]))
+
+
+def alias_extra(payload: dict) -> dict:
+    """Airflow 2.10 hashes the extra of an alias's event, so a payload holding a
+    list or an object travels as JSON text in extra["flowc.payload"]
+    (event_payload reads it back)."""
+    if all(isinstance(v, (str, int, float, bool, type(None))) for v in payload.values()):
+        return payload
+    return {"flowc.payload": json.dumps(payload, sort_keys=True)}
+
+
+@task
+def read_outcome(step: str, index: str = "0", **context) -> dict:
+    """The OUT.json of a step that ran on AWS Batch, which returns no values
+    to Airflow: the runtime reads the finished task's
+    outcome back from the datastore (--output-only runs nothing, and fails if
+    the task has not finished), and forwards the events the step published.
+    The attempt is not read: a finished task has one outcome, whichever
+    attempt wrote it."""
+    with tempfile.TemporaryDirectory(prefix="flowc-") as tmp:
+        out = os.path.join(tmp, "OUT.json")
+        command = step_command(step, str(index), run_id=context["run_id"], attempt="0", output=out)
+        command[0] = LOCAL_PYTHON
+        done = subprocess.run(command + ["--output-only"], cwd=WORKDIR, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"cannot read the outcome of step {step} (index {index}): "
+                               f"{(done.stderr or done.stdout).strip()}")
+        with open(out, encoding="utf-8") as f:
+            outcome = json.load(f)
+    forward_events(context, outcome)
+    return outcome
+
+
 with DAG(
     dag_id="PlacementFlow",
     description="Light steps run where the flow runs; heavy ones are shipped to bigger hardware.",
@@ -76,11 +152,15 @@ with DAG(
         task_id="start",
         name="start",
         image="flowc:0.1.0",
-        cmds=step_command("start", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        cmds=step_command("start", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, output="/airflow/xcom/return.json", templated=True),
         container_resources=k8s.V1ResourceRequirements(
             requests={"cpu": "1", "memory": "4096Mi"},
             limits={"memory": "4096Mi"},
         ),
+        # OUT.json, and the events the step published, which forward_events emits
+        do_xcom_push=True,
+        post_execute=forward_events,
+        outlets=[PUBLISHED],
         execution_timeout=timedelta(seconds=432000),
     )
 
@@ -89,7 +169,7 @@ with DAG(
         task_id="train_gpu",
         name="train-gpu",
         image="example.com/ml/trainer:2.0",
-        cmds=step_command("train_gpu", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        cmds=step_command("train_gpu", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, output="/airflow/xcom/return.json", templated=True),
         container_resources=k8s.V1ResourceRequirements(
             requests={"cpu": "4", "memory": "32768Mi"},
             limits={"memory": "32768Mi", "amd.com/gpu": "1"},
@@ -105,6 +185,10 @@ with DAG(
             k8s.V1VolumeMount(name="pvc-0", mount_path="/mnt/datasets"),
         ],
         env_vars={"MODE": literal("{{ not a template }}"), "PLAIN": "yes"},
+        # OUT.json, and the events the step published, which forward_events emits
+        do_xcom_push=True,
+        post_execute=forward_events,
+        outlets=[PUBLISHED],
         retries=2,
         retry_delay=timedelta(minutes=1.5),
         execution_timeout=timedelta(seconds=432000),
@@ -123,6 +207,9 @@ with DAG(
         },
         execution_timeout=timedelta(seconds=432000),
     )
+    # score_batch's OUT.json and the events it published, read back from the datastore on
+    # the worker (AWS Batch returns no values)
+    score_batch_outcome = read_outcome.override(task_id="score_batch_outcome", outlets=[PUBLISHED])("score_batch")
 
     # join (placement.py:30)
     #   join of start
@@ -130,11 +217,15 @@ with DAG(
         task_id="join",
         name="join",
         image="flowc:0.1.0",
-        cmds=step_command("join", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        cmds=step_command("join", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, output="/airflow/xcom/return.json", templated=True),
         container_resources=k8s.V1ResourceRequirements(
             requests={"cpu": "1", "memory": "4096Mi"},
             limits={"memory": "4096Mi"},
         ),
+        # OUT.json, and the events the step published, which forward_events emits
+        do_xcom_push=True,
+        post_execute=forward_events,
+        outlets=[PUBLISHED],
         execution_timeout=timedelta(seconds=432000),
     )
 
@@ -144,13 +235,19 @@ with DAG(
         task_id="end",
         name="end",
         image="flowc:0.1.0",
-        cmds=step_command("end", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        cmds=step_command("end", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, output="/airflow/xcom/return.json", templated=True),
         container_resources=k8s.V1ResourceRequirements(
             requests={"cpu": "1", "memory": "4096Mi"},
             limits={"memory": "4096Mi"},
         ),
+        # OUT.json, and the events the step published, which forward_events emits
+        do_xcom_push=True,
+        post_execute=forward_events,
+        outlets=[event_asset(END_EVENT), PUBLISHED],
         execution_timeout=timedelta(seconds=432000),
     )
 
     # what each task waits for (XCom inputs above add their own edges)
-    start >> [train_gpu, score_batch] >> join >> end
+    start >> [train_gpu, score_batch]
+    score_batch >> score_batch_outcome
+    [train_gpu, score_batch_outcome] >> join >> end

@@ -3,8 +3,9 @@
 #
 # Do not edit: change the flow and compile it again. Each task runs one step
 # of the flow with the runtime's one command (python -m flowc.runtime step);
-# artifacts stay in the datastore, and XCom carries only index paths and the
-# small OUT.json of foreach splits and switches (a count, a case).
+# artifacts stay in the datastore, and XCom carries only index paths and
+# OUT.json (a foreach split's count, a switch's case, the events a step
+# published, which its task emits as asset events: see event_asset).
 #
 # The file imports only Airflow, its providers and the standard library,
 # never flowc: Airflow's scheduler and DAG processor parse it again and again
@@ -17,18 +18,25 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
 import sys
 import tempfile
 from datetime import datetime, timedelta, timezone
+from urllib.parse import quote
 
-from airflow.sdk import DAG, BaseOperator, literal
+from airflow.sdk import DAG, BaseOperator, Asset, AssetAlias, literal, task
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 from airflow.providers.cncf.kubernetes.secret import Secret
 from airflow.providers.amazon.aws.operators.batch import BatchOperator
 from kubernetes.client import models as k8s
+
+# Events travel as assets (event_asset). A successful run publishes END_EVENT,
+# which its end task emits; what the steps publish goes through PUBLISHED.
+END_EVENT = "metaflow.PlacementFlow.end"
+PUBLISHED = AssetAlias("PlacementFlow.published")
 
 # Airflow templates of the run id, of the runtime's attempt number (0 first) and
 # of the attempt a series of tries began with (a cleared task begins a new one)
@@ -65,6 +73,33 @@ def step_command(step, index, *, run_id, attempt, first_attempt="0", params=None
     return command
 
 
+def event_asset(name: str) -> Asset:
+    """The asset an event travels as: x-flowc-event:NAME, NAME percent-encoded
+    (Metaflow's event names, of letters, digits, '_', '.' and '-', stay as they
+    are; Airflow leaves a URI of an x- scheme as it is). A name too long for
+    Airflow is cut and ends in its hash."""
+    key = quote(name, safe="")
+    if len(key) > 1400:
+        key = key[:1335] + "~" + hashlib.sha256(name.encode()).hexdigest()
+    return Asset("x-flowc-event:" + key)
+
+
+def forward_events(context, out) -> None:
+    """After a step: the events it published (OUT.json's "events", the end
+    event among them) become asset events whose extra is the payload. An
+    event the task declares as its outlet (the end event, on the end task)
+    sets that outlet's extra; any other goes through PUBLISHED, its asset
+    named at run time."""
+    outlet_events = context["outlet_events"]
+    events = out.get("events") if isinstance(out, dict) else None
+    for event in events or ():
+        asset = event_asset(event["name"])
+        if asset in context["task"].outlets:
+            outlet_events[asset].extra = event["payload"]
+        else:
+            outlet_events[PUBLISHED].add(asset, extra=event["payload"])
+
+
 class FlowcStep(BaseOperator):
     """Runs one step of the flow on this Airflow worker: the runtime's one
     command in a subprocess, its output in the task log. A foreach split or a
@@ -88,7 +123,7 @@ class FlowcStep(BaseOperator):
             command = step_command(
                 self.step, str(self.index), run_id=context["run_id"], attempt=str(ti.try_number - 1),
                 first_attempt=str(ti.max_tries - self.retries),
-                output=out if self.returns else None,
+                output=out,
             )
             command[0] = LOCAL_PYTHON
             self.log.info("running %s", command)
@@ -105,14 +140,36 @@ class FlowcStep(BaseOperator):
                 raise
             if status != 0:
                 raise RuntimeError(f"step {self.step} (index {self.index}) failed with exit status {status}")
-            if self.returns:
-                with open(out, encoding="utf-8") as f:
-                    return json.load(f)
-        return None
+            with open(out, encoding="utf-8") as f:
+                outcome = json.load(f)
+        forward_events(context, outcome)
+        return outcome if self.returns else None
 
     def on_kill(self):
         if self._process is not None and self._process.poll() is None:
             self._process.kill()
+
+
+@task
+def read_outcome(step: str, index: str = "0", **context) -> dict:
+    """The OUT.json of a step that ran on AWS Batch, which returns no values
+    to Airflow: the runtime reads the finished task's
+    outcome back from the datastore (--output-only runs nothing, and fails if
+    the task has not finished), and forwards the events the step published.
+    The attempt is not read: a finished task has one outcome, whichever
+    attempt wrote it."""
+    with tempfile.TemporaryDirectory(prefix="flowc-") as tmp:
+        out = os.path.join(tmp, "OUT.json")
+        command = step_command(step, str(index), run_id=context["run_id"], attempt="0", output=out)
+        command[0] = LOCAL_PYTHON
+        done = subprocess.run(command + ["--output-only"], cwd=WORKDIR, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"cannot read the outcome of step {step} (index {index}): "
+                               f"{(done.stderr or done.stdout).strip()}")
+        with open(out, encoding="utf-8") as f:
+            outcome = json.load(f)
+    forward_events(context, outcome)
+    return outcome
 
 
 with DAG(
@@ -132,6 +189,7 @@ with DAG(
     start = FlowcStep(
         task_id="start",
         step="start",
+        outlets=[PUBLISHED],
         execution_timeout=timedelta(seconds=432000),
     )
 
@@ -140,7 +198,7 @@ with DAG(
         task_id="train_gpu",
         name="train-gpu",
         image="example.com/ml/trainer:2.0",
-        cmds=step_command("train_gpu", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        cmds=step_command("train_gpu", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, output="/airflow/xcom/return.json", templated=True),
         container_resources=k8s.V1ResourceRequirements(
             requests={"cpu": "4", "memory": "32768Mi"},
             limits={"memory": "32768Mi", "amd.com/gpu": "1"},
@@ -156,6 +214,10 @@ with DAG(
             k8s.V1VolumeMount(name="pvc-0", mount_path="/mnt/datasets"),
         ],
         env_vars={"MODE": literal("{{ not a template }}"), "PLAIN": "yes"},
+        # OUT.json, and the events the step published, which forward_events emits
+        do_xcom_push=True,
+        post_execute=forward_events,
+        outlets=[PUBLISHED],
         retries=2,
         retry_delay=timedelta(minutes=1.5),
         execution_timeout=timedelta(seconds=432000),
@@ -174,12 +236,16 @@ with DAG(
         },
         execution_timeout=timedelta(seconds=432000),
     )
+    # score_batch's OUT.json and the events it published, read back from the datastore on
+    # the worker (AWS Batch returns no values)
+    score_batch_outcome = read_outcome.override(task_id="score_batch_outcome", outlets=[PUBLISHED])("score_batch")
 
     # join (placement.py:30)
     #   join of start
     join = FlowcStep(
         task_id="join",
         step="join",
+        outlets=[PUBLISHED],
         execution_timeout=timedelta(seconds=432000),
     )
 
@@ -188,8 +254,11 @@ with DAG(
     end = FlowcStep(
         task_id="end",
         step="end",
+        outlets=[event_asset(END_EVENT), PUBLISHED],
         execution_timeout=timedelta(seconds=432000),
     )
 
     # what each task waits for (XCom inputs above add their own edges)
-    start >> [train_gpu, score_batch] >> join >> end
+    start >> [train_gpu, score_batch]
+    score_batch >> score_batch_outcome
+    [train_gpu, score_batch_outcome] >> join >> end

@@ -3,8 +3,9 @@
 #
 # Do not edit: change the flow and compile it again. Each task runs one step
 # of the flow with the runtime's one command (python -m flowc.runtime step);
-# artifacts stay in the datastore, and XCom carries only index paths and the
-# small OUT.json of foreach splits and switches (a count, a case).
+# artifacts stay in the datastore, and XCom carries only index paths and
+# OUT.json (a foreach split's count, a switch's case, the events a step
+# published, which its task emits as asset events: see event_asset).
 #
 # The file imports only Airflow, its providers and the standard library,
 # never flowc: Airflow's scheduler and DAG processor parse it again and again
@@ -17,12 +18,19 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta, timezone
+from urllib.parse import quote
 
-from airflow.sdk import DAG, literal
+from airflow.sdk import DAG, Asset, AssetAlias, literal
 from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
 from airflow.providers.cncf.kubernetes.secret import Secret
 from kubernetes.client import models as k8s
+
+# Events travel as assets (event_asset). A successful run publishes END_EVENT,
+# which its end task emits; what the steps publish goes through PUBLISHED.
+END_EVENT = "metaflow.SecretsFlow.end"
+PUBLISHED = AssetAlias("SecretsFlow.published")
 
 # Airflow templates of the run id, of the runtime's attempt number (0 first) and
 # of the attempt a series of tries began with (a cleared task begins a new one)
@@ -56,6 +64,33 @@ def step_command(step, index, *, run_id, attempt, first_attempt="0", params=None
     return command
 
 
+def event_asset(name: str) -> Asset:
+    """The asset an event travels as: x-flowc-event:NAME, NAME percent-encoded
+    (Metaflow's event names, of letters, digits, '_', '.' and '-', stay as they
+    are; Airflow leaves a URI of an x- scheme as it is). A name too long for
+    Airflow is cut and ends in its hash."""
+    key = quote(name, safe="")
+    if len(key) > 1400:
+        key = key[:1335] + "~" + hashlib.sha256(name.encode()).hexdigest()
+    return Asset("x-flowc-event:" + key)
+
+
+def forward_events(context, out) -> None:
+    """After a step: the events it published (OUT.json's "events", the end
+    event among them) become asset events whose extra is the payload. An
+    event the task declares as its outlet (the end event, on the end task)
+    sets that outlet's extra; any other goes through PUBLISHED, its asset
+    named at run time."""
+    outlet_events = context["outlet_events"]
+    events = out.get("events") if isinstance(out, dict) else None
+    for event in events or ():
+        asset = event_asset(event["name"])
+        if asset in context["task"].outlets:
+            outlet_events[asset].extra = event["payload"]
+        else:
+            outlet_events[PUBLISHED].add(asset, extra=event["payload"])
+
+
 with DAG(
     dag_id="SecretsFlow",
     description="Secrets are referenced by name; their values never pass through flowc.",
@@ -73,13 +108,17 @@ with DAG(
         task_id="start",
         name="start",
         image="flowc:0.1.0",
-        cmds=step_command("start", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        cmds=step_command("start", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, output="/airflow/xcom/return.json", templated=True),
         container_resources=k8s.V1ResourceRequirements(
             requests={"cpu": "1", "memory": "4096Mi"},
             limits={"memory": "4096Mi"},
         ),
         # each secret's keys become environment variables (envFrom secretRef)
         secrets=[Secret("env", None, "db-credentials"), Secret("env", None, "api-token")],
+        # OUT.json, and the events the step published, which forward_events emits
+        do_xcom_push=True,
+        post_execute=forward_events,
+        outlets=[PUBLISHED],
         execution_timeout=timedelta(seconds=432000),
     )
 
@@ -89,11 +128,15 @@ with DAG(
         task_id="end",
         name="end",
         image="flowc:0.1.0",
-        cmds=step_command("end", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, templated=True),
+        cmds=step_command("end", "0", run_id=RUN_ID, attempt=ATTEMPT, first_attempt=FIRST_ATTEMPT, output="/airflow/xcom/return.json", templated=True),
         container_resources=k8s.V1ResourceRequirements(
             requests={"cpu": "1", "memory": "4096Mi"},
             limits={"memory": "4096Mi"},
         ),
+        # OUT.json, and the events the step published, which forward_events emits
+        do_xcom_push=True,
+        post_execute=forward_events,
+        outlets=[event_asset(END_EVENT), PUBLISHED],
         execution_timeout=timedelta(seconds=432000),
     )
 

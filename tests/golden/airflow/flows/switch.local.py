@@ -3,8 +3,9 @@
 #
 # Do not edit: change the flow and compile it again. Each task runs one step
 # of the flow with the runtime's one command (python -m flowc.runtime step);
-# artifacts stay in the datastore, and XCom carries only index paths and the
-# small OUT.json of foreach splits and switches (a count, a case).
+# artifacts stay in the datastore, and XCom carries only index paths and
+# OUT.json (a foreach split's count, a switch's case, the events a step
+# published, which its task emits as asset events: see event_asset).
 #
 # The file imports only Airflow, its providers and the standard library,
 # never flowc: Airflow's scheduler and DAG processor parse it again and again
@@ -17,18 +18,25 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
 import sys
 import tempfile
 from datetime import datetime, timedelta, timezone
+from urllib.parse import quote
 
-from airflow.sdk import DAG, BaseOperator, Param, task
+from airflow.sdk import DAG, BaseOperator, Asset, AssetAlias, Param, task
 
 # the flow's parameters, given to the start step only
 PARAMETERS = ("size",)
 START_STEP = "start"
+# Events travel as assets (event_asset). A successful run publishes END_EVENT,
+# which its end task emits; what the steps publish goes through PUBLISHED.
+END_EVENT = "metaflow.SwitchFixtureFlow.end"
+PUBLISHED = AssetAlias("SwitchFixtureFlow.published")
+
 # steps placed on the worker run here, where the flow file and its IR lie
 WORKDIR = os.path.dirname(os.path.abspath(__file__))
 LOCAL_PYTHON = sys.executable
@@ -52,6 +60,33 @@ def step_command(step, index, *, run_id, attempt, first_attempt="0", params=None
     if output is not None:
         command += ["--output", output]
     return command
+
+
+def event_asset(name: str) -> Asset:
+    """The asset an event travels as: x-flowc-event:NAME, NAME percent-encoded
+    (Metaflow's event names, of letters, digits, '_', '.' and '-', stay as they
+    are; Airflow leaves a URI of an x- scheme as it is). A name too long for
+    Airflow is cut and ends in its hash."""
+    key = quote(name, safe="")
+    if len(key) > 1400:
+        key = key[:1335] + "~" + hashlib.sha256(name.encode()).hexdigest()
+    return Asset("x-flowc-event:" + key)
+
+
+def forward_events(context, out) -> None:
+    """After a step: the events it published (OUT.json's "events", the end
+    event among them) become asset events whose extra is the payload. An
+    event the task declares as its outlet (the end event, on the end task)
+    sets that outlet's extra; any other goes through PUBLISHED, its asset
+    named at run time."""
+    outlet_events = context["outlet_events"]
+    events = out.get("events") if isinstance(out, dict) else None
+    for event in events or ():
+        asset = event_asset(event["name"])
+        if asset in context["task"].outlets:
+            outlet_events[asset].extra = event["payload"]
+        else:
+            outlet_events[PUBLISHED].add(asset, extra=event["payload"])
 
 
 def flow_params(params) -> str:
@@ -80,11 +115,12 @@ class FlowcStep(BaseOperator):
         ti = context["ti"]
         with tempfile.TemporaryDirectory(prefix="flowc-") as tmp:
             out = os.path.join(tmp, "OUT.json")
+            start = self.step == START_STEP
             command = step_command(
                 self.step, str(self.index), run_id=context["run_id"], attempt=str(ti.try_number - 1),
                 first_attempt=str(ti.max_tries - self.retries),
-                params=flow_params(context["params"]) if self.step == START_STEP else None,
-                output=out if self.returns else None,
+                params=flow_params(context["params"]) if start else None,
+                output=out,
             )
             command[0] = LOCAL_PYTHON
             self.log.info("running %s", command)
@@ -101,10 +137,10 @@ class FlowcStep(BaseOperator):
                 raise
             if status != 0:
                 raise RuntimeError(f"step {self.step} (index {self.index}) failed with exit status {status}")
-            if self.returns:
-                with open(out, encoding="utf-8") as f:
-                    return json.load(f)
-        return None
+            with open(out, encoding="utf-8") as f:
+                outcome = json.load(f)
+        forward_events(context, outcome)
+        return outcome if self.returns else None
 
     def on_kill(self):
         if self._process is not None and self._process.poll() is None:
@@ -141,6 +177,7 @@ with DAG(
         task_id="start",
         step="start",
         returns=True,
+        outlets=[PUBLISHED],
         execution_timeout=timedelta(seconds=432000),
     )
 
@@ -153,6 +190,7 @@ with DAG(
     big = FlowcStep(
         task_id="big",
         step="big",
+        outlets=[PUBLISHED],
         execution_timeout=timedelta(seconds=432000),
     )
 
@@ -160,6 +198,7 @@ with DAG(
     medium = FlowcStep(
         task_id="medium",
         step="medium",
+        outlets=[PUBLISHED],
         execution_timeout=timedelta(seconds=432000),
     )
 
@@ -167,6 +206,7 @@ with DAG(
     small = FlowcStep(
         task_id="small",
         step="small",
+        outlets=[PUBLISHED],
         execution_timeout=timedelta(seconds=432000),
     )
 
@@ -174,6 +214,7 @@ with DAG(
     merge = FlowcStep(
         task_id="merge",
         step="merge",
+        outlets=[PUBLISHED],
         execution_timeout=timedelta(seconds=432000),
         trigger_rule="none_failed_min_one_success",
     )
@@ -183,6 +224,7 @@ with DAG(
     end = FlowcStep(
         task_id="end",
         step="end",
+        outlets=[event_asset(END_EVENT), PUBLISHED],
         execution_timeout=timedelta(seconds=432000),
     )
 

@@ -3,8 +3,9 @@
 #
 # Do not edit: change the flow and compile it again. Each task runs one step
 # of the flow with the runtime's one command (python -m flowc.runtime step);
-# artifacts stay in the datastore, and XCom carries only index paths and the
-# small OUT.json of foreach splits and switches (a count, a case).
+# artifacts stay in the datastore, and XCom carries only index paths and
+# OUT.json (a foreach split's count, a switch's case, the events a step
+# published, which its task emits as asset events: see event_asset).
 #
 # The file imports only Airflow, its providers and the standard library,
 # never flowc: Airflow's scheduler and DAG processor parse it again and again
@@ -17,15 +18,22 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
 import sys
 import tempfile
 from datetime import datetime, timedelta, timezone
+from urllib.parse import quote
 
-from airflow.sdk import DAG, BaseOperator, task, task_group
+from airflow.sdk import DAG, BaseOperator, Asset, AssetAlias, task, task_group
 from airflow.sdk.exceptions import AirflowSkipException
+
+# Events travel as assets (event_asset). A successful run publishes END_EVENT,
+# which its end task emits; what the steps publish goes through PUBLISHED.
+END_EVENT = "metaflow.SwitchInForeachFlow.end"
+PUBLISHED = AssetAlias("SwitchInForeachFlow.published")
 
 # steps placed on the worker run here, where the flow file and its IR lie
 WORKDIR = os.path.dirname(os.path.abspath(__file__))
@@ -52,6 +60,33 @@ def step_command(step, index, *, run_id, attempt, first_attempt="0", params=None
     return command
 
 
+def event_asset(name: str) -> Asset:
+    """The asset an event travels as: x-flowc-event:NAME, NAME percent-encoded
+    (Metaflow's event names, of letters, digits, '_', '.' and '-', stay as they
+    are; Airflow leaves a URI of an x- scheme as it is). A name too long for
+    Airflow is cut and ends in its hash."""
+    key = quote(name, safe="")
+    if len(key) > 1400:
+        key = key[:1335] + "~" + hashlib.sha256(name.encode()).hexdigest()
+    return Asset("x-flowc-event:" + key)
+
+
+def forward_events(context, out) -> None:
+    """After a step: the events it published (OUT.json's "events", the end
+    event among them) become asset events whose extra is the payload. An
+    event the task declares as its outlet (the end event, on the end task)
+    sets that outlet's extra; any other goes through PUBLISHED, its asset
+    named at run time."""
+    outlet_events = context["outlet_events"]
+    events = out.get("events") if isinstance(out, dict) else None
+    for event in events or ():
+        asset = event_asset(event["name"])
+        if asset in context["task"].outlets:
+            outlet_events[asset].extra = event["payload"]
+        else:
+            outlet_events[PUBLISHED].add(asset, extra=event["payload"])
+
+
 class FlowcStep(BaseOperator):
     """Runs one step of the flow on this Airflow worker: the runtime's one
     command in a subprocess, its output in the task log. A foreach split or a
@@ -75,7 +110,7 @@ class FlowcStep(BaseOperator):
             command = step_command(
                 self.step, str(self.index), run_id=context["run_id"], attempt=str(ti.try_number - 1),
                 first_attempt=str(ti.max_tries - self.retries),
-                output=out if self.returns else None,
+                output=out,
             )
             command[0] = LOCAL_PYTHON
             self.log.info("running %s", command)
@@ -92,10 +127,10 @@ class FlowcStep(BaseOperator):
                 raise
             if status != 0:
                 raise RuntimeError(f"step {self.step} (index {self.index}) failed with exit status {status}")
-            if self.returns:
-                with open(out, encoding="utf-8") as f:
-                    return json.load(f)
-        return None
+            with open(out, encoding="utf-8") as f:
+                outcome = json.load(f)
+        forward_events(context, outcome)
+        return outcome if self.returns else None
 
     def on_kill(self):
         if self._process is not None and self._process.poll() is None:
@@ -141,6 +176,7 @@ with DAG(
         task_id="start",
         step="start",
         returns=True,
+        outlets=[PUBLISHED],
         execution_timeout=timedelta(seconds=432000),
     )
 
@@ -157,6 +193,7 @@ with DAG(
             step="classify",
             index=index,
             returns=True,
+            outlets=[PUBLISHED],
             execution_timeout=timedelta(seconds=432000),
         )
 
@@ -166,6 +203,7 @@ with DAG(
             task_id="big",
             step="big",
             index=index,
+            outlets=[PUBLISHED],
             execution_timeout=timedelta(seconds=432000),
         )
         classify_to_big >> big
@@ -176,6 +214,7 @@ with DAG(
             task_id="mid",
             step="mid",
             index=index,
+            outlets=[PUBLISHED],
             execution_timeout=timedelta(seconds=432000),
         )
         classify_to_mid >> mid
@@ -186,6 +225,7 @@ with DAG(
             task_id="small",
             step="small",
             index=index,
+            outlets=[PUBLISHED],
             execution_timeout=timedelta(seconds=432000),
         )
         classify_to_small >> small
@@ -195,6 +235,7 @@ with DAG(
             task_id="tag",
             step="tag",
             index=index,
+            outlets=[PUBLISHED],
             execution_timeout=timedelta(seconds=432000),
             trigger_rule="none_failed_min_one_success",
         )
@@ -209,6 +250,7 @@ with DAG(
     join = FlowcStep(
         task_id="join",
         step="join",
+        outlets=[PUBLISHED],
         execution_timeout=timedelta(seconds=432000),
     )
 
@@ -217,6 +259,7 @@ with DAG(
     end = FlowcStep(
         task_id="end",
         step="end",
+        outlets=[event_asset(END_EVENT), PUBLISHED],
         execution_timeout=timedelta(seconds=432000),
     )
 
