@@ -394,8 +394,12 @@ OPS = {"load": op_load, "inspect": op_inspect, "test": op_test, "sync": op_sync,
 
 
 def main():
-    answer = sys.stdout
-    sys.stdout = sys.stderr  # Airflow's own output must not mix with the answers
+    # Airflow's own output must not mix with the answers: they keep a copy of the
+    # original stdout, and file descriptor 1 itself (which loggers configured
+    # before this point may write to) now goes to stderr
+    answer = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
     for line in sys.stdin:
         if not line.strip():
             continue
