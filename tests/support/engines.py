@@ -202,7 +202,9 @@ def _start_airflow(version: int, migrate: bool) -> SimpleNamespace:
         done = subprocess.run([str(python), "-m", "airflow", "db", "migrate"], env=env, capture_output=True,
                               text=True, cwd=home)
         assert done.returncode == 0, done.stdout + done.stderr
-    probe = Probe(python, env, home / "probe.log")
+    # the steps run on the worker here, so the worker's environment stands for the secret
+    # store @secrets reads (a pod gets Kubernetes secret references, which no cluster serves here)
+    probe = Probe(python, {**env, **SECRET_ENV}, home / "probe.log")
     _closers.append(probe.close)
     return SimpleNamespace(probe=probe, home=home, dags=dags, env=env)
 
