@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from flowc.compiler import ir
 
 from ..base import Target, source_ref
-from ..events import EVENT, subscriptions, trigger_of
+from ..events import EVENT, subscriptions
 from ..events import end_event_name as flow_end_event
 
 
@@ -49,11 +49,6 @@ class Events:
 def lower_events(target: Target, flow: ir.Flow, dag_id: str) -> Events:
     user = target.option("user")
     out = Events(end_event=flow_end_event(flow, user), alias=f"{dag_id}.published")
-    trigger = trigger_of(flow)
-    if trigger is not None and trigger.options:
-        target.unsupported(f"@trigger options ({', '.join(sorted(trigger.options))}): they configure an Argo "
-                           "Events sensor, which Airflow's asset scheduling has no counterpart for", trigger.span,
-                           "drop options=")
     for sub in subscriptions(flow, user):
         what = f"@trigger(event={sub.name!r})" if sub.kind == EVENT else f"@trigger_on_finish(flow={sub.flow!r})"
         out.subscribed.append(Subscribed(name=sub.name, kind=sub.kind, fields=dict(sub.parameters),
