@@ -30,6 +30,7 @@ CONSTRUCTS: dict[str, str] = {
     "secrets": "@secrets (references by name)",
     "schedule": "@schedule",
     "trigger": "@trigger on events",
+    "trigger_on_finish": "@trigger_on_finish: a run started when another flow finishes",
     "project": "@project namespacing",
     "image": "a per-step image (@kubernetes(image=) / @batch(image=))",
     "kubernetes": "@kubernetes placement and pod options",
@@ -86,8 +87,8 @@ def uses(flow: ir.Flow) -> Iterator[tuple[str, Span, str]]:
         if p.required:
             yield "required_parameters", p.span, f"required parameter '{p.name}'"
     fd = flow.decorators
-    for key in ("schedule", "trigger", "project"):
-        deco = getattr(fd, key)
+    for key in ("schedule", "trigger", "trigger_on_finish", "project"):
+        deco = getattr(fd, key, None)  # trigger_on_finish: once the IR carries it
         if deco is not None:
             yield key, deco.span, f"@{key} on flow {flow.name}"
     for pkg in (fd.pypi_base, fd.conda_base):
