@@ -31,7 +31,7 @@ from flowc.compiler import ir
 from ..base import Option, Target, json_text, no, source_ref, yes
 from ..kubernetes import check_pods
 from ..naming import deployment_name
-from . import executors, schedule, spec_yaml
+from . import executors, placeholders, schedule, spec_yaml
 from .dag import Lowering
 from .names import PARAM_NAME, kfp_name, parameter_name
 
@@ -100,6 +100,7 @@ class KubeflowTarget(Target):
         for s in flow.steps:
             executors.check(self, s)
         schedule.check(self, flow)
+        placeholders.check(self, flow)
         seen: dict[str, str] = {}
         for p in flow.parameters:
             key = parameter_name(p.name)

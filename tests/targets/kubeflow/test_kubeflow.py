@@ -317,3 +317,51 @@ def test_trigger_on_finish_is_refused_by_the_capability_table(tmp_path):
     assert d.code == "FC501" and d.span.line == flow.span.line
     assert d.message.startswith(f"kubeflow: @trigger_on_finish on flow {flow.name} cannot be expressed: KFP has "
                                 "no event triggers")
+
+
+@pytest.mark.parametrize("deco, what", [
+    ('@environment(vars={"GREETING": "hello {{ name }}"})', "@environment on step 'start' holds"),
+    ('@kubernetes(annotations={"note": "run {{$.pipeline_job_uuid}}"})', "@kubernetes on step 'start' holds"),
+    ('@kubernetes(image="{\\"IfPresent\\": {}}")', "@kubernetes on step 'start' holds"),
+])
+def test_text_kfp_would_read_as_a_placeholder_is_refused(tmp_path, deco, what):
+    with pytest.raises(CompileError) as err:
+        compile_text(tmp_path, f'''
+            from flowc import FlowSpec, environment, kubernetes, step
+
+            class F(FlowSpec):
+                {deco}
+                @step
+                def start(self):
+                    self.next(self.end)
+
+                @step
+                def end(self):
+                    pass
+            ''')
+    (d,) = err.value.diagnostics
+    assert d.code == "FC501" and d.message.startswith(f"kubeflow: {what}") and d.span.line == 5
+    assert "placeholder" in d.message and d.hint
+
+
+def test_a_file_name_never_leaves_its_comment(tmp_path):
+    from flowc.compiler import load_flow
+
+    path = tmp_path / "odd\nname\x1f\u2028.py"
+    path.write_text(textwrap.dedent('''
+        from flowc import FlowSpec, step
+
+        class F(FlowSpec):
+            @step
+            def start(self):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        '''))
+    data = KubeflowTarget({}).compile(load_flow(path)).files["F.pipeline.yaml"]
+    text = data.decode()
+    assert "odd\\nname\\x1f\\u2028.py" in text
+    assert all(line.startswith(("#", " ", "-")) or line[:1].isalpha() for line in text.splitlines() if line)
+    assert docs(data)[0]["root"]["dag"]["tasks"]["start"]
