@@ -14,7 +14,8 @@ file, or the output, read by the engine's own loader and templating:
 - keeps it through the engine's substitution: Airflow's Jinja on the
   template_fields of the pod operator, Prefect's apply_values and
   find_placeholders on prefect.yaml, Argo's tag rules (tests/targets/argo),
-  the Step Functions `.$` rules (ASL paths and intrinsic functions).
+  the Step Functions `.$` rules (ASL paths and intrinsic functions), KFP's
+  placeholders (no `{{` but flowc's own `{{$.…}}`: targets/kubeflow/placeholders.py).
 
 The budget is fixed (EXAMPLES per target) so `make test` stays fast."""
 
@@ -38,7 +39,7 @@ from flowc.targets import registry
 
 from .argo.argo_expr import tags as argo_tags
 
-TARGETS = ("argo", "airflow", "prefect", "stepfunctions")
+TARGETS = ("argo", "airflow", "prefect", "stepfunctions", "kubeflow")
 EXAMPLES = 10  # per target and place (52 pairs): the whole file runs in well under a minute
 
 NASTY = ['"', "'", "\\", "\n", "\r\n", "\x00", "\u2028", "\x85", "\t", "{{ x }}", "{{workflow.parameters.p}}",
@@ -270,6 +271,10 @@ def check_engine_templating(target: str, docs: dict[str, Any], text: str) -> Non
             for s in data_strings(doc):
                 if text in s and "{{" not in text:
                     assert not argo_tags(s) or all(t not in text for t in argo_tags(s)), s
+    elif target == "kubeflow":  # every {{...}} KFP (or the Argo under it) resolves is flowc's own {{$.…}}
+        for name, doc in docs.items():
+            for s in data_strings(doc):
+                assert all(t.startswith("$.") for t in argo_tags(s)), s
     elif target == "stepfunctions":
         for name, doc in docs.items():
             if name.endswith(".json"):
@@ -326,8 +331,8 @@ def test_hostile_string_is_data_or_refused(tmp_path_factory, baselines, target, 
         for name, doc in docs.items():
             if name in base:
                 assert shape(name, doc) == base[name], f"{name}: the structure changed for {text!r} in {place}"
-    if target in ("argo", "stepfunctions") and place == "project_branch":
-        expected = None  # only a part of an object name there (Kubernetes, AWS), made legal
+    if target in ("argo", "stepfunctions", "kubeflow") and place == "project_branch":
+        expected = None  # only a part of an object name there (Kubernetes, AWS, a KFP pipeline), made legal
     if carried and expected and place != "file_name":  # what the target writes at all (a file name is shortened)
         shown = [expected, json.dumps(expected, ensure_ascii=False), json.dumps(expected)]  # or as JSON text
         if place.endswith("_doc") and expected.strip():  # a Comment may show a docstring trimmed, or its first line
