@@ -1,15 +1,16 @@
 """User text that KFP would read as a placeholder: refused, never passed on.
 
 KFP resolves ``{{$...}}`` placeholders (and whole arguments spelled
-``{"IfPresent": ...}`` or ``{"Concat": ...}``) in an executor's command and
-arguments, and its backend runs the pipeline as an Argo Workflow, whose
-controller resolves ``{{...}}`` tags in the values it carries (the
-executors, the platform spec, the pipeline's inputs). Neither has an escape
-for ``{{``, so a flow's own text holding ``{{`` (an @environment value, an
-image, a label, a docstring, a parameter's default or help, the file's
-name...) is FC501 at the decorator or line that holds it: the package then
-holds no ``{{`` but flowc's own placeholders. A value given at run time (a
-parameter's) is substituted once and never read again, so it may hold any text.
+``{"IfPresent": ...}`` or ``{"Concat": ...}``) in what it runs: an
+executor's command and arguments (its launcher, and kfp.local), and, on
+backends that resolve them there too, its image and env; the platform spec's
+values reach the pod the same way. Nothing escapes ``{{`` there, so text of
+the flow's that lands in an executor or the platform spec (an @environment
+value, an image, an annotation, a package pin, the file's name, an option)
+and holds ``{{`` is FC501 at the decorator that holds it: what KFP runs holds
+no ``{{`` but flowc's own placeholders. Text that stays data (the pipeline's
+description from the docstring, a parameter's help and default, which KFP
+substitutes once as a value) is written as it is.
 """
 
 from __future__ import annotations
@@ -45,19 +46,16 @@ def strings(value: Any) -> Iterator[str]:
 
 
 def user_texts(target: Target, flow: ir.Flow) -> Iterator[tuple[Any, Span, str]]:
-    """(a value holding user text, where it is written, what it is)."""
-    yield os.path.basename(flow.source.path), flow.span, "the flow file's name"
-    yield flow.docstring, flow.span, f"the docstring of flow {flow.name}"
+    """(a value holding user text that reaches an executor or the platform spec, where
+    it is written, what it is)."""
+    yield os.path.basename(flow.source.path), flow.span, "the flow file's name"  # the command's --flow
     for name in sorted(target.options):
         yield target.options[name], flow.span, f"option {name}"
-    for p in flow.parameters:
-        yield (p.help, p.default), p.span, f"parameter '{p.name}'"
     for f in dataclasses.fields(flow.decorators):
         deco = getattr(flow.decorators, f.name)
         if deco is not None:
             yield deco, deco.span, f"@{f.name} on flow {flow.name}"
     for s in flow.steps:
-        yield s.docstring, s.span, f"the docstring of step '{s.name}'"
         for f in dataclasses.fields(s.decorators):
             decos = getattr(s.decorators, f.name)
             for deco in decos if isinstance(decos, (list, tuple)) else (decos,):

@@ -15,7 +15,8 @@ file, or the output, read by the engine's own loader and templating:
   template_fields of the pod operator, Prefect's apply_values and
   find_placeholders on prefect.yaml, Argo's tag rules (tests/targets/argo),
   the Step Functions `.$` rules (ASL paths and intrinsic functions), KFP's
-  placeholders (no `{{` but flowc's own `{{$.…}}`: targets/kubeflow/placeholders.py).
+  placeholders (in the executors and the platform spec, no `{{` but flowc's
+  own `{{$.…}}`: targets/kubeflow/placeholders.py).
 
 The budget is fixed (EXAMPLES per target) so `make test` stays fast."""
 
@@ -193,6 +194,9 @@ def shape(name: str, doc: Any) -> Any:
         # values (parameters: test_argo_hostile runs them through the harness)
         doc = [_argo_templated(d.get("spec") or {}) for d in doc]
     strings = data_strings(doc)
+    if name.endswith(".pipeline.yaml"):  # Kubeflow: what KFP resolves placeholders in
+        doc = [doc[0]["deploymentSpec"], *doc[1:]]  # the executors and the platform spec, not descriptions
+        strings = data_strings(doc)
     if name.endswith(".json") and not name.startswith("kubernetes-job-template"):  # Step Functions
         return Counter((k, asl_shape(v)) for k, v in _dollar_pairs(doc))
     return Counter(tag for s in strings for tag in argo_tags(s)) if name.endswith((".yaml", ".yml")) else None
@@ -271,10 +275,11 @@ def check_engine_templating(target: str, docs: dict[str, Any], text: str) -> Non
             for s in data_strings(doc):
                 if text in s and "{{" not in text:
                     assert not argo_tags(s) or all(t not in text for t in argo_tags(s)), s
-    elif target == "kubeflow":  # every {{...}} KFP (or the Argo under it) resolves is flowc's own {{$.…}}
+    elif target == "kubeflow":  # every {{...}} where KFP resolves placeholders is flowc's own {{$.…}}
         for name, doc in docs.items():
-            for s in data_strings(doc):
-                assert all(t.startswith("$.") for t in argo_tags(s)), s
+            if name.endswith(".pipeline.yaml"):
+                for s in data_strings([doc[0]["deploymentSpec"], *doc[1:]]):
+                    assert all(t.startswith("$.") for t in argo_tags(s)), s
     elif target == "stepfunctions":
         for name, doc in docs.items():
             if name.endswith(".json"):
