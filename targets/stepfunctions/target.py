@@ -5,7 +5,8 @@ runtime's one command, either as an AWS Batch job (``batch:submitJob.sync``,
 the default) or as a message on an SQS queue that ``flowc worker`` serves
 (``sqs:sendMessage.waitForTaskToken``). Beside it, the compile writes what the
 state machine cannot hold: the Batch job definitions, the EventBridge
-Scheduler schedule for ``@schedule``, and a CloudFormation template that ties
+Scheduler schedule for ``@schedule``, the EventBridge rule of ``@trigger`` /
+``@trigger_on_finish``, and a CloudFormation template that ties
 them together.
 
 How constructs lower (every derived fact is read from the IR):
@@ -17,6 +18,9 @@ How constructs lower (every derived fact is read from the IR):
                   manifest from S3 (any width, no items in any state)
     switch        Task, then a Choice on the step the runtime chose
     recursive     the Choice loops back through a Pass that counts iterations
+    @trigger, @trigger_on_finish   one EventBridge rule (events.py) that
+                  starts the machine; its first states map the event's
+                  payload to parameters and hand the event to --trigger
     @retry        Retry (MaxAttempts = times, so attempt numbers match)
     @timeout      TimeoutSeconds on every Task: @timeout plus a margin above the
                   runtime's own timeout, else Metaflow's 5-day limit

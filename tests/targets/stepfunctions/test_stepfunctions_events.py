@@ -158,3 +158,61 @@ def test_the_rules_pass_cfn_lint_and_create_with_the_stack(tmp_path, moto_server
     (target,) = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
     assert target["Arn"].startswith(f"arn:aws:states:{REGION}:") and target["Arn"].endswith(":stateMachine:Train")
     assert target["RoleArn"].startswith("arn:aws:iam::")
+
+
+def compile_source(tmp_path: Path, source: str, *options: str) -> subprocess.CompletedProcess:
+    path = tmp_path / "flow.py"
+    path.write_text(source)
+    return subprocess.run([sys.executable, "-m", "flowc", "compile", str(path), "--target", "stepfunctions",
+                           "-o", str(tmp_path / "out") + "/", "--datastore", "s3://bucket/flowc", *options],
+                          capture_output=True, text=True, cwd=REPO)
+
+
+FLOW_BODY = '''
+class Down(FlowSpec):
+    @step
+    def start(self):
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+'''
+
+
+@pytest.mark.parametrize("decorator", ['@trigger(events=["a", "b"])', '@trigger_on_finish(flows=["A", "B"])'])
+def test_waiting_for_all_of_several_events_is_refused_at_the_decorator(tmp_path, decorator):
+    source = f"from flowc import FlowSpec, step, trigger, trigger_on_finish\n\n\n{decorator}{FLOW_BODY}"
+    proc = compile_source(tmp_path, source)
+    assert proc.returncode != 0
+    assert "flow.py:4:" in proc.stderr and "FC501" in proc.stderr and "stepfunctions:" in proc.stderr
+    assert "ALL of 2" in proc.stderr and "hint:" in proc.stderr
+
+
+def test_the_upstream_machine_follows_the_project_rule_and_the_event_bus_option(tmp_path):
+    source = ('from flowc import FlowSpec, project, step, trigger_on_finish\n\n\n'
+              '@trigger_on_finish(flow="Ingest")\n@project(name="recs", branch="exp.1")' + FLOW_BODY)
+    proc = compile_source(tmp_path, source, "--event-bus", "flows")
+    assert proc.returncode == 0, proc.stderr
+    out = tmp_path / "out"
+    rule = json.loads((out / "Down.rule.json").read_text())
+    pattern = json.loads(rule["PutRule"]["EventPattern"])
+    # Ingest in this flow's own namespace, named as names.py names every machine
+    assert pattern["detail"]["stateMachineArn"] == [{"suffix": ":stateMachine:recs-test-exp-1-Ingest"}]
+    assert "EventBusName" not in rule["PutRule"]  # status changes arrive on the default bus only
+    template = json.loads((out / "Down.template.json").read_text())
+    assert template["Resources"]["StateMachine"]["Properties"]["StateMachineName"] == "recs-test-exp-1-Down"
+    jobs = json.loads((out / "Down.batch-jobs.json").read_text())
+    env = {e["name"]: e["value"] for e in jobs[0]["containerProperties"]["environment"]}
+    assert env["FLOWC_EVENTS"] == "eventbridge:flows"
+    assert env["FLOWC_END_EVENT"] == "metaflow.recs.test.exp.1.Down.end"
+    assert "--trigger" in jobs[0]["containerProperties"]["command"]
+
+
+def test_trigger_rules_go_on_the_event_bus(tmp_path):
+    source = 'from flowc import FlowSpec, step, trigger\n\n\n@trigger(event="ready")' + FLOW_BODY
+    proc = compile_source(tmp_path, source, "--event-bus", "flows")
+    assert proc.returncode == 0, proc.stderr
+    rule = json.loads((tmp_path / "out" / "Down.rule.json").read_text())
+    assert rule["PutRule"]["EventBusName"] == rule["PutTargets"]["EventBusName"] == "flows"
+    assert json.loads(rule["PutRule"]["EventPattern"]) == {"detail-type": ["ready"]}
