@@ -10,6 +10,12 @@ sets one variable per file, named as the file, holding its content, as
 keeps its value, and a key in two folders takes the later folder's value.
 Hidden entries (Kubernetes' ``..data`` links) are skipped. Any target may
 use it (docs/runtime-contract.md, "Secrets mounted as folders").
+
+An engine that hands a secret's text to one variable (AWS Batch's
+``secrets``, the Step Functions worker) names those variables in
+``FLOWC_SECRET_JSON``; the runtime reads each as Metaflow reads an AWS
+Secrets Manager secret: a JSON object whose every key becomes a variable
+(``-``, ``.`` and ``/`` as ``_``, values as text), and the holder goes away.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from __future__ import annotations
 import os
 
 VARIABLE = "FLOWC_SECRET_DIRS"
+JSON_VARIABLE = "FLOWC_SECRET_JSON"
 
 
 class SecretFolderError(Exception):
@@ -49,4 +56,30 @@ def load(environ: "os._Environ[str] | dict[str, str]" = os.environ) -> list[str]
         if name not in environ:
             environ[name] = value
             added.append(name)
+    return added
+
+
+def load_json(environ: "os._Environ[str] | dict[str, str]" = os.environ) -> list[str]:
+    """Expand the secrets ``FLOWC_SECRET_JSON`` names (variables holding a JSON
+    object each) into one variable per key; the names set."""
+    import json
+
+    added = []
+    for holder in (part for part in environ.get(JSON_VARIABLE, "").split(os.pathsep) if part):
+        text = environ.get(holder)
+        if text is None:
+            raise SecretFolderError(f"the secret variable {holder!r} named by {JSON_VARIABLE} is not set")
+        try:
+            values = json.loads(text)
+        except ValueError:
+            values = None
+        if not isinstance(values, dict):
+            raise SecretFolderError(f"the secret in {holder!r} is not a JSON object; a secret holds "
+                                    "KEY: value pairs, each becoming a variable (as in Metaflow)")
+        del environ[holder]
+        for key, value in values.items():
+            name = str(key).replace("-", "_").replace(".", "_").replace("/", "_")
+            if name not in environ:
+                environ[name] = value if isinstance(value, str) else str(value)  # Metaflow: str(v)
+                added.append(name)
     return added

@@ -49,3 +49,27 @@ def test_the_task_command_refuses_a_missing_folder_before_running_anything(tmp_p
                           env=env, capture_output=True, text=True)
     assert done.returncode == 2
     assert "secret folder" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_json_secrets_expand_as_metaflow_reads_aws_secrets_manager():
+    from metaflow.plugins.aws.secrets_manager.aws_secrets_manager_secrets_provider import _sanitize_key_as_env_var
+
+    from flowc.runtime.secret_files import load_json
+
+    env = {"FLOWC_SECRET_JSON": "DB:API", "DB": '{"db-user": "alice", "port": 5432, "a.b/c": "x"}',
+           "API": '{"API_TOKEN": "t", "port": "kept-first"}', "A_B_C": "mine"}
+    added = load_json(env)
+    assert _sanitize_key_as_env_var("db-user") == "db_user" and env["db_user"] == "alice"
+    assert _sanitize_key_as_env_var("a.b/c") == "A_B_C".lower()
+    assert env["port"] == "5432"  # Metaflow: str(v); the first secret's value stays (an existing variable wins)
+    assert env["a_b_c"] == "x" and env["A_B_C"] == "mine" and env["API_TOKEN"] == "t"
+    assert "DB" not in env and "API" not in env and sorted(added) == ["API_TOKEN", "a_b_c", "db_user", "port"]
+
+
+def test_a_json_secret_that_is_not_an_object_is_refused():
+    from flowc.runtime.secret_files import SecretFolderError, load_json
+
+    with pytest.raises(SecretFolderError, match="not a JSON object"):
+        load_json({"FLOWC_SECRET_JSON": "S", "S": "plain text"})
+    with pytest.raises(SecretFolderError, match="is not set"):
+        load_json({"FLOWC_SECRET_JSON": "MISSING"})

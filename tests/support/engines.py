@@ -593,7 +593,7 @@ class StepFunctions(Engine):
             if "sfn-secrets" not in _services:
                 client = server.client("secretsmanager")
                 for name in SECRETS:
-                    client.create_secret(Name=name, SecretString=f"value of {name}")
+                    client.create_secret(Name=name, SecretString=json.dumps(SECRETS[name]))
                 _services["sfn-secrets"] = True
         execution, _ = sfn_harness().run_flow(flow_path, run_id=self.run_id, params=params, datastore=datastore,
                                               options=self.OPTIONS.get(flow_id(flow_path), ()))
