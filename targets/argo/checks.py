@@ -13,7 +13,7 @@ from flowc.compiler.spans import Span
 
 from ..base import flow_file, Target
 from ..kubernetes import DNS_SUBDOMAIN, check_label
-from ..events import subscriptions, trigger_of
+from ..events import subscriptions
 from .dag import SHARED, DagBuilder
 from .names import dns_label
 from .sensor import EVENT_PARAM
@@ -143,9 +143,8 @@ def _texts(value: Any) -> list[str]:
 
 
 def check_events(t: Target, flow: ir.Flow) -> None:
-    """What the Sensor needs (sensor.py): a WorkflowTemplate to submit, names
-    of its own for the event parameters, and Kubernetes names for the
-    EventSource and EventBus options."""
+    """What the Sensor needs (sensor.py): names of its own for the event
+    parameters, and Kubernetes names for the EventSource and EventBus options."""
     for opt in ("event_source", "event_bus"):
         if not DNS_SUBDOMAIN.match(t.option(opt)) or len(t.option(opt)) > 253:
             t.error("FC502", f"--{opt.replace('_', '-')} '{t.option(opt)}' is not a Kubernetes name", flow.span)
@@ -157,11 +156,6 @@ def check_events(t: Target, flow: ir.Flow) -> None:
         t.error("FC502", f"--events-url '{url}' is not an http(s) URL (or 'none')", flow.span)
     if not subscriptions(flow, t.option("user")):
         return
-    trigger = trigger_of(flow)
-    if t.option("kind") == "workflow":
-        t.unsupported("the flow waits for events, and its Argo Events Sensor submits a WorkflowTemplate, "
-                      "but --kind workflow writes none", trigger.span,
-                      "compile with --kind workflowtemplate (the default)")
     for p in flow.parameters:
         if p.name.startswith(EVENT_PARAM):
             t.unsupported(f"parameter '{p.name}' starts with '{EVENT_PARAM}', the prefix of the workflow "

@@ -101,38 +101,45 @@ def event_arguments(flow: ir.Flow, user: str = "") -> list[tuple[str, str]]:
             for d in dependencies(flow, user)]
 
 
-def sensor_document(target: Target, flow: ir.Flow, name: str, namespace: str,
-                    labels: dict, annotations: dict) -> writer.Commented:
-    user = target.option("user")
-    deps = dependencies(flow, user)
+def sensor_document(target: Target, flow: ir.Flow, name: str, namespace: str, labels: dict, annotations: dict,
+                    workflow: dict | None = None) -> writer.Commented:
+    """The Sensor; ``workflow`` is the whole Workflow to create (``--kind
+    workflow``), else it creates one from the WorkflowTemplate ``name``."""
+    deps = dependencies(flow, target.option("user"))
     params = {p.name: p for p in flow.parameters}
     trigger = trigger_of(flow)
-    mapped: list[tuple[Dependency, str, str]] = [(d, param, field) for d in deps for param, field in d.sub.parameters]
-    source_params: list[dict] = []
+    triggered_by = {"flowc/triggered-by": json.dumps([d.sub.name for d in deps])}
+    if workflow is None:
+        arguments = [{"name": param, "value": _or_empty(parameter_value(params[param]))}
+                     for d in deps for param, _ in d.sub.parameters]
+        arguments += [{"name": d.param, "value": ""} for d in deps]
+        meta = {"generateName": f"{name}-", "annotations": triggered_by}
+        if namespace:
+            meta["namespace"] = namespace
+        resource = {"apiVersion": API_VERSION, "kind": "Workflow", "metadata": meta,
+                    "spec": {"workflowTemplateRef": {"name": name}, "arguments": {"parameters": arguments}}}
+    else:
+        resource = json.loads(json.dumps(workflow))  # plain data, without the comments
+        resource["metadata"]["annotations"] = {**resource["metadata"].get("annotations", {}), **triggered_by}
+        arguments = resource["spec"]["arguments"]["parameters"]
+    position = {a["name"]: i for i, a in enumerate(arguments)}
     trigger_params: list[dict] = []
-    for d, param, field in mapped:
-        default = parameter_value(params[param])
-        source_params.append({"name": param, "value": default if default is not None else ""})
-        src = {"dependencyName": d.name, "dataKey": "body.payload." + gjson_key(field)}
-        if default is not None:
-            src["value"] = default
-        trigger_params.append({"src": src, "dest": f"spec.arguments.parameters.{len(source_params) - 1}.value"})
     for d in deps:
-        source_params.append({"name": d.param, "value": ""})
+        for param, field in d.sub.parameters:
+            src = {"dependencyName": d.name, "dataKey": "body.payload." + gjson_key(field)}
+            default = parameter_value(params[param])
+            if default is not None:
+                src["value"] = default
+            trigger_params.append({"src": src, "dest": f"spec.arguments.parameters.{position[param]}.value"})
+    for d in deps:
         trigger_params.append({"src": {"dependencyName": d.name, "dataKey": "body"},
-                               "dest": f"spec.arguments.parameters.{len(source_params) - 1}.value"})
-    workflow_meta = {"generateName": f"{name}-",
-                     "annotations": {"flowc/triggered-by": json.dumps([d.sub.name for d in deps])}}
-    if namespace:
-        workflow_meta["namespace"] = namespace
-    workflow = {"apiVersion": API_VERSION, "kind": "Workflow", "metadata": workflow_meta,
-                "spec": {"workflowTemplateRef": {"name": name}, "arguments": {"parameters": source_params}}}
+                               "dest": f"spec.arguments.parameters.{position[d.param]}.value"})
     spec: dict = {
         "eventBusName": target.option("event_bus"),
-        "dependencies": [writer.Commented(_dependency(target, flow, d, params), _dependency_comment(flow, d))
+        "dependencies": [writer.Commented(_dependency(target, d, params), _dependency_comment(flow, d))
                          for d in deps],
         "triggers": [{"template": {"name": name, "k8s": {
-            "operation": "create", "source": {"resource": workflow}, "parameters": trigger_params}}}],
+            "operation": "create", "source": {"resource": resource}, "parameters": trigger_params}}}],
     }
     if target.option("sensor_service_account"):
         spec["template"] = {"serviceAccountName": target.option("sensor_service_account")}
@@ -141,13 +148,17 @@ def sensor_document(target: Target, flow: ir.Flow, name: str, namespace: str,
         meta["namespace"] = namespace
     doc = {"apiVersion": API_VERSION, "kind": "Sensor", "metadata": meta, "spec": spec}
     which = "@trigger_on_finish" if flow.decorators.trigger_on_finish is not None else "@trigger"
-    waits = ", ".join(d.sub.name for d in deps)
-    comment = (f"{which} ({source_ref(flow, trigger.span)}): the Sensor submits the WorkflowTemplate {name} "
-               f"when every one of these events has arrived: {waits}")
+    what = f"the WorkflowTemplate {name}" if workflow is None else "the Workflow above"
+    comment = (f"{which} ({source_ref(flow, trigger.span)}): the Sensor submits {what} when every one of "
+               f"these events has arrived: {', '.join(d.sub.name for d in deps)}")
     return writer.Commented(doc, comment)
 
 
-def _dependency(target: Target, flow: ir.Flow, d: Dependency, params: dict) -> dict:
+def _or_empty(value: str | None) -> str:
+    return "" if value is None else value
+
+
+def _dependency(target: Target, d: Dependency, params: dict) -> dict:
     data = [{"path": "body.name", "type": "string", "value": [go_regexp_literal(d.sub.name)]}]
     for param, field in d.sub.parameters:
         if params[param].required:  # no default to fall back on: the field must be there

@@ -164,7 +164,8 @@ class ArgoTarget(Target):
                 f"@schedule ({source_ref(flow, schedule.span)}): {schedule.cron}"
                 + (f" ({schedule.timezone})" if schedule.timezone else "")))
         if subscriptions(flow, self.option("user")):
-            documents.append(sensor_document(self, flow, name, self.namespace, labels, annotations))
+            whole = main.model_dump(by_alias=True, exclude_none=True, mode="json") if workflow else None
+            documents.append(sensor_document(self, flow, name, self.namespace, labels, annotations, whole))
         return documents
 
     def object_name(self, flow: ir.Flow) -> str:

@@ -267,8 +267,12 @@ def sensor_errors(doc: dict, template: dict | None) -> list[str]:
     for trigger in doc["spec"]["triggers"]:
         k8s = trigger["template"]["k8s"]
         workflow = k8s["source"]["resource"]
+        if "workflowTemplateRef" not in workflow["spec"]:  # --kind workflow: the Workflow of the file itself
+            if template is None or template["kind"] != "Workflow" or workflow["spec"] != template["spec"]:
+                errors.append("Sensor trigger creates a Workflow that is not the one this file holds")
+                continue
         ref = workflow["spec"].get("workflowTemplateRef", {}).get("name")
-        if template is None or ref != template["metadata"]["name"]:
+        if template is None or ref != template["metadata"].get("name", ref):
             errors.append(f"Sensor trigger submits WorkflowTemplate {ref!r}, which this file does not hold")
             continue
         declared = {p["name"] for p in (template["spec"].get("arguments") or {}).get("parameters", [])}
@@ -443,7 +447,7 @@ def check_documents(text: str | bytes) -> list[str]:
     """Everything above, for every document of an emitted file."""
     problems = []
     docs = load_documents(text)
-    template = next((d for d in docs if d["kind"] == "WorkflowTemplate"), None)
+    template = next((d for d in docs if d["kind"] in ("WorkflowTemplate", "Workflow")), None)
     for doc in docs:
         problems += schema_errors(doc)
         problems += round_trip_diff(doc)

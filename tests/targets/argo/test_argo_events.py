@@ -158,7 +158,6 @@ def test_gjson_texts_are_argo_events_own():
 
 @pytest.mark.parametrize("source, options, fragment", [
     ('@trigger(event="e", options={"reset_at": {"cron": "0 0 * * *"}})', {}, "options"),
-    ('@trigger(event="e")', {"kind": "workflow"}, "--kind workflow"),
     ('@trigger(event="e")', {"events_url": "ftp://x"}, "--events-url"),
 ])
 def test_what_argo_refuses(tmp_path, source, options, fragment):
