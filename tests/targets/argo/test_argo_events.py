@@ -271,3 +271,32 @@ def test_a_run_submitted_by_hand_is_not_triggered(tmp_path):
     result = Harness(doc, workdir=str(tmp_path / "w"), run_name="manual-1").run()
     assert result.phase == "Succeeded", result.message
     assert run_artifacts(str(ds), "Manual", "manual-1")["start"]["0"]["trigger_is_none"] is True
+
+
+@pytest.mark.engine
+def test_kind_workflow_sensor_creates_the_whole_workflow(tmp_path):
+    """--kind workflow: the Sensor holds the Workflow itself; fired, it runs with the payload's parameters."""
+    ds = tmp_path / "ds"
+    ds.mkdir()
+    path = EVENTS / "report.py"
+    docs = docs_by_kind(path, {"datastore": str(ds), "kind": "workflow"})
+    package(path, ds)
+    created = Sensor(docs["Sensor"]).offer(webhook_event({"name": "ingest.ready", "payload": {"rows": 5}}))
+    assert created is not None and "templates" in created["spec"] and schema_errors(created) == []
+    (tmp_path / "w").mkdir()
+    result = Harness(created, workdir=str(tmp_path / "w"), run_name="report-w1").run()
+    assert result.phase == "Succeeded", result.message
+    start = run_artifacts(str(ds), "Report", "report-w1")["start"]["0"]
+    assert start["seen"] == {"rows": 5, "region": "eu", "label": "no label", "note": ""}
+    assert start["payload"] == {"rows": 5}
+
+
+def test_trigger_items_as_text():
+    """The runtime's --trigger: Argo passes each event's webhook body as JSON text, empty when absent."""
+    from flowc.runtime.events import EventError, normalize
+
+    (event,) = normalize(["", json.dumps({"name": "a.b", "payload": {"x": 1}})])
+    assert event["name"] == "a.b" and event["payload"] == {"x": 1} and event["type"] == "event"
+    assert normalize([""]) == []
+    with pytest.raises(EventError):
+        normalize(["{not json"])
