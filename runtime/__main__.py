@@ -66,6 +66,13 @@ def _attempt(text: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser().parse_args(argv)
+    from .secret_files import SecretFolderError, load as load_secret_folders
+
+    try:  # before any user code: secrets an engine mounted as folders become variables
+        load_secret_folders()
+    except (OSError, SecretFolderError) as exc:
+        print(f"flowc: {exc}", file=sys.stderr)
+        return 2
     if args.environment:
         return bootstrap(args, argv)
     from .params import ParameterError, parse_pairs

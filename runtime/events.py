@@ -9,6 +9,8 @@ delivered by the backend ``FLOWC_EVENTS`` names:
     unset            kept only
     file:PATH        one JSON line appended to PATH (the local event log)
     http(s)://URL    POSTed as JSON (an Argo Events webhook EventSource)
+    eventbridge:BUS  PutEvents to that EventBridge bus (Step Functions rules;
+                     boto3 where the image has it)
 
 A target with another way adds a backend to ``BACKENDS`` (scheme -> function).
 An event is a dict: name, type ("event" or "run": a run's end), id,
@@ -143,10 +145,35 @@ def _to_webhook(url: str, event: dict) -> None:
         raise EventError(f"cannot publish event {event['name']!r} to {url}: {exc}") from None
 
 
+EVENTBRIDGE = "eventbridge"
+EVENTBRIDGE_SOURCE = "flowc"
+
+
+def _to_eventbridge(spec: str, event: dict) -> None:
+    """One EventBridge event: detail-type the event's name, detail its payload
+    (what a Step Functions target's rule matches and maps). The bus is
+    ``eventbridge:BUS``; region and credentials are boto3's own."""
+    try:
+        import boto3
+    except ImportError:
+        raise EventError(f"{ENV_BACKEND}={spec!r} needs boto3 in the task's image to call EventBridge") from None
+    entry = {"Source": EVENTBRIDGE_SOURCE, "DetailType": event["name"], "Detail": json.dumps(event["payload"]),
+             "EventBusName": spec[len(EVENTBRIDGE) + 1:] or "default"}
+    try:
+        answer = boto3.client("events").put_events(Entries=[entry])
+    except Exception as exc:  # botocore's errors: no credentials, no endpoint, a refused call
+        raise EventError(f"cannot publish event {event['name']!r} to EventBridge: {exc}") from None
+    if answer.get("FailedEntryCount"):
+        failed = answer["Entries"][0]
+        raise EventError(f"EventBridge refused event {event['name']!r}: {failed.get('ErrorCode')} "
+                         f"{failed.get('ErrorMessage')}")
+
+
 BACKENDS: dict[str, Callable[[str, dict], None]] = {
     "file": lambda spec, event: _to_file(spec[len("file:"):], event),
     "http": _to_webhook,
     "https": _to_webhook,
+    EVENTBRIDGE: _to_eventbridge,
 }
 
 

@@ -1,0 +1,51 @@
+"""Secrets mounted as folders (runtime/secret_files.py): every file of every
+folder FLOWC_SECRET_DIRS names becomes a variable before the step runs, as
+Kubernetes' envFrom would load the secret."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from flowc.runtime.secret_files import SecretFolderError, load
+
+
+def secret(folder, **keys):
+    folder.mkdir(parents=True)
+    for key, value in keys.items():
+        (folder / key).write_text(value)
+    return str(folder)
+
+
+def test_every_key_becomes_a_variable_the_later_folder_winning_the_container_env_kept(tmp_path):
+    a = secret(tmp_path / "a", USER="alice", TOKEN="one", KEPT="from-secret")
+    b = secret(tmp_path / "b", TOKEN="two", MULTI="line 1\nline 2\n")
+    (tmp_path / "b" / "..data").mkdir()  # Kubernetes' own entries in a secret volume
+    (tmp_path / "b" / "..2024_01_01").write_text("not a key")
+    env = {"FLOWC_SECRET_DIRS": os.pathsep.join([a, b]), "KEPT": "from-env"}
+    added = load(env)
+    assert sorted(added) == ["MULTI", "TOKEN", "USER"]
+    assert env["USER"] == "alice" and env["TOKEN"] == "two" and env["MULTI"] == "line 1\nline 2\n"
+    assert env["KEPT"] == "from-env"
+
+
+def test_nothing_happens_without_the_variable():
+    env = {"PATH": "/bin"}
+    assert load(env) == [] and env == {"PATH": "/bin"}
+
+
+def test_a_folder_that_is_not_there_is_an_error(tmp_path):
+    with pytest.raises(SecretFolderError, match="is not there"):
+        load({"FLOWC_SECRET_DIRS": str(tmp_path / "missing")})
+
+
+def test_the_task_command_refuses_a_missing_folder_before_running_anything(tmp_path):
+    env = {**os.environ, "FLOWC_SECRET_DIRS": str(tmp_path / "missing")}
+    done = subprocess.run([sys.executable, "-m", "flowc.runtime", "step", "--flow", "f.py", "--ir", "f.json",
+                           "--step", "start", "--run-id", "r", "--index", "0", "--datastore", str(tmp_path)],
+                          env=env, capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "secret folder" in done.stderr and "Traceback" not in done.stderr
