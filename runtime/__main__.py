@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.trigger and args.trigger.strip():
             from .events import normalize
 
-            trigger = normalize(json.loads(args.trigger))
+            trigger = normalize(json.loads(args.trigger)) or None  # no event: not a triggered run
     except (ValueError, ParameterError) as exc:
         print(f"flowc: {exc}", file=sys.stderr)
         return 2

@@ -81,10 +81,20 @@ def run_end_event(name: str, flow_name: str, run_id: str, end_task_id: str) -> d
 
 def normalize(data: Any) -> list[dict]:
     """``--trigger``'s value: one event or a list of them; only ``name`` is required
-    (an engine passes what it has), the rest is filled in."""
+    (an engine passes what it has), the rest is filled in. An item may be the
+    event's JSON text (an engine that can only template text, such as Argo
+    passing a webhook's body), and an empty text is no event (a dependency
+    the run was not started by)."""
     items = data if isinstance(data, list) else [data]
     out = []
     for item in items:
+        if isinstance(item, str):
+            if not item.strip():
+                continue
+            try:
+                item = json.loads(item)
+            except ValueError:
+                raise EventError(f"a triggering event given as text is JSON, not {item[:80]!r}") from None
         if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not item["name"]:
             raise EventError(f"a triggering event is an object with a name, not {item!r}")
         payload = item.get("payload")
