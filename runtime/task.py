@@ -634,40 +634,75 @@ def run(spec: TaskSpec, capture: bool = True) -> int:
     except TaskError as exc:
         sys.stderr.write(f"flowc: {exc}\n")
         return exc.code
-    if not capture:
-        return _run_supervised(executor)
-    from .capture import Capture
-
-    with Capture() as cap:
-        code = _run_supervised(executor)
-    try:
-        for name, data in (("stdout", cap.stdout), ("stderr", cap.stderr)):
-            if data:
-                executor.ds.write_attempt_file(executor.run_id, executor.step.name, executor.task_id,
-                                               spec.attempt, name, data)
-    except Exception as exc:  # logs are a convenience; the task's result stands
-        sys.stderr.write(f"flowc: could not store the task's logs: {exc}\n")
-    return code
-
-
-def _run_supervised(executor: Executor) -> int:
-    """Run the task in a watched child process (runtime/supervise.py); if the
-    step did not come back (ended at its deadline, killed, or exited from the
-    user's code), record why and, on the last attempt with @catch, go on."""
     from . import supervise
 
     supervise.watch_lifeline()
-    if not supervise.available() or os.environ.get("FLOWC_SUPERVISE") == "0":
+    if supervise.available() and os.environ.get("FLOWC_SUPERVISE") != "0" and executor.finished() is None:
+        code, out, err = _run_supervised(executor, tee=capture)
+    elif capture:  # not watched from outside: the output is copied by threads here
+        from .capture import Capture
+
+        with Capture() as cap:
+            code = _run_loaded(executor)
+        out, err = cap.stdout, cap.stderr
+    else:
         return _run_loaded(executor)
-    if executor.finished() is not None:
-        return _run_loaded(executor)  # nothing to run: only OUT.json to write
-    step = executor.step
+    if capture:
+        store_logs(executor.ds, executor.run_id, executor.step.name, executor.task_id, spec.attempt, out, err)
+    return code
+
+
+def store_logs(ds: FlowDatastore, run_id: str, step: str, tid: str, attempt: int, out: bytes, err: bytes) -> None:
+    """Keep a task's output beside its artifacts (attempt-N/stdout, stderr), for `flowc logs`."""
+    try:
+        for name, data in (("stdout", out), ("stderr", err)):
+            if data:
+                ds.write_attempt_file(run_id, step, tid, attempt, name, data)
+    except Exception as exc:  # logs are a convenience; the task's result stands
+        sys.stderr.write(f"flowc: could not store the task's logs: {exc}\n")
+
+
+def step_process(spec: TaskSpec) -> int:
+    """The step's own process, started by a runner that watches it (the
+    child side of runtime/supervise.py; the runner then calls after_step)."""
+    executor = Executor(spec)
+    try:
+        executor.load()
+    except TaskError as exc:
+        sys.stderr.write(f"flowc: {exc}\n")
+        return exc.code
+    return _run_loaded(executor)
+
+
+def _run_supervised(executor: Executor, tee: bool) -> tuple[int, bytes, bytes]:
+    """Run the task in a watched child process (runtime/supervise.py); with
+    ``tee``, its output is shown and kept (the exit status, stdout, stderr)."""
+    from . import supervise
+
     def child() -> int:
         # a datastore client made before the fork may not work after it (fsspec's async ones)
         executor.ds = FlowDatastore(executor.spec.datastore, executor.plan.name)
         return _run_loaded(executor)
 
-    out = supervise.supervise(child, step.timeout_seconds)
+    out = supervise.supervise(child, executor.step.timeout_seconds, tee=tee)
+    if out.reported and not out.timed_out:
+        return (out.code if out.code is not None else EXIT_FAILED), out.stdout, out.stderr
+    if not tee:
+        return after_step(executor, out), b"", b""
+    from .capture import Capture
+
+    with Capture() as cap:  # what is said and run after the step's process ended belongs to its logs too
+        code = after_step(executor, out)
+    return code, out.stdout + cap.stdout, out.stderr + cap.stderr
+
+
+def after_step(executor: Executor, out: Any) -> int:
+    """The step's process did not come back (ended at its deadline, killed,
+    interrupted, or exited from the user's code): record why and, on the last
+    attempt with @catch, go on. ``out`` is the supervise.Outcome."""
+    from . import supervise
+
+    step = executor.step
     if out.reported and not out.timed_out:
         return out.code if out.code is not None else EXIT_FAILED
     if executor.finished() is not None:  # ended after it published its result
