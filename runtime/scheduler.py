@@ -384,10 +384,11 @@ class LocalRunner:
     def _warm_up(self) -> None:
         """Load once, here, what every forked task would otherwise load again:
         the task executor's modules and the IR."""
-        import ctypes  # noqa: F401  (each task asks the kernel to end it with the runner)
-
         from . import capture, exceptions, metaflow_shim, params, supervise, task  # noqa: F401
 
+        supervise._find_prctl()  # each task asks the kernel to end it with the runner
+
+        metaflow_shim.install()  # `metaflow` is flowc's stand-in in every task: put there once
         FlowPlan.load(self.ir_path)
         self._params = json.loads(json.dumps(self.params))  # as a task command reads --params
 
@@ -425,7 +426,9 @@ class LocalRunner:
 
         task.watch = supervise.start(child, timeout, capture=True)
         task.poll = _raw_poller(task.watch.pid)
-        task.fds = list(task.watch.fds())
+        # the status pipe says when the step's deadline starts: watched only when it has one
+        # (otherwise read once it has exited), so a task wakes this loop only to print
+        task.fds = task.watch.fds() if timeout else list(task.watch.outputs)
         self._watch(task.watch.pid, task)
 
     def ended(self, task: Running, status: int) -> int | None:

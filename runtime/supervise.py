@@ -160,6 +160,7 @@ def start(child: Callable[[], int], timeout: float | None, capture: bool = False
     exits with what it returns. With ``capture``, its fds 1 and 2 are pipes
     that the returned Child reads (non-blocking)."""
     global _status_fd
+    _find_prctl()
     sys.stdout.flush()
     sys.stderr.flush()
     life_r, life_w = os.pipe()
@@ -308,14 +309,24 @@ def kill_group(pid: int, signum: int) -> None:
 
 
 
+_prctl = None  # libc's prctl, found once before any fork (in a child, ctypes costs more than the fork)
+
+
+def _find_prctl() -> None:
+    global _prctl
+    if _prctl is None:
+        try:
+            import ctypes
+
+            _prctl = ctypes.CDLL(None, use_errno=True).prctl
+        except (OSError, AttributeError):  # not Linux: the lifeline pipe alone
+            _prctl = False
+
+
 def _die_with_parent(life_r: int) -> None:
     """End this process group when the supervisor ends, however it ends."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux); harmless elsewhere if absent
-    except (OSError, AttributeError):
-        pass
+    _find_prctl()
+    if _prctl:
+        _prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
 
     _on_eof(life_r, lambda: kill_group(os.getpid(), signal.SIGKILL), "flowc-supervisor-watch")
