@@ -26,7 +26,6 @@ import signal
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import Callable
 
 # bytes the child writes on its status pipe
@@ -40,15 +39,17 @@ GRACE_SECONDS = 2.0
 _status_fd: int | None = None
 
 
-@dataclass
 class Outcome:
-    code: int | None  # exit status of the child; None when ended by a signal
-    signal: int | None  # the signal that ended it
-    timed_out: bool  # ended here, at its deadline
-    interrupted: int | None  # the signal this process received and passed on (SIGINT, SIGTERM)
-    reported: bool  # the child came back through the runtime (it recorded its own outcome)
-    stdout: bytes = b""  # what the child wrote on fds 1 and 2 (when started with capture)
-    stderr: bytes = b""
+    """How a watched child ended."""
+
+    def __init__(self, code: int | None, signal: int | None, timed_out: bool, interrupted: int | None,
+                 reported: bool, stdout: bytes = b"", stderr: bytes = b""):
+        self.code = code  # exit status of the child; None when ended by a signal
+        self.signal = signal  # the signal that ended it
+        self.timed_out = timed_out  # ended here, at its deadline
+        self.interrupted = interrupted  # the signal this process received and passed on (SIGINT, SIGTERM)
+        self.reported = reported  # the child came back through the runtime (it recorded its own outcome)
+        self.stdout, self.stderr = stdout, stderr  # what it wrote on fds 1 and 2 (when started with capture)
 
 
 def available() -> bool:
@@ -64,24 +65,21 @@ def mark(status: bytes) -> None:
             pass
 
 
-@dataclass
 class Child:
     """A child started by ``start``: read its pipes when they are readable
     (``read``), look at its deadline (``check``), and once it has exited,
     ``finish`` it for its Outcome."""
 
-    pid: int
-    timeout: float | None
-    status_r: int
-    life_w: int
-    outputs: dict[int, int] = field(default_factory=dict)  # pipe read end -> the child's fd (1, 2)
-    deadline: float | None = None
-    timed_out: bool = False
-    interrupted: int | None = None
-    seen: bytearray = field(default_factory=bytearray)
-    kept: dict[int, list] = field(default_factory=lambda: {1: [], 2: []})
-    status_open: bool = True
-    closed: list[int] = field(default_factory=list)  # output pipes at their end
+    def __init__(self, pid: int, timeout: float | None, status_r: int, life_w: int, outputs: dict[int, int]):
+        self.pid, self.timeout, self.status_r, self.life_w = pid, timeout, status_r, life_w
+        self.outputs = outputs  # pipe read end -> the child's fd (1, 2)
+        self.deadline: float | None = None
+        self.timed_out = False
+        self.interrupted: int | None = None
+        self.seen = bytearray()
+        self.kept: dict[int, list] = {1: [], 2: []}
+        self.status_open = True
+        self.closed: list[int] = []  # output pipes at their end
 
     def fds(self) -> list[int]:
         """The pipes still open: wait for any of them to be readable."""

@@ -30,7 +30,6 @@ import sys
 import time
 import traceback
 import types
-from dataclasses import dataclass, field
 from typing import Any
 
 from . import configs as user_configs, metaflow_shim, params as params_mod
@@ -62,31 +61,32 @@ class TaskInterrupted(Exception):
     """The task command was asked to stop (SIGINT, SIGTERM) and passed it on to the step."""
 
 
-@dataclass
 class TaskSpec:
-    flow: str
-    ir: str
-    step: str
-    run_id: str
-    index: str
-    attempt: int
-    datastore: str
-    iteration: int = 0
-    package: str | None = None
-    params: dict[str, Any] = field(default_factory=dict)
-    output: str | None = None
-    origin_run_id: str | None = None
-    first_attempt: int = 0  # the attempt this series of retries began with (an orchestrator's rerun)
-    output_value: str | None = None  # where the value an engine branches on goes, alone (--output-value)
+    """One task, as the task command's arguments name it. A plain class: the
+    task command imports no dataclasses (they cost a tenth of its start-up)."""
+
+    def __init__(self, flow: str, ir: str, step: str, run_id: str, index: str, attempt: int, datastore: str,
+                 iteration: int = 0, package: str | None = None, params: dict[str, Any] | None = None,
+                 output: str | None = None, origin_run_id: str | None = None, first_attempt: int = 0,
+                 output_value: str | None = None):
+        self.flow, self.ir, self.step, self.run_id, self.index = flow, ir, step, run_id, index
+        self.attempt, self.datastore, self.iteration, self.package = attempt, datastore, iteration, package
+        self.params = {} if params is None else params
+        self.output, self.origin_run_id = output, origin_run_id
+        self.first_attempt = first_attempt  # the attempt this series of retries began with (an orchestrator's rerun)
+        self.output_value = output_value  # where the value an engine branches on goes, alone (--output-value)
+
+    def __repr__(self) -> str:
+        return f"TaskSpec({', '.join(f'{k}={v!r}' for k, v in vars(self).items())})"
 
 
-@dataclass
 class Frame:
-    split: str
-    var: str
-    sha: str
-    index: int
-    count: int
+    """One enclosing foreach of a task: the split, its items' artifact, this item."""
+
+    __slots__ = ("split", "var", "sha", "index", "count")
+
+    def __init__(self, split: str, var: str, sha: str, index: int, count: int):
+        self.split, self.var, self.sha, self.index, self.count = split, var, sha, index, count
 
     def to_json(self) -> dict:
         return {"split": self.split, "var": self.var, "sha": self.sha, "index": self.index, "count": self.count}
