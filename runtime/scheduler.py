@@ -388,7 +388,6 @@ class LocalRunner:
 
         supervise._find_prctl()  # each task asks the kernel to end it with the runner
 
-        metaflow_shim.install()  # `metaflow` is flowc's stand-in in every task: put there once
         FlowPlan.load(self.ir_path)
         self._params = json.loads(json.dumps(self.params))  # as a task command reads --params
 
