@@ -92,24 +92,40 @@ def event_trigger(sub: Subscription) -> dict[str, Any]:
     return {"expect": [sub.name], "match": {"prefect.resource.id": resource}}
 
 
+# What each parameter type makes of a payload value ``v`` (a Jinja expression
+# giving the JSON text Prefect reads back): what runtime/params.py's convert
+# makes of the text `flowc trigger` passes (the value itself if text, else
+# its JSON). Prefect checks a run's parameters against the deployment's schema
+# before the flow's own typing could, so the template types them; what the
+# type cannot take is null, which Prefect refuses (the automation's action
+# fails: no run), or text that is not JSON for a JSON parameter.
+_TRUE, _FALSE = "['true', '1', 'yes', 'y', 'on']", "['false', '0', 'no', 'n', 'off']"
+CONVERT = {
+    "str": "(v if v is string else v | tojson) | tojson",
+    "json": "v if v is string else v | tojson",  # text is JSON text: Prefect parses it
+    "int": "(v if v is integer else v | int(none) if v is string and '.' not in v and 'e' not in v | lower "
+           "else none) | tojson",
+    "float": "(v if v is number and v is not boolean else v | float(none) if v is string else none) | tojson",
+    "bool": (f"(v if v is boolean else true if v | string | trim | lower in {_TRUE} "
+             f"else false if v | string | trim | lower in {_FALSE} else none) | tojson"),
+}
+
+
 def value_template(p: ParamPlan, source: str, payload_field: str) -> tuple[Optional[str], str]:
     """A Jinja template (rendered by Prefect, then read as JSON) giving the
-    parameter the payload's field, else its default; and how the default
-    reads. A text parameter takes a field that is not text as its JSON text,
-    as ``flowc trigger`` does; the others are typed by Prefect's validation."""
+    parameter the payload's field, typed, else its default; and how the
+    default reads."""
     if p.required:
-        default, shown = "none", "none: the run fails as a required parameter"
+        default, shown = "none", "nothing: Prefect refuses the run (a required parameter)"
     else:
         try:
             default = jinja_literal(p.raw_default)
         except ValueError:
             return None, ""
         shown = f"the default {p.default}"
-    value = f"{source}.get({jinja_literal(payload_field)}, {default})"
-    if p.type == "str":
-        return ("{% set v = " + value + " %}{{ (v if v is string or v is none else v | tojson) | tojson }}",
-                shown)
-    return "{{ " + value + " | tojson }}", shown
+    field_name = jinja_literal(payload_field)
+    return (f"{{% if {field_name} in {source} %}}{{% set v = {source}[{field_name}] %}}{{{{ {CONVERT[p.type]} }}}}"
+            f"{{% else %}}{{{{ {default} | tojson }}}}{{% endif %}}"), shown
 
 
 def jinja_literal(value: Any) -> str:

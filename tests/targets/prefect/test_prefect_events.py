@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 import uuid
 from pathlib import Path
 
@@ -118,7 +119,8 @@ def test_the_templates_map_payload_fields_and_keep_defaults():
     assert got == {"table_name": "orders", "rows": 7, "note": "no note"}
     assert [e["event"] for e in events] == ["data_ready"] and events[0]["payload"]["rows"] == 7
     got = render(spec["parameters"], [received("data_ready", {"table": {"a": [1, 2]}, "missing": None})])
-    assert (got["table_name"], got["rows"], got["note"]) == ('{"a": [1, 2]}', 0, None)
+    # a text parameter takes other values as their JSON text, null too (as `flowc trigger` passes it)
+    assert (got["table_name"], got["rows"], got["note"]) == ('{"a": [1, 2]}', 0, "null")
 
 
 def test_the_compound_templates_read_each_event_by_name():
@@ -136,7 +138,7 @@ HOSTILE = ["{{ $HOME }}", "it's \\ \"quoted\"", "{% raw %}", "ünï\u2028code \U
 def test_any_default_survives_the_template(default, tmp_path: Path):
     """Defaults are Jinja literals: no {{ reaches prefect.yaml
     (prefect deploy would substitute it), and each renders back exactly."""
-    field = "from_upstream_2"  # payload field names hold letters, digits and _ (FC403)
+    field = "from_upstream_2"
     if isinstance(default, (list, dict)):
         param = f"p = Parameter('p', type=JSONType, default={json.dumps(default)!r})"
     else:
@@ -155,7 +157,52 @@ def test_any_default_survives_the_template(default, tmp_path: Path):
     (spec,) = doc["deployments"][0]["triggers"]
     prefect_models([spec])
     assert render(spec["parameters"], [received("go", {})])["p"] == default
-    assert render(spec["parameters"], [received("go", {field: "given"})])["p"] == "given"
+
+
+def mapped_flow(tmp_path: Path, ptype: str) -> dict:
+    """The trigger's parameters of a flow whose parameter p of ``ptype`` maps field f."""
+    default = {"str": "'d'", "int": "0", "float": "0.5", "bool": "False", "json": "'{}'"}[ptype]
+    extra = ", type=JSONType" if ptype == "json" else ""
+    path = tmp_path / f"typed_{ptype}.py"
+    path.write_text("from flowc import FlowSpec, JSONType, Parameter, step, trigger\n\n"
+                    "@trigger(event={'name': 'go', 'parameters': {'p': 'f'}})\n"
+                    f"class Typed(FlowSpec):\n    p = Parameter('p', default={default}{extra})\n\n"
+                    "    @step\n    def start(self):\n        self.next(self.end)\n\n    @step\n"
+                    "    def end(self):\n        pass\n")
+    (spec,), _ = triggers_of(path)
+    return spec["parameters"]
+
+
+VALUES = ["7", 7, 7.0, 2.5, "2.5", " 3 ", "-4", "1_000", "1e3", "inf", "nan", "0x10", True, False, "off",
+          " Yes", "maybe", 0, 1, None, [1, "a"], {"k": [1]}, '{"k": [1]}', "[1, 2]", "text", "", "null"]
+
+
+@pytest.mark.parametrize("ptype", ["str", "int", "float", "bool", "json"])
+def test_a_payload_value_becomes_what_flowc_trigger_makes_of_it(ptype: str, tmp_path: Path):
+    """The template types a payload value as the runtime reads the text `flowc
+    trigger` passes for it (runtime/params.py convert): the value if text, else
+    its JSON. What the type cannot take renders null (Prefect then refuses the
+    run for an int, float or bool), or fails to render as JSON."""
+    from prefect.utilities.schema_tools.hydration import HydrationError
+    from flowc.runtime.params import ParameterError, convert
+
+    parameters = mapped_flow(tmp_path, ptype)
+    for value in VALUES:
+        text = value if isinstance(value, str) else json.dumps(value)
+        try:
+            expected = convert({"name": "p", "type": ptype}, text)
+        except ParameterError:
+            expected = "refused"
+        try:
+            got = render(parameters, [received("go", {"f": value})])["p"]
+        except HydrationError:
+            got = "refused"
+        if got is None and ptype in ("int", "float", "bool"):
+            got = "refused"  # null is not of the parameter's type: Prefect refuses the run
+        if value == "nan" and ptype == "float":
+            assert math.isnan(got) and math.isnan(expected)
+            continue
+        assert got == expected, (ptype, value)
 
 
 def test_trigger_options_are_refused_naming_prefect(tmp_path: Path):
