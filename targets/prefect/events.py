@@ -65,11 +65,6 @@ def deployment_triggers(target: Target, flow: ir.Flow, params: list[ParamPlan], 
         for name, payload_field in sub.parameters:
             p = by_name[name]
             template, default = value_template(p, source, payload_field)
-            if template is None:
-                target.unsupported(f"the default of parameter '{name}' ({p.default}) cannot be written in "
-                                   "a Prefect parameter template", sub.span or deco.span,
-                                   "give the parameter a finite default")
-                continue
             parameters.append((p.py, f"{p.py}: field {payload_field!r} of {sub.name}'s payload, else {default}",
                                {"__prefect_kind": "json", "value": {"__prefect_kind": "jinja", "template": template}}))
     parameters.append((trigger_param, "the events that fired, for the start step's --trigger (current.trigger)",
@@ -111,17 +106,14 @@ CONVERT = {
 }
 
 
-def value_template(p: ParamPlan, source: str, payload_field: str) -> tuple[Optional[str], str]:
+def value_template(p: ParamPlan, source: str, payload_field: str) -> tuple[str, str]:
     """A Jinja template (rendered by Prefect, then read as JSON) giving the
     parameter the payload's field, typed, else its default; and how the
     default reads."""
     if p.required:
         default, shown = "none", "nothing: Prefect refuses the run (a required parameter)"
-    else:
-        try:
-            default = jinja_literal(p.raw_default)
-        except ValueError:
-            return None, ""
+    else:  # a JSON value (the compiler refuses non-finite numbers: FC302)
+        default = jinja_literal(p.raw_default)
         shown = f"the default {p.default}"
     field_name = jinja_literal(payload_field)
     return (f"{{% if {field_name} in {source} %}}{{% set v = {source}[{field_name}] %}}{{{{ {CONVERT[p.type]} }}}}"
@@ -140,7 +132,7 @@ def jinja_literal(value: Any) -> str:
         return str(value)
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise ValueError(value)
+            raise ValueError(f"not a JSON number: {value}")
         return repr(value)
     if isinstance(value, str):
         return "'" + "".join(_escape(ch) for ch in value) + "'"
