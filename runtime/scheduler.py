@@ -72,7 +72,7 @@ class LocalRunner:
                  params: dict[str, Any] | None = None, max_workers: int | None = None,
                  origin_run_id: str | None = None, rerun_steps: set[str] | None = None,
                  reporter: Reporter | None = None, python: Callable[[str], str | None] | None = None,
-                 trigger: list[dict] | None = None):
+                 trigger: list[dict] | None = None, env: dict[str, str] | None = None):
         self.plan = plan
         self.flow_path = os.path.abspath(flow_path)
         self.ir_path = os.path.abspath(ir_path)
@@ -80,6 +80,7 @@ class LocalRunner:
         self.ds = FlowDatastore(datastore, plan.name)
         self.params = dict(params or {})
         self.trigger = trigger  # the events that started the run (the start step keeps them)
+        self.env = dict(env or {})  # variables every task gets besides this process's (FLOWC_EVENTS)
         self.max_workers = max(1, max_workers or os.cpu_count() or 1)
         self.origin_run_id = origin_run_id
         self.rerun_steps = rerun_steps or set()
@@ -346,7 +347,8 @@ class LocalRunner:
             group = {"process_group": 0} if sys.version_info >= (3, 11) else {"preexec_fn": os.setpgrp}
             proc = subprocess.Popen([python or sys.executable, "-m", "flowc.runtime", *args],
                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                    pass_fds=(life,), env={**self._task_env(python), "FLOWC_LIFELINE_FD": str(life)},
+                                    pass_fds=(life,),
+                                    env={**self._task_env(python), **self.env, "FLOWC_LIFELINE_FD": str(life)},
                                     **group)
             pid, fd, poll, close = proc.pid, proc.stdout.fileno(), proc.poll, proc.stdout.close
         os.set_blocking(fd, False)
@@ -393,6 +395,7 @@ class LocalRunner:
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 _die_with_parent()
+                os.environ.update(self.env)
                 from .__main__ import main
 
                 code = main(args)
