@@ -340,12 +340,50 @@ def with_structure(flow: ir.Flow) -> ir.Flow:
         if s.foreach_stack:
             bodies.setdefault(s.foreach_stack[-1], []).append(s.name)
     conditions = run_conditions(flow)
+    in_body = body_run_conditions(flow)
     steps = []
     for s in flow.steps:
-        when = conditions.get(s.name, ALWAYS)
         steps.append(replace(s, body=tuple(bodies.get(s.name, ())) if s.kind == ir.FOREACH else (),
-                             run_when=() if when == ALWAYS else tuple(sorted(tuple(sorted(t)) for t in when))))
+                             run_when=as_field(conditions.get(s.name, ALWAYS)),
+                             body_run_when=as_field(in_body.get(s.name, ALWAYS))))
     return replace(flow, steps=tuple(steps))
+
+
+def as_field(terms: frozenset) -> tuple:
+    """Terms as the IR writes them: sorted tuples, () for ``ALWAYS``."""
+    return () if terms == ALWAYS else tuple(sorted(tuple(sorted(t)) for t in terms))
+
+
+def body_run_conditions(flow: ir.Flow) -> dict[str, frozenset]:
+    """For each step inside a foreach: when it runs within one item of its own
+    body (the innermost split of its foreach stack), from that body's switches
+    alone, by ``run_conditions``' rule. The entry of the body runs for every
+    item; a nested body, seen from its outer body, is one step: its split's
+    loop, ending where the loop ends (the nested join's parent)."""
+    steps = flow.steps_by_name
+    cases = {s.name: frozenset(n for n in s.next if n != s.name) for s in flow.steps if s.kind == ir.SWITCH}
+    cond: dict[str, frozenset] = {}
+    for s in flow.ordered_steps():
+        scope = s.foreach_stack
+        if not scope:
+            continue
+        result = ALWAYS
+        for group in s.parent_groups:
+            alternatives: set = set()
+            for m in group:
+                ms = steps[m]
+                if ms.foreach_stack == scope:
+                    edge = cond[m]
+                    if ms.kind == ir.SWITCH:
+                        edge = frozenset(t | {(m, s.name)} for t in edge)
+                elif len(ms.foreach_stack) > len(scope):  # the end of a nested body: as its loop
+                    edge = cond[ms.foreach_stack[len(scope)]]
+                else:  # the split that opened this body: every item reaches its entry
+                    edge = ALWAYS
+                alternatives |= edge
+            result = frozenset(x | y for x in result for y in alternatives)
+        cond[s.name] = simplify_conditions(result, cases)
+    return cond
 
 
 def run_conditions(flow: ir.Flow) -> dict[str, frozenset]:

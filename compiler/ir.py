@@ -345,6 +345,13 @@ class Step:
     # () when it runs whenever its parents ran. Inside a foreach, a step takes
     # its outermost split's condition (each item's own choices travel with it).
     run_when: tuple[tuple[tuple[str, str], ...], ...] = field(default=(), metadata=OPTIONAL)
+    # Inside a foreach: when the step runs within one item of its own body (the
+    # last split of its foreach stack), from the switches of that body alone,
+    # in run_when's form; () when every item entering the body runs it, and
+    # outside any foreach. A nested body counts, in its outer body, as its
+    # split. For an engine that runs each item through a body of its own
+    # (Kubeflow's ParallelFor over a DAG component).
+    body_run_when: tuple[tuple[tuple[str, str], ...], ...] = field(default=(), metadata=OPTIONAL)
 
     @property
     def is_join(self) -> bool:

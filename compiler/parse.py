@@ -96,6 +96,24 @@ def _precheck(text: str, path: str) -> Diagnostic | None:
     return None
 
 
+def _no_validation(self) -> None:
+    pass
+
+
+def _parse_module(text: str) -> cst.Module:
+    """libcst's parser, without the check libcst makes of every node it
+    builds (CSTNode.__post_init__ -> _validate): the parser builds them only
+    from text it has accepted, and the check is a fifth of parsing a large file
+    (libcst's own note on __post_init__ says as much)."""
+    base = cst.CSTNode
+    saved = base.__dict__["__post_init__"]
+    base.__post_init__ = _no_validation
+    try:
+        return cst.parse_module(text)
+    finally:
+        base.__post_init__ = saved
+
+
 def parse_text(text: str, path: str) -> tuple[ParsedModule | None, Diagnostic | None]:
     """Parse source text; a syntax error becomes FC001 at its position."""
     if "\x00" in text:
@@ -106,7 +124,7 @@ def parse_text(text: str, path: str) -> tuple[ParsedModule | None, Diagnostic | 
     if early is not None:
         return None, early
     try:
-        module = cst.parse_module(text)
+        module = _parse_module(text)
     except cst.ParserSyntaxError as exc:
         line = max(exc.raw_line, 1)
         col = exc.raw_column + 1

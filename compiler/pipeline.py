@@ -181,7 +181,13 @@ def analyze_file(path: str | Path, configs: "ConfigInputs | None" = None) -> Ana
     probed: set[str] = set()
     analysis = analyze_source(text, shown, real, configs, probed)
     if analysis.cacheable:
-        cache.store(shown, real, data, analysis, probed)
+        enabled = gc.isenabled()
+        gc.disable()  # as in analyze_source: the libcst nodes still alive would make each collection long
+        try:
+            cache.store(shown, real, data, analysis, probed)
+        finally:
+            if enabled:
+                gc.enable()
     return analysis
 
 

@@ -66,6 +66,14 @@ def _attempt(text: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser().parse_args(argv)
+    from .secret_files import SecretFolderError, load as load_secret_folders, load_json as load_secret_json
+
+    try:  # before any user code: secrets an engine mounted as folders, or gave as JSON, become variables
+        load_secret_folders()
+        load_secret_json()
+    except (OSError, SecretFolderError) as exc:
+        print(f"flowc: {exc}", file=sys.stderr)
+        return 2
     if args.environment:
         return bootstrap(args, argv)
     from .params import ParameterError, parse_pairs
@@ -80,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.trigger and args.trigger.strip():
             from .events import normalize
 
-            trigger = normalize(json.loads(args.trigger))
+            trigger = normalize(json.loads(args.trigger)) or None  # no event: not a triggered run
     except (ValueError, ParameterError) as exc:
         print(f"flowc: {exc}", file=sys.stderr)
         return 2

@@ -106,7 +106,8 @@ class FlowDatastore:
         return json.loads(data) if data is not None else None
 
     def write_done(self, run: str, step: str, task: str, meta: dict) -> None:
-        text = json.dumps(meta, sort_keys=True, indent=1, default=str).encode("utf-8")
+        # one line: json's C encoder (an indented dump takes its pure-Python one)
+        text = json.dumps(meta, sort_keys=True, default=str).encode("utf-8")
         self._write(f"{self.task_key(run, step, task)}/done.json", text)
 
     def write_task_file(self, run: str, step: str, task: str, name: str, data: bytes) -> str:

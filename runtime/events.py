@@ -9,6 +9,8 @@ delivered by the backend ``FLOWC_EVENTS`` names:
     unset            kept only
     file:PATH        one JSON line appended to PATH (the local event log)
     http(s)://URL    POSTed as JSON (an Argo Events webhook EventSource)
+    eventbridge:BUS  PutEvents to that EventBridge bus (Step Functions rules;
+                     boto3 where the image has it)
 
 A target with another way adds a backend to ``BACKENDS`` (scheme -> function).
 An event is a dict: name, type ("event" or "run": a run's end), id,
@@ -79,10 +81,20 @@ def run_end_event(name: str, flow_name: str, run_id: str, end_task_id: str) -> d
 
 def normalize(data: Any) -> list[dict]:
     """``--trigger``'s value: one event or a list of them; only ``name`` is required
-    (an engine passes what it has), the rest is filled in."""
+    (an engine passes what it has), the rest is filled in. An item may be the
+    event's JSON text (an engine that can only template text, such as Argo
+    passing a webhook's body), and an empty text is no event (a dependency
+    the run was not started by)."""
     items = data if isinstance(data, list) else [data]
     out = []
     for item in items:
+        if isinstance(item, str):
+            if not item.strip():
+                continue
+            try:
+                item = json.loads(item)
+            except ValueError:
+                raise EventError(f"a triggering event given as text is JSON, not {item[:80]!r}") from None
         if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not item["name"]:
             raise EventError(f"a triggering event is an object with a name, not {item!r}")
         payload = item.get("payload")
@@ -133,10 +145,35 @@ def _to_webhook(url: str, event: dict) -> None:
         raise EventError(f"cannot publish event {event['name']!r} to {url}: {exc}") from None
 
 
+EVENTBRIDGE = "eventbridge"
+EVENTBRIDGE_SOURCE = "flowc"
+
+
+def _to_eventbridge(spec: str, event: dict) -> None:
+    """One EventBridge event: detail-type the event's name, detail its payload
+    (what a Step Functions target's rule matches and maps). The bus is
+    ``eventbridge:BUS``; region and credentials are boto3's own."""
+    try:
+        import boto3
+    except ImportError:
+        raise EventError(f"{ENV_BACKEND}={spec!r} needs boto3 in the task's image to call EventBridge") from None
+    entry = {"Source": EVENTBRIDGE_SOURCE, "DetailType": event["name"], "Detail": json.dumps(event["payload"]),
+             "EventBusName": spec[len(EVENTBRIDGE) + 1:] or "default"}
+    try:
+        answer = boto3.client("events").put_events(Entries=[entry])
+    except Exception as exc:  # botocore's errors: no credentials, no endpoint, a refused call
+        raise EventError(f"cannot publish event {event['name']!r} to EventBridge: {exc}") from None
+    if answer.get("FailedEntryCount"):
+        failed = answer["Entries"][0]
+        raise EventError(f"EventBridge refused event {event['name']!r}: {failed.get('ErrorCode')} "
+                         f"{failed.get('ErrorMessage')}")
+
+
 BACKENDS: dict[str, Callable[[str, dict], None]] = {
     "file": lambda spec, event: _to_file(spec[len("file:"):], event),
     "http": _to_webhook,
     "https": _to_webhook,
+    EVENTBRIDGE: _to_eventbridge,
 }
 
 

@@ -7,8 +7,7 @@ wrote (the IR is a contract; see compiler/ir.py for its definition).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 SCHEMA_VERSION = 5  # the IR's (compiler/ir.py): the JSON this view reads
 
@@ -17,8 +16,7 @@ class PlanError(Exception):
     pass
 
 
-@dataclass(frozen=True)
-class StepPlan:
+class StepPlan(NamedTuple):  # immutable; a NamedTuple rather than a dataclass: the task command starts faster
     name: str
     kind: str
     next: tuple[str, ...]
@@ -70,8 +68,7 @@ class StepPlan:
         return dict(e["vars"]) if e else {}
 
 
-@dataclass(frozen=True)
-class FlowPlan:
+class FlowPlan(NamedTuple):
     name: str
     start: str
     end: str

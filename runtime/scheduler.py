@@ -9,7 +9,10 @@ runtime/inputs.py, the same function tasks use to find their inputs.
 Tasks start by forking this process (a warm interpreter: a task costs
 milliseconds, not a Python start-up) when the datastore is a local folder
 and the step runs in this interpreter; otherwise by starting
-``python -m flowc.runtime step`` in a new process.
+``python -m flowc.runtime step`` in a new process. A forked task is the
+step's own process, watched by this loop as the task command watches its
+step (runtime/supervise.py: the deadline, the output kept for its logs,
+the record of a step that did not come back): one process per task.
 """
 
 from __future__ import annotations
@@ -48,14 +51,22 @@ class TaskRef:
 
 @dataclass
 class Running:
+    """A task's process: ``python -m flowc.runtime step`` (phase "command": it
+    watches its step itself, and its output arrives on one pipe), or, forked
+    here, the step's own process (phase "step", watched here: supervise.Child)
+    and, if that did not come back, the process that records why (phase "after")."""
+
     ref: TaskRef
     attempt: int
-    fd: int
-    poll: Callable[[], int | None]
+    poll: Callable[[], int | None]  # the exit status (waitpid's), None while running
     close: Callable[[], None]
-    buffer: bytes = b""
+    fds: list = field(default_factory=list)  # output pipes watched
+    phase: str = "command"
+    watch: Any = None  # supervise.Child (phases "step" and "after")
+    spec: Any = None  # the TaskSpec of a forked task
+    logs: tuple[bytes, bytes] = (b"", b"")  # stdout, stderr of the step's process (phase "after")
+    buffers: dict = field(default_factory=dict)  # pipe -> its last, unfinished line
     tail: list = field(default_factory=list)  # the last lines it printed
-    eof: bool = False  # its output is closed (it is exiting); no longer watched
     pidfd: int = -1  # readable once the process has exited (Linux), watched with the output
 
 
@@ -72,7 +83,7 @@ class LocalRunner:
                  params: dict[str, Any] | None = None, max_workers: int | None = None,
                  origin_run_id: str | None = None, rerun_steps: set[str] | None = None,
                  reporter: Reporter | None = None, python: Callable[[str], str | None] | None = None,
-                 trigger: list[dict] | None = None):
+                 trigger: list[dict] | None = None, env: dict[str, str] | None = None):
         self.plan = plan
         self.flow_path = os.path.abspath(flow_path)
         self.ir_path = os.path.abspath(ir_path)
@@ -80,6 +91,7 @@ class LocalRunner:
         self.ds = FlowDatastore(datastore, plan.name)
         self.params = dict(params or {})
         self.trigger = trigger  # the events that started the run (the start step keeps them)
+        self.env = dict(env or {})  # variables every task gets besides this process's (FLOWC_EVENTS)
         self.max_workers = max(1, max_workers or os.cpu_count() or 1)
         self.origin_run_id = origin_run_id
         self.rerun_steps = rerun_steps or set()
@@ -186,8 +198,8 @@ class LocalRunner:
         """End every running task: SIGTERM (each task records that it was
         interrupted and ends its step's processes), then SIGKILL after
         ``grace`` seconds; reap them all, so none is left behind."""
-        for pid in list(self.running):
-            _signal(pid, signal.SIGTERM)
+        for pid, task in list(self.running.items()):
+            self._stop(pid, task, signal.SIGTERM)
         deadline = time.time() + grace
         try:
             while self.running and time.time() < deadline:
@@ -195,23 +207,31 @@ class LocalRunner:
                 time.sleep(0.02)
         except KeyboardInterrupt:  # a second Ctrl-C: no more waiting
             pass
-        for pid in list(self.running):
-            _signal(pid, signal.SIGKILL)
+        for pid, task in list(self.running.items()):
+            self._stop(pid, task, signal.SIGKILL)
         while self.running:
             self.reap()
             if self.running:
                 time.sleep(0.02)
 
+    @staticmethod
+    def _stop(pid: int, task: Running, signum: int) -> None:
+        if task.watch is not None:  # the step's process group, and remembered: the task records it
+            task.watch.interrupt(signum)
+        else:
+            _signal(pid, signum)
+
     def reap(self) -> None:
         """Collect the tasks that ended while stopping: their output, and a
         failure record for any that left none; never a retry."""
         for pid, task in list(self.running.items()):
-            code = task.poll()
-            if code is None:
+            status = task.poll()
+            if status is None:
                 continue
-            self.read_output(task, final=True)
-            self.forget(task)
             del self.running[pid]
+            code = self.ended(task, status)
+            if code is None:
+                continue  # its failure is being recorded by a process of its own
             try:
                 self.record_crash(task, code)
             except (OSError, DatastoreError):
@@ -332,26 +352,29 @@ class LocalRunner:
         if attempt == 0 and self.try_clone(ref):
             return
         self.reporter.task_started(ref.step, ref.tid, attempt)
-        args = self.spec_args(ref, attempt)
         python = self.python_for(ref.step)
         if python is None and self.fork_ok:
-            pid, fd = self._fork(args)
-            poll, close = _fork_poller(pid), (lambda fd=fd: os.close(fd))
-        else:
-            # a step environment's python runs isolated (step_process_env);
-            # the lifeline: the task ends when this runner does (runtime/supervise.py)
-            # a process group of its own: Ctrl-C reaches the runner only, which stops
-            # each task with SIGTERM (stop_all) rather than raising KeyboardInterrupt in it
-            life = self._lifeline()
-            group = {"process_group": 0} if sys.version_info >= (3, 11) else {"preexec_fn": os.setpgrp}
-            proc = subprocess.Popen([python or sys.executable, "-m", "flowc.runtime", *args],
-                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                    pass_fds=(life,), env={**self._task_env(python), "FLOWC_LIFELINE_FD": str(life)},
-                                    **group)
-            pid, fd, poll, close = proc.pid, proc.stdout.fileno(), proc.poll, proc.stdout.close
+            self._fork_step(ref, attempt)
+            return
+        # a step environment's python runs isolated (step_process_env);
+        # the lifeline: the task ends when this runner does (runtime/supervise.py)
+        # a process group of its own: Ctrl-C reaches the runner only, which stops
+        # each task with SIGTERM (stop_all) rather than raising KeyboardInterrupt in it
+        life = self._lifeline()
+        group = {"process_group": 0} if sys.version_info >= (3, 11) else {"preexec_fn": os.setpgrp}
+        proc = subprocess.Popen([python or sys.executable, "-m", "flowc.runtime", *self.spec_args(ref, attempt)],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                pass_fds=(life,),
+                                env={**self._task_env(python), **self.env, "FLOWC_LIFELINE_FD": str(life)},
+                                **group)
+        fd = proc.stdout.fileno()
         os.set_blocking(fd, False)
-        task = self.running[pid] = Running(ref, attempt, fd, poll, close)
-        self.selector.register(fd, selectors.EVENT_READ, pid)
+        self._watch(proc.pid, Running(ref, attempt, _raw_poller(proc.pid), proc.stdout.close, fds=[fd]))
+
+    def _watch(self, pid: int, task: Running) -> None:
+        self.running[pid] = task
+        for fd in task.fds:
+            self.selector.register(fd, selectors.EVENT_READ, pid)
         try:  # the exit itself wakes the loop up: no polling between a task's last output and its end
             task.pidfd = os.pidfd_open(pid)
             self.selector.register(task.pidfd, selectors.EVENT_READ, None)
@@ -366,51 +389,92 @@ class LocalRunner:
 
     def _warm_up(self) -> None:
         """Load once, here, what every forked task would otherwise load again:
-        the task executor's modules, its argument parser and the IR."""
-        import ctypes  # noqa: F401  (each task asks the kernel to end it with the runner)
+        the task executor's modules and the IR."""
+        from . import capture, exceptions, metaflow_shim, params, supervise, task  # noqa: F401
 
-        from . import __main__ as runtime_main, capture, exceptions, metaflow_shim, params, supervise, task  # noqa: F401
+        supervise._find_prctl()  # each task asks the kernel to end it with the runner
 
-        runtime_main.parser()
         FlowPlan.load(self.ir_path)
+        self._params = json.loads(json.dumps(self.params))  # as a task command reads --params
 
-    def _fork(self, args: list[str]) -> tuple[int, int]:
-        sys.stdout.flush()
-        sys.stderr.flush()
+    def task_spec(self, ref: TaskRef, attempt: int):
+        """The task a forked process runs: what spec_args says to a task command."""
+        from .task import TaskSpec
+
+        return TaskSpec(flow=self.flow_path, ir=self.ir_path, step=ref.step, run_id=self.run_id,
+                        index=index_text(ref.index), attempt=attempt, datastore=self.datastore_url,
+                        iteration=ref.iteration, params=dict(self._params) if ref.step == self.plan.start else {},
+                        origin_run_id=self.origin_run_id,
+                        trigger=self.trigger if ref.step == self.plan.start else None)
+
+    def _fork_step(self, ref: TaskRef, attempt: int) -> None:
+        """Fork the step's own process and watch it here, as the task command
+        would (runtime/supervise.py): one process per task, its output kept
+        by this loop, its deadline watched by it."""
+        from .task import step_process
+
+        spec = self.task_spec(ref, attempt)
+        self._start_watched(Running(ref, attempt, _noop, _noop, phase="step", spec=spec),
+                            lambda: step_process(spec), self.plan.steps[ref.step].timeout_seconds)
+
+    def _start_watched(self, task: Running, body: Callable[[], int], timeout: float | None) -> None:
+        from . import supervise
+
         gc.freeze()  # the child's collections then skip (and so never write to) the pages it shares with us
-        read_end, write_end = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the task process
-            code = 1
-            try:
-                os.close(read_end)
-                os.dup2(write_end, 1)
-                os.dup2(write_end, 2)
-                os.close(write_end)
-                devnull = os.open(os.devnull, os.O_RDONLY)
-                os.dup2(devnull, 0)
-                os.setpgrp()  # as a started task: Ctrl-C reaches the runner only (see launch)
-                signal.signal(signal.SIGINT, signal.SIG_DFL)
-                signal.signal(signal.SIGTERM, signal.SIG_DFL)
-                _die_with_parent()
-                from .__main__ import main
 
-                code = main(args)
-            except SystemExit as exc:
-                code = exc.code if isinstance(exc.code, int) else 1
-            except BaseException:
-                import traceback
+        def child() -> int:
+            devnull = os.open(os.devnull, os.O_RDONLY)
+            os.dup2(devnull, 0)
+            os.close(devnull)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C reaches the runner only (see launch)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.environ.update(self.env)
+            return body()
 
-                traceback.print_exc()
-                code = 1
-            finally:
+        task.watch = supervise.start(child, timeout, capture=True)
+        task.poll = _raw_poller(task.watch.pid)
+        # the status pipe says when the step's deadline starts: watched only when it has one
+        # (otherwise read once it has exited), so a task wakes this loop only to print
+        task.fds = task.watch.fds() if timeout else list(task.watch.outputs)
+        self._watch(task.watch.pid, task)
+
+    def ended(self, task: Running, status: int) -> int | None:
+        """A task's process has exited (``status``, waitpid's): read the rest of
+        its output and stop watching it; its exit code, or None when a process
+        was started to record why its step did not come back (it is watched in
+        its place, phase "after")."""
+        self.read_output(task, final=True)
+        self.forget(task)
+        if task.watch is None:
+            return os.waitstatus_to_exitcode(status)
+        out = task.watch.finish(status)
+        logs = (task.logs[0] + out.stdout, task.logs[1] + out.stderr)
+        if task.phase == "step" and not (out.reported and not out.timed_out):
+            from .task import after_step
+
+            spec = task.spec
+            follow = Running(task.ref, task.attempt, _noop, _noop, phase="after", spec=spec, logs=logs,
+                             tail=task.tail)
+
+            def record() -> int:
+                from .task import Executor, TaskError
+
+                executor = Executor(spec)
                 try:
-                    sys.stdout.flush()
-                    sys.stderr.flush()
-                finally:
-                    os._exit(code)
-        os.close(write_end)
-        return pid, read_end
+                    executor.load()
+                except TaskError as exc:
+                    sys.stderr.write(f"flowc: {exc}\n")
+                    return exc.code
+                return after_step(executor, out)
+
+            self._start_watched(follow, record, None)
+            return None
+        from .task import store_logs
+
+        store_logs(self.ds, self.run_id, task.ref.step, task.ref.tid, task.attempt, *logs)
+        if task.phase == "step":  # it came back through the runtime
+            return out.code if out.code is not None else 1
+        return out.code if out.code is not None else -(out.signal or signal.SIGKILL)
 
     @staticmethod
     def _task_env(python: str | None) -> dict[str, str]:
@@ -424,56 +488,68 @@ class LocalRunner:
         timeout = 0.05
         if self.delayed and not self.running:
             timeout = max(0.0, min(w for w, _, _ in self.delayed) - time.time())
-        elif any(t.eof and t.pidfd < 0 for t in self.running.values()):
+        elif any(not t.fds and t.pidfd < 0 for t in self.running.values()):
             timeout = 0.002  # exiting, and no pidfd to say when: look again soon
+        now = time.monotonic()
+        for task in self.running.values():
+            if task.watch is not None:
+                left = task.watch.check(now)  # a step past its deadline is ended here
+                if left is not None:
+                    timeout = min(timeout, left)
         for key, _ in self.selector.select(timeout=timeout):
             if key.data is not None:  # output (an exit only wakes the loop)
-                task = self.running[key.data]
-                if self.read_output(task) and not task.eof:
-                    task.eof = True  # a closed pipe stays readable: watching it would spin
-                    self.selector.unregister(task.fd)
+                task = self.running.get(key.data)
+                if task is not None:
+                    self.read_fd(task, key.fd)
         for pid, task in list(self.running.items()):
-            code = task.poll()
-            if code is not None:
-                self.read_output(task, final=True)
-                self.forget(task)
+            status = task.poll()
+            if status is not None:
                 del self.running[pid]
-                self.exited(task, code)
+                code = self.ended(task, status)
+                if code is not None:
+                    self.exited(task, code)
 
     def forget(self, task: Running) -> None:
         """Stop watching a task that ended, and close what watched it."""
-        if not task.eof:
-            self.selector.unregister(task.fd)
+        for fd in task.fds:
+            self.selector.unregister(fd)
+        task.fds = []
         if task.pidfd >= 0:
             self.selector.unregister(task.pidfd)
             os.close(task.pidfd)
             task.pidfd = -1
         task.close()
 
-    def read_output(self, task: Running, final: bool = False) -> bool:
-        """Pass on what the task printed; True once its output is closed."""
-        eof = False
-        while True:
-            try:
-                chunk = os.read(task.fd, 65536)
-            except BlockingIOError:
-                break
-            except OSError:
-                eof = True
-                break
-            if not chunk:
-                eof = True
-                break
-            task.buffer += chunk
-        *lines, task.buffer = task.buffer.split(b"\n")
-        if final and task.buffer:
-            lines.append(task.buffer)
-            task.buffer = b""
+    def read_fd(self, task: Running, fd: int, final: bool = False) -> None:
+        """Pass on what the task printed on one pipe; stop watching it once closed."""
+        if task.watch is not None:
+            chunks = []
+            while True:
+                data = task.watch.read(fd)
+                if not data:
+                    break
+                chunks.append(data)
+            closed = data is None
+            chunk = b"".join(chunks)
+        else:
+            chunk, closed = _read_available(fd)
+        buffer = task.buffers.get(fd, b"") + chunk
+        *lines, buffer = buffer.split(b"\n")
+        if (final or closed) and buffer:
+            lines.append(buffer)
+            buffer = b""
+        task.buffers[fd] = buffer
         for line in lines:
             text = line.decode("utf-8", "replace")
             task.tail = (task.tail + [text])[-40:]
             self.reporter.task_output(task.ref.step, task.ref.tid, text)
-        return eof
+        if closed and fd in task.fds:  # a closed pipe stays readable: watching it would spin
+            self.selector.unregister(fd)
+            task.fds.remove(fd)
+
+    def read_output(self, task: Running, final: bool = False) -> None:
+        for fd in list(task.fds):
+            self.read_fd(task, fd, final)
 
     def exited(self, task: Running, code: int) -> None:
         ref = task.ref
@@ -497,7 +573,6 @@ class LocalRunner:
             return
         self.reporter.task_finished(ref.step, ref.tid, False)
         self.failures.append((ref.step, ref.tid, task.attempt))
-
 
     def record_crash(self, task: Running, code: int) -> None:
         """A task that died without recording why (killed, os._exit): record it."""
@@ -531,29 +606,35 @@ def _signal(pid: int, signum: int) -> None:
         pass
 
 
-def _die_with_parent() -> None:
-    """A task ends when the runner is killed (Linux): a run killed with
-    SIGKILL leaves no task writing into it while `flowc resume` runs."""
-    try:
-        import ctypes
-        import signal
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
+def _noop() -> None:
+    pass
 
 
-def _fork_poller(pid: int) -> Callable[[], int | None]:
+def _raw_poller(pid: int) -> Callable[[], int | None]:
+    """The process's exit status as waitpid gives it; None while it runs."""
     def poll() -> int | None:
         try:
             done, status = os.waitpid(pid, os.WNOHANG)
         except ChildProcessError:
-            return 1
-        if done == 0:
-            return None
-        return os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode") else (status >> 8)
+            return 256  # reaped elsewhere: exit code 1
+        return status if done else None
 
     return poll
+
+
+def _read_available(fd: int) -> tuple[bytes, bool]:
+    """What can be read from a non-blocking pipe now, and whether it is closed."""
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except BlockingIOError:
+            return b"".join(chunks), False
+        except OSError:
+            return b"".join(chunks), True
+        if not chunk:
+            return b"".join(chunks), True
+        chunks.append(chunk)
 
 
 class RunError(Exception):

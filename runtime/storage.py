@@ -10,8 +10,8 @@ object store).
 
 from __future__ import annotations
 
+import itertools
 import os
-import tempfile
 from typing import Iterable
 
 
@@ -54,7 +54,7 @@ class LocalStorage:
         path = self._p(key)
         folder = os.path.dirname(path)
         os.makedirs(folder, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=folder)
+        fd, tmp = _temp_file(folder)
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
@@ -85,6 +85,21 @@ class LocalStorage:
         except (FileNotFoundError, NotADirectoryError):
             return []
 
+
+
+_temp_names = itertools.count()
+
+
+def _temp_file(folder: str) -> tuple[int, str]:
+    """A new file in ``folder`` to write and then rename: named by this
+    process and a counter (tempfile's random names cost more than the write
+    of a small file, in a task that writes a few)."""
+    while True:
+        tmp = os.path.join(folder, f".tmp-{os.getpid()}-{next(_temp_names)}")
+        try:
+            return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), tmp
+        except FileExistsError:  # left by an earlier process with the same id
+            continue
 
 
 class FsspecStorage:

@@ -9,6 +9,13 @@ end it at its deadline and record what happened, and so let @catch go on
 The child runs in its own process group (so its subprocesses end with it)
 and dies with this process (a pipe whose end it watches, and on Linux
 PR_SET_PDEATHSIG), so killing the task command never leaves a step running.
+
+The watcher also keeps the child's output: fds 1 and 2 of the child are
+pipes that the watcher reads in the same loop that watches the deadline
+(no thread, no second copy of the process), passing it on live and keeping
+it for the task's logs. ``start`` and ``Child`` watch without blocking, for
+a runner that watches many tasks in one loop (runtime/scheduler.py);
+``supervise`` is the blocking form the task command uses.
 """
 
 from __future__ import annotations
@@ -19,7 +26,6 @@ import signal
 import sys
 import threading
 import time
-from dataclasses import dataclass
 from typing import Callable
 
 # bytes the child writes on its status pipe
@@ -33,13 +39,17 @@ GRACE_SECONDS = 2.0
 _status_fd: int | None = None
 
 
-@dataclass
 class Outcome:
-    code: int | None  # exit status of the child; None when ended by a signal
-    signal: int | None  # the signal that ended it
-    timed_out: bool  # ended here, at its deadline
-    interrupted: int | None  # the signal this process received and passed on (SIGINT, SIGTERM)
-    reported: bool  # the child came back through the runtime (it recorded its own outcome)
+    """How a watched child ended."""
+
+    def __init__(self, code: int | None, signal: int | None, timed_out: bool, interrupted: int | None,
+                 reported: bool, stdout: bytes = b"", stderr: bytes = b""):
+        self.code = code  # exit status of the child; None when ended by a signal
+        self.signal = signal  # the signal that ended it
+        self.timed_out = timed_out  # ended here, at its deadline
+        self.interrupted = interrupted  # the signal this process received and passed on (SIGINT, SIGTERM)
+        self.reported = reported  # the child came back through the runtime (it recorded its own outcome)
+        self.stdout, self.stderr = stdout, stderr  # what it wrote on fds 1 and 2 (when started with capture)
 
 
 def available() -> bool:
@@ -55,20 +65,115 @@ def mark(status: bytes) -> None:
             pass
 
 
-def supervise(child: Callable[[], int], timeout: float | None) -> Outcome:
-    """Run ``child()`` in a forked process; end it (and its process group)
-    ``timeout + GRACE_SECONDS`` seconds after it starts the user's code."""
+class Child:
+    """A child started by ``start``: read its pipes when they are readable
+    (``read``), look at its deadline (``check``), and once it has exited,
+    ``finish`` it for its Outcome."""
+
+    def __init__(self, pid: int, timeout: float | None, status_r: int, life_w: int, outputs: dict[int, int]):
+        self.pid, self.timeout, self.status_r, self.life_w = pid, timeout, status_r, life_w
+        self.outputs = outputs  # pipe read end -> the child's fd (1, 2)
+        self.deadline: float | None = None
+        self.timed_out = False
+        self.interrupted: int | None = None
+        self.seen = bytearray()
+        self.kept: dict[int, list] = {1: [], 2: []}
+        self.status_open = True
+        self.closed: list[int] = []  # output pipes at their end
+
+    def fds(self) -> list[int]:
+        """The pipes still open: wait for any of them to be readable."""
+        return ([self.status_r] if self.status_open else []) + list(self.outputs)
+
+    def read(self, fd: int) -> bytes | None:
+        """Read what is there on one of ``fds()`` without blocking; the bytes
+        read from an output pipe (b"" if none yet), None once it is closed."""
+        try:
+            data = os.read(fd, 65536)
+        except BlockingIOError:
+            return b""
+        except OSError:
+            data = b""
+        if fd == self.status_r:
+            if not data:
+                self.status_open = False
+                return None
+            self.seen.extend(data)
+            for b in data:
+                if b == USER_CODE_STARTED[0] and self.timeout:
+                    self.deadline = time.monotonic() + self.timeout + GRACE_SECONDS
+                elif b == USER_CODE_ENDED[0]:
+                    self.deadline = None
+            return b""
+        if not data:
+            self.closed.append(fd)  # closed in finish(): a loop watching it stops watching it first
+            del self.outputs[fd]
+            return None
+        self.kept[self.outputs[fd]].append(data)
+        return data
+
+    def check(self, now: float | None = None) -> float | None:
+        """End the child if it is past its deadline; the seconds left until it
+        (None: no deadline)."""
+        if self.deadline is None or self.timed_out:
+            return None
+        left = self.deadline - (time.monotonic() if now is None else now)
+        if left <= 0:
+            self.timed_out = True
+            kill_group(self.pid, signal.SIGKILL)
+            return None
+        return left
+
+    def interrupt(self, signum: int) -> None:
+        """Pass a stop signal on to the child's process group, and remember it."""
+        if self.interrupted is None:
+            self.interrupted = signum
+        kill_group(self.pid, signum)
+
+    def finish(self, status: int) -> Outcome:
+        """The child has exited (``status`` from waitpid): read what is left in
+        its pipes and close them."""
+        if self.status_open:
+            while self.status_open and REPORTED not in self.seen and select.select([self.status_r], [], [], 0)[0]:
+                self.read(self.status_r)  # what the child wrote just before it exited
+        for fd in list(self.outputs):
+            while self.read(fd):  # drained; a subprocess that keeps the pipe open is not waited for
+                pass
+        for fd in [*self.outputs, *self.closed]:
+            os.close(fd)
+        self.outputs, self.closed = {}, []
+        os.close(self.status_r)
+        os.close(self.life_w)
+        if self.timed_out:
+            kill_group(self.pid, signal.SIGKILL)  # whatever the step started
+        reported = REPORTED in self.seen
+        out, err = b"".join(self.kept[1]), b"".join(self.kept[2])
+        if os.WIFSIGNALED(status):
+            return Outcome(None, os.WTERMSIG(status), self.timed_out, self.interrupted, reported, out, err)
+        return Outcome(os.WEXITSTATUS(status), None, self.timed_out, self.interrupted, reported, out, err)
+
+
+def start(child: Callable[[], int], timeout: float | None, capture: bool = False) -> Child:
+    """Fork; the child, in a process group of its own, runs ``child()`` and
+    exits with what it returns. With ``capture``, its fds 1 and 2 are pipes
+    that the returned Child reads (non-blocking)."""
     global _status_fd
+    _find_prctl()
     sys.stdout.flush()
     sys.stderr.flush()
     life_r, life_w = os.pipe()
     status_r, status_w = os.pipe()
+    pipes = [os.pipe() for _ in (1, 2)] if capture else []
     pid = os.fork()
     if pid == 0:
         code = 1
         try:
             os.close(life_w)
             os.close(status_r)
+            for (r, w), fd in zip(pipes, (1, 2)):
+                os.close(r)
+                os.dup2(w, fd)
+                os.close(w)
             os.setpgid(0, 0)
             _die_with_parent(life_r)
             _status_fd = status_w
@@ -90,71 +195,70 @@ def supervise(child: Callable[[], int], timeout: float | None) -> Outcome:
                 os._exit(code)
     os.close(life_r)
     os.close(status_w)
+    outputs = {}
+    for (r, w), fd in zip(pipes, (1, 2)):
+        os.close(w)
+        os.set_blocking(r, False)
+        outputs[r] = fd
+    os.set_blocking(status_r, False)
     try:
         os.setpgid(pid, pid)  # also here: no race with a kill before the child ran
     except OSError:
         pass
-    received: list[int] = []
+    return Child(pid, timeout, status_r, life_w, outputs)
+
+
+def supervise(child: Callable[[], int], timeout: float | None, tee: bool = False) -> Outcome:
+    """Run ``child()`` in a forked process; end it (and its process group)
+    ``timeout + GRACE_SECONDS`` seconds after it starts the user's code.
+    With ``tee``, what it writes is shown on this process's fds 1 and 2 as it
+    comes and kept in the Outcome (the task's logs)."""
+    watched = start(child, timeout, capture=tee)
+    pid = watched.pid
 
     def forward(signum, frame):
-        received.append(signum)
-        _kill_group(pid, signum)
+        watched.interrupt(signum)
 
     previous = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)} \
         if threading.current_thread() is threading.main_thread() else {}
-    deadline: float | None = None
-    timed_out = False
-    status_open = True
-    seen = bytearray()
-
-    def read_status(wait: float) -> bool:
-        """Read what the child wrote; False once the pipe is closed."""
-        nonlocal deadline
-        try:
-            ready, _, _ = select.select([status_r], [], [], wait)
-        except InterruptedError:
-            return True
-        if not ready:
-            return True
-        data = os.read(status_r, 64)
-        seen.extend(data)
-        for b in data:
-            if bytes([b]) == USER_CODE_STARTED and timeout:
-                deadline = time.monotonic() + timeout + GRACE_SECONDS
-            elif bytes([b]) == USER_CODE_ENDED:
-                deadline = None
-        return bool(data)
     try:
         while True:
             done, status = os.waitpid(pid, os.WNOHANG)
             if done:
                 break
-            now = time.monotonic()
-            if deadline is not None and now >= deadline and not timed_out:
-                timed_out = True
-                _kill_group(pid, signal.SIGKILL)
-            wait = 0.05 if deadline is None else max(0.0, min(0.05, deadline - now))
-            if status_open:
-                status_open = read_status(wait)  # closed: the child (and any fork of it) exited
-            elif deadline is None:
+            left = watched.check()
+            fds = watched.fds()
+            if not fds and left is None:
                 done, status = os.waitpid(pid, 0)  # it is exiting: nothing left to watch
                 break
-            else:
+            wait = 0.05 if left is None else max(0.0, min(0.05, left))
+            if not fds:
                 time.sleep(min(wait, 0.005))
-        while status_open and REPORTED not in seen and select.select([status_r], [], [], 0)[0]:
-            status_open = read_status(0)  # what the child wrote just before it exited
+                continue
+            try:
+                ready, _, _ = select.select(fds, [], [], wait)
+            except InterruptedError:
+                continue
+            for fd in ready:
+                shown_on = watched.outputs.get(fd)  # this process's fd 1 or 2 (the child's own)
+                data = watched.read(fd)
+                if data and shown_on:
+                    _write_all(shown_on, data)
     finally:
         for s, h in previous.items():
             signal.signal(s, h)
-        os.close(status_r)
-        os.close(life_w)
-    if timed_out:
-        _kill_group(pid, signal.SIGKILL)  # whatever the step started
-    interrupted = received[0] if received else None
-    reported = REPORTED in seen
-    if os.WIFSIGNALED(status):
-        return Outcome(None, os.WTERMSIG(status), timed_out, interrupted, reported)
-    return Outcome(os.WEXITSTATUS(status), None, timed_out, interrupted, reported)
+    return watched.finish(status)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        try:
+            view = view[os.write(fd, view):]
+        except BlockingIOError:
+            select.select([], [fd], [], 1.0)
+        except OSError:
+            return
 
 
 LIFELINE_ENV = "FLOWC_LIFELINE_FD"
@@ -192,7 +296,7 @@ def _on_eof(fd: int, end, name: str) -> None:
     threading.Thread(target=watch, daemon=True, name=name).start()
 
 
-def _kill_group(pid: int, signum: int) -> None:
+def kill_group(pid: int, signum: int) -> None:
     try:
         os.killpg(pid, signum)
     except OSError:
@@ -202,14 +306,25 @@ def _kill_group(pid: int, signum: int) -> None:
             pass
 
 
+
+_prctl = None  # libc's prctl, found once before any fork (in a child, ctypes costs more than the fork)
+
+
+def _find_prctl() -> None:
+    global _prctl
+    if _prctl is None:
+        try:
+            import ctypes
+
+            _prctl = ctypes.CDLL(None, use_errno=True).prctl
+        except (OSError, AttributeError):  # not Linux: the lifeline pipe alone
+            _prctl = False
+
+
 def _die_with_parent(life_r: int) -> None:
     """End this process group when the supervisor ends, however it ends."""
-    try:
-        import ctypes
+    _find_prctl()
+    if _prctl:
+        _prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux); harmless elsewhere if absent
-    except (OSError, AttributeError):
-        pass
-
-    _on_eof(life_r, lambda: _kill_group(os.getpid(), signal.SIGKILL), "flowc-supervisor-watch")
+    _on_eof(life_r, lambda: kill_group(os.getpid(), signal.SIGKILL), "flowc-supervisor-watch")

@@ -30,7 +30,6 @@ import sys
 import time
 import traceback
 import types
-from dataclasses import dataclass, field
 from typing import Any
 
 from . import configs as user_configs, metaflow_shim, params as params_mod
@@ -62,32 +61,33 @@ class TaskInterrupted(Exception):
     """The task command was asked to stop (SIGINT, SIGTERM) and passed it on to the step."""
 
 
-@dataclass
 class TaskSpec:
-    flow: str
-    ir: str
-    step: str
-    run_id: str
-    index: str
-    attempt: int
-    datastore: str
-    iteration: int = 0
-    package: str | None = None
-    params: dict[str, Any] = field(default_factory=dict)
-    output: str | None = None
-    origin_run_id: str | None = None
-    first_attempt: int = 0  # the attempt this series of retries began with (an orchestrator's rerun)
-    output_value: str | None = None  # where the value an engine branches on goes, alone (--output-value)
-    trigger: list | None = None  # the events that started the run (start step; runtime/events.normalize)
+    """One task, as the task command's arguments name it. A plain class: the
+    task command imports no dataclasses (they cost a tenth of its start-up)."""
+
+    def __init__(self, flow: str, ir: str, step: str, run_id: str, index: str, attempt: int, datastore: str,
+                 iteration: int = 0, package: str | None = None, params: dict[str, Any] | None = None,
+                 output: str | None = None, origin_run_id: str | None = None, first_attempt: int = 0,
+                 output_value: str | None = None, trigger: list | None = None):
+        self.flow, self.ir, self.step, self.run_id, self.index = flow, ir, step, run_id, index
+        self.attempt, self.datastore, self.iteration, self.package = attempt, datastore, iteration, package
+        self.params = {} if params is None else params
+        self.output, self.origin_run_id = output, origin_run_id
+        self.first_attempt = first_attempt  # the attempt this series of retries began with (an orchestrator's rerun)
+        self.output_value = output_value  # where the value an engine branches on goes, alone (--output-value)
+        self.trigger = trigger  # the events that started the run (start step; runtime/events.normalize)
+
+    def __repr__(self) -> str:
+        return f"TaskSpec({', '.join(f'{k}={v!r}' for k, v in vars(self).items())})"
 
 
-@dataclass
 class Frame:
-    split: str
-    var: str
-    sha: str
-    index: int
-    count: int
+    """One enclosing foreach of a task: the split, its items' artifact, this item."""
+
+    __slots__ = ("split", "var", "sha", "index", "count")
+
+    def __init__(self, split: str, var: str, sha: str, index: int, count: int):
+        self.split, self.var, self.sha, self.index, self.count = split, var, sha, index, count
 
     def to_json(self) -> dict:
         return {"split": self.split, "var": self.var, "sha": self.sha, "index": self.index, "count": self.count}
@@ -661,40 +661,75 @@ def run(spec: TaskSpec, capture: bool = True) -> int:
     except TaskError as exc:
         sys.stderr.write(f"flowc: {exc}\n")
         return exc.code
-    if not capture:
-        return _run_supervised(executor)
-    from .capture import Capture
-
-    with Capture() as cap:
-        code = _run_supervised(executor)
-    try:
-        for name, data in (("stdout", cap.stdout), ("stderr", cap.stderr)):
-            if data:
-                executor.ds.write_attempt_file(executor.run_id, executor.step.name, executor.task_id,
-                                               spec.attempt, name, data)
-    except Exception as exc:  # logs are a convenience; the task's result stands
-        sys.stderr.write(f"flowc: could not store the task's logs: {exc}\n")
-    return code
-
-
-def _run_supervised(executor: Executor) -> int:
-    """Run the task in a watched child process (runtime/supervise.py); if the
-    step did not come back (ended at its deadline, killed, or exited from the
-    user's code), record why and, on the last attempt with @catch, go on."""
     from . import supervise
 
     supervise.watch_lifeline()
-    if not supervise.available() or os.environ.get("FLOWC_SUPERVISE") == "0":
+    if supervise.available() and os.environ.get("FLOWC_SUPERVISE") != "0" and executor.finished() is None:
+        code, out, err = _run_supervised(executor, tee=capture)
+    elif capture:  # not watched from outside: the output is copied by threads here
+        from .capture import Capture
+
+        with Capture() as cap:
+            code = _run_loaded(executor)
+        out, err = cap.stdout, cap.stderr
+    else:
         return _run_loaded(executor)
-    if executor.finished() is not None:
-        return _run_loaded(executor)  # nothing to run: only OUT.json to write
-    step = executor.step
+    if capture:
+        store_logs(executor.ds, executor.run_id, executor.step.name, executor.task_id, spec.attempt, out, err)
+    return code
+
+
+def store_logs(ds: FlowDatastore, run_id: str, step: str, tid: str, attempt: int, out: bytes, err: bytes) -> None:
+    """Keep a task's output beside its artifacts (attempt-N/stdout, stderr), for `flowc logs`."""
+    try:
+        for name, data in (("stdout", out), ("stderr", err)):
+            if data:
+                ds.write_attempt_file(run_id, step, tid, attempt, name, data)
+    except Exception as exc:  # logs are a convenience; the task's result stands
+        sys.stderr.write(f"flowc: could not store the task's logs: {exc}\n")
+
+
+def step_process(spec: TaskSpec) -> int:
+    """The step's own process, started by a runner that watches it (the
+    child side of runtime/supervise.py; the runner then calls after_step)."""
+    executor = Executor(spec)
+    try:
+        executor.load()
+    except TaskError as exc:
+        sys.stderr.write(f"flowc: {exc}\n")
+        return exc.code
+    return _run_loaded(executor)
+
+
+def _run_supervised(executor: Executor, tee: bool) -> tuple[int, bytes, bytes]:
+    """Run the task in a watched child process (runtime/supervise.py); with
+    ``tee``, its output is shown and kept (the exit status, stdout, stderr)."""
+    from . import supervise
+
     def child() -> int:
         # a datastore client made before the fork may not work after it (fsspec's async ones)
         executor.ds = FlowDatastore(executor.spec.datastore, executor.plan.name)
         return _run_loaded(executor)
 
-    out = supervise.supervise(child, step.timeout_seconds)
+    out = supervise.supervise(child, executor.step.timeout_seconds, tee=tee)
+    if out.reported and not out.timed_out:
+        return (out.code if out.code is not None else EXIT_FAILED), out.stdout, out.stderr
+    if not tee:
+        return after_step(executor, out), b"", b""
+    from .capture import Capture
+
+    with Capture() as cap:  # what is said and run after the step's process ended belongs to its logs too
+        code = after_step(executor, out)
+    return code, out.stdout + cap.stdout, out.stderr + cap.stderr
+
+
+def after_step(executor: Executor, out: Any) -> int:
+    """The step's process did not come back (ended at its deadline, killed,
+    interrupted, or exited from the user's code): record why and, on the last
+    attempt with @catch, go on. ``out`` is the supervise.Outcome."""
+    from . import supervise
+
+    step = executor.step
     if out.reported and not out.timed_out:
         return out.code if out.code is not None else EXIT_FAILED
     if executor.finished() is not None:  # ended after it published its result

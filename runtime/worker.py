@@ -251,6 +251,8 @@ class Worker:
         env = dict(os.environ)
         try:
             env.update(self.fetch_secrets(task.secrets))
+            if task.secrets:  # each a JSON object the task expands, one variable per key (runtime/secret_files.py)
+                env["FLOWC_SECRET_JSON"] = os.pathsep.join(sorted(task.secrets))
         except Exception as exc:
             self.report_failure(task, "flowc.SecretUnavailable", f"{type(exc).__name__}: {exc}")
             self._delete(receipt)

@@ -32,6 +32,10 @@ def secret_env_name(source: str) -> str:
     return re.sub(r"[^A-Z0-9_]", "_", name.upper())
 
 
+# runtime/secret_files.py: the variables that hold a secret's JSON, expanded as Metaflow does
+SECRET_JSON = "FLOWC_SECRET_JSON"
+
+
 def secret_sources(step: ir.Step) -> list[tuple[str, str]]:
     d = step.decorators
     sources = list(d.secrets.sources) if d.secrets is not None else []
@@ -59,8 +63,11 @@ class JobDefinition:
         """A RegisterJobDefinition request (aws batch register-job-definition --cli-input-json)."""
         container: dict[str, Any] = {"image": self.image, "command": list(self.command)}
         container["resourceRequirements"] = resource_requirements(self.needs)
-        if self.environment:
-            container["environment"] = [{"name": k, "value": v} for k, v in self.environment]
+        environment = dict(self.environment)
+        if self.secrets:  # each holds a secret's JSON text: the runtime makes every key a variable
+            environment[SECRET_JSON] = ":".join(k for k, _ in self.secrets)
+        if environment:
+            container["environment"] = [{"name": k, "value": v} for k, v in sorted(environment.items())]
         if self.secrets:
             container["secrets"] = [{"name": k, "valueFrom": v} for k, v in self.secrets]
         if self.job_role:

@@ -19,7 +19,7 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from flowc.commands._local import EnvironmentProblem, prepare_environments, write_ir
-    from flowc.commands.run import report_end, show_ui_address
+    from flowc.commands.run import events_env, report_end, show_ui_address
     from flowc.compiler import load_flow
     from flowc.runtime.client import default_datastore, find_run
     from flowc.runtime.plan import FlowPlan
@@ -63,7 +63,7 @@ def main(args: argparse.Namespace) -> int:
         return 2
     runner = LocalRunner(plan, flow_file, write_ir(flow), datastore, run_id=args.run_id, params=params,
                          max_workers=args.max_workers, origin_run_id=origin.id, rerun_steps=rerun,
-                         python=pythons.get)
+                         python=pythons.get, env=events_env(datastore))
     try:
         run_id = runner.start_run()
     except RunError as exc:

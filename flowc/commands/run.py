@@ -172,9 +172,9 @@ def main(args: argparse.Namespace) -> int:
         print(f"flowc run: {exc}", file=sys.stderr)
         return 2
     ir_path = write_ir(flow)
-    _route_events(datastore)
     runner = LocalRunner(plan, args.file, ir_path, datastore, run_id=args.run_id, params=values,
-                         max_workers=args.max_workers, python=pythons.get, trigger=triggered)
+                         max_workers=args.max_workers, python=pythons.get, trigger=triggered,
+                         env=events_env(datastore))
     try:
         run_id = runner.start_run()
     except RunError as exc:
@@ -208,17 +208,13 @@ def _triggering_events(flow, datastore: str, given: list[str], values: dict) -> 
     return events
 
 
-def _route_events(datastore: str) -> None:
+def events_env(datastore: str) -> dict[str, str]:
     """What the run's tasks publish goes to the local event log (or FLOWC_EVENTS, if set)."""
+    from flowc.local_events import backend_for
     from flowc.runtime.events import ENV_BACKEND
 
-    if os.environ.get(ENV_BACKEND):
-        return
-    from flowc.local_events import backend_for
-
     backend = backend_for(datastore)
-    if backend:
-        os.environ[ENV_BACKEND] = backend
+    return {ENV_BACKEND: backend} if backend else {}
 
 
 def show_ui_address(ds, flow: str, run_id: str, reporter) -> None:

@@ -13,8 +13,10 @@ from flowc.compiler.spans import Span
 
 from ..base import flow_file, Target
 from ..kubernetes import DNS_SUBDOMAIN, check_label
+from ..events import subscriptions
 from .dag import SHARED, DagBuilder
 from .names import dns_label
+from .sensor import EVENT_PARAM
 
 
 ARGO_PARAM = re.compile(r"[-a-zA-Z0-9_]+\Z")
@@ -138,3 +140,23 @@ def _texts(value: Any) -> list[str]:
     if hasattr(value, "__dataclass_fields__") and not isinstance(value, Span):
         return [t for name in value.__dataclass_fields__ for t in _texts(getattr(value, name))]
     return []
+
+
+def check_events(t: Target, flow: ir.Flow) -> None:
+    """What the Sensor needs (sensor.py): names of its own for the event
+    parameters, and Kubernetes names for the EventSource and EventBus options."""
+    for opt in ("event_source", "event_bus"):
+        if not DNS_SUBDOMAIN.match(t.option(opt)) or len(t.option(opt)) > 253:
+            t.error("FC502", f"--{opt.replace('_', '-')} '{t.option(opt)}' is not a Kubernetes name", flow.span)
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", t.option("webhook_event")):
+        t.error("FC502", f"--webhook-event '{t.option('webhook_event')}' is not an Argo Events event name "
+                "(letters, digits, '.', '-', '_')", flow.span)
+    url = t.option("events_url")
+    if url and url != "none" and not re.match(r"https?://[^/\s]+", url):
+        t.error("FC502", f"--events-url '{url}' is not an http(s) URL (or 'none')", flow.span)
+    if not subscriptions(flow, t.option("user")):
+        return
+    for p in flow.parameters:
+        if p.name.startswith(EVENT_PARAM):
+            t.unsupported(f"parameter '{p.name}' starts with '{EVENT_PARAM}', the prefix of the workflow "
+                          "parameters that carry the triggering events", p.span, "rename the parameter")

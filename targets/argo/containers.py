@@ -14,7 +14,9 @@ from flowc.compiler import ir
 from ..base import engine_timeout, Target
 from ..kubernetes import pod_of
 from . import models as m
+from ..events import end_event_name, subscriptions
 from .names import quote_expr
+from .sensor import event_arguments, webhook_url
 
 
 OUT_PATH = "/tmp/flowc/out.json"  # where the runtime writes OUT.json (--output)
@@ -41,6 +43,32 @@ def parameter_inputs(flow: ir.Flow) -> tuple[list, str]:
     return inputs, "{" + ",".join(fields) + "}"
 
 
+def trigger_inputs(flow: ir.Flow, user: str) -> tuple[list, str]:
+    """How the events that started a run reach the start step: one input per
+    Sensor dependency, whose value is the workflow parameter holding that
+    event's webhook body (sensor.py), as a JSON string with every ``{``
+    escaped (parameter_inputs' rule: no ``{{`` reaches a later substitution
+    pass), and one ``--trigger`` argument listing them. The runtime reads
+    each string as an event; an empty one (a run not started by the Sensor)
+    is no event."""
+    inputs, items = [], []
+    for i, (param, _) in enumerate(event_arguments(flow, user)):
+        value = f'sprig.replace("{{", "\\u007b", toJson(workflow.parameters[{quote_expr(param)}]))'
+        inputs.append(m.Parameter(name=f"event-{i}", value=f"{{{{={value}}}}}"))
+        items.append(f"{{{{inputs.parameters.event-{i}}}}}")
+    return inputs, "[" + ",".join(items) + "]"
+
+
+def events_env(target: Target, flow: ir.Flow) -> dict[str, str]:
+    """Where the runtime publishes events (the webhook EventSource) and the
+    name of this flow's end event, as resolved at compile time."""
+    env = {"FLOWC_END_EVENT": end_event_name(flow, target.option("user"))}
+    url = webhook_url(target)
+    if url:
+        env["FLOWC_EVENTS"] = url
+    return env
+
+
 def container_template(target: Target, flow: ir.Flow, s: ir.Step, name: str, shared: bool = False):
     """The container running step ``s`` as template ``name``; or, ``shared``,
     the one every plain step with ``s``'s signature runs, taking the step's
@@ -59,6 +87,10 @@ def container_template(target: Target, flow: ir.Flow, s: ir.Step, name: str, sha
         param_inputs, params = parameter_inputs(flow)
         inputs += param_inputs
         extra = ["--params", params]
+    if not shared and s.name == flow.start and subscriptions(flow, target.option("user")):
+        event_inputs, events = trigger_inputs(flow, target.option("user"))
+        inputs += event_inputs
+        extra += ["--trigger", events]
     argv = target.runtime_argv(
         flow, s, run_id="{{workflow.name}}",
         index="{{inputs.parameters.index}}" if (shared or s.foreach_stack) else "0",
@@ -73,7 +105,7 @@ def container_template(target: Target, flow: ir.Flow, s: ir.Step, name: str, sha
         image=pod.image,
         image_pull_policy=pod.image_pull_policy or target.option("image_pull_policy") or None,
         command=argv[:4], args=argv[4:],
-        env=[m.EnvVar(name=k, value=v) for k, v in pod.env.items()] or None,
+        env=[m.EnvVar(name=k, value=v) for k, v in {**events_env(target, flow), **pod.env}.items()] or None,
         env_from=[m.EnvFromSource(secret_ref=m.SecretEnvSource(name=n)) for n in pod.secrets] or None,
         resources=m.ResourceRequirements(
             requests={k: m.Quantity(v) for k, v in pod.requests.items()} or None,

@@ -41,6 +41,7 @@ from flowc.compiler import ir
 from ..base import describe_step, source_ref, Target
 from . import models as m
 from .containers import SHARED, container_template, parameter_inputs  # noqa: F401 (parameter_inputs: the API)
+from ..events import subscriptions
 from .names import dns_label, quote_expr
 
 
@@ -114,7 +115,12 @@ class DagBuilder:
         d = s.decorators
         settings = (d.resources, d.retry, d.timeout, d.environment, d.secrets, d.kubernetes)
         return (any(x is not None for x in settings) or s.kind in (ir.FOREACH, ir.SWITCH)
-                or (s.name == self.flow.start and bool(self.flow.parameters)))
+                or (s.name == self.flow.start and bool(self.flow.parameters or self.triggered)))
+
+    @functools.cached_property
+    def triggered(self) -> bool:
+        """The flow waits for events: its start step takes them (--trigger)."""
+        return bool(subscriptions(self.flow, self.target.option("user")))
 
     def signature(self, s: ir.Step) -> tuple:
         """A plain step's image and command with its name left out: steps

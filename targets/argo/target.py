@@ -2,7 +2,8 @@
 
 ``flowc compile FLOW.py --target argo`` writes a WorkflowTemplate (or, with
 ``--kind workflow``, a Workflow) and, when the flow has ``@schedule``, a
-CronWorkflow beside it: one multi-document YAML file, or one file per
+CronWorkflow beside it, and with ``@trigger`` or ``@trigger_on_finish`` an
+Argo Events Sensor (sensor.py): one multi-document YAML file, or one file per
 object with ``--split``. The objects are built as hera's typed models
 (models.py stands in for ``hera.workflows.models``) and written by
 writer.py with a fixed key order and comments that point each task back at
@@ -23,9 +24,11 @@ from ..kubernetes import LABEL_NAME, check_pods
 from ..naming import project_branch
 from . import models as m
 from . import writer
-from .checks import check_argo_tags, check_names, check_namespace, check_options, check_parameters
+from .checks import check_argo_tags, check_events, check_names, check_namespace, check_options, check_parameters
 from .dag import lower_templates
+from ..events import subscriptions
 from .names import cron_name, dns_label, object_name
+from .sensor import event_arguments, sensor_document
 
 API_VERSION = "argoproj.io/v1alpha1"
 POD_GC = ("", "OnPodCompletion", "OnPodSuccess", "OnWorkflowCompletion", "OnWorkflowSuccess")
@@ -53,8 +56,8 @@ class ArgoTarget(Target):
         "environment": yes("container env (the runtime sets them too)"),
         "secrets": yes("envFrom secretRef: Kubernetes secret names only"),
         "schedule": yes("a CronWorkflow"),
-        "trigger": no("Argo Events sensors are not emitted"),
-        "trigger_on_finish": no("Argo Events sensors are not emitted yet"),
+        "trigger": yes("an Argo Events Sensor on the webhook EventSource"),
+        "trigger_on_finish": yes("an Argo Events Sensor on the upstream run's end event"),
         "project": yes("name prefix and labels"),
         "image": yes(),
         "kubernetes": yes("one namespace per workflow"),
@@ -77,6 +80,16 @@ class ArgoTarget(Target):
         Option("annotations", dict, {}, "annotations on the objects and on every run: key=value,key=value"),
         Option("image_pull_policy", str, "", "imagePullPolicy of every container",
                choices=("", "Always", "IfNotPresent", "Never")),
+        Option("event_source", str, "argo-events-webhook",
+               "the Argo Events webhook EventSource events arrive at (docs/targets/argo.md shows it)"),
+        Option("webhook_event", str, "metaflow-event", "the EventSource's webhook event that receives them"),
+        Option("event_bus", str, "default", "the Argo Events EventBus of the Sensor"),
+        Option("events_url", str, "",
+               "where steps POST the events they publish and the end event (FLOWC_EVENTS); default: the "
+               "EventSource's Service, http://EVENT_SOURCE-eventsource-svc:12000/WEBHOOK_EVENT; 'none': "
+               "events are kept with the tasks only"),
+        Option("sensor_service_account", str, "",
+               "service account of the Sensor's pod (it creates Workflows; default: the namespace's default)"),
     )
 
     # ------------------------------------------------------------ checks
@@ -89,6 +102,7 @@ class ArgoTarget(Target):
         check_argo_tags(self, flow)
         check_options(self, flow)
         check_parameters(self, flow)
+        check_events(self, flow)
 
     def text_map(self, option: str) -> dict[str, str]:
         """A key=value option as text, sorted (TOML may give numbers or booleans)."""
@@ -102,9 +116,8 @@ class ArgoTarget(Target):
         documents = self.documents(flow, name)
         header = self.header(flow, name)
         if self.option("split"):
-            kinds = [documents[0]["kind"].lower(), "cronworkflow"]
-            return {f"{name}.{kind}.yaml": writer.dump_documents([doc], header).encode()
-                    for kind, doc in zip(kinds, documents)}
+            return {f"{name}.{_kind(doc).lower()}.yaml": writer.dump_documents([doc], header).encode()
+                    for doc in documents}
         return {f"{name}.yaml": writer.dump_documents(documents, header).encode()}
 
     def documents(self, flow: ir.Flow, name: str) -> list:
@@ -150,6 +163,9 @@ class ArgoTarget(Target):
                 self.with_comments(data, lowered),
                 f"@schedule ({source_ref(flow, schedule.span)}): {schedule.cron}"
                 + (f" ({schedule.timezone})" if schedule.timezone else "")))
+        if subscriptions(flow, self.option("user")):
+            whole = main.model_dump(by_alias=True, exclude_none=True, mode="json") if workflow else None
+            documents.append(sensor_document(self, flow, name, self.namespace, labels, annotations, whole))
         return documents
 
     def object_name(self, flow: ir.Flow) -> str:
@@ -165,6 +181,7 @@ class ArgoTarget(Target):
             else:
                 value = p.default if isinstance(p.default, str) and p.type == "str" else json_text(p.default)
             params.append(m.Parameter(name=p.name, value=value, description=p.help or None))
+        params += [m.Parameter(name=n, value="", description=d) for n, d in event_arguments(flow, self.option("user"))]
         return m.Arguments(parameters=params) if params else None
 
     def labels(self, flow: ir.Flow) -> dict[str, str]:
@@ -191,6 +208,7 @@ class ArgoTarget(Target):
         source = flow_file(flow)
         params = "".join(f" -p {p.name}=..." for p in flow.parameters if p.required)
         scheduled = flow.decorators.schedule is not None
+        triggered = bool(subscriptions(flow, self.option("user")))
         if self.option("kind") == "workflow":
             how = [f"Run it: argo submit the Workflow{params}" + (
                 "; `argo cron create` the CronWorkflow to run it on its schedule (--split writes them apart)."
@@ -199,6 +217,9 @@ class ArgoTarget(Target):
             how = ["Install: kubectl apply -f this file" + (" (the CronWorkflow then runs it on its schedule)."
                                                            if scheduled else "."),
                    f"Run it: argo submit --from workflowtemplate/{name}{params}"]
+            if triggered:
+                how.append(f"The Sensor {name} submits it when its events arrive at the Argo Events EventSource "
+                           f"{self.option('event_source')} (docs/targets/argo.md, Events).")
         lines = [
             f"Argo Workflows objects for the flow {flow.name}, compiled by flowc from {source}.",
             f"To change them, edit {source} and compile it again.",
@@ -222,3 +243,7 @@ class ArgoTarget(Target):
             if tname in lowered.comments:
                 templates[i] = writer.Commented(tmpl, lowered.comments[tname])
         return data
+
+
+def _kind(doc) -> str:
+    return (doc.value if isinstance(doc, writer.Commented) else doc)["kind"]

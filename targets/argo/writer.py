@@ -25,9 +25,9 @@ from ..yaml_dumper import stable
 # name, what runs, when) on top.
 KEY_ORDER = ("apiVersion", "kind", "name", "generateName", "namespace", "metadata", "spec", "entrypoint",
              "template", "depends", "when", "withSequence", "arguments", "inputs", "outputs",
-             "image")
+             "image", "eventSourceName", "eventName", "operation", "source", "src", "dest")
 # Keys written last: the long blocks, after the settings that qualify them.
-KEY_LAST = ("command", "args", "dag", "container", "templates")
+KEY_LAST = ("command", "args", "dag", "container", "templates", "dependencies", "triggers")
 _RANK = {key: i for i, key in enumerate(KEY_ORDER)}
 _LAST = {key: i for i, key in enumerate(KEY_LAST)}
 

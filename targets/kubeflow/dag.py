@@ -37,18 +37,14 @@ class Lowering:
         self.executors: dict[str, Any] = {}
         self.platform: dict[str, Any] = {}
         self.comments: dict[tuple[str, ...], str] = {}  # YAML path -> the comment above it
-        self._scoped: dict[tuple[str, ...], dict] = {}
 
     # ---- scopes
 
     def scope_steps(self, scope: tuple[str, ...]) -> list[ir.Step]:
         return [s for s in self.flow.ordered_steps() if s.foreach_stack == scope]
 
-    def terms(self, s: ir.Step) -> frozenset:
-        scope = s.foreach_stack
-        if scope and scope not in self._scoped:
-            self._scoped[scope] = conditions.scope_conditions(self.flow, scope)
-        return conditions.terms_of(self.flow, s, self._scoped.get(scope, {}))
+    def terms(self, s: ir.Step) -> conditions.Terms:
+        return conditions.terms_of(s)
 
     def dag(self, scope: tuple[str, ...]) -> dict[str, Any]:
         tasks: dict[str, Any] = {}
@@ -87,7 +83,7 @@ class Lowering:
                 out.add(self.loop_name(self.steps[ps.foreach_stack[len(scope)]]))
         return sorted(out)
 
-    def condition_inputs(self, terms: frozenset) -> dict[str, Any]:
+    def condition_inputs(self, terms: conditions.Terms) -> dict[str, Any]:
         return {self.names.output_channel(sw): {"taskOutputParameter": {
             "producerTask": self.names.task(sw), "outputParameterKey": OUTPUT}}
             for sw in conditions.switches_in(terms)}

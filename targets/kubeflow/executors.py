@@ -6,7 +6,13 @@ KubernetesExecutorConfig), both from the shared pod lowering
 - resources: ``resourceCpuRequest``, ``resourceMemoryRequest`` and
   ``resourceMemoryLimit`` as Kubernetes quantities (``1``, ``4096Mi``), GPUs
   as an accelerator (``nvidia.com/gpu`` or ``<gpu_vendor>.com/gpu``, count);
-- env: @environment (and METAFLOW_TEMPDIR for a tmpfs);
+- env: @environment (and METAFLOW_TEMPDIR for a tmpfs), and
+  ``FLOWC_SECRET_DIRS`` naming the step's secret folders;
+- secrets (@secrets, @kubernetes(secrets=...)): KFP's platform spec maps only
+  named keys to variables (``secretAsEnv``), so each secret is mounted whole
+  as a folder (``secretAsVolume`` at ``/etc/flowc/secrets/NAME``) and the
+  runtime sets a variable per key before the step runs, as ``envFrom`` would
+  (runtime/secret_files.py);
 - platform: node selector, tolerations, pod labels and annotations, image pull
   policy and secrets, PVCs, shared memory, tmpfs (an emptyDir in memory), and
   ``activeDeadlineSeconds`` (the engine's timeout: @timeout + 60 s, else 5 days).
@@ -23,6 +29,8 @@ from ..base import engine_timeout, Target
 from ..kubernetes import pod_of, tmpfs_of
 from .names import OUTPUT
 
+SECRETS_ROOT = "/etc/flowc/secrets"  # one folder per secret below it
+SECRET_DIRS = "FLOWC_SECRET_DIRS"  # the runtime's variable naming them (runtime/secret_files.py)
 
 RUN_ID = "{{$.pipeline_job_uuid}}"
 OUTPUT_FILE = "{{$.outputs.parameters['%s'].output_file}}" % OUTPUT
@@ -54,8 +62,11 @@ def container(target: Target, flow: ir.Flow, s: ir.Step, params: dict[str, str])
     spec: dict[str, Any] = {"image": pod.image, "command": argv}
     if args:
         spec["args"] = args
-    if pod.env:
-        spec["env"] = [{"name": k, "value": v} for k, v in pod.env.items()]
+    env = dict(pod.env)
+    if pod.secrets:
+        env[SECRET_DIRS] = ":".join(secret_folder(name) for name in pod.secrets)
+    if env:
+        spec["env"] = [{"name": k, "value": v} for k, v in env.items()]
     resources: dict[str, Any] = {}
     for key, field in (("cpu", "resourceCpuRequest"), ("memory", "resourceMemoryRequest")):
         if key in pod.requests:
@@ -69,6 +80,11 @@ def container(target: Target, flow: ir.Flow, s: ir.Step, params: dict[str, str])
     if resources:
         spec["resources"] = resources
     return {"container": spec}
+
+
+def secret_folder(name: str) -> str:
+    """Where a secret is mounted (a Kubernetes secret's name is a DNS subdomain: a safe folder name)."""
+    return f"{SECRETS_ROOT}/{name}"
 
 
 def platform(target: Target, s: ir.Step) -> dict[str, Any]:
@@ -90,6 +106,9 @@ def platform(target: Target, s: ir.Step) -> dict[str, Any]:
         out["imagePullPolicy"] = pod.image_pull_policy
     if pod.image_pull_secrets:
         out["imagePullSecret"] = [{"secretName": name} for name in pod.image_pull_secrets]
+    if pod.secrets:  # as kfp-kubernetes' use_secret_as_volume writes it
+        out["secretAsVolume"] = [{"secretName": name, "secretNameParameter": {"runtimeValue": {"constant": name}},
+                                  "mountPath": secret_folder(name)} for name in pod.secrets]
     k8s = s.decorators.kubernetes
     claims = sorted(k8s.persistent_volume_claims.items()) if k8s is not None else []
     if claims:
@@ -108,11 +127,6 @@ def check(target: Target, s: ir.Step) -> None:
     """FC501 for what a step's pod asks and a KFP executor cannot say."""
     d = s.decorators
     pod = pod_of(target, s)
-    if pod.secrets:
-        deco = d.secrets if d.secrets is not None else d.kubernetes
-        target.unsupported(f"the secrets of step '{s.name}' cannot be loaded as a whole: KFP's platform spec "
-                           "maps each key of a secret to a variable (secretAsEnv), it has no envFrom", deco.span,
-                           "read the secret's keys from a mounted file, or compile for argo or airflow")
     k8s = d.kubernetes
     if k8s is not None and k8s.namespace:
         target.unsupported(f"@kubernetes(namespace=...) on step '{s.name}': a KFP run's pods all run in the "

@@ -16,6 +16,7 @@ and load it with kfp's own loader (tests/targets/kubeflow/).
     @timeout          activeDeadlineSeconds in the platform spec (+ 60 s); the runtime stops the step itself
     @resources, GPUs  the container's resources and accelerator
     @kubernetes       node selector, tolerations, labels, PVCs... in the platform spec
+    @secrets          each secret mounted as a folder; the runtime loads its keys as env
     @schedule         a recurring run spec beside the package (schedule.py)
     @project          the pipeline's name (targets/naming.py)
 """
@@ -30,7 +31,7 @@ from flowc.compiler import ir
 from ..base import Option, Target, json_text, no, source_ref, yes
 from ..kubernetes import check_pods
 from ..naming import deployment_name
-from . import executors, schedule, spec_yaml
+from . import executors, placeholders, schedule, spec_yaml
 from .dag import Lowering
 from .names import PARAM_NAME, kfp_name, parameter_name
 
@@ -70,15 +71,17 @@ class KubeflowTarget(Target):
         "resources": yes("container resources; disk= is refused (no ephemeral storage in KFP's spec)"),
         "gpu": yes("an accelerator: <vendor>.com/gpu and a count"),
         "environment": yes("container env"),
-        "secrets": no("KFP maps each key of a secret to a variable (secretAsEnv); a whole secret as "
-                      "environment (envFrom) has no place in its platform spec"),
+        "secrets": yes("each secret mounted as a folder (secretAsVolume); the runtime sets every key as a "
+                       "variable before the step runs, as envFrom (FLOWC_SECRET_DIRS)"),
         "schedule": yes("a recurring run spec beside the package (UTC)"),
-        "trigger": no("KFP has no event triggers"),
-        "trigger_on_finish": no("KFP has no event triggers"),
+        "trigger": no("KFP has no event triggers; start runs from outside (kfp.Client().create_run_from_"
+                      "pipeline_package), or compile for argo (Argo Events)"),
+        "trigger_on_finish": no("KFP has no event triggers: a run cannot start when another flow finishes; "
+                                "start it from the other flow's end step, or compile for argo"),
         "project": yes("the pipeline's name"),
         "image": yes(),
-        "kubernetes": yes("platform spec: node selector, tolerations, labels, PVCs; no per-step namespace, "
-                          "service account or secrets"),
+        "kubernetes": yes("platform spec: node selector, tolerations, labels, PVCs, secrets; no per-step "
+                          "namespace, service account or disk"),
         "batch": no("AWS Batch placement; use @kubernetes"),
         "packages": yes("an image per environment (flowc environments --build), or --environments bootstrap"),
     }
@@ -97,6 +100,7 @@ class KubeflowTarget(Target):
         for s in flow.steps:
             executors.check(self, s)
         schedule.check(self, flow)
+        placeholders.check(self, flow)
         seen: dict[str, str] = {}
         for p in flow.parameters:
             key = parameter_name(p.name)

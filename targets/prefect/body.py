@@ -24,8 +24,10 @@ class FlowBody:
     comes after every step that can already be submitted, so independent
     branches start before the flow blocks."""
 
-    def __init__(self, flow: ir.Flow, tasks: dict[str, TaskPlan], names: PyNames, run_var: str, params_var: str):
+    def __init__(self, flow: ir.Flow, tasks: dict[str, TaskPlan], names: PyNames, run_var: str, params_var: str,
+                 trigger_var: Optional[str] = None):
         self.flow = flow
+        self.trigger = trigger_var
         self.steps = flow.steps_by_name
         self.tasks = tasks
         self.names = names
@@ -98,6 +100,8 @@ class FlowBody:
             out.append(iteration)
         if s.name == self.flow.start:
             out.append(self.params)
+            if self.trigger:
+                out.append(self.trigger)
         return out
 
     # -- outside any foreach

@@ -46,6 +46,7 @@ class TaskPlan:
     described: str  # targets/base.py describe_step: the step's name, flow.py:LINE, its docstring's first line
     description: Optional[str]
     is_start: bool = False
+    triggered: bool = False  # the start task of a triggered flow: it takes the triggering events
     recursive: bool = False
     retries: int = 0
     retry_delay: Any = 0
@@ -67,6 +68,8 @@ class TaskPlan:
             args.append("iteration: int")
         if self.is_start:
             args.append("params: dict")
+        if self.triggered:
+            args.append("trigger: Optional[list] = None")
         return ", ".join(args + ["after: Any = None"])
 
     @property
@@ -80,6 +83,8 @@ class TaskPlan:
             args.append(f"secrets={py_literal(self.secrets)}")
         if self.container:
             args.append(f"deployment={py_literal(self.container.deployment)}")
+        if self.triggered:
+            args.append("trigger=trigger")
         return f"RUNTIME.run_step({', '.join(args)})"
 
 
@@ -115,6 +120,8 @@ class ParamPlan:
     yaml: Optional[str]  # the default in prefect.yaml, or None
     yaml_note: str = ""
     flag: Optional[str] = None  # Parameter(is_flag=True): what `--name` alone sets (Python source)
+    required: bool = False
+    raw_default: Any = None  # the default as a JSON value
 
 
 @dataclass
@@ -133,7 +140,9 @@ class Plan:
     tags: list[str]
     job_variables: dict[str, Any]
     schedule: Optional[ir.Schedule]
-    triggers: list[dict[str, Any]]
+    triggers: list  # targets/prefect/events.py TriggerPlan
+    end_event: str = ""  # what a successful run publishes (targets/events.py)
+    trigger_param: Optional[str] = None  # the flow function's parameter for the triggering events
     run_var: str = "run_id"
     params_var: str = "params"
     bootstrap: bool = False  # per-step environments built by each task, even in a container of its own
@@ -153,8 +162,8 @@ class Plan:
             used.add("chosen")
         if any(p.type == "json" for p in self.params):
             used.add("json_text")
-        typing = ["Any"] + (["Optional"] if self.has_containers or any("Optional" in p.annotation
-                                                                      for p in self.params) else [])
+        typing = ["Any"] + (["Optional"] if self.has_containers or self.trigger_param or any(
+            "Optional" in p.annotation for p in self.params) else [])
         prefect = ["flow", "task"] + (["unmapped"] if "unmapped(" in code else [])
         lines = [f"from typing import {', '.join(typing)}", "",
                   f"from prefect import {', '.join(prefect)}",

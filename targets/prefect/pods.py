@@ -14,7 +14,6 @@ from ..resources import cpu_text, mebibytes
 from ..base import Target  # the target, as its lowering sees it
 from .plan import Container
 from .yamltext import has_placeholder
-from ..events import subscriptions
 
 
 # the job template's variables for a pod's resources (kubernetes-job-template.json)
@@ -130,21 +129,6 @@ def decorator_span(s: ir.Step) -> Span:
         if deco is not None:
             return deco.span
     return s.span
-
-
-def triggers(target: Target, flow: ir.Flow) -> list[dict[str, Any]]:
-    trig = flow.decorators.trigger
-    if trig is None:
-        return []
-    names = [s.name for s in subscriptions(flow, target.option("user"))]
-    if has_placeholder(names):
-        target.unsupported("an event name holds {{ }}, which prefect deploy would substitute", trig.span,
-                         "name the event without braces")
-    single = [{"type": "event", "expect": [e], "posture": "Reactive", "threshold": 1, "within": 0}
-              for e in names]
-    if len(single) == 1:
-        return single
-    return [{"type": "compound", "require": "all", "within": 86400, "triggers": single}]
 
 
 def number(value: float) -> Any:

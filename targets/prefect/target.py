@@ -34,7 +34,8 @@ from __future__ import annotations
 
 from flowc.compiler import ir
 
-from ..base import Option, Target, ir_file, no, yes
+from ..base import Option, Target, ir_file, yes
+from ..events import end_event_name, subscriptions
 from ..kubernetes import check_pods
 from ..python_emit import PyNames, py_docstring
 from . import render
@@ -42,7 +43,8 @@ from .body import FlowBody
 from .checks import check_yaml_is_literal, refuse_placeholders
 from .names import deployment_name, step_deployment_prefix, tags
 from .plan import BODY_NAMES, MODULE_NAMES, Plan
-from .pods import container_steps, pod_variables, triggers
+from .events import deployment_triggers
+from .pods import container_steps, pod_variables
 from .tasks import MODULE, YAML, command, flow_docstring, module_doc, param, snake, task
 
 JOB_TEMPLATE = "kubernetes-job-template.json"
@@ -69,8 +71,8 @@ class PrefectTarget(Target):
         "environment": yes("set by the runtime"),
         "secrets": yes("Prefect Secret blocks, as environment variables"),
         "schedule": yes("deployment schedule"),
-        "trigger": yes("deployment event trigger"),
-        "trigger_on_finish": no("upstream flows' ends are not compiled for Prefect yet"),
+        "trigger": yes("a deployment trigger (compound for several events), parameters from Jinja templates"),
+        "trigger_on_finish": yes("a deployment trigger on the upstream's end event, which its flow emits"),
         "project": yes("deployment name prefix and tags"),
         "image": yes("a deployment of its own on the Kubernetes work pool"),
         "kubernetes": yes("job variables of the step's deployment"),
@@ -128,13 +130,16 @@ class PrefectTarget(Target):
             seen[pp.py] = p.name
         names.reserve(py_params)
         flow_func = names.claim(snake(flow.name))
+        # a triggered flow takes the events that started it (a deployment trigger fills it)
+        trigger_param = names.claim("flowc_trigger") if subscriptions(flow, self.option("user")) else None
         deployment = deployment_name(self, flow)
         step_prefix = step_deployment_prefix(self, flow)
         check_pods(self, flow, container_steps(self, flow), step_secrets=False)
-        tasks = {s.name: task(self, flow, s, names, step_prefix) for s in flow.ordered_steps()}
+        tasks = {s.name: task(self, flow, s, names, step_prefix, triggered=trigger_param is not None)
+                 for s in flow.ordered_steps()}
         body_names = PyNames(MODULE_NAMES | py_params | set(names.used))
         run_var, params_var = body_names.claim("run_id"), body_names.claim("params")
-        body, futures = FlowBody(flow, tasks, body_names, run_var, params_var).build()
+        body, futures = FlowBody(flow, tasks, body_names, run_var, params_var, trigger_param).build()
         refuse_placeholders(self, flow)
         return Plan(
             flow=flow,
@@ -151,7 +156,9 @@ class PrefectTarget(Target):
             tags=tags(self, flow),
             job_variables=pod_variables(self),
             schedule=flow.decorators.schedule,
-            triggers=triggers(self, flow),
+            triggers=deployment_triggers(self, flow, params, trigger_param, deployment),
+            end_event=end_event_name(flow, self.option("user")),
+            trigger_param=trigger_param,
             run_var=run_var,
             params_var=params_var,
             package=self.code_package_url(flow),

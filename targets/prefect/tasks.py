@@ -52,7 +52,7 @@ def param(target: Target, flow: ir.Flow, p: ir.Parameter) -> ParamPlan:
         yaml_value = yaml_literal(p.default)
     flag = ("False" if p.default is True else "True") if p.is_flag else None  # as click's flags
     return ParamPlan(name=p.name, py=py, annotation=annotation, default=default, help=p.help, type=p.type,
-                     yaml=yaml_value, yaml_note=note, flag=flag)
+                     yaml=yaml_value, yaml_note=note, flag=flag, required=p.required, raw_default=p.default)
 
 
 
@@ -90,11 +90,15 @@ def command(target: Target, flow: ir.Flow) -> list[list[str]]:
     return lines
 
 
-def task(target: Target, flow: ir.Flow, s: ir.Step, names: PyNames, step_prefix: str) -> TaskPlan:
+def task(target: Target, flow: ir.Flow, s: ir.Step, names: PyNames, step_prefix: str,
+         triggered: bool = False) -> TaskPlan:
     d = s.decorators
     t = TaskPlan(step=s.name, func=names.claim(s.name, suffix="_step"), ref=source_ref(flow, s.span),
-                 summary=summary(s, flow.steps_by_name), described=describe_step(flow, s), description=s.docstring, is_start=s.name == flow.start,
+                 summary=summary(s, flow.steps_by_name), described=describe_step(flow, s), description=s.docstring,
+                 is_start=s.name == flow.start, triggered=triggered and s.name == flow.start,
                  recursive=s.is_recursive)
+    if t.triggered:
+        t.notes.append("the events that started the run reach the runtime as --trigger (current.trigger)")
     if d.retry is not None:
         t.retries = d.retry.times
         t.retry_delay = number(d.retry.minutes_between_retries * 60)

@@ -12,7 +12,8 @@ The package, one concern per file:
     maps.py       a foreach split's Map state (inline or distributed)
     choices.py    a switch's Choice state, its Default Fail state, a loop's counter
     batch.py      one step's AWS Batch job definition (over targets/aws_batch.py)
-    stack.py      the @schedule schedule and the CloudFormation template
+    events.py     @trigger / @trigger_on_finish: the EventBridge rule and the first states
+    stack.py      the @schedule schedule, the rule's files and the CloudFormation template
     cron.py, aws.py   cron lines; names, S3 locations and JSON AWS accepts
     jsontext.py   JSON text written without recursion
 """

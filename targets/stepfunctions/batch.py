@@ -17,7 +17,10 @@ from .tasks import command_of
 BATCH_MIN_TIMEOUT = 60  # attemptDurationSeconds' minimum
 
 
-def job_definition(target: Target, flow: ir.Flow, step: ir.Step, names: Names) -> JobDefinition:
+def job_definition(target: Target, flow: ir.Flow, step: ir.Step, names: Names, triggered: bool = False,
+                   events_env: dict[str, str] | None = None) -> JobDefinition:
+    """``events_env``: FLOWC_EVENTS (and FLOWC_END_EVENT) when the flow's events
+    go to an EventBridge bus; the step's own @environment wins."""
     d = step.decorators
     needs = needs_of(step)
     tags: dict[str, str] = {}
@@ -26,13 +29,15 @@ def job_definition(target: Target, flow: ir.Flow, step: ir.Step, names: Names) -
         tags.update(d.kubernetes.labels)
     batch = d.batch
     linux, container, more_env, more_tags = batch_job_options(step, asked_of(step))
-    env = dict(d.environment.vars if d.environment is not None else {}, **more_env)
+    env = dict(events_env or {})
+    env.update(d.environment.vars if d.environment is not None else {})
+    env.update(more_env)
     tags.update(more_tags)
     return JobDefinition(
         step=step.name,
         name=names.jobs[step.name],
         image=target.image_for(step),
-        command=tuple(command_of(target, flow, step)),
+        command=tuple(command_of(target, flow, step, triggered)),
         needs=needs,
         environment=tuple((k, str(v)) for k, v in sorted(env.items())),
         secrets=tuple(secret_sources(step)),

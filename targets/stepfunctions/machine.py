@@ -15,6 +15,7 @@ from flowc.compiler import ir
 from ..base import flow_file, source_ref, Target
 from .aws import s3_location
 from .choices import ChoiceStates
+from .events import CHOOSE, Rule, manual_start, start_states
 from .maps import MapStates
 from .names import Names
 from .scopes import Scope, Scopes, link
@@ -29,7 +30,7 @@ class StateMachineBuilder(TaskStates, MapStates, ChoiceStates):
     (tasks.py), then what follows it: a Parallel state over a branch, a Map
     over a foreach (maps.py), a Choice after a switch (choices.py)."""
 
-    def __init__(self, target: Target, flow: ir.Flow, names: Names):
+    def __init__(self, target: Target, flow: ir.Flow, names: Names, rule: Rule | None = None):
         self.t = target
         self.flow = flow
         self.names = names
@@ -38,6 +39,8 @@ class StateMachineBuilder(TaskStates, MapStates, ChoiceStates):
         self.distributed = target.option("foreach_mode") == "distributed"
         self.store = s3_location(target.option("datastore"))
         self.recursive = [s for s in flow.ordered_steps() if s.is_recursive]
+        self.rule = rule
+        self.triggered = rule is not None
 
     # ---- the whole machine
 
@@ -46,10 +49,13 @@ class StateMachineBuilder(TaskStates, MapStates, ChoiceStates):
         each step's helper states (``step.read``, ``step.switch``...) right
         after it, in every block."""
         top = Scope(stop=None)
+        data = self.scope_data("$$.Execution.Name", None, ())
+        if self.rule is not None:
+            top.states.update(start_states(self.rule, data, self.flow.start))
         top.states[INIT] = {
             "Type": "Pass",
             "Comment": "the run id is the execution name; steps outside any foreach have index 0",
-            "Parameters": self.scope_data("$$.Execution.Name", None, ()),
+            "Parameters": manual_start(data) if self.rule is not None else data,
             "Next": self.flow.start,
         }
         scopes = Scopes(self.flow, top)
@@ -58,7 +64,7 @@ class StateMachineBuilder(TaskStates, MapStates, ChoiceStates):
         return {
             "Comment": self.comment(),
             "QueryLanguage": "JSONPath",
-            "StartAt": INIT,
+            "StartAt": CHOOSE if self.rule is not None else INIT,
             "States": top.states,
         }
 

@@ -3,21 +3,30 @@ targets/naming.py, joined with '-') and one job definition per step."""
 
 from __future__ import annotations
 
+import re
 
 from flowc.compiler import ir
 
-from ..naming import deployment_name
+from ..naming import deployment_parts
 from ..base import Target  # the target, as its lowering sees it
 from .aws import aws_name
 from .checks import STATE_NAME_LIMIT
 
 
+def machine_name(parts: tuple[str, ...]) -> str:
+    """A state machine's name from its @project parts (targets/naming.py), each
+    part's other characters as '-', joined with '-': also how a
+    @trigger_on_finish rule names its upstream's state machine."""
+    cleaned = (re.sub(r"[^A-Za-z0-9_-]+", "-", p).strip("-") for p in parts)
+    return aws_name("-".join(p for p in cleaned if p), STATE_NAME_LIMIT)
+
 
 class Names:
     def __init__(self, target: Target, flow: ir.Flow):
         self.flow = flow
-        default = deployment_name(flow, target.option("user"), sep="-", allowed="A-Za-z0-9_-")
-        self.base = aws_name(target.option("state_machine_name") or default, STATE_NAME_LIMIT)
+        given = target.option("state_machine_name")
+        self.base = aws_name(given, STATE_NAME_LIMIT) if given else \
+            machine_name(deployment_parts(flow, target.option("user")))
         self.jobs: dict[str, str] = {}
         seen: dict[str, str] = {}
         for s in flow.ordered_steps():

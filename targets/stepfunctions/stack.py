@@ -1,6 +1,7 @@
 """What the state machine cannot hold: the EventBridge Scheduler schedule for
-@schedule, and one CloudFormation template with the state machine, its job
-definitions and its schedule."""
+@schedule, the EventBridge rule of @trigger / @trigger_on_finish (events.py),
+and one CloudFormation template with the state machine, its job
+definitions, its schedule, its rule and the role the rule starts it with."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from ..base import flow_file, source_ref, Target
 from .aws import DYNAMIC_REFERENCE, logical_id
 from .jsontext import json_text
 from .cron import CronError, aws_cron
+from .events import Rule
 from .names import Names
 
 
@@ -46,9 +48,61 @@ def schedule_definition(flow: ir.Flow, names: Names) -> dict | None:
     return out
 
 
+def rule_request(target: Target, flow: ir.Flow, names: Names, rule: Rule) -> dict:
+    """The rule as EventBridge's PutRule and PutTargets requests, for the CLI;
+    the ARNs are known once deployed (the template fills them in)."""
+    put_rule: dict[str, Any] = {"Name": names.state_machine, "Description": rule.description,
+                                "EventPattern": json_text(rule.pattern), "State": "ENABLED"}
+    bus = rule_bus(target, rule)
+    if bus:
+        put_rule["EventBusName"] = bus
+    put_targets: dict[str, Any] = {"Rule": names.state_machine}
+    if bus:
+        put_targets["EventBusName"] = bus
+    put_targets["Targets"] = [{
+        "Id": "StateMachine",
+        "Arn": f"<ARN of the state machine {names.state_machine}>",
+        "RoleArn": "<ARN of a role EventBridge assumes to call states:StartExecution on it>",
+        "InputTransformer": {"InputPathsMap": rule.paths, "InputTemplate": rule.template},
+    }]
+    return {"PutRule": put_rule, "PutTargets": put_targets}
+
+
+def rule_bus(target: Target, rule: Rule) -> str:
+    """The rule's bus: "" for the default one (Step Functions' own events arrive only there)."""
+    return "" if rule.default_bus else target.option("event_bus")
+
+
+def rule_resources(target: Target, rule: Rule) -> dict[str, Any]:
+    """The rule, and the role it starts the state machine with (only that)."""
+    role = {
+        "Type": "AWS::IAM::Role",
+        "Properties": {
+            "Description": "lets EventBridge start executions of this state machine",
+            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sts:AssumeRole"}]},
+            "Policies": [{"PolicyName": "start-execution", "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Action": "states:StartExecution", "Resource": {"Ref": "StateMachine"}}]}}],
+        },
+    }
+    props: dict[str, Any] = {"Description": rule.description}
+    bus = rule_bus(target, rule)
+    if bus:
+        props["EventBusName"] = bus
+    props["EventPattern"] = rule.pattern
+    props["State"] = "ENABLED"
+    props["Targets"] = [{
+        "Id": "StateMachine",
+        "Arn": {"Ref": "StateMachine"},
+        "RoleArn": {"Fn::GetAtt": ["TriggerRole", "Arn"]},
+        "InputTransformer": {"InputPathsMap": rule.paths, "InputTemplate": rule.template},
+    }]
+    return {"TriggerRole": role, "Trigger": {"Type": "AWS::Events::Rule", "Properties": props}}
+
+
 def cloudformation(target: Target, flow: ir.Flow, names: Names, machine: dict,
-                   jobs: list[JobDefinition]) -> dict:
-    """One stack: the state machine, its job definitions and its schedule."""
+                   jobs: list[JobDefinition], rule: Rule | None = None) -> dict:
+    """One stack: the state machine, its job definitions, its schedule and its rule."""
     parameters: dict[str, Any] = {
         "StateMachineRoleArn": {
             "Type": "String",
@@ -87,6 +141,8 @@ def cloudformation(target: Target, flow: ir.Flow, names: Names, machine: dict,
         props = {k: v for k, v in schedule.items() if k != "Target"}
         props["Target"] = {"Arn": {"Ref": "StateMachine"}, "RoleArn": {"Ref": "SchedulerRoleArn"}, "Input": "{}"}
         resources["Schedule"] = {"Type": "AWS::Scheduler::Schedule", "Properties": props}
+    if rule is not None:
+        resources.update(rule_resources(target, rule))
     template = {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": f"{flow.name} on AWS Step Functions, compiled by flowc {__version__} from {flow_file(flow)}",

@@ -5,7 +5,8 @@ runtime's one command, either as an AWS Batch job (``batch:submitJob.sync``,
 the default) or as a message on an SQS queue that ``flowc worker`` serves
 (``sqs:sendMessage.waitForTaskToken``). Beside it, the compile writes what the
 state machine cannot hold: the Batch job definitions, the EventBridge
-Scheduler schedule for ``@schedule``, and a CloudFormation template that ties
+Scheduler schedule for ``@schedule``, the EventBridge rule of ``@trigger`` /
+``@trigger_on_finish``, and a CloudFormation template that ties
 them together.
 
 How constructs lower (every derived fact is read from the IR):
@@ -17,6 +18,9 @@ How constructs lower (every derived fact is read from the IR):
                   manifest from S3 (any width, no items in any state)
     switch        Task, then a Choice on the step the runtime chose
     recursive     the Choice loops back through a Pass that counts iterations
+    @trigger, @trigger_on_finish   one EventBridge rule (events.py) that
+                  starts the machine; its first states map the event's
+                  payload to parameters and hand the event to --trigger
     @retry        Retry (MaxAttempts = times, so attempt numbers match)
     @timeout      TimeoutSeconds on every Task: @timeout plus a margin above the
                   runtime's own timeout, else Metaflow's 5-day limit
@@ -32,13 +36,17 @@ from __future__ import annotations
 
 from flowc.compiler import ir
 
-from ..base import Option, Target, no, yes
+from flowc.runtime.events import ENV_BACKEND, ENV_END_EVENT, EVENTBRIDGE
+
+from ..base import Option, Target, yes
+from ..events import end_event_name
 from .aws import dumps
 from .batch import job_definition
 from .checks import check_flow
 from .machine import StateMachineBuilder
 from .names import Names
-from .stack import cloudformation, schedule_definition
+from .events import rule_of, the_subscription
+from .stack import cloudformation, rule_request, schedule_definition
 
 
 class StepFunctions(Target):
@@ -63,8 +71,10 @@ class StepFunctions(Target):
         "environment": yes(),
         "secrets": yes("Secrets Manager secrets as environment variables"),
         "schedule": yes("EventBridge Scheduler schedule, emitted beside the state machine"),
-        "trigger": no("Step Functions has no event names; start executions from an EventBridge rule"),
-        "trigger_on_finish": no("EventBridge rules are not emitted yet"),
+        "trigger": yes("an EventBridge rule on the event's detail-type, payload fields mapped to parameters; "
+                       "one event (a rule starts on any one event, not when all have arrived)"),
+        "trigger_on_finish": yes("an EventBridge rule on the upstream state machine's SUCCEEDED status change; "
+                                 "one upstream flow"),
         "project": yes("prefixes the state machine and job definition names"),
         "image": yes(),
         "kubernetes": yes("image and resources carry over to the Batch job; pod placement options do not"),
@@ -88,6 +98,9 @@ class StepFunctions(Target):
         Option("timeout_margin", int, 60, "seconds the engine's timeout adds to @timeout, as a backstop"),
         Option("retry_backoff", float, 2.0, "BackoffRate of @retry's Retry (1.0: a fixed interval)"),
         Option("state_machine_name", str, "", "the state machine's name (default: the flow's, with @project)"),
+        Option("event_bus", str, "",
+               "EventBridge bus of @trigger rules and of the events Batch jobs publish "
+               "(FLOWC_EVENTS=eventbridge:BUS); default: the default bus, and Batch jobs publish nowhere"),
     )
 
     def emit(self, flow: ir.Flow) -> dict[str, bytes]:
@@ -95,14 +108,27 @@ class StepFunctions(Target):
         if any(d.is_error for d in self.diagnostics):
             return {}
         names = Names(self, flow)
-        machine = StateMachineBuilder(self, flow, names).build()
+        sub = the_subscription(self, flow)
+        rule = rule_of(self, flow, sub) if sub is not None else None
+        if any(d.is_error for d in self.diagnostics):
+            return {}
+        machine = StateMachineBuilder(self, flow, names, rule).build()
         files = {f"{flow.name}.asl.json": dumps(machine)}
-        jobs = [job_definition(self, flow, s, names) for s in flow.ordered_steps()] \
-            if self.option("mode") == "batch" else []
+        jobs = [job_definition(self, flow, s, names, rule is not None, self.events_env(flow))
+                for s in flow.ordered_steps()] if self.option("mode") == "batch" else []
         if jobs:
             files[f"{flow.name}.batch-jobs.json"] = dumps([job.api() for job in jobs])
         schedule = schedule_definition(flow, names)
         if schedule is not None:
             files[f"{flow.name}.schedule.json"] = dumps(schedule)
-        files[f"{flow.name}.template.json"] = dumps(cloudformation(self, flow, names, machine, jobs))
+        if rule is not None:
+            files[f"{flow.name}.rule.json"] = dumps(rule_request(self, flow, names, rule))
+        files[f"{flow.name}.template.json"] = dumps(cloudformation(self, flow, names, machine, jobs, rule))
         return files
+
+    def events_env(self, flow: ir.Flow) -> dict[str, str]:
+        """Where a Batch job's published events (and the end event) go: the --event-bus, if given."""
+        bus = self.option("event_bus")
+        if not bus:
+            return {}
+        return {ENV_BACKEND: f"{EVENTBRIDGE}:{bus}", ENV_END_EVENT: end_event_name(flow, self.option("user"))}

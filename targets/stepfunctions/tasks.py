@@ -22,11 +22,14 @@ READ_TIMEOUT = 60  # reading one small out.json from S3
 MESSAGE_PROTOCOL = "flowc.task/1"  # what `flowc worker` expects in a message body
 
 
-def command_of(target: Target, flow: ir.Flow, step: ir.Step) -> list[str]:
+def command_of(target: Target, flow: ir.Flow, step: ir.Step, triggered: bool = False) -> list[str]:
     """The runtime's one command, with AWS Batch parameter references
     (``Ref::name``) where the state machine fills in values; `flowc worker`
-    substitutes them the same way."""
-    extra = ["--params", "Ref::params"] if step.name == flow.start else None
+    substitutes them the same way. The start step of a flow an EventBridge
+    rule starts also gets ``--trigger`` (empty when started by hand)."""
+    extra = None
+    if step.name == flow.start:
+        extra = ["--params", "Ref::params"] + (["--trigger", "Ref::trigger"] if triggered else [])
     return target.runtime_argv(flow, step, run_id="Ref::run_id", index="Ref::index", attempt="Ref::attempt",
                                iteration="Ref::iteration" if step.is_recursive else None, extra=extra)
 
@@ -40,6 +43,7 @@ class TaskStates:
     batch: bool
     distributed: bool
     store: S3Location | None
+    triggered: bool  # an EventBridge rule starts the machine: the start step reads $.start (events.py)
 
     def needs_outcome(self, step: ir.Step) -> bool:
         return step.kind == ir.SWITCH or (step.kind == ir.FOREACH and not self.distributed)
@@ -63,7 +67,10 @@ class TaskStates:
         }
         if step.is_recursive:
             params["iteration.$"] = f"States.Format('{{}}', $.loops.{step.name}.iteration)"
-        if step.name == self.flow.start:
+        if step.name == self.flow.start and self.triggered:
+            params["params.$"] = "$.start.params"
+            params["trigger.$"] = "$.start.trigger"
+        elif step.name == self.flow.start:
             params["params.$"] = "States.JsonToString($$.Execution.Input)"
         return params
 
@@ -74,7 +81,7 @@ class TaskStates:
         d = step.decorators
         task: dict[str, Any] = {"Type": "Task", "Comment": describe_step(self.flow, step)}
         params = self.task_parameters(step)
-        command = command_of(t, self.flow, step)
+        command = command_of(t, self.flow, step, self.triggered)
         timeout = engine_timeout(step, t.option("timeout_margin"))
         heartbeat = t.option("heartbeat_seconds")
         if heartbeat and heartbeat >= timeout:

@@ -231,3 +231,16 @@ def test_a_resumed_run_keeps_its_trigger(project: Path):
     done = flowc("resume", "Train/1", "-q", cwd=project)
     assert done.returncode == 0, done.stdout + done.stderr
     assert data(project, "Train/2")["end"].task.data.seen_in_end == "Ingest/1"
+
+
+def test_an_in_process_run_leaves_the_environment_alone(project: Path, monkeypatch):
+    """The event backend reaches the run's tasks, not the process that ran it (a
+    notebook or a test calling flowc.cli.main would send later runs' events astray)."""
+    from flowc.cli import main
+
+    monkeypatch.chdir(project)
+    monkeypatch.delenv("FLOWC_EVENTS", raising=False)
+    before = dict(os.environ)
+    assert main(["run", "ingest.py", "-q"]) == 0
+    assert dict(os.environ) == before
+    assert [e["name"] for e in log(project)] == ["data_ready", "metaflow.Ingest.end"]

@@ -19,7 +19,7 @@ from flowc.compiler import analyze_source
 from flowc.compiler.diagnostics import CompileError
 from flowc.targets import registry
 
-TARGETS = ("argo", "airflow", "prefect", "stepfunctions")
+TARGETS = ("argo", "airflow", "prefect", "stepfunctions", "kubeflow")
 
 
 class Hang(Exception):

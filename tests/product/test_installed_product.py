@@ -158,6 +158,27 @@ def test_run_show_logs_runs_and_the_run_api(installed: Installed, project: Path)
     assert ok(installed.python("-c", api, cwd=project)).stdout.split() == ["14", "[1,", "4,", "9]"]
 
 
+def test_trigger_runs_a_chain_of_flows_from_an_event(installed: Installed, project: Path) -> None:
+    """`flowc trigger` from the installed package: an event starts a flow whose end starts another,
+    which reads the upstream run through current.trigger."""
+    (project / "events").mkdir()
+    (project / "events" / "ingest.py").write_text(
+        "from flowc import FlowSpec, Parameter, step, trigger\n\n@trigger(event='files_landed')\n"
+        "class Ingest(FlowSpec):\n    folder = Parameter('folder', default='none')\n    @step\n"
+        "    def start(self):\n        self.rows = len(self.folder)\n        self.next(self.end)\n"
+        "    @step\n    def end(self):\n        pass\n")
+    (project / "events" / "train.py").write_text(
+        "from metaflow import FlowSpec, current, step, trigger_on_finish\n\n@trigger_on_finish(flow='Ingest')\n"
+        "class Train(FlowSpec):\n    @step\n    def start(self):\n"
+        "        self.rows = current.trigger.run['start'].task.data.rows\n        self.next(self.end)\n"
+        "    @step\n    def end(self):\n        pass\n")
+    done = ok(installed.flowc("trigger", "files_landed", "--payload", '{"folder": "landing"}', "events",
+                              "--datastore", ".flowc", cwd=project))
+    assert "2 run(s) started, 0 failed" in done.stdout, done.stdout
+    shown = ok(installed.flowc("show", "Train/1/start", cwd=project)).stdout
+    assert re.search(r"^ +rows +7$", shown, re.M), shown
+
+
 def test_ui_without_its_extra_says_how_to_install_it(installed: Installed, dists: Dists, project: Path) -> None:
     """The product's dependencies stay small: the web UI is the `ui` extra,
     and without it `flowc ui` says so in one line; its templates ship."""

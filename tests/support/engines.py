@@ -595,7 +595,7 @@ class StepFunctions(Engine):
             if "sfn-secrets" not in _services:
                 client = server.client("secretsmanager")
                 for name in SECRETS:
-                    client.create_secret(Name=name, SecretString=f"value of {name}")
+                    client.create_secret(Name=name, SecretString=json.dumps(SECRETS[name]))
                 _services["sfn-secrets"] = True
         execution, _ = sfn_harness().run_flow(flow_path, run_id=self.run_id, params=params, datastore=datastore,
                                               options=self.OPTIONS.get(flow_id(flow_path), ()))
@@ -646,12 +646,23 @@ def kfp_harness(*argv: str, cwd: Path | None = None, timeout: int = 900) -> dict
     return answer
 
 
+def write_kubernetes_secrets(secrets: dict[str, dict[str, str]], folder: Path) -> Path:
+    """Each secret as Kubernetes mounts it: a folder per secret, a file per key."""
+    for name, values in secrets.items():
+        (folder / name).mkdir(parents=True, exist_ok=True)
+        for key, value in values.items():
+            (folder / name / key).write_text(value)
+    return folder
+
+
 class Kubeflow(Engine):
-    """The pipeline package run by kfp.local's orchestrator; each task's command run here."""
+    """The pipeline package run by kfp.local's orchestrator; each task's command run here
+    (the secrets a task mounts: SECRETS, as folders)."""
 
     name = "kubeflow"
     target = "kubeflow"
     OPTIONS = {"examples/recsys": {"environments": "bootstrap"}}
+    secrets: dict[str, dict[str, str]] = SECRETS  # the cluster's secrets: {name: {key: value}}
 
     def available(self) -> bool:
         return KFP_PYTHON.exists()
@@ -677,8 +688,9 @@ class Kubeflow(Engine):
             os.chdir(cwd)
         files = target.compile(flow).files
         write_files(files, work)
+        secrets = write_kubernetes_secrets(self.secrets, work / "secrets")
         answer = kfp_harness("run", package_name(flow), "--run-id", run_id, "--params",
-                             json.dumps(params), "--root", str(work / "root"), cwd=work)
+                             json.dumps(params), "--root", str(work / "root"), "--secrets", str(secrets), cwd=work)
         self.results[flow_id(flow_path)] = answer
         if answer["state"] != "succeeded":
             raise RunFailed(run_id, answer.get("message", "") + "\n" + answer["log"])

@@ -14,7 +14,9 @@ file, or the output, read by the engine's own loader and templating:
 - keeps it through the engine's substitution: Airflow's Jinja on the
   template_fields of the pod operator, Prefect's apply_values and
   find_placeholders on prefect.yaml, Argo's tag rules (tests/targets/argo),
-  the Step Functions `.$` rules (ASL paths and intrinsic functions).
+  the Step Functions `.$` rules (ASL paths and intrinsic functions), KFP's
+  placeholders (in the executors and the platform spec, no `{{` but flowc's
+  own `{{$.…}}`: targets/kubeflow/placeholders.py).
 
 The budget is fixed (EXAMPLES per target) so `make test` stays fast."""
 
@@ -38,7 +40,7 @@ from flowc.targets import registry
 
 from .argo.argo_expr import tags as argo_tags
 
-TARGETS = ("argo", "airflow", "prefect", "stepfunctions")
+TARGETS = ("argo", "airflow", "prefect", "stepfunctions", "kubeflow")
 EXAMPLES = 10  # per target and place (52 pairs): the whole file runs in well under a minute
 
 NASTY = ['"', "'", "\\", "\n", "\r\n", "\x00", "\u2028", "\x85", "\t", "{{ x }}", "{{workflow.parameters.p}}",
@@ -192,6 +194,9 @@ def shape(name: str, doc: Any) -> Any:
         # values (parameters: test_argo_hostile runs them through the harness)
         doc = [_argo_templated(d.get("spec") or {}) for d in doc]
     strings = data_strings(doc)
+    if name.endswith(".pipeline.yaml"):  # Kubeflow: what KFP resolves placeholders in
+        doc = [doc[0]["deploymentSpec"], *doc[1:]]  # the executors and the platform spec, not descriptions
+        strings = data_strings(doc)
     if name.endswith(".json") and not name.startswith("kubernetes-job-template"):  # Step Functions
         return Counter((k, asl_shape(v)) for k, v in _dollar_pairs(doc))
     return Counter(tag for s in strings for tag in argo_tags(s)) if name.endswith((".yaml", ".yml")) else None
@@ -270,6 +275,11 @@ def check_engine_templating(target: str, docs: dict[str, Any], text: str) -> Non
             for s in data_strings(doc):
                 if text in s and "{{" not in text:
                     assert not argo_tags(s) or all(t not in text for t in argo_tags(s)), s
+    elif target == "kubeflow":  # every {{...}} where KFP resolves placeholders is flowc's own {{$.…}}
+        for name, doc in docs.items():
+            if name.endswith(".pipeline.yaml"):
+                for s in data_strings([doc[0]["deploymentSpec"], *doc[1:]]):
+                    assert all(t.startswith("$.") for t in argo_tags(s)), s
     elif target == "stepfunctions":
         for name, doc in docs.items():
             if name.endswith(".json"):
@@ -326,8 +336,8 @@ def test_hostile_string_is_data_or_refused(tmp_path_factory, baselines, target, 
         for name, doc in docs.items():
             if name in base:
                 assert shape(name, doc) == base[name], f"{name}: the structure changed for {text!r} in {place}"
-    if target in ("argo", "stepfunctions") and place == "project_branch":
-        expected = None  # only a part of an object name there (Kubernetes, AWS), made legal
+    if target in ("argo", "stepfunctions", "kubeflow") and place == "project_branch":
+        expected = None  # only a part of an object name there (Kubernetes, AWS, a KFP pipeline), made legal
     if carried and expected and place != "file_name":  # what the target writes at all (a file name is shortened)
         shown = [expected, json.dumps(expected, ensure_ascii=False), json.dumps(expected)]  # or as JSON text
         if place.endswith("_doc") and expected.strip():  # a Comment may show a docstring trimmed, or its first line

@@ -56,9 +56,50 @@ def _validators():
     return by_kind, Draft202012Validator(crd)
 
 
+EVENTS_DEF = "io.argoproj.events.v1alpha1."
+EVENTS_KINDS = {"Sensor": "argoproj.io_sensors.yaml", "EventSource": "argoproj.io_eventsources.yaml",
+                "EventBus": "argoproj.io_eventbus.yaml"}
+
+
+@functools.lru_cache(maxsize=None)
+def _events_validators():
+    """Argo Events' published JSON schema, closed (tests/data/argo/README.md),
+    and its CRDs' openAPIV3Schema, per kind."""
+    from jsonschema import Draft7Validator
+
+    strict = json.loads((SCHEMAS / "argo-events.schema.strict.json").read_text())
+    out = {}
+    for kind, crd_file in EVENTS_KINDS.items():
+        crd = yaml.safe_load((SCHEMAS / crd_file).read_text())
+        (version,) = crd["spec"]["versions"]
+        out[kind] = (Draft7Validator({"definitions": strict["definitions"], "$ref": f"#/definitions/{EVENTS_DEF}{kind}"}),
+                     Draft7Validator(version["schema"]["openAPIV3Schema"]))
+    return out
+
+
+def events_schema_errors(doc: dict) -> list[str]:
+    """A Sensor or EventSource against Argo Events' schemas; a Sensor's k8s
+    trigger resources (free-form to Argo Events) that are Argo Workflows
+    objects against Argo Workflows' schemas too."""
+    kind = doc["kind"]
+    strict, crd = _events_validators()[kind]
+    errors = [f"Argo Events schema, {kind} at {'/'.join(map(str, e.absolute_path))}: {e.message}"
+              for e in strict.iter_errors(doc)]
+    errors += [f"Argo Events CRD, {kind} at {'/'.join(map(str, e.absolute_path))}: {e.message}"
+               for e in crd.iter_errors(doc)]
+    if kind == "Sensor":
+        for i, trigger in enumerate(doc.get("spec", {}).get("triggers") or []):
+            resource = (((trigger.get("template") or {}).get("k8s") or {}).get("source") or {}).get("resource")
+            if isinstance(resource, dict) and resource.get("apiVersion") == "argoproj.io/v1alpha1":
+                errors += [f"trigger {i} resource: {e}" for e in schema_errors(resource)]
+    return errors
+
+
 def schema_errors(doc: dict) -> list[str]:
     by_kind, crd = _validators()
     kind = doc.get("kind")
+    if kind in EVENTS_KINDS:
+        return events_schema_errors(doc)
     if kind not in by_kind:
         return [f"unknown kind {kind!r}"]
     errors = [f"strict schema, {kind} at {'/'.join(map(str, e.absolute_path))}: {e.message}"
@@ -78,6 +119,8 @@ def schema_errors(doc: dict) -> list[str]:
 def round_trip_diff(doc: dict) -> list[str]:
     from hera.workflows import models as m
 
+    if doc["kind"] in EVENTS_KINDS:  # hera's Argo Events models keep neither apiVersion/kind nor a
+        return []                     # trigger's free-form resource: the schemas above check these
     cls = {"Workflow": m.Workflow, "WorkflowTemplate": m.WorkflowTemplate, "CronWorkflow": m.CronWorkflow}[doc["kind"]]
     back = cls.model_validate(doc).model_dump(by_alias=True, exclude_none=True, mode="json")
     return list(_diff(doc, back, ""))
@@ -209,7 +252,45 @@ def _labels(doc: dict) -> Iterator[tuple[str, dict]]:
             yield f"templates/{t.get('name')}", (t.get("metadata") or {}).get("labels") or {}
 
 
+def sensor_errors(doc: dict, template: dict | None) -> list[str]:
+    """What Argo Events' validator checks of a Sensor (argo_events_harness
+    validate_sensor), and that its trigger submits ``template`` with
+    parameters that template declares, each set at an argument that exists."""
+    from tests.targets.argo.argo_events_harness import validate_sensor
+    from tests.targets.argo.argo_harness import HarnessError
+
+    errors = object_errors(doc)
+    try:
+        validate_sensor(doc)
+    except HarnessError as exc:
+        return errors + [f"Sensor: {exc}"]
+    for trigger in doc["spec"]["triggers"]:
+        k8s = trigger["template"]["k8s"]
+        workflow = k8s["source"]["resource"]
+        if "workflowTemplateRef" not in workflow["spec"]:  # --kind workflow: the Workflow of the file itself
+            if template is None or template["kind"] != "Workflow" or workflow["spec"] != template["spec"]:
+                errors.append("Sensor trigger creates a Workflow that is not the one this file holds")
+                continue
+        ref = workflow["spec"].get("workflowTemplateRef", {}).get("name")
+        if template is None or ref != template["metadata"].get("name", ref):
+            errors.append(f"Sensor trigger submits WorkflowTemplate {ref!r}, which this file does not hold")
+            continue
+        declared = {p["name"] for p in (template["spec"].get("arguments") or {}).get("parameters", [])}
+        given = [p["name"] for p in workflow["spec"].get("arguments", {}).get("parameters", [])]
+        errors += [f"Sensor gives parameter {n!r}, which the WorkflowTemplate does not declare"
+                   for n in given if n not in declared]
+        for param in k8s.get("parameters") or []:
+            m = re.fullmatch(r"spec\.arguments\.parameters\.(\d+)\.value", param["dest"])
+            if not m or int(m.group(1)) >= len(given):
+                errors.append(f"Sensor parameter destination {param['dest']!r} is no argument of the Workflow")
+    return errors
+
+
 def semantic_errors(doc: dict) -> list[str]:
+    if doc["kind"] in ("EventSource", "EventBus"):
+        return object_errors(doc)
+    if doc["kind"] == "Sensor":
+        return sensor_errors(doc, None)
     errors: list[str] = object_errors(doc)
     spec = doc["spec"] if doc["kind"] != "CronWorkflow" else doc["spec"]["workflowSpec"]
     if "workflowTemplateRef" in spec:
@@ -365,8 +446,10 @@ def _template_cycles(calls: dict[str, set[tuple[str, bool]]]) -> list[list[str]]
 def check_documents(text: str | bytes) -> list[str]:
     """Everything above, for every document of an emitted file."""
     problems = []
-    for doc in load_documents(text):
+    docs = load_documents(text)
+    template = next((d for d in docs if d["kind"] in ("WorkflowTemplate", "Workflow")), None)
+    for doc in docs:
         problems += schema_errors(doc)
         problems += round_trip_diff(doc)
-        problems += semantic_errors(doc)
+        problems += sensor_errors(doc, template) if doc["kind"] == "Sensor" else semantic_errors(doc)
     return problems

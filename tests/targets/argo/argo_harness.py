@@ -43,6 +43,9 @@ argo-workflows v4.1.2), and the controller's code where the docs are silent:
 - Secrets in ``envFrom`` come from a dict the test gives (Kubernetes would
   read the Secret objects); a missing secret fails the pod, as
   CreateContainerConfigError does.
+- The cluster's network: pods reach Services through argo_network's proxy
+  (the test registers the ones it stands in for, e.g. the Argo Events
+  webhook); any other host is refused, as an unknown name is in a cluster.
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ from typing import Any
 
 from tests.targets.argo.argo_checks import depends_names, depends_tokens
 from tests.targets.argo.argo_expr import ExprError, Unresolved, eval_text, substitute, substitute_all
+from tests.targets.argo.argo_network import ClusterNetwork
 
 FULFILLED = ("Succeeded", "Failed", "Error", "Skipped", "Omitted")
 MODELLED_TASK_FIELDS = {"name", "template", "arguments", "depends", "when", "withSequence"}
@@ -91,7 +95,8 @@ class Pod:
 
 class Harness:
     def __init__(self, doc: dict, *, workdir: str, run_name: str, params: dict[str, str] | None = None,
-                 secrets: dict[str, dict[str, str]] | None = None, max_depth: int = 60, keep_env: bool = True):
+                 secrets: dict[str, dict[str, str]] | None = None, max_depth: int = 60, keep_env: bool = True,
+                 network: ClusterNetwork | None = None):
         if doc.get("kind") not in ("Workflow", "WorkflowTemplate"):
             raise HarnessError(f"cannot run a {doc.get('kind')}")
         spec = doc["spec"]
@@ -105,6 +110,7 @@ class Harness:
         self._lock = threading.Lock()
         self.backoffs: list[str] = []
         self.keep_env = keep_env
+        self.network = network
         # docs/variables.md, Global: workflow.* and workflow.parameters.*
         self.globals: dict[str, Any] = {
             "workflow.name": run_name, "workflow.namespace": doc["metadata"].get("namespace", "argo"),
@@ -123,7 +129,13 @@ class Harness:
     # ------------------------------------------------------------ templates
 
     def run(self) -> Node:
-        return self.execute(self.entry, {}, 0)
+        if self.network is not None:
+            return self.execute(self.entry, {}, 0)
+        with ClusterNetwork() as self.network:  # a cluster with none of the Services a test stands in for
+            try:
+                return self.execute(self.entry, {}, 0)
+            finally:
+                self.network = None
 
     def execute(self, name: str, args: dict[str, str], depth: int) -> Node:
         if depth > self.max_depth:
@@ -304,6 +316,7 @@ class Harness:
             if argv and argv[0] in ("python", "python3"):
                 argv[0] = sys.executable  # the image's interpreter: here, ours
             env = dict(os.environ) if self.keep_env else {"PATH": os.environ.get("PATH", "")}
+            env.update(self.network.pod_env())
             for e in container.get("env", []):
                 env[e["name"]] = e["value"]
             for source in container.get("envFrom", []):

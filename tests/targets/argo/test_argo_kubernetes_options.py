@@ -34,7 +34,7 @@ def test_tmpfs_volume_claims_and_tempdir():
     assert {"name": "METAFLOW_TEMPDIR", "value": "/scratch"} in start["container"]["env"]
     # tmpfs_size alone turns the tmpfs on (as in Metaflow); tmpfs_tempdir=False leaves METAFLOW_TEMPDIR alone
     assert [v["emptyDir"]["sizeLimit"] for v in end["volumes"]] == ["300Mi"]
-    assert "env" not in end["container"]
+    assert [e["name"] for e in end["container"]["env"]] == ["FLOWC_END_EVENT", "FLOWC_EVENTS"]  # no METAFLOW_TEMPDIR
 
 
 def test_pull_secrets_extended_resources_and_security_context():

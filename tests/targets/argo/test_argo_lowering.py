@@ -274,8 +274,9 @@ def test_retry_timeout_environment_secrets_image():
     (doc,) = docs("tests/flows/metaflow_import.py")
     assert templates(doc)["start"]["retryStrategy"]["backoff"] == {"duration": "120s"}
     (doc,) = docs("tests/flows/environment.py")
-    assert templates(doc)["start"]["container"]["env"] == [{"name": "MODE", "value": "fast"},
-                                                          {"name": "THREADS", "value": "4"}]
+    env = templates(doc)["start"]["container"]["env"]
+    assert [e for e in env if not e["name"].startswith("FLOWC_")] == [{"name": "MODE", "value": "fast"},
+                                                                      {"name": "THREADS", "value": "4"}]
     (doc,) = docs("tests/flows/secrets.py")
     assert templates(doc)["start"]["container"]["envFrom"] == [
         {"secretRef": {"name": "db-credentials"}}, {"secretRef": {"name": "api-token"}}]
@@ -377,7 +378,7 @@ def test_unsupported_constructs_name_the_target_and_line(tmp_path):
         compile_source(tmp_path, """
             from flowc import FlowSpec, step, trigger
 
-            @trigger(event="data_ready")
+            @trigger(event="data_ready", options={"reset_at": {"cron": "0 0 * * *"}})
             class TriggeredFlow(FlowSpec):
                 @step
                 def start(self):

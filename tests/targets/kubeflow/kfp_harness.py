@@ -9,7 +9,7 @@ clash with ours: mk/kubeflow.mk builds it); tests call it as a subprocess.
         loaded by kfp's loader (kfp.components.load_component_from_file); a
         recurring run read into kfp_server_api's V2beta1RecurringRun (every key known).
 
-    kfp_harness.py run PACKAGE.yaml --run-id RUN [--params JSON] [--root DIR]
+    kfp_harness.py run PACKAGE.yaml --run-id RUN [--params JSON] [--root DIR] [--secrets DIR]
         The pipeline run by kfp's own local DAG orchestrator
         (kfp/local/orchestrator/enhanced_dag_orchestrator.py: ParallelFor,
         trigger conditions, retry policies) through kfp.local's own entry point
@@ -23,6 +23,12 @@ clash with ours: mk/kubeflow.mk builds it); tests call it as a subprocess.
         without a default: to_protobuf_value(None) raises), so a null argument is
         left out, as KFP's driver leaves an optional input without a value unset
         (the start task's IfPresent then passes no --param).
+        kfp.local applies no platform spec, so the harness mounts what the
+        spec's ``secretAsVolume`` entries mount, as a kubelet would: the secret
+        named X is the folder DIR/X (written by the test, one file per key), and
+        each entry's mountPath, wherever a task's env or command names it, is
+        that folder (a secret the spec names and DIR lacks fails the run, as a
+        missing secret fails a pod).
 
 Each command prints one JSON line: {"ok": true, ...} or {"ok": false, "error": ...}.
 """
@@ -88,13 +94,37 @@ def validate_recurring_run(path: str) -> str:
     return model.trigger.cron_schedule.cron
 
 
+MOUNTS: dict[str, str] = {}  # mountPath in the container -> the folder here standing for it
+
+
+def secret_mounts(path: str, secrets_root: str) -> dict[str, str]:
+    """The package's secretAsVolume mounts, each to the folder of its secret under ``secrets_root``."""
+    docs = documents(path)
+    mounts: dict[str, str] = {}
+    configs = docs[1]["platforms"]["kubernetes"]["deploymentSpec"]["executors"] if len(docs) > 1 else {}
+    for config in configs.values():
+        for volume in config.get("secretAsVolume", []):
+            folder = os.path.join(secrets_root, volume["secretName"])
+            if not os.path.isdir(folder):
+                raise ValueError(f"secret {volume['secretName']!r} does not exist (no folder {folder})")
+            mounts[volume["mountPath"]] = folder
+    return mounts
+
+
+def mounted(text: str) -> str:
+    """``text`` with each mount path the container would see replaced by the folder standing for it."""
+    for mount_path, folder in sorted(MOUNTS.items(), key=lambda kv: -len(kv[0])):
+        text = text.replace(mount_path, folder)
+    return text
+
+
 class FlowcTaskHandler:
     """kfp.local's task handler interface, running the resolved command here."""
 
     def __init__(self, image, full_command, pipeline_root, runner, env_vars=None):
         self.image = image
-        self.full_command = full_command
-        self.env_vars = env_vars or {}
+        self.full_command = [mounted(part) for part in full_command]
+        self.env_vars = {k: mounted(v) for k, v in (env_vars or {}).items()}
 
     def run(self):
         from kfp.local import status
@@ -104,8 +134,10 @@ class FlowcTaskHandler:
         return status.Status.SUCCESS if done.returncode == 0 else status.Status.FAILURE
 
 
-def run(path: str, run_id: str, params: dict, root: str) -> dict:
+def run(path: str, run_id: str, params: dict, root: str, secrets_root: str | None = None) -> dict:
     from kfp import components, local
+
+    MOUNTS.update(secret_mounts(path, secrets_root) if secrets_root else {})
     from kfp.local import executor_input_utils, placeholder_utils, subprocess_task_handler
 
     subprocess_task_handler.SubprocessTaskHandler = FlowcTaskHandler  # the swap: the container's launch
@@ -148,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--run-id", required=True)
     r.add_argument("--params", default="{}")
     r.add_argument("--root", default="kfp-root")
+    r.add_argument("--secrets", help="a folder holding one folder per Kubernetes secret (one file per key)")
     args = p.parse_args(argv)
     try:
         if args.command == "validate":
@@ -155,7 +188,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.recurring:
                 answer["recurring_run"] = validate_recurring_run(args.recurring)
         else:
-            answer = run(args.package, args.run_id, json.loads(args.params), os.path.abspath(args.root))
+            answer = run(args.package, args.run_id, json.loads(args.params), os.path.abspath(args.root),
+                         os.path.abspath(args.secrets) if args.secrets else None)
         print(json.dumps({"ok": True, **answer}), flush=True)
         return 0
     except Exception as exc:  # reported to the test, which fails with it

@@ -179,14 +179,18 @@ def test_schedule_writes_a_recurring_run_kfp_server_api_reads(tmp_path):
     ('''@schedule(cron="0 2 * * *", timezone="Europe/Paris")
 class F(FlowSpec):''', "KFP runs cron schedules in its API server's time zone"),
     ('''class F(FlowSpec):
-    @secrets(sources=["db"])''', "cannot be loaded as a whole"),
-    ('''class F(FlowSpec):
     @resources(disk=1000)''', "no ephemeral storage"),
     ('''class F(FlowSpec):
+    @kubernetes(disk=20000)''', "no ephemeral storage"),
+    ('''class F(FlowSpec):
     @kubernetes(namespace="other")''', "run's namespace"),
+    ('''class F(FlowSpec):
+    @kubernetes(service_account="trainer")''', "one service account per run"),
+    ('''@trigger(event="data_ready")
+class F(FlowSpec):''', "@trigger on flow F cannot be expressed: KFP has no event triggers"),
 ])
 def test_what_kfp_cannot_express_is_fc501(tmp_path, source, message):
-    text = ("from flowc import FlowSpec, kubernetes, resources, schedule, secrets, step\n\n" + source + '''
+    text = ("from flowc import FlowSpec, kubernetes, resources, schedule, step, trigger\n\n" + source + '''
     @step
     def start(self):
         self.next(self.end)
@@ -197,7 +201,7 @@ def test_what_kfp_cannot_express_is_fc501(tmp_path, source, message):
 ''')
     with pytest.raises(CompileError) as err:
         compile_text(tmp_path, text)
-    assert any(d.code == "FC501" and d.message.startswith("kubeflow: ") and message in d.message
+    assert any(d.code == "FC501" and d.message.startswith("kubeflow: ") and message in d.message and d.hint
                for d in err.value.diagnostics), err.value.diagnostics
 
 
@@ -213,3 +217,151 @@ def test_flowc_targets_lists_capabilities_and_options():
     assert done.returncode == 0, done.stderr
     for word in ("kubeflow", "ParallelFor", "recursive_switch", "parallelism", "max_concurrency"):
         assert word in done.stdout, (word, done.stdout)
+
+
+SECRET_FLOW = '''
+import os
+from flowc import FlowSpec, environment, kubernetes, secrets, step
+
+class SecretEnvFlow(FlowSpec):
+    @environment(vars={"SHARED": "from-environment"})
+    @kubernetes(secrets=["api-token"])
+    @secrets(sources=["db-credentials"])
+    @step
+    def start(self):
+        self.seen = {k: os.environ.get(k) for k in ("DB_USER", "DB_PASSWORD", "API_TOKEN", "SHARED", "CERT")}
+        self.next(self.end)
+
+    @step
+    def end(self):
+        self.seen = {k: os.environ.get(k) for k in ("DB_USER", "API_TOKEN")}
+'''
+CLUSTER_SECRETS = {"db-credentials": {"DB_USER": "alice", "DB_PASSWORD": "p@ss 'word\" {{ x }}",
+                                      "SHARED": "from-secret", "CERT": "-----BEGIN-----\nabc\n-----END-----\n"},
+                   "api-token": {"API_TOKEN": "t0ken"}}
+
+
+def test_secrets_are_mounted_as_folders_the_runtime_loads(tmp_path):
+    out = compile_text(tmp_path, SECRET_FLOW)
+    spec, platform = docs(out.files["SecretEnvFlow.pipeline.yaml"])
+    k8s = platform["platforms"]["kubernetes"]["deploymentSpec"]["executors"]
+    assert k8s["exec-start"]["secretAsVolume"] == [
+        {"secretName": name, "secretNameParameter": {"runtimeValue": {"constant": name}},
+         "mountPath": f"/etc/flowc/secrets/{name}"} for name in ("db-credentials", "api-token")]
+    assert "secretAsVolume" not in k8s["exec-end"]
+    env = {e["name"]: e["value"] for e in spec["deploymentSpec"]["executors"]["exec-start"]["container"]["env"]}
+    assert env["FLOWC_SECRET_DIRS"] == "/etc/flowc/secrets/db-credentials:/etc/flowc/secrets/api-token"
+    assert "env" not in spec["deploymentSpec"]["executors"]["exec-end"]["container"]
+
+
+@needs_kfp
+def test_a_step_sees_every_key_of_its_secrets_as_variables_under_kfp_local(tmp_path):
+    """Run under kfp.local's orchestrator; the harness mounts each secretAsVolume of the
+    platform spec from a folder per secret written here (tests/support/engines.py)."""
+    from tests.support.artifacts import run_artifacts
+    from tests.support.engines import Kubeflow
+
+    path = tmp_path / "secret_flow.py"
+    path.write_text(SECRET_FLOW)
+    engine = Kubeflow()
+    engine.secrets = CLUSTER_SECRETS
+    datastore = tmp_path / "ds"
+    run_id = engine.run(path, {}, datastore)
+    arts = run_artifacts(str(datastore), "SecretEnvFlow", run_id)
+    (start,) = arts["start"].values()
+    assert start["seen"] == {"DB_USER": "alice", "DB_PASSWORD": "p@ss 'word\" {{ x }}", "API_TOKEN": "t0ken",
+                             "SHARED": "from-environment",  # the container's own env wins, as over envFrom
+                             "CERT": "-----BEGIN-----\nabc\n-----END-----\n"}
+    (end,) = arts["end"].values()
+    assert end["seen"] == {"DB_USER": None, "API_TOKEN": None}  # a step without secrets mounts none
+
+
+
+@needs_kfp
+def test_kfp_cron_schedules_carry_no_time_zone_so_a_non_utc_schedule_is_refused(tmp_path):
+    """The refusal of @schedule(timezone=...) rests on KFP's recurring-run API:
+    its cron schedule is a cron line and a start and end time, nothing else."""
+    done = subprocess.run([str(KFP_PYTHON), "-c", "import json, kfp_server_api as k; print(json.dumps(sorted("
+                           "k.V2beta1CronSchedule.openapi_types)))"], capture_output=True, text=True, check=True)
+    assert json.loads(done.stdout) == ["cron", "end_time", "start_time"]
+    with pytest.raises(CompileError) as err:
+        compile_text(tmp_path, '''
+            from flowc import FlowSpec, schedule, step
+
+            @schedule(daily=True, timezone="America/New_York")
+            class F(FlowSpec):
+                @step
+                def start(self):
+                    self.next(self.end)
+
+                @step
+                def end(self):
+                    pass
+            ''')
+    (d,) = err.value.diagnostics
+    assert d.code == "FC501" and d.message.startswith("kubeflow: @schedule(timezone='America/New_York')")
+    assert d.span.line == 4 and "UTC" in d.hint
+
+
+def test_trigger_on_finish_is_refused_by_the_capability_table(tmp_path):
+    """Whatever reads @trigger_on_finish into the IR, the table's no() refuses it on Kubeflow."""
+    from flowc.compiler import load_flow
+
+    flow = load_flow(REPO / "tests" / "flows" / "linear.py")  # a copy of its own (load_ir's is shared)
+    deco = type("TriggerOnFinish", (), {"span": flow.span, "options": {}})()  # the decorator, as the IR will hold it
+    object.__setattr__(flow.decorators, "trigger_on_finish", deco)  # FlowDecorators is frozen
+    assert not KubeflowTarget.CAPABILITIES["trigger_on_finish"].supported
+    with pytest.raises(CompileError) as err:
+        KubeflowTarget({}).compile(flow)
+    (d,) = err.value.diagnostics
+    assert d.code == "FC501" and d.span.line == flow.span.line
+    assert d.message.startswith(f"kubeflow: @trigger_on_finish on flow {flow.name} cannot be expressed: KFP has "
+                                "no event triggers")
+
+
+@pytest.mark.parametrize("deco, what", [
+    ('@environment(vars={"GREETING": "hello {{ name }}"})', "@environment on step 'start' holds"),
+    ('@kubernetes(annotations={"note": "run {{$.pipeline_job_uuid}}"})', "@kubernetes on step 'start' holds"),
+    ('@kubernetes(image="{\\"IfPresent\\": {}}")', "@kubernetes on step 'start' holds"),
+])
+def test_text_kfp_would_read_as_a_placeholder_is_refused(tmp_path, deco, what):
+    with pytest.raises(CompileError) as err:
+        compile_text(tmp_path, f'''
+            from flowc import FlowSpec, environment, kubernetes, step
+
+            class F(FlowSpec):
+                {deco}
+                @step
+                def start(self):
+                    self.next(self.end)
+
+                @step
+                def end(self):
+                    pass
+            ''')
+    (d,) = err.value.diagnostics
+    assert d.code == "FC501" and d.message.startswith(f"kubeflow: {what}") and d.span.line == 5
+    assert "placeholder" in d.message and d.hint
+
+
+def test_a_file_name_never_leaves_its_comment(tmp_path):
+    from flowc.compiler import load_flow
+
+    path = tmp_path / "odd\nname\x1f\u2028.py"
+    path.write_text(textwrap.dedent('''
+        from flowc import FlowSpec, step
+
+        class F(FlowSpec):
+            @step
+            def start(self):
+                self.next(self.end)
+
+            @step
+            def end(self):
+                pass
+        '''))
+    data = KubeflowTarget({}).compile(load_flow(path)).files["F.pipeline.yaml"]
+    text = data.decode()
+    assert "odd\\nname\\x1f\\u2028.py" in text
+    assert all(line.startswith(("#", " ", "-")) or line[:1].isalpha() for line in text.splitlines() if line)
+    assert docs(data)[0]["root"]["dag"]["tasks"]["start"]

@@ -57,8 +57,11 @@ def test_prefect_loads_the_flow_and_its_run_form(path: Path, loaded):
     assert from_source.model_dump_for_openapi() == schema  # what `prefect deploy` sends to the server
     props = schema["properties"]
     py_name = {p.name: p.py for p in plan.params}
-    assert set(props) == set(py_name.values())
+    # a triggered flow also takes the events that started it (optional: a run by hand has none)
+    assert set(props) == set(py_name.values()) | ({plan.trigger_param} if plan.trigger_param else set())
     assert set(schema.get("required", [])) == {p.py for p in plan.params if p.default is None}
+    if plan.trigger_param:
+        assert props[plan.trigger_param]["default"] is None
     for p in flow.parameters:
         prop = props[py_name[p.name]]
         if p.required:

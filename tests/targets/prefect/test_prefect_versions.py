@@ -52,3 +52,38 @@ def test_flows_run_on_prefect_3_8(tmp_path: Path):
         flowc_run(path, ds, f"local-{path.stem}")
         assert run_artifacts(str(ds), plan.flow.name, run["run_id"]) == \
             run_artifacts(str(ds), plan.flow.name, f"local-{path.stem}"), path.name
+
+
+def test_triggers_read_and_render_alike_on_prefect_3_8(tmp_path: Path):
+    """The deployment triggers of the event fixtures are Prefect 3.8.8's models
+    too, and its hydration renders their parameters as 3.7.7's does."""
+    from .test_prefect_events import EVENTS, prefect_models, received, render, triggers_of
+
+    if not PYTHON38.exists():
+        if os.environ.get("FLOWC_REQUIRE_PREFECT38"):
+            pytest.fail(f"{PYTHON38} is missing: `make test` builds it (mk/prefect.mk)")
+        pytest.skip("no .venv-prefect38 (make test builds it)")
+    fired = {"report": [["data_ready", {"table": "orders", "rows": "7"}]],
+             "both": [["approved", {"by": "ann", "level": "3"}], ["report_done", {"table": 5}]],
+             "train": [["metaflow.Ingest.end", {"pathspec": "Ingest/1/end/0"}]]}
+    jobs, expected = [], []
+    for name, events in fired.items():
+        (spec,), plan = triggers_of(EVENTS / f"{name}.py")
+        ((model, automation),) = prefect_models([spec])
+        here = render(spec["parameters"], [received(n, p) for n, p in events])
+        here.pop(plan.trigger_param)
+        jobs.append([spec, events])
+        expected.append((type(model).__name__, automation.trigger.type, here, plan.trigger_param))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    env.update(PREFECT_HOME=tempfile.mkdtemp(dir=tmp_path), DO_NOT_TRACK="1")
+    result = subprocess.run([str(PYTHON38), str(HERE / "prefect_triggers_runner.py")], input=json.dumps(jobs),
+                            env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-4000:]
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert len(lines) == len(jobs), result.stderr[-4000:]
+    for (model, automation, here, trigger_param), there in zip(expected, lines):
+        assert there["prefect"] == "3.8.8"
+        events = there["parameters"].pop(trigger_param)
+        assert (there["model"], there["automation"], there["parameters"]) == (model, automation, here)
+        assert events and all(e["resource"]["prefect.resource.id"] == "flowc.external" for e in events)
+    assert expected[0][2] == {"table_name": "orders", "rows": 7, "note": "no note"}

@@ -160,6 +160,68 @@ def patch_moto_batch_runs_commands(patches: Patches, env: dict[str, str]) -> Non
     patches.set(sdk, "_eval_service_task", _eval_service_task)
 
 
+STATUS_CHANGE = "Step Functions Execution Status Change"
+
+
+def patch_moto_events_reach_step_functions(patches: Patches) -> None:
+    """Two things moto 5.2.5 does not do, which @trigger / @trigger_on_finish
+    rules need: (1) a rule whose target is a state machine raises
+    NotImplementedError in ``Rule.send_to_targets``; this starts the
+    execution with the input moto's own input transformer made from the
+    event, after moto's own pattern matched it (EventBridge names such an
+    execution with a UUID). (2) Step Functions sends an "Execution Status
+    Change" event to the default bus when an execution ends; moto sends
+    none, so this puts one, with the fields AWS documents for it, through
+    moto's own PutEvents. Matching and transforming stay moto's."""
+    import uuid as uuid_mod
+
+    from moto.events import models as events_models
+    from moto.events.utils import EventTemplateParser
+    from moto.stepfunctions.parser.backend import execution as sfn_execution
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    rule_cls = events_models.Rule
+    original_send = rule_cls.send_to_targets
+
+    def send_to_targets(self, original_event, transform_input=True):
+        if not self.event_pattern.matches_event(original_event):
+            return
+        machines = [t for t in self.targets if t["Arn"].split(":")[2] == "states"]
+        for target in machines:
+            transformer = target.get("InputTransformer", {})
+            body = EventTemplateParser.parse(input_template=transformer.get("InputTemplate"),
+                                             input_paths_map=transformer.get("InputPathsMap", {}),
+                                             event=original_event)
+            _, _, _, region, account = target["Arn"].split(":")[:5]
+            stepfunctions_parser_backends[account][region].start_execution(
+                target["Arn"], name=str(uuid_mod.uuid4()), execution_input=json.dumps(body))
+        others = [t for t in self.targets if t not in machines]
+        if others:
+            kept, self.targets = self.targets, others
+            try:
+                original_send(self, original_event, transform_input)
+            finally:
+                self.targets = kept
+
+    patches.set(rule_cls, "send_to_targets", send_to_targets)
+
+    comm = sfn_execution.BaseExecutionWorkerCommunication
+    original_terminated = comm.terminated
+
+    def terminated(self):
+        original_terminated(self)
+        run = self.execution
+        detail = {"executionArn": run.exec_arn, "stateMachineArn": run.state_machine_arn, "name": run.name,
+                  "status": run.exec_status.value, "startDate": int(run.start_date.timestamp() * 1000),
+                  "stopDate": int(run.stop_date.timestamp() * 1000), "input": json.dumps(run.input_data),
+                  "output": json.dumps(run.output) if run.output is not None else None}
+        events_models.events_backends[run.account_id][run.region_name].put_events([{
+            "Source": "aws.states", "DetailType": STATUS_CHANGE, "Detail": json.dumps(detail),
+            "Resources": [run.exec_arn]}])
+
+    patches.set(comm, "terminated", terminated)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -177,6 +239,7 @@ class MotoServer:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self.patches = Patches()
         patch_moto_task_tokens(self.patches)
+        patch_moto_events_reach_step_functions(self.patches)
         self.port = free_port()
         self._old_port = os.environ.get("MOTO_PORT")
         os.environ["MOTO_PORT"] = str(self.port)  # where the interpreter's integrations call
@@ -283,9 +346,9 @@ class Harness:
                                              roleArn=ROLE)["stateMachineArn"]
 
     def start_worker(self, queue_url: str, workdir: Path, *extra: str,
-                     log_name: str = "worker.log") -> subprocess.Popen:
+                     log_name: str = "worker.log", env: dict[str, str] | None = None) -> subprocess.Popen:
         log = open(workdir.parent / log_name, "w")
-        env = {**os.environ, **self.server.env, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, **self.server.env, "PYTHONUNBUFFERED": "1", **(env or {})}
         return subprocess.Popen([sys.executable, "-m", "flowc", "worker", "--queue", queue_url,
                                  "--workdir", str(workdir), "--wait-seconds", "1", *extra],
                                 stdout=log, stderr=subprocess.STDOUT, env=env, cwd=workdir)

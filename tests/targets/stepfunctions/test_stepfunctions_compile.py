@@ -321,7 +321,8 @@ def test_flowc_targets_prints_the_table():
     assert "stepfunctions" in out and "foreach_mode" in out and "queue_url" in out
     rows = {line.split()[0]: line.split()[1] for line in out.splitlines()[1:] if line.strip() and line[0] != "["
             and len(line.split()) > 1 and not line.startswith(" ")}
-    assert rows["packages"] == "yes" and rows["trigger"] == "no" and rows["recursive_switch"] == "yes"
+    assert rows["packages"] == "yes" and rows["trigger"] == "yes" and rows["trigger_on_finish"] == "yes" \
+        and rows["recursive_switch"] == "yes"
 
 
 

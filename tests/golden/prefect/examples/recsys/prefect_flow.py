@@ -33,6 +33,7 @@ RUNTIME = FlowRuntime(
         "fit_b": {"id": "846f64c914d8", "image": None, "manager": "pypi", "packages": {"tabulate": "0.9.0"}, "python": None},
     },
     step_flow="RecSysFlow-step",  # the flow of the steps' own deployments (prefect.yaml)
+    end_event="metaflow.RecSysFlow.end",  # what a successful run publishes (as a Prefect event)
 )
 
 

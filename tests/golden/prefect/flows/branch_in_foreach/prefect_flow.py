@@ -26,6 +26,7 @@ RUNTIME = FlowRuntime(
         "--ir", "BranchInForeachFlow.ir.json",
         "--datastore", "s3://flowc-datastore",
     ],
+    end_event="metaflow.BranchInForeachFlow.end",  # what a successful run publishes (as a Prefect event)
 )
 
 

@@ -7,7 +7,7 @@ datastore (s3://flowc-datastore), never in Prefect. Recompile instead of editing
     prefect deploy --all      deploy it and its container steps (see prefect.yaml)
 """
 
-from typing import Any
+from typing import Any, Optional
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
@@ -26,6 +26,7 @@ RUNTIME = FlowRuntime(
         "--ir", "EventsFlow.ir.json",
         "--datastore", "s3://flowc-datastore",
     ],
+    end_event="metaflow.forecasting.test.nightly.EventsFlow.end",  # what a successful run publishes (as a Prefect event)
 )
 
 
@@ -34,6 +35,7 @@ RUNTIME = FlowRuntime(
 
 # start (events.py:16)
 # Goes to end.
+# the events that started the run reach the runtime as --trigger (current.trigger)
 @task(
     name="start",
     task_run_name=RUNTIME.pathspec,
@@ -41,8 +43,8 @@ RUNTIME = FlowRuntime(
     cache_policy=NO_CACHE,
     persist_result=False,
 )
-def start(run_id: str, index: str, params: dict, after: Any = None) -> dict:
-    return RUNTIME.run_step("start", run_id, index, params=params, secrets=("db-credentials", "api-token"))
+def start(run_id: str, index: str, params: dict, trigger: Optional[list] = None, after: Any = None) -> dict:
+    return RUNTIME.run_step("start", run_id, index, params=params, secrets=("db-credentials", "api-token"), trigger=trigger)
 
 
 # end (events.py:24)
@@ -71,6 +73,7 @@ def events_flow(
     region: str = "eu",
     max_rows: int = 100,
     class_: str = "gold",
+    flowc_trigger: Optional[list] = None,  # the events that started the run (prefect.yaml's triggers)
 ) -> str:
     """Scheduled daily, triggered by an event, namespaced by a project; reads a secret.
 
@@ -87,7 +90,7 @@ def events_flow(
     }
 
     # start (events.py:16): goes to end
-    start_future = start.submit(run_id, "0", params)
+    start_future = start.submit(run_id, "0", params, flowc_trigger)
 
     # end (events.py:24): the end step
     end_future = end.submit(run_id, "0", wait_for=[start_future])

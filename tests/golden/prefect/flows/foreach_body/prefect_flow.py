@@ -26,6 +26,7 @@ RUNTIME = FlowRuntime(
         "--ir", "ForeachBodyFlow.ir.json",
         "--datastore", "s3://flowc-datastore",
     ],
+    end_event="metaflow.ForeachBodyFlow.end",  # what a successful run publishes (as a Prefect event)
 )
 
 

@@ -26,6 +26,7 @@ RUNTIME = FlowRuntime(
         "--ir", "HostileFlow.ir.json",
         "--datastore", "s3://flowc-datastore",
     ],
+    end_event="metaflow.HostileFlow.end",  # what a successful run publishes (as a Prefect event)
 )
 
 

@@ -26,6 +26,7 @@ RUNTIME = FlowRuntime(
         "--ir", "LinearFlow.ir.json",
         "--datastore", "s3://flowc-datastore",
     ],
+    end_event="metaflow.LinearFlow.end",  # what a successful run publishes (as a Prefect event)
 )
 
 

@@ -26,6 +26,7 @@ RUNTIME = FlowRuntime(
         "--ir", "NestedForeachFlow.ir.json",
         "--datastore", "s3://flowc-datastore",
     ],
+    end_event="metaflow.NestedForeachFlow.end",  # what a successful run publishes (as a Prefect event)
 )
 
 

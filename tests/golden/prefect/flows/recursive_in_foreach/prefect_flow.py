@@ -26,6 +26,7 @@ RUNTIME = FlowRuntime(
         "--ir", "RecursiveInForeachFlow.ir.json",
         "--datastore", "s3://flowc-datastore",
     ],
+    end_event="metaflow.RecursiveInForeachFlow.end",  # what a successful run publishes (as a Prefect event)
 )
 
 

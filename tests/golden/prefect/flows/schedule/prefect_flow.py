@@ -26,6 +26,7 @@ RUNTIME = FlowRuntime(
         "--ir", "ScheduledFlow.ir.json",
         "--datastore", "s3://flowc-datastore",
     ],
+    end_event="metaflow.forecasting.user.flowc.ScheduledFlow.end",  # what a successful run publishes (as a Prefect event)
 )
 
 

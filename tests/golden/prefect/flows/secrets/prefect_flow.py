@@ -26,6 +26,7 @@ RUNTIME = FlowRuntime(
         "--ir", "SecretsFlow.ir.json",
         "--datastore", "s3://flowc-datastore",
     ],
+    end_event="metaflow.SecretsFlow.end",  # what a successful run publishes (as a Prefect event)
 )
 
 

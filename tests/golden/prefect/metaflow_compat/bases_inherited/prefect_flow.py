@@ -26,6 +26,7 @@ RUNTIME = FlowRuntime(
         "--ir", "BasesInheritedFlow.ir.json",
         "--datastore", "s3://flowc-datastore",
     ],
+    end_event="metaflow.BasesInheritedFlow.end",  # what a successful run publishes (as a Prefect event)
 )
 
 

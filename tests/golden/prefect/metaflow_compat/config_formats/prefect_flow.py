@@ -26,6 +26,7 @@ RUNTIME = FlowRuntime(
         "--ir", "ConfigFormatsFlow.ir.json",
         "--datastore", "s3://flowc-datastore",
     ],
+    end_event="metaflow.ConfigFormatsFlow.end",  # what a successful run publishes (as a Prefect event)
 )
 
 

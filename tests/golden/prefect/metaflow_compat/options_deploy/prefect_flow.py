@@ -27,6 +27,7 @@ RUNTIME = FlowRuntime(
         "--datastore", "s3://flowc-datastore",
     ],
     step_flow="OptionsDeployFlow-step",  # the flow of the steps' own deployments (prefect.yaml)
+    end_event="metaflow.scoring.test.nightly.OptionsDeployFlow.end",  # what a successful run publishes (as a Prefect event)
 )
 
 
