@@ -189,3 +189,26 @@ def test_the_client_accepts_an_orchestrators_own_run_id(tmp_path: Path) -> None:
     run = Run(f"LinearFlow/{raw}", str(t.ds))
     assert run.id == "scheduled__2026-11-22T00%3A00%3A00%2B00%3A00"
     assert run["start"].task.data.x == 1
+
+
+def test_out_json_carries_the_events_the_task_published(tmp_path: Path) -> None:
+    """For an orchestrator that forwards them after the task (Airflow's asset events):
+    what a step published, the end event of the end task, read back by --output-only too."""
+    t = Task(tmp_path, REPO / "tests" / "targets" / "airflow" / "events" / "ingest.py")
+    start = t("start")
+    assert start.returncode == 0, start.stderr
+    (event,) = start.out["events"]
+    assert event["name"] == "data_ready" and event["payload"]["rows"] == 42 and event["type"] == "event"
+    check = t("check")
+    assert [(e["name"], e["payload"]) for e in check.out["events"]] == [("quality.checked", {"score": 0.75})]
+    end = t("end")
+    (ended,) = end.out["events"]
+    assert (ended["name"], ended["type"], ended["id"]) == ("metaflow.Ingest.end", "run", "Ingest/r1/end/0")
+    assert t("start", "0", 0, "--output-only").out["events"] == start.out["events"]
+
+
+def test_out_json_has_no_events_when_the_task_published_none(tmp_path: Path) -> None:
+    t = fixture(tmp_path, "linear")
+    r = t("start")
+    assert r.returncode == 0, r.stderr
+    assert "events" not in r.out
