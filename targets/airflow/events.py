@@ -19,6 +19,7 @@ through the DAG's asset alias, since its name is known only at run time.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
 from flowc.compiler import ir
 
 from ..base import Target, source_ref
@@ -54,7 +55,7 @@ def lower_events(target: Target, flow: ir.Flow, dag_id: str) -> Events:
         out.subscribed.append(Subscribed(name=sub.name, kind=sub.kind, fields=dict(sub.parameters),
                                          ref=source_ref(flow, sub.span) if sub.span else f"line {sub.line}",
                                          what=what))
-    if out.subscribed:
+    if out.subscribed and flow.decorators.schedule is None:  # with @schedule, the schedule's own check says it
         check_required(target, flow, out)
     return out
 
