@@ -15,6 +15,7 @@ request per line on stdin and answers one JSON line on stdout:
         [, "batch": {"python": P, "lose": [TASK_ID...]}]
                                              with AWS Batch jobs run on this machine
                                              (see batch_jobs_run_here)
+        [, "pods": {"python": P}]            with pods run on this machine (see pods_run_here)
         [, "run_id": R]                      run the existing run R (one the scheduler created)
                                              instead of a new manual run
     {"op": "event_assets", "file": F, "names": [N...]}
@@ -40,6 +41,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
 from datetime import datetime, timezone
@@ -208,6 +210,41 @@ def batch_jobs_run_here(python, lose=()):
         BatchOperator.execute = original
 
 
+@contextlib.contextmanager
+def pods_run_here(python):
+    """For tests only, inside this process: no cluster here, so each
+    KubernetesPodOperator task runs its container's command (as Airflow
+    rendered it) as a subprocess with the pod's environment, in the DAG
+    file's folder, `python` for the image's "python", and the file the pod
+    writes its return value to in a temporary folder; like the operator with
+    do_xcom_push it returns that value (its sidecar's part), so post_execute
+    and XCom get what they would from a pod."""
+    from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+
+    def execute(self, context, **_):
+        command = list(self.cmds) + list(self.arguments or [])
+        assert command[0] == "python", command
+        with tempfile.TemporaryDirectory(prefix="flowc-pod-") as tmp:
+            xcom = os.path.join(tmp, "return.json")
+            command = [xcom if arg == "/airflow/xcom/return.json" else arg for arg in command]
+            env = {**os.environ, **{e.name: e.value for e in self.env_vars or []}}
+            done = subprocess.run([python] + command[1:], cwd=os.path.dirname(self.dag.fileloc), env=env,
+                                  capture_output=True, text=True)
+            if done.returncode != 0:
+                raise RuntimeError(f"the pod of {self.task_id} failed ({done.returncode}): {done.stderr}")
+            if not self.do_xcom_push:
+                return None
+            with open(xcom, encoding="utf-8") as f:
+                return json.load(f)
+
+    original = KubernetesPodOperator.execute
+    KubernetesPodOperator.execute = execute
+    try:
+        yield
+    finally:
+        KubernetesPodOperator.execute = original
+
+
 def op_test(req):
     from airflow.models import TaskInstance
 
@@ -218,8 +255,9 @@ def op_test(req):
     batch = req.get("batch")
     started = time.perf_counter()
     existing = _existing_run(req["dag_id"], req["run_id"]) if req.get("run_id") else contextlib.nullcontext()
+    pods = pods_run_here(req["pods"]["python"]) if req.get("pods") else contextlib.nullcontext()
     with batch_jobs_run_here(batch["python"], batch.get("lose", ())) if batch else contextlib.nullcontext([]) as jobs, \
-            existing:
+            existing, pods:
         run = dag.test(run_conf=req.get("conf") or None)
     seconds = time.perf_counter() - started
     states = {}

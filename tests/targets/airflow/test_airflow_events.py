@@ -41,10 +41,13 @@ def asset(name: str) -> str:
     return "x-flowc-event:" + name
 
 
-@pytest.fixture(scope="module", params=[3, 2], ids=["airflow3", "airflow2"])
+@pytest.fixture(scope="module", params=[(3, "local"), (2, "local"), (3, "kubernetes")],
+                ids=["airflow3", "airflow2", "airflow3-pods"])
 def chain(request, tmp_path_factory):
-    """Ingest run by dag.test() on a fresh Airflow; the three DAGs deployed and synced."""
-    version = request.param
+    """Ingest run by dag.test() on a fresh Airflow; the three DAGs deployed and synced.
+    Steps on the worker (FlowcStep forwards in execute), or in pods (KubernetesPodOperator
+    forwards in post_execute, from the pod's return value), run here by the probe."""
+    version, placement = request.param
     if version == 2:
         require_airflow2()
     home = tmp_path_factory.mktemp(f"airflow{version}-events")
@@ -56,18 +59,21 @@ def chain(request, tmp_path_factory):
     done = subprocess.run([str(python), "-m", "airflow", "db", "migrate"], env=env, capture_output=True, text=True,
                           cwd=home)
     assert done.returncode == 0, done.stdout + done.stderr
-    options = {"force_placement": "local", "datastore": str(datastore)}
+    options = {"force_placement": placement, "datastore": str(datastore)}
     if version == 2:
         options.update(airflow_version=2, local_python=sys.executable)
     for path in (INGEST, TRAIN, REPORT):
         deploy_airflow_flow(dags / path.stem, path, **options)
+        text = (dags / path.stem / f"{path.stem.capitalize()}.py").read_text()
+        assert ("KubernetesPodOperator(" in text) == (placement == "kubernetes")
     probe = Probe(python, env, home / "probe.log")
     try:
         synced = probe.ask(op="sync")
         assert synced["errors"] == {} and {"Ingest", "Train", "Report"} <= set(synced["dags"]), synced
-        ingest = probe.ask(op="test", dag_id="Ingest")
+        pods = {"python": sys.executable} if placement == "kubernetes" else None
+        ingest = probe.ask(op="test", dag_id="Ingest", pods=pods)
         assert ingest["state"] == "success", (ingest["states"], probe.log_tail())
-        yield {"probe": probe, "datastore": datastore, "ingest": ingest, "version": version}
+        yield {"probe": probe, "datastore": datastore, "ingest": ingest, "version": version, "pods": pods}
     finally:
         probe.close()
 
@@ -113,7 +119,7 @@ def test_the_scheduler_creates_one_run_of_each_downstream_dag_from_the_asset_eve
 def run_downstream(chain, scheduled, dag_id: str) -> dict:
     """Run the scheduler-created run of dag_id (dag.test()'s loop); its artifacts."""
     run_id = scheduled["runs"][dag_id]["run_id"]
-    answer = chain["probe"].ask(op="test", dag_id=dag_id, run_id=run_id)
+    answer = chain["probe"].ask(op="test", dag_id=dag_id, run_id=run_id, pods=chain["pods"])
     assert answer["run_id"] == run_id
     assert answer["state"] == "success", (answer["states"], chain["probe"].log_tail())
     return run_artifacts(str(chain["datastore"]), dag_id, safe_run_id(run_id))
