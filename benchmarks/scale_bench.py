@@ -30,7 +30,7 @@ os.environ["FLOWC_CACHE_DIR"] = "off"
 
 from gen import linear_flow, wide_branch_flow  # noqa: E402
 
-TARGETS = ["argo", "airflow", "prefect", "stepfunctions"]
+TARGETS = ["argo", "kubeflow", "airflow", "prefect", "stepfunctions"]
 
 
 def cpu(fn):

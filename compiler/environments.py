@@ -111,7 +111,8 @@ def _layers(flow: ir.Flow, step: ir.Step) -> tuple[str, str | None, dict[str, st
 
 def resolve(flow: ir.Flow, flowc_version: str = __version__) -> EnvironmentPlan:
     """Every step's environment, and the distinct environments in step order."""
-    envs: dict[str, Environment] = {}
+    latest: dict[str, tuple[str, str | None, dict[str, str], str | None]] = {}
+    members: dict[str, list[str]] = {}  # appended, not tuple + (name,): linear in the steps
     by_step: dict[str, str] = {}
     for step in flow.steps:
         manager, python, packages, image = _layers(flow, step)
@@ -120,11 +121,10 @@ def resolve(flow: ir.Flow, flowc_version: str = __version__) -> EnvironmentPlan:
         else:
             eid = env_id(manager, python, packages, image, flowc_version)
         by_step[step.name] = eid
-        if eid in envs:
-            envs[eid] = Environment(eid, manager, python, packages, image, envs[eid].steps + (step.name,))
-        else:
-            envs[eid] = Environment(eid, manager, python, packages, image, (step.name,))
-    return EnvironmentPlan(tuple(envs.values()), by_step)
+        latest[eid] = (manager, python, packages, image)  # equal for one id; the last one, as before
+        members.setdefault(eid, []).append(step.name)
+    envs = tuple(Environment(eid, *latest[eid], tuple(members[eid])) for eid in latest)
+    return EnvironmentPlan(envs, by_step)
 
 
 def check_environments(flow: ir.Flow) -> list[Diagnostic]:

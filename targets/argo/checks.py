@@ -14,7 +14,7 @@ from flowc.compiler.spans import Span
 from ..base import flow_file, Target
 from ..kubernetes import DNS_SUBDOMAIN, check_label
 from ..events import subscriptions
-from .dag import SHARED, DagBuilder
+from .dag import SHARED, builder_for
 from .names import dns_label
 from .sensor import EVENT_PARAM
 
@@ -58,7 +58,7 @@ def check_names(t: Target, flow: ir.Flow) -> None:
         t.error("FC503", f"@project branch {project.branch!r} gives no part of a Kubernetes name: the "
                 "workflow would take the name of the project's default branch", project.span,
                 "use ASCII letters or digits in the branch, or pass --name")
-    builder = DagBuilder(t, flow, dns_label(flow.name))
+    builder = builder_for(t, flow)
     templates: dict[str, str] = {dns_label(flow.name): f"the flow {flow.name}"}
     tasks: dict[tuple[tuple[str, ...], str], str] = {}
 

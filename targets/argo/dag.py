@@ -80,6 +80,7 @@ class DagBuilder:
         self.shared_users: list[str] = []
         self._shared: set[str] = set()
         self._signatures: dict[str, tuple] = {}
+        self._own: dict[str, bool] = {}
 
     # ---- names (clashes are checked by the target before lowering)
 
@@ -143,7 +144,10 @@ class DagBuilder:
         return max(counts, key=lambda sig: (counts[sig], -first[sig])) if plain else None
 
     def own_template(self, s: ir.Step) -> bool:
-        return self.has_settings(s) or self.signature(s) != self.shared_signature
+        own = self._own.get(s.name)
+        if own is None:
+            own = self._own[s.name] = self.has_settings(s) or self.signature(s) != self.shared_signature
+        return own
 
     @staticmethod
     def scope_index(scope: tuple[str, ...]) -> str:
@@ -252,6 +256,7 @@ class DagBuilder:
         conditions: list[str] = []
         for group in s.parent_groups:
             members: list[tuple[str, ir.Step | None]] = []
+            seen: set[str] = set()  # a set, not a scan of members: linear in a wide join's width
             for p in group:
                 ps = self.steps[p]
                 if ps.foreach_stack == scope:
@@ -260,7 +265,8 @@ class DagBuilder:
                     member = (self.fanout(ps.foreach_stack[len(scope)]), None)
                 else:  # the split that opened this scope: the body starts here
                     continue
-                if member[0] not in [t for t, _ in members]:
+                if member[0] not in seen:
+                    seen.add(member[0])
                     members.append(member)
             if not members:
                 continue
@@ -313,7 +319,22 @@ class DagBuilder:
 def lower_templates(target: Target, flow: ir.Flow) -> Lowered:
     """The IR lowered to Argo's templates, with the comments that point them
     back at flow.py; the entry template is named after the flow."""
-    return DagBuilder(target, flow, dns_label(flow.name)).lower()
+    return builder_for(target, flow).lower()
+
+
+def builder_for(target: Target, flow: ir.Flow) -> DagBuilder:
+    """A builder for this compile. The name checks (checks.py) and the
+    lowering share what they ask of each step (its signature, whether it
+    has its own template): one pass over the steps instead of two."""
+    previous = getattr(target, "_dag_builder", None)
+    builder = DagBuilder(target, flow, dns_label(flow.name))
+    if previous is not None and previous.flow is flow:
+        builder._signatures = previous._signatures
+        builder._own = previous._own
+        if "shared_signature" in previous.__dict__:
+            builder.shared_signature = previous.shared_signature
+    target._dag_builder = builder
+    return builder
 
 
 def jsonpath_count(task: str) -> str:

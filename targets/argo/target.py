@@ -95,6 +95,7 @@ class ArgoTarget(Target):
     # ------------------------------------------------------------ checks
 
     def check_capabilities(self, flow: ir.Flow) -> None:
+        self._dag_builder = None  # a new compile: nothing shared with an earlier one (dag.builder_for)
         super().check_capabilities(flow)
         check_names(self, flow)
         check_pods(self, flow)

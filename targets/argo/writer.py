@@ -146,12 +146,11 @@ def _item(item: Any, indent: int, lines: list[str]) -> None:
         lines.extend(pad + c for c in comment_lines(item.comment))
         item = item.value
     if isinstance(item, dict) and item:
-        keys = sort_keys(item)
-        sub: list[str] = []
-        for key in keys:
-            _entry(" " * (indent + 2) + scalar(key) + ":", item[key], indent + 2, sub)
-        lines.append(pad + "- " + sub[0][indent + 2:])
-        lines.extend(sub[1:])
+        first = len(lines)  # written in place, then the dash put on the first line: no copy per level
+        inner = " " * (indent + 2)
+        for key in sort_keys(item):
+            _entry(inner + scalar(key) + ":", item[key], indent + 2, lines)
+        lines[first] = pad + "- " + lines[first][indent + 2:]
     elif isinstance(item, (dict, list)) and not item:
         lines.append(pad + ("- {}" if isinstance(item, dict) else "- []"))
     elif isinstance(item, list):
