@@ -247,6 +247,9 @@ def supervise(child: Callable[[], int], timeout: float | None, tee: bool = False
     finally:
         for s, h in previous.items():
             signal.signal(s, h)
+    for fd, shown_on in list(watched.outputs.items()):  # what it wrote just before it exited is shown too
+        while data := watched.read(fd):
+            _write_all(shown_on, data)
     return watched.finish(status)
 
 
