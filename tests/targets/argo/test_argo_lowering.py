@@ -275,8 +275,11 @@ def test_retry_timeout_environment_secrets_image():
     assert templates(doc)["start"]["retryStrategy"]["backoff"] == {"duration": "120s"}
     (doc,) = docs("tests/flows/environment.py")
     env = templates(doc)["start"]["container"]["env"]
-    assert [e for e in env if not e["name"].startswith("FLOWC_")] == [{"name": "MODE", "value": "fast"},
-                                                                      {"name": "THREADS", "value": "4"}]
+    by_name = {e["name"]: e["value"] for e in env}
+    assert [e["name"] for e in env] == ["FLOWC_END_EVENT", "FLOWC_EVENTS", "MODE", "THREADS"]
+    assert (by_name["MODE"], by_name["THREADS"]) == ("fast", "4")
+    assert by_name["FLOWC_END_EVENT"] == "metaflow.EnvironmentFlow.end"
+    assert by_name["FLOWC_EVENTS"].startswith("http://argo-events-webhook-eventsource-svc")
     (doc,) = docs("tests/flows/secrets.py")
     assert templates(doc)["start"]["container"]["envFrom"] == [
         {"secretRef": {"name": "db-credentials"}}, {"secretRef": {"name": "api-token"}}]
