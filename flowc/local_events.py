@@ -94,7 +94,8 @@ def append(datastore: str, event: dict) -> None:
     rt.deliver(event, "file:" + log_path(datastore))
 
 
-def _consumed(datastore: str) -> dict[str, int]:
+def consumed(datastore: str) -> dict[str, int]:
+    """Flow key -> how many log entries it has used (it waits for events after those)."""
     try:
         with open(os.path.join(folder(datastore), CONSUMED), encoding="utf-8") as f:
             return json.load(f)
@@ -128,10 +129,7 @@ def ready(flow: ir.Flow, key: str, log: list[dict], consumed: dict[str, int]) ->
 
 
 def mark_consumed(datastore: str, key: str, upto: int) -> None:
-    data = _consumed(datastore)
+    data = consumed(datastore)
     data[key] = max(upto, data.get(key, 0))
     _save_consumed(datastore, data)
 
-
-def consumed(datastore: str) -> dict[str, int]:
-    return _consumed(datastore)
