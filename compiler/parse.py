@@ -56,7 +56,13 @@ def _bracket_depth(text: str) -> tuple[int, int]:
 
 
 def _ast_depth(tree: ast.AST) -> tuple[int, ast.AST | None]:
-    """Deepest node of a CPython AST, walked with an explicit stack (no recursion)."""
+    """Deepest node of a CPython AST, walked with an explicit stack (no recursion).
+
+    Every second level of an AST consumes at least one character of source
+    (the levels between, like an Expr statement or a call's arguments, hold
+    a child that does), so a one-line statement of ``n`` bytes nests at most
+    ``2 n + 2`` levels below itself: one too short to reach the limit is not
+    entered, and most of a file is read at its statements' level."""
     stack: list[tuple[ast.AST, int]] = [(tree, 1)]
     deepest, where = 0, None
     while stack:
@@ -65,6 +71,9 @@ def _ast_depth(tree: ast.AST) -> tuple[int, ast.AST | None]:
             deepest, where = depth, node
             if deepest > MAX_DEPTH * 4:
                 break
+        if (isinstance(node, ast.stmt) and node.end_lineno == node.lineno
+                and depth + 2 * (node.end_col_offset - node.col_offset) + 2 <= MAX_DEPTH):
+            continue
         stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
     return deepest, where
 

@@ -53,21 +53,24 @@ class PositionState(CodegenState):
             self.add_token(token)
 
     def add_token(self, value: str) -> None:
-        self.tokens.append(value)
-        newlines = value.count("\n")
-        if newlines:
-            self.line += newlines
+        # no token list: nothing reads the generated code, only where it ends
+        if "\n" in value:
+            self.line += value.count("\n")
             self.column = len(value) - value.rfind("\n") - 1
         else:
             self.column += len(value)
 
+    # Only the WANTED node types are tracked; the rest (two nodes in three)
+    # cost a type test.
     def before_codegen(self, node: cst.CSTNode) -> None:
-        self.stack.append((self.line, self.column))
+        if type(node) in _WANTED_TYPES:
+            self.stack.append((self.line, self.column))
 
     def after_codegen(self, node: cst.CSTNode) -> None:
-        start = self.stack.pop()
-        if type(node) in _WANTED_TYPES and node not in self.positions:
-            self.positions[node] = (start, (self.line, self.column))
+        if type(node) in _WANTED_TYPES:
+            start = self.stack.pop()
+            if node not in self.positions:
+                self.positions[node] = (start, (self.line, self.column))
 
     def record_syntactic_position(self, node: cst.CSTNode, *, start_node: Optional[cst.CSTNode] = None,
                                   end_node: Optional[cst.CSTNode] = None) -> _Syntactic:

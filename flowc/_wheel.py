@@ -57,7 +57,7 @@ def build() -> bytes:
                                  f"Version: {__version__}\nRequires-Python: >=3.10\n"
                                  + "".join(f"Requires-Dist: {r}\n" for r in requires())).encode()
     files[f"{dist}/WHEEL"] = b"Wheel-Version: 1.0\nGenerator: flowc\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
-    files[f"{dist}/entry_points.txt"] = b"[console_scripts]\nflowc = flowc.cli:main\n"
+    files[f"{dist}/entry_points.txt"] = b"[console_scripts]\nflowc = flowc.cli:run\n"
     record = []
     for path, data in sorted(files.items()):
         digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()

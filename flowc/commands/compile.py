@@ -19,7 +19,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("files", nargs="*", metavar="FLOW.py",
                    help="the flow file to compile (with --target); none: every flow [tool.flowc] configures")
     p.add_argument("-t", "--target", action="append", default=[],
-                   help="argo, airflow, prefect, stepfunctions (see `flowc targets`); with no FLOW.py, "
+                   help="argo, airflow, prefect, stepfunctions, kubeflow (see `flowc targets`); with no FLOW.py, "
                         "repeatable, instead of [tool.flowc] targets")
     p.add_argument("--flow", help="which flow, when the file defines several")
     p.add_argument("-o", "--output", help="file (single-file targets) or folder; default: standard output")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -191,3 +192,33 @@ def test_python_output_without_py_is_refused(tmp_path: Path) -> None:
     assert result.returncode == 2 and ".py" in result.stderr
     assert not (tmp_path / "airflow").exists()
     assert flowc("compile", "examples/params_flow.py", "-t", "airflow", "-o", str(tmp_path / "dag.py")).returncode == 0
+
+
+def test_one_shot_commands_exit_without_losing_output_or_the_exit_code(tmp_path: Path) -> None:
+    """check, ir, compile... leave by os._exit (cli.run): what they printed must
+    still reach a pipe, however large, and the exit code must be the command's."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    try:
+        from gen import linear_flow
+    finally:
+        sys.path.pop(0)
+    flow = tmp_path / "big.py"
+    flow.write_text(linear_flow(300))
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # stdout block-buffered, as usual
+    result = subprocess.run([sys.executable, "-m", "flowc", "ir", str(flow)], capture_output=True, text=True,
+                            cwd=REPO, timeout=120, env=env)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)  # all of it: a truncated document would not load
+    assert len(result.stdout) > 200_000 and len(data["steps"]) == 300
+    small = REPO / "tests" / "flows" / "linear.py"  # an output smaller than the buffer: all of it waits there
+    result = subprocess.run([sys.executable, "-m", "flowc", "graph", str(small)], capture_output=True, text=True,
+                            cwd=REPO, timeout=120, env=env)
+    assert result.returncode == 0 and result.stdout.splitlines()[-1].split() == ["end", "[end]"], result.stdout
+    broken = tmp_path / "broken.py"
+    broken.write_text(flow.read_text().replace("self.next(self.step_7)", "self.next(self.step_x)"))
+    result = flowc("check", str(broken))
+    assert result.returncode == 1 and "FC110" in result.stdout and "1 error" in result.stderr, result.stdout
+    out = tmp_path / "flow.yaml"
+    result = flowc("compile", str(flow), "--target", "argo", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert out.read_text().count("big.py:") >= 300  # every task points back to its line
