@@ -26,6 +26,8 @@ _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 def py_str(text: str) -> str:
     """A double-quoted string literal; every non-printable character escaped,
     so the source shows the exact value and each line stays one line."""
+    if text.isprintable() and "\\" not in text and '"' not in text:  # most strings: nothing to escape
+        return '"' + text + '"'
     out = []
     for ch in text:
         if ch in _ESCAPES:

@@ -61,7 +61,8 @@ def sort_keys(keys) -> list:
     return sorted(keys, key=lambda k: (_LAST.get(k, -1), _RANK.get(k, len(_RANK)), k))
 
 
-@functools.lru_cache(maxsize=4096)
+# as names.dns_label's: a 10,000-step flow holds more distinct scalars than 4,096
+@functools.lru_cache(maxsize=1 << 16)
 def scalar(value: Any) -> str:
     """One scalar as YAML text on a single line."""
     if value is None:
