@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import collections.abc
 import os
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it costs every task command milliseconds
+    from typing import Any
 
 from .parameters import Parameter
 

@@ -18,7 +18,10 @@ import errno
 import hashlib
 import json
 import pickle
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it costs every task command milliseconds
+    from typing import Any
 
 from .storage import StorageError, open_storage
 

@@ -24,7 +24,10 @@ from __future__ import annotations
 import json
 import os
 import time
-from typing import Any, Callable, Iterable, Optional
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it costs every task command milliseconds
+    from typing import Any, Callable, Iterable, Optional
 
 from .project import branch_parts
 

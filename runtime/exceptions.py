@@ -9,7 +9,6 @@ of any class can be stored and read back anywhere).
 
 from __future__ import annotations
 
-import traceback
 
 
 class MetaflowExceptionWrapper(Exception):
@@ -22,6 +21,8 @@ class MetaflowExceptionWrapper(Exception):
             self.exception = str(exc)
             self.type = getattr(exc, "metaflow_type", None) or f"{type(exc).__module__}.{type(exc).__name__}"
             tb = exc.__traceback__
+            import traceback  # only for a failure: not loaded by every task
+
             self.stacktrace = "".join(traceback.format_exception(type(exc), exc, tb)) if tb is not None else None
 
     def __reduce__(self):

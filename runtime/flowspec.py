@@ -11,7 +11,10 @@ artifact passes down by reference.
 from __future__ import annotations
 
 import sys
-from typing import Any, Iterator
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it costs every task command milliseconds
+    from typing import Any, Iterator
 
 from .parameters import Parameter
 

@@ -8,12 +8,14 @@ done.json) or None.
 
 from __future__ import annotations
 
-from typing import Callable, Optional
-
 from .identity import task_id
 from .plan import FlowPlan, StepPlan
 
-Lookup = Callable[[str, str], Optional[dict]]
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it costs every task command milliseconds
+    from typing import Callable, Optional
+
+    Lookup = Callable[[str, str], Optional[dict]]  # (step, task id) -> its done record, or None
 
 
 def parent_index(parent: StepPlan, child: StepPlan, index: tuple[int, ...]) -> tuple[int, ...]:

@@ -9,7 +9,10 @@ in Metaflow. Types and defaults are applied by the runtime from the IR
 from __future__ import annotations
 
 import json
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it costs every task command milliseconds
+    from typing import Any
 
 
 class JSONType:

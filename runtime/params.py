@@ -8,7 +8,10 @@ reach the start step as text (or JSON) and are typed here.
 from __future__ import annotations
 
 import json
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it costs every task command milliseconds
+    from typing import Any
 
 
 class ParameterError(ValueError):

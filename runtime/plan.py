@@ -7,7 +7,11 @@ wrote (the IR is a contract; see compiler/ir.py for its definition).
 from __future__ import annotations
 
 import json
-from typing import Any, NamedTuple
+from collections import namedtuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it costs every task command milliseconds
+    from typing import Any
 
 SCHEMA_VERSION = 5  # the IR's (compiler/ir.py): the JSON this view reads
 
@@ -16,21 +20,28 @@ class PlanError(Exception):
     pass
 
 
-class StepPlan(NamedTuple):  # immutable; a NamedTuple rather than a dataclass: the task command starts faster
-    name: str
-    kind: str
-    next: tuple[str, ...]
-    foreach: str | None
-    condition: str | None
-    cases: dict[str, str]
-    join_arg: str | None
-    parents: tuple[str, ...]
-    parent_groups: tuple[tuple[str, ...], ...]
-    foreach_stack: tuple[str, ...]
-    matching_join: str | None
-    closes: str | None
-    decorators: dict[str, Any]
-    line: int
+# Immutable records built from collections.namedtuple: a dataclass or
+# typing.NamedTuple would cost the task command milliseconds to import.
+_STEP_FIELDS = (
+    "name",  # str
+    "kind",  # str: start, linear, branch, foreach, switch, join, end
+    "next",  # tuple[str, ...]
+    "foreach",  # str | None: the foreach variable
+    "condition",  # str | None: a switch's attribute
+    "cases",  # dict[str, str]
+    "join_arg",  # str | None
+    "parents",  # tuple[str, ...]
+    "parent_groups",  # tuple[tuple[str, ...], ...]
+    "foreach_stack",  # tuple[str, ...]
+    "matching_join",  # str | None
+    "closes",  # str | None
+    "decorators",  # dict[str, Any]
+    "line",  # int
+)
+
+
+class StepPlan(namedtuple("StepPlan", _STEP_FIELDS)):
+    __slots__ = ()
 
     @property
     def depth(self) -> int:
@@ -68,17 +79,19 @@ class StepPlan(NamedTuple):  # immutable; a NamedTuple rather than a dataclass: 
         return dict(e["vars"]) if e else {}
 
 
-class FlowPlan(NamedTuple):
-    name: str
-    start: str
-    end: str
-    steps: dict[str, StepPlan]
-    order: tuple[str, ...]
-    parameters: tuple[dict[str, Any], ...]
-    source_path: str
-    source_sha: str
-    modules: tuple[str, ...]
-    raw: dict[str, Any]
+_FLOW_FIELDS = (
+    "name", "start", "end",  # str
+    "steps",  # dict[str, StepPlan]
+    "order",  # tuple[str, ...]
+    "parameters",  # tuple[dict[str, Any], ...]
+    "source_path", "source_sha",  # str
+    "modules",  # tuple[str, ...]
+    "raw",  # dict[str, Any]: the IR as read
+)
+
+
+class FlowPlan(namedtuple("FlowPlan", _FLOW_FIELDS)):
+    __slots__ = ()
 
     @classmethod
     def from_json(cls, text: str | bytes) -> "FlowPlan":

@@ -9,7 +9,10 @@ deployment names (targets/naming.py) and event names (runtime/events.py).
 from __future__ import annotations
 
 import os
-from typing import Optional
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it costs every task command milliseconds
+    from typing import Optional
 
 UNKNOWN_USER = "unknown"
 

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import itertools
 import os
-from typing import Iterable
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it costs every task command milliseconds
+    from typing import Iterable
 
 
 class StorageError(Exception):

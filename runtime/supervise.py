@@ -26,7 +26,10 @@ import signal
 import sys
 import threading
 import time
-from typing import Callable
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it costs every task command milliseconds
+    from typing import Callable
 
 # bytes the child writes on its status pipe
 USER_CODE_STARTED, USER_CODE_ENDED, REPORTED = b"s", b"e", b"r"

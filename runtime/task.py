@@ -28,9 +28,11 @@ import os
 import signal
 import sys
 import time
-import traceback
 import types
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it costs every task command milliseconds
+    from typing import Any
 
 from . import configs as user_configs, metaflow_shim, params as params_mod
 from .current import current
@@ -155,6 +157,8 @@ def _user_frames(tb: types.TracebackType | None, runtime_dir: str) -> types.Trac
 def format_user_error(exc: BaseException) -> str:
     runtime_dir = os.path.dirname(os.path.abspath(__file__))
     tb = _user_frames(exc.__traceback__, runtime_dir)
+    import traceback  # only when a step failed: its import costs every task command milliseconds
+
     return "".join(traceback.format_exception(type(exc), exc, tb))
 
 
@@ -345,6 +349,8 @@ class Executor:
             message = TimeoutException.message(self.step.name, seconds)
 
             def on_alarm(signum, frame):
+                import traceback
+
                 stack = [f">  {part}" for line in traceback.format_stack(frame)
                          for part in line.splitlines()]
                 raise TimeoutException(f"{message}\nStack when the timeout was raised:\n" + "\n".join(stack))

@@ -18,7 +18,10 @@ defining one still imports.
 from __future__ import annotations
 
 import types
-from typing import Any, Callable
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is not imported at run time: it costs every task command milliseconds
+    from typing import Any, Callable
 
 USER_SKIP_STEP: dict = {}
 

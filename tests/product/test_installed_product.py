@@ -255,3 +255,26 @@ def test_publish_dry_run_then_publish(installed: Installed, project: Path, tmp_p
     published = sorted(p.name for p in dest.iterdir())
     assert published == sorted(p.name for p in (project / "dags").iterdir())
     assert "ForeachFlow.py" in published and "flowc-manifest.json" in published
+
+
+# What a task command must not load: it starts in every container for every
+# task, so each of these would cost every task milliseconds (typing, traceback
+# and shutil: 2-4 ms each), or pull the compiler in (libcst, jinja2, yaml).
+NOT_IN_A_TASK = {"typing", "dataclasses", "traceback", "shutil", "libcst", "jinja2", "yaml",
+                 "hera", "fsspec", "flowc.compiler", "flowc.targets"}
+
+
+def test_a_task_command_loads_only_what_a_task_needs(wheel_install: Installed, tmp_path: Path) -> None:
+    work = outside_repo(tmp_path)
+    shutil.copy(REPO / "tests" / "flows" / "linear.py", work / "linear.py")
+    ok(wheel_install.flowc("ir", "linear.py", "-o", "linear.ir.json", cwd=work))
+    ok(wheel_install.flowc("run", "linear.py", "--quiet", "--datastore", "ds", "--run-id", "base", cwd=work))
+    shutil.rmtree(work / "ds" / "LinearFlow" / "runs" / "base" / "end")
+    result = ok(wheel_install.python("-X", "importtime", "-m", "flowc.runtime", "step", "--flow", "linear.py",
+                                     "--ir", "linear.ir.json", "--step", "end", "--index", "0", "--datastore",
+                                     "ds", "--run-id", "base", cwd=work))
+    loaded = {line.rsplit("|", 1)[1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
+    assert {"flowc.runtime.task", "flowc.runtime.datastore", "json", "pickle"} <= loaded, sorted(loaded)
+    assert (work / "ds" / "LinearFlow" / "runs" / "base" / "end").is_dir()  # the task ran
+    assert not {m for m in loaded if m in NOT_IN_A_TASK or m.split(".")[0] in NOT_IN_A_TASK
+                or m.startswith(("flowc.compiler", "flowc.targets"))}, sorted(loaded)
