@@ -260,3 +260,52 @@ def test_a_file_size_limit_on_a_local_datastore_is_a_clear_error_and_the_run_res
     resumed = flowc("resume", "DiskFlow/d", "--datastore", ds, "--run-id", "d2", "-q")
     assert resumed.returncode == 0, resumed.stderr
     assert Run("DiskFlow/d2", ds)["end"].task.data.size == 2 * MB + 1
+
+
+SPAWNING = '''
+import subprocess
+import sys
+import time
+
+from flowc import FlowSpec, step
+
+
+class SpawningFlow(FlowSpec):
+    @step
+    def start(self):
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+        with open("child.pid", "w") as f:
+            f.write(str(child.pid))
+        time.sleep(120)
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+'''
+
+
+@pytest.mark.parametrize("kind", ["forked", "started"])
+def test_the_runner_killed_takes_the_steps_own_subprocesses_with_it(tmp_path: Path, kind: str) -> None:
+    """The step's process dies with its parent; what the step started (its
+    process group) too, though nothing of it ever knew the runner."""
+    flow = tmp_path / "spawning.py"
+    flow.write_text(SPAWNING)
+    ds = tmp_path / "ds"
+    url, env = str(ds), dict(os.environ)
+    if kind == "started":
+        url, env = f"fulldisk://{ds}", {**env, **fulldisk_env(tmp_path)}
+    run = subprocess.Popen([sys.executable, "-m", "flowc", "run", str(flow), "--datastore", url, "-q"], cwd=tmp_path,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True, env=env)
+    pid_file = tmp_path / "child.pid"
+    deadline = time.time() + 60
+    while not (pid_file.exists() and pid_file.read_text()) and time.time() < deadline:
+        time.sleep(0.02)
+    grandchild = int(pid_file.read_text())
+    assert grandchild in session_members(run.pid)
+    os.kill(run.pid, signal.SIGKILL)
+    run.wait()
+    deadline = time.time() + 5
+    while session_members(run.pid) and time.time() < deadline:
+        time.sleep(0.05)
+    assert session_members(run.pid) == [], "the step's subprocess outlived the runner"
