@@ -65,11 +65,13 @@ class _Finder:  # importlib's MetaPathFinder protocol
 def install() -> None:
     if isinstance(sys.modules.get("metaflow"), _MetaflowModule):
         return
+    real = sys.modules.get("metaflow")
     module = _MetaflowModule("metaflow", "flowc's stand-in for metaflow")
     module.__dict__.update(_names())
     module.__path__ = []  # a package, so `metaflow.x` goes through the finder
     module.__spec__ = importlib.machinery.ModuleSpec("metaflow", None, is_package=True)
     sys.modules["metaflow"] = module
-    for key in [k for k in sys.modules if k.startswith("metaflow.")]:
-        del sys.modules[key]
+    if real is not None:  # the real metaflow was loaded here: its submodules go too (no scan otherwise)
+        for key in [k for k in sys.modules if k.startswith("metaflow.")]:
+            del sys.modules[key]
     sys.meta_path.insert(0, _Finder())
