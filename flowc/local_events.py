@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Optional
 
-from flowc.compiler import ir
 from flowc.runtime import events as rt
-from flowc.targets.events import Subscription, subscriptions
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # for annotations only: every `flowc run` imports this module for backend_for
+    from typing import Any, Optional
+
+    from flowc.compiler import ir
+    from flowc.targets.events import Subscription
 
 LOG, CONSUMED = "log.jsonl", "consumed.json"
 
@@ -74,6 +78,8 @@ def parse_trigger(datastore: str, text: str) -> dict:
 
 def mapped_parameters(flow: ir.Flow, events: list[dict]) -> dict[str, Any]:
     """Parameter values from the events' payloads, by the flow's mappings (a missing field: no value)."""
+    from flowc.targets.events import subscriptions
+
     values: dict[str, Any] = {}
     for sub in subscriptions(flow):
         for event in events:
@@ -115,6 +121,8 @@ def _save_consumed(datastore: str, data: dict[str, int]) -> None:
 def ready(flow: ir.Flow, key: str, log: list[dict], consumed: dict[str, int]) -> Optional[list[dict]]:
     """The events that start the flow now (the newest of each subscribed name since its
     last start), or None while one of them has not arrived."""
+    from flowc.targets.events import subscriptions
+
     subs: tuple[Subscription, ...] = subscriptions(flow)
     if not subs:
         return None

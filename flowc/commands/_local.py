@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import time
 
 from flowc.compiler import ir
@@ -25,6 +24,8 @@ def load_flow_cached(path: str, flow_name: str | None, configs=None) -> ir.Flow:
 def write_ir(flow: ir.Flow) -> str:
     """The IR as a file tasks can read, content-addressed in a cache folder."""
     text = ir.dump(flow).encode("utf-8")
+    import tempfile
+
     folder = os.path.join(tempfile.gettempdir(), "flowc-ir")
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, f"{flow.name}-{hashlib.sha256(text).hexdigest()[:16]}.ir.json")
