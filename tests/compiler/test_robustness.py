@@ -168,3 +168,35 @@ def test_what_metaflow_check_refuses_is_refused() -> None:
         "    @step\n    def j(self, inputs):\n        self.next(self.end)\n    @step\n    def end(self):\n        pass\n")
     diags = [d for d in analyze_source(catch_foreach, "fuzz.py").diagnostics if d.code == "FC406"]
     assert diags and diags[0].span.line == 3
+
+
+def test_the_depth_precheck_skips_only_statements_too_short_to_be_too_deep() -> None:
+    """compiler/parse._ast_depth does not enter a one-line statement too short
+    to nest past the limit: on every shape of nesting, at every depth around
+    the limit, inside a function or not, its verdict is a full walk's."""
+    import ast
+
+    from flowc.compiler.parse import MAX_DEPTH, _ast_depth
+
+    def full(tree: ast.AST) -> int:
+        stack, deepest = [(tree, 1)], 0
+        while stack:
+            node, depth = stack.pop()
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+        return deepest
+
+    shapes = [lambda n: "(" * n + "1" + ")" * n, lambda n: "-" * n + "1", lambda n: "not " * n + "1",
+              lambda n: "a" + ".b" * n, lambda n: "1+" * n + "1", lambda n: "f(" * n + ")" * n,
+              lambda n: "[" * n + "]" * n, lambda n: "x" + "[0]" * n, lambda n: "lambda: " * n + "1"]
+    checked = 0
+    for shape in shapes:
+        for n in range(max(1, MAX_DEPTH // 4 - 10), MAX_DEPTH + 10, 3):
+            for text in (f"x = {shape(n)}\n", f"def f():\n    if x:\n        y = {shape(n)}\n"):
+                try:
+                    tree = ast.parse(text)
+                except (SyntaxError, RecursionError, MemoryError):
+                    continue
+                assert (_ast_depth(tree)[0] > MAX_DEPTH) == (full(tree) > MAX_DEPTH), text[:80]
+                checked += 1
+    assert checked > 200
