@@ -28,14 +28,31 @@ def _fields(tp: type) -> tuple[str, ...]:
     return names
 
 
+def _node_types() -> frozenset[type]:
+    """Every libcst node class: a set lookup on the exact type, where
+    isinstance on libcst's abstract base class goes through ABCMeta."""
+    found: set[type] = set()
+    stack = [cst.CSTNode]
+    while stack:
+        for sub in stack.pop().__subclasses__():
+            if sub not in found:
+                found.add(sub)
+                stack.append(sub)
+    return frozenset(found)
+
+
+_NODES = _node_types()
+
+
 def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     for name in _fields(type(node)):
         value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
+        kind = type(value)
+        if kind in _NODES:
             yield value
-        elif isinstance(value, (tuple, list)):
+        elif kind is tuple or kind is list:
             for item in value:
-                if isinstance(item, cst.CSTNode):
+                if type(item) in _NODES:
                     yield item
 
 
