@@ -180,8 +180,9 @@ def run() -> None:
         try:
             stream.flush()
         except (BrokenPipeError, ValueError, OSError):
-            code = code or 0
+            pass  # a reader that went away (`flowc ir FLOW.py | head`) is not the command's failure
     os._exit(code if isinstance(code, int) else 1)
+
 
 if __name__ == "__main__":
     run()

@@ -392,7 +392,7 @@ class LocalRunner:
         the task executor's modules and the IR."""
         from . import capture, exceptions, metaflow_shim, params, supervise, task  # noqa: F401
 
-        supervise._find_prctl()  # each task asks the kernel to end it with the runner
+        supervise._load_kernel_calls()  # each task asks the kernel to end it with the runner
 
         FlowPlan.load(self.ir_path)
         self._params = json.loads(json.dumps(self.params))  # as a task command reads --params

@@ -161,7 +161,7 @@ def start(child: Callable[[], int], timeout: float | None, capture: bool = False
     exits with what it returns. With ``capture``, its fds 1 and 2 are pipes
     that the returned Child reads (non-blocking)."""
     global _status_fd
-    _find_prctl()
+    _load_kernel_calls()
     sys.stdout.flush()
     sys.stderr.flush()
     life_r, life_w = os.pipe()
@@ -317,7 +317,9 @@ _prctl = None  # libc's prctl, found once before any fork (in a child, ctypes co
 _fcntl = None  # the fcntl module, likewise loaded before any fork (False where it is missing)
 
 
-def _find_prctl() -> None:
+def _load_kernel_calls() -> None:
+    """prctl and fcntl, with which every task ends with its supervisor
+    (_die_with_parent): loaded once, before any fork."""
     global _prctl, _fcntl
     if _prctl is None:
         try:
@@ -344,7 +346,7 @@ def _die_with_parent(life_r: int) -> None:
     owner, the group, with SIGKILL: O_ASYNC, F_SETOWN, F_SETSIG). A thread
     watching the pipe does the same where the kernel cannot; starting one
     cost a forked task a third of its time."""
-    _find_prctl()
+    _load_kernel_calls()
     if _prctl:
         _prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
     if _signal_group_on_eof(life_r):
