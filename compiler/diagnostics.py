@@ -74,6 +74,7 @@ CODES: dict[str, str] = {
     "FC304": "parameter default does not match its type",
     "FC305": "duplicate parameter",
     "FC306": "parameter named like one of flowc's options",
+    "FC307": "required parameter no triggering event fills",
     # decorators
     "FC401": "decorator argument is not a literal",
     "FC402": "unknown decorator argument",

@@ -5,6 +5,10 @@ compile time, so every target sees the same): a mapped parameter must exist
 (names compare case-insensitively, as Metaflow's parameters do) and be
 mapped once; one event without a mapping maps every parameter to the payload
 field of its own name; @trigger and @trigger_on_finish are not used together.
+A required parameter without a default that no event fills is a warning
+(FC307): Metaflow deploys such a flow, and a run an event starts fails at its
+start for want of the value (a target that cannot even start that run says so
+itself: Airflow, FC501).
 """
 
 from __future__ import annotations
@@ -13,9 +17,22 @@ import dataclasses
 from typing import Callable
 
 from . import ir
+from .diagnostics import WARNING
 from .spans import Span
 
-Diag = Callable[[str, Span, str, str], None]
+Diag = Callable[..., None]  # (code, span, message, hint, severity=ERROR)
+
+
+def unfilled(flow: ir.Flow) -> tuple[ir.Parameter, ...]:
+    """The required parameters without a default that no event the flow waits
+    for fills (a run an event starts has no value for them); none for a flow
+    that waits for no event, or that runs on a @schedule too (a scheduled run
+    lacks them as well, and the schedule is where that is said)."""
+    decos = flow.decorators
+    if (decos.trigger is None and decos.trigger_on_finish is None) or decos.schedule is not None:
+        return ()
+    mapped = {param for event in (decos.trigger.events if decos.trigger else ()) for param, _ in event.parameters}
+    return tuple(p for p in flow.parameters if p.required and p.default is None and p.name not in mapped)
 
 
 def complete(flow: ir.Flow, diag: Diag) -> ir.Flow:
@@ -32,7 +49,7 @@ def complete(flow: ir.Flow, diag: Diag) -> ir.Flow:
                      "but no branch says which of its deployments", "give project_branch too (e.g. 'prod'), "
                      "or write 'PROJECT.BRANCH.FLOW'")
     if decos.trigger is None:
-        return flow
+        return _warn_unfilled(flow, diag)
     by_key = {p.name.lower(): p.name for p in flow.parameters}
     events, seen = [], set()
     for event in decos.trigger.events:
@@ -54,5 +71,13 @@ def complete(flow: ir.Flow, diag: Diag) -> ir.Flow:
     if len(events) == 1 and not events[0].parameters:
         events[0] = dataclasses.replace(events[0], parameters=tuple((p.name, p.name) for p in flow.parameters))
     trigger = dataclasses.replace(decos.trigger, events=tuple(events))
-    return dataclasses.replace(flow, decorators=dataclasses.replace(decos, trigger=trigger))
+    return _warn_unfilled(dataclasses.replace(flow, decorators=dataclasses.replace(decos, trigger=trigger)), diag)
+
+
+def _warn_unfilled(flow: ir.Flow, diag: Diag) -> ir.Flow:
+    for p in unfilled(flow):
+        diag("FC307", p.span, f"required parameter '{p.name}' has no default and no event the flow waits for "
+             "fills it: a run an event starts has no value for it", "give the parameter a default, or map it "
+             "from an event's payload (@trigger(event={'name': ..., 'parameters': {...}}))", severity=WARNING)
+    return flow
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flowc.compiler import ir
+from flowc.compiler.events import unfilled
 
 from ..base import Target, source_ref
 from ..events import EVENT, subscriptions
@@ -55,19 +56,18 @@ def lower_events(target: Target, flow: ir.Flow, dag_id: str) -> Events:
         out.subscribed.append(Subscribed(name=sub.name, kind=sub.kind, fields=dict(sub.parameters),
                                          ref=source_ref(flow, sub.span) if sub.span else f"line {sub.line}",
                                          what=what))
-    if out.subscribed and flow.decorators.schedule is None:  # with @schedule, the schedule's own check says it
-        check_required(target, flow, out)
+    if out.subscribed:
+        check_required(target, flow)
     return out
 
 
-def check_required(target: Target, flow: ir.Flow, events: Events) -> None:
-    """A required parameter no event fills: an asset-triggered run has no one to give it a value."""
-    mapped = mapped_parameters(events)
-    for p in flow.parameters:
-        if p.required and p.default is None and p.name not in mapped:
-            target.unsupported(f"required parameter '{p.name}' on a flow started by events, and no event's "
-                               "payload fills it: Airflow starts the run with the parameters' defaults",
-                               p.span, "give the parameter a default, or map it from an event's payload")
+def check_required(target: Target, flow: ir.Flow) -> None:
+    """A required parameter no event fills (compiler/events.unfilled): Airflow
+    cannot even create the run an asset event starts."""
+    for p in unfilled(flow):
+        target.unsupported(f"required parameter '{p.name}' on a flow started by events, and no event's "
+                           "payload fills it: Airflow starts the run with the parameters' defaults",
+                           p.span, "give the parameter a default, or map it from an event's payload")
 
 
 def mapped_parameters(events: Events) -> frozenset[str]:
