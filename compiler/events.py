@@ -23,6 +23,12 @@ from .spans import Span
 Diag = Callable[..., None]  # (code, span, message, hint, severity=ERROR)
 
 
+def mapped(flow: ir.Flow) -> frozenset[str]:
+    """The parameters some event's payload fills (@trigger's completed mappings)."""
+    trigger = flow.decorators.trigger
+    return frozenset(param for event in (trigger.events if trigger else ()) for param, _ in event.parameters)
+
+
 def unfilled(flow: ir.Flow) -> tuple[ir.Parameter, ...]:
     """The required parameters without a default that no event the flow waits
     for fills (a run an event starts has no value for them); none for a flow
@@ -31,8 +37,8 @@ def unfilled(flow: ir.Flow) -> tuple[ir.Parameter, ...]:
     decos = flow.decorators
     if (decos.trigger is None and decos.trigger_on_finish is None) or decos.schedule is not None:
         return ()
-    mapped = {param for event in (decos.trigger.events if decos.trigger else ()) for param, _ in event.parameters}
-    return tuple(p for p in flow.parameters if p.required and p.default is None and p.name not in mapped)
+    filled = mapped(flow)
+    return tuple(p for p in flow.parameters if p.required and p.default is None and p.name not in filled)
 
 
 def complete(flow: ir.Flow, diag: Diag) -> ir.Flow:

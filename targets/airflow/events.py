@@ -68,8 +68,3 @@ def check_required(target: Target, flow: ir.Flow) -> None:
         target.unsupported(f"required parameter '{p.name}' on a flow started by events, and no event's "
                            "payload fills it: Airflow starts the run with the parameters' defaults",
                            p.span, "give the parameter a default, or map it from an event's payload")
-
-
-def mapped_parameters(events: Events) -> frozenset[str]:
-    """The parameters some event's payload fills."""
-    return frozenset(p for s in events.subscribed for p in s.fields)

@@ -24,11 +24,12 @@ import re
 from typing import Any
 
 from flowc.compiler import ir
+from flowc.compiler.events import mapped
 
 from ..base import Option, Target, no, source_ref, yes
 from ..kubernetes import check_pods
 from ..naming import project_branch
-from .events import lower_events, mapped_parameters
+from .events import lower_events
 from .lowering import map_foreach_levels, order_blocks, route_switches, wire
 from .names import Names, dag_id_of
 from .placement import step_task
@@ -104,7 +105,8 @@ class AirflowTarget(Target):
         branchers = route_switches(steps, tasks, names)
         edges = wire(self, flow, steps, tasks, branchers)
         events = lower_events(self, flow, self.dag_id(flow))
-        params = [self.param(flow, p, mapped_parameters(events)) for p in flow.parameters]
+        filled = mapped(flow)
+        params = [self.param(flow, p, filled) for p in flow.parameters]
         schedule = flow.decorators.schedule
         if schedule is not None and any(not p.has_default for p in params):
             req = next(p for p in flow.parameters if p.required)
