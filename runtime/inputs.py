@@ -18,6 +18,16 @@ if TYPE_CHECKING:  # typing is not imported at run time: it costs every task com
     Lookup = Callable[[str, str], Optional[dict]]  # (step, task id) -> its done record, or None
 
 
+# What the functions below read of a done record: a caller that keeps many
+# records (the scheduler keeps one per finished task) keeps these alone.
+READS = ("taken", "foreach_count", "chosen")
+
+
+def slim(meta: dict) -> dict:
+    """The part of a done record these functions read."""
+    return {k: meta[k] for k in READS if k in meta}
+
+
 def parent_index(parent: StepPlan, child: StepPlan, index: tuple[int, ...]) -> tuple[int, ...]:
     """The index of the parent task of a (non-join) child task."""
     if parent.kind == "foreach" and child.depth == parent.depth + 1:

@@ -31,7 +31,7 @@ from typing import Any, Callable
 
 from .datastore import DatastoreError, FlowDatastore
 from .identity import index_text, task_id
-from .inputs import input_tasks, latest
+from .inputs import input_tasks, latest, slim
 from .plan import FlowPlan
 from .progress import Reporter
 
@@ -305,7 +305,8 @@ class LocalRunner:
         return arrived >= needed and input_tasks(self.plan, join, jidx, 0, self.lookup) is not None
 
     def completed(self, ref: TaskRef, meta: dict, cloned: bool = False) -> None:
-        self.done[(ref.step, ref.tid)] = meta
+        # what deciding readiness reads (inputs.READS), not the whole record: a run keeps one per task
+        self.done[(ref.step, ref.tid)] = slim(meta)
         if cloned:
             self.cloned.add((ref.step, ref.tid))
         self.reporter.task_finished(ref.step, ref.tid, True, cloned)
