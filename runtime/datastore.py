@@ -18,6 +18,7 @@ import errno
 import hashlib
 import json
 import pickle
+import struct
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing is not imported at run time: it costs every task command milliseconds
@@ -26,6 +27,14 @@ if TYPE_CHECKING:  # typing is not imported at run time: it costs every task com
 from .storage import StorageError, open_storage
 
 PICKLE_PROTOCOL = 4  # readable by every Python 3 a step environment may pin
+
+
+# A foreach over at least this many items gets an items file (put_items):
+# below it, reading the whole value costs a task less than the file's writing.
+ITEMS_MIN = 64
+# Item reads of one value from its items file before the whole value is read
+# instead (a join reading every input's item reads the value once).
+ITEM_READS = 16
 
 
 class DatastoreError(Exception):
@@ -48,6 +57,7 @@ class FlowDatastore:
         self.flow = flow
         self.storage = open_storage(url)
         self._blob_cache: dict[str, Any] = {}
+        self._items_given: dict[str, dict[int, Any]] = {}  # sha -> {index: item read alone}
 
     def check(self) -> None:
         try:
@@ -99,8 +109,70 @@ class FlowDatastore:
 
     def get_value(self, sha: str) -> Any:
         if sha not in self._blob_cache:
-            self._blob_cache[sha] = pickle.loads(self.get_blob(sha))
+            value = pickle.loads(self.get_blob(sha))
+            given = self._items_given.get(sha)
+            if given:  # items already read alone (get_item) are the value's own: self.input is self.items[i]
+                if type(value) is list:
+                    for i, item in given.items():
+                        value[i] = item
+                elif type(value) is tuple:
+                    value = tuple(given.get(i, item) for i, item in enumerate(value))
+            self._blob_cache[sha] = value
         return self._blob_cache[sha]
+
+    # ------------------------------------------------------------ a foreach's items, one by one
+
+    def _items_key(self, sha: str) -> str:
+        return self._data_key(sha) + ".items"
+
+    def put_items(self, sha: str, items: list | tuple, whole_size: int) -> bool:
+        """Beside the stored value ``sha``, the list or tuple a foreach splits
+        over, each item pickled on its own, so that a task of the foreach reads
+        its item alone (get_item): reading the value would cost each of n tasks
+        the whole list, n times n in all. Not written (False) where the items
+        share objects, which pickling them one by one would store many times
+        over (more than twice the whole value's ``whole_size`` bytes).
+
+        Layout: the item count n, n + 1 offsets into the file (each item runs
+        from its offset to the next), then the items; integers are 8 bytes,
+        little-endian."""
+        key = self._items_key(sha)
+        if self.storage.exists(key):
+            return True
+        limit = 2 * whole_size + (1 << 16)
+        parts, total = [], 0
+        for item in items:
+            data = dumps(item)
+            total += len(data)
+            if total > limit:
+                return False
+            parts.append(data)
+        offsets, at = [], 8 * (len(parts) + 2)
+        for data in parts:
+            offsets.append(at)
+            at += len(data)
+        offsets.append(at)
+        self._write(key, b"".join([struct.pack(f"<{len(offsets) + 1}Q", len(parts), *offsets), *parts]))
+        return True
+
+    def get_item(self, sha: str, index: int, count: int) -> Any:
+        """Item ``index`` of the stored list or tuple ``sha`` of ``count``
+        items: read alone from its items file while there is one and the whole
+        value is not loaded, for the first ITEM_READS reads of that value;
+        else the whole value's."""
+        given = self._items_given.setdefault(sha, {})
+        if index in given:
+            return given[index]
+        if sha not in self._blob_cache and len(given) < ITEM_READS and 0 <= index < count:
+            key = self._items_key(sha)
+            span = self.storage.read_range(key, 8 + 8 * index, 16)
+            if span is not None and len(span) == 16:
+                start, end = struct.unpack("<QQ", span)
+                data = self.storage.read_range(key, start, end - start)
+                if data is not None and len(data) == end - start:
+                    item = given[index] = pickle.loads(data)
+                    return item
+        return self.get_value(sha)[index]
 
     # ------------------------------------------------------------ tasks
 

@@ -86,14 +86,14 @@ class FlowSpec:
     @property
     def input(self) -> Any:
         ctx = self._flowc_ctx
-        return ctx.foreach_value(len(ctx.frames) - 1) if ctx is not None and ctx.frames else None
+        return ctx.foreach_value(len(ctx.frames) - 1, self.__dict__) if ctx is not None and ctx.frames else None
 
     def foreach_stack(self) -> list[tuple[int, int, Any]] | None:
         """[(index, number of splits, value)] for each enclosing foreach, outermost first."""
         ctx = self._flowc_ctx
         if ctx is None:
             return None
-        return [(f.index, f.count, ctx.foreach_value(i)) for i, f in enumerate(ctx.frames)]
+        return [(f.index, f.count, ctx.foreach_value(i, self.__dict__)) for i, f in enumerate(ctx.frames)]
 
     # ------------------------------------------------------------ identity
 

@@ -47,6 +47,15 @@ class LocalStorage:
         except FileNotFoundError:
             return None
 
+    def read_range(self, key: str, start: int, size: int) -> bytes | None:
+        """``size`` bytes from ``start`` (fewer past the end); None if there is no such file."""
+        try:
+            with open(self._p(key), "rb") as f:
+                f.seek(start)
+                return f.read(size)
+        except FileNotFoundError:
+            return None
+
     def exists(self, key: str) -> bool:
         return os.path.exists(self._p(key))
 
@@ -127,6 +136,13 @@ class FsspecStorage:
     def read(self, key: str) -> bytes | None:
         try:
             return self.fs.cat_file(self._p(key))
+        except FileNotFoundError:
+            return None
+
+    def read_range(self, key: str, start: int, size: int) -> bytes | None:
+        """One ranged GET; None if there is no such object."""
+        try:
+            return self.fs.cat_file(self._p(key), start=start, end=start + size)
         except FileNotFoundError:
             return None
 

@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # typing is not imported at run time: it costs every task com
 
 from . import configs as user_configs, metaflow_shim, params as params_mod
 from .current import current
-from .datastore import DatastoreError, FlowDatastore, dumps
+from .datastore import ITEMS_MIN, DatastoreError, FlowDatastore, dumps
 from .exceptions import FailureHandledByCatch, MetaflowExceptionWrapper, TimeoutException
 from .flowspec import NOT_KEPT, FlowSpec, FlowSpecError, Inputs
 from .identity import index_text, parse_index, safe_run_id, task_id
@@ -126,15 +126,26 @@ class Context:
     def is_parameter(self, name: str) -> bool:
         return name in self.param_attrs
 
-    def foreach_value(self, i: int) -> Any:
+    def foreach_value(self, i: int, own: dict) -> Any:
+        """Item ``frame.index`` of enclosing foreach i's variable, read once, as
+        Metaflow reads it: from this task's own copy of the variable (``own``,
+        the flow object's attributes, when the step set or loaded it; else its
+        artifact, which for an input of a join is that input's), and from the
+        split's when it has none. Unchanged since the split, the item is read
+        alone (datastore.get_item)."""
         if i not in self._values:
             frame = self.frames[i]
-            items = self.ds.get_value(frame.sha)
             try:
-                self._values[i] = items[frame.index]
+                if frame.var in own:
+                    self._values[i] = own[frame.var][frame.index]
+                elif self.artifacts.get(frame.var, frame.sha) == frame.sha:
+                    self._values[i] = self.ds.get_item(frame.sha, frame.index, frame.count)
+                else:
+                    self._values[i] = self.ds.get_value(self.artifacts[frame.var])[frame.index]
             except (TypeError, KeyError):  # an iterable without indexing, as Metaflow allows
                 import itertools
 
+                items = own[frame.var] if frame.var in own else self.ds.get_value(self.artifacts.get(frame.var, frame.sha))
                 self._values[i] = next(itertools.islice(iter(items), frame.index, None))
         return self._values[i]
 
@@ -166,6 +177,8 @@ class Executor:
     def __init__(self, spec: TaskSpec):
         self.spec = spec
         self.transition: dict | None = None
+        self.foreach_var: str | None = None  # what a foreach step split over (self.next's foreach=)
+        self.sizes: dict[str, int] = {}  # the pickled size of each artifact the step set
 
     # ------------------------------------------------------------ setup
 
@@ -318,6 +331,7 @@ class Executor:
                                     "a foreach needs at least one item")
             names = [_step_name(d) for d in dsts]
             self.transition = {"taken": names, "foreach_count": count}
+            self.foreach_var = foreach
         else:
             self.transition = {"taken": [_step_name(d) for d in dsts]}
         expected = list(step.next) if step.kind != "switch" else None
@@ -394,7 +408,17 @@ class Executor:
                 raise TaskError(f"artifact self.{name} of step {self.step.name} cannot be stored: "
                                 f"{type(exc).__name__}: {exc}")
             artifacts[name] = self.ds.put_blob(data)
+            self.sizes[name] = len(data)
         return artifacts
+
+    def put_items(self, flow: FlowSpec, artifacts: dict[str, str]) -> None:
+        """A foreach over a list or tuple the step set: its items one by one
+        beside the value (datastore.put_items), which each task of the foreach
+        reads its own item from."""
+        var = self.foreach_var
+        items = flow.__dict__.get(var) if var else None
+        if type(items) in (list, tuple) and len(items) >= ITEMS_MIN and var in self.sizes:
+            self.ds.put_items(artifacts[var], items, self.sizes[var])
 
     @property
     def retry_count(self) -> int:
@@ -472,6 +496,7 @@ class Executor:
         artifacts = self.persist(flow, cls)
         meta = self.build_meta(artifacts, inputs_meta, started, caught)
         if self.step.kind == "foreach" and self.transition:
+            self.put_items(flow, artifacts)
             manifest = json.dumps(list(range(meta["foreach_count"]))).encode()
             self.ds.write_task_file(self.run_id, self.step.name, self.task_id, "foreach.json", manifest)
             meta["foreach_manifest"] = self.ds.location(

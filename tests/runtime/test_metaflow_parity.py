@@ -36,10 +36,11 @@ Every flow runs with its defaults (a required parameter given); a few run
 again with other parameters (CASES), which take other switch paths and pass
 every parameter type on the command line, or with a config or an included
 file given on the command line (Metaflow's `--config NAME PATH` and
-`--config-value NAME JSON` go before `run`; flowc run takes the same flags). Two probes (PROBES, written to
+`--config-value NAME JSON` go before `run`; flowc run takes the same flags). Three probes (PROBES, written to
 the temp folder) reach what no fixture does: @catch on steps that succeed, a
-class-level constant, a foreach over a tuple, and self.input / self.index /
-self.foreach_stack() in a join nested inside an outer foreach.
+class-level constant, a foreach over a tuple, self.input / self.index /
+self.foreach_stack() in a join nested inside an outer foreach, and a foreach
+wide enough that flowc's tasks read their item alone.
 
 Adaptations for Metaflow
 ------------------------
@@ -197,8 +198,44 @@ class InnerJoinProbeFlow(FlowSpec):
     def end(self):
         pass
 """
+PROBE_ITEMS = """\
+from flowc import FlowSpec, step
+
+
+class ItemsProbeFlow(FlowSpec):
+    \"\"\"A foreach wide enough that flowc's tasks read their item alone
+    (docs/runtime-contract.md): self.input is still self.items[self.index], read
+    from the task's own copy of self.items (a join's input: that input's).\"\"\"
+
+    @step
+    def start(self):
+        self.items = [{"i": i, "tags": ["t"] * (i % 3)} for i in range(64)]
+        self.next(self.each, foreach="items")
+
+    @step
+    def each(self):
+        if self.index % 10 == 3:  # a task's own copy of the variable is where its input comes from
+            self.items = [f"new-{k}" for k in range(64)]
+        self.same = self.input is self.items[self.index]
+        if isinstance(self.input, dict):
+            self.input["seen"] = True
+        self.saw = isinstance(self.items[self.index], str) or self.items[self.index].get("seen", False)
+        self.neighbour = isinstance(self.items[(self.index + 1) % 64], str) or \
+            self.items[(self.index + 1) % 64].get("seen", False)
+        self.next(self.join)
+
+    @step
+    def join(self, inputs):
+        self.rows = [(i.input, i.same, i.saw, i.neighbour) for i in inputs]
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+"""
 PROBES = [Case(REPO / "probes" / "catch_probe.py", source=PROBE_CATCH),
-          Case(REPO / "probes" / "inner_join_probe.py", source=PROBE_INNER_JOIN)]
+          Case(REPO / "probes" / "inner_join_probe.py", source=PROBE_INNER_JOIN),
+          Case(REPO / "probes" / "items_probe.py", source=PROBE_ITEMS)]
 
 
 COMPAT = REPO / "tests" / "flows" / "metaflow_compat"
