@@ -161,11 +161,13 @@ def _analyze_source(text: str, path: str, real_path: Path | None, configs: "Conf
 UNCACHEABLE = ("FC005", "FC720", "FC721")
 
 
-def analyze_file(path: str | Path, configs: "ConfigInputs | None" = None) -> Analysis:
+def analyze_file(path: str | Path, configs: "ConfigInputs | None" = None, apart: bool = False) -> Analysis:
     """Every diagnostic of a file; from the analysis cache (compiler/cache.py)
     when nothing it read has changed, so an unchanged flow never loads libcst.
     An analysis that read config files, or base classes beyond the modules
-    beside the flow, and one given --config overrides, is never cached."""
+    beside the flow, and one given --config overrides, is never cached.
+    ``apart``: an analysis not found in the cache runs in a forked child
+    (compiler/apart.py); the result comes without its facts."""
     from . import cache
 
     shown = display_path(path)
@@ -174,27 +176,41 @@ def analyze_file(path: str | Path, configs: "ConfigInputs | None" = None) -> Ana
         return Analysis(shown, [], diagnostics=(error,), by_flow={None: (error,)})
     real = Path(path)
     if configs is not None and (configs.files or configs.values):
-        return analyze_source(text, shown, real, configs)
+        return _computed(lambda: analyze_source(text, shown, real, configs), apart)
     hit = cache.lookup(shown, real, data, text)
     if hit is not None:
         return hit
-    probed: set[str] = set()
-    analysis = analyze_source(text, shown, real, configs, probed)
-    if analysis.cacheable:
-        enabled = gc.isenabled()
-        gc.disable()  # as in analyze_source: the libcst nodes still alive would make each collection long
-        try:
-            cache.store(shown, real, data, analysis, probed)
-        finally:
-            if enabled:
-                gc.enable()
-    return analysis
+
+    def analyze_and_store() -> Analysis:
+        probed: set[str] = set()
+        analysis = analyze_source(text, shown, real, configs, probed)
+        if analysis.cacheable:
+            enabled = gc.isenabled()
+            gc.disable()  # as in analyze_source: the libcst nodes still alive would make each collection long
+            try:
+                cache.store(shown, real, data, analysis, probed)
+            finally:
+                if enabled:
+                    gc.enable()
+        return analysis
+
+    return _computed(analyze_and_store, apart)
 
 
-def load_flow(path: str | Path, flow: str | None = None, configs: ConfigInputs | None = None) -> ir.Flow:
+def _computed(analyze, apart: bool) -> Analysis:
+    if not apart:
+        return analyze()
+    from .apart import in_child
+
+    return in_child(analyze)
+
+
+def load_flow(path: str | Path, flow: str | None = None, configs: ConfigInputs | None = None,
+              apart: bool = False) -> ir.Flow:
     """The IR of one flow in a file; raises CompileError with every diagnostic.
-    ``configs``: --config / --config-value overrides (compiler/configs.py)."""
-    return analyze_file(path, configs).flow(flow)
+    ``configs``: --config / --config-value overrides (compiler/configs.py);
+    ``apart``: see analyze_file."""
+    return analyze_file(path, configs, apart).flow(flow)
 
 
 def _dedupe(diags: list[Diagnostic]) -> list[Diagnostic]:
