@@ -25,7 +25,7 @@ def add_run_options(p: argparse.ArgumentParser, skip: tuple[str, ...] = ()) -> N
         if flags[-1] in skip:
             continue
         if flags[-1] == "--max-workers":
-            kwargs = {**kwargs, "default": os.cpu_count() or 1, "type": _positive_int}
+            kwargs = {**kwargs, "default": None, "type": _positive_int}  # runtime/scheduler.default_workers
         p.add_argument(*flags, **kwargs)
 
 

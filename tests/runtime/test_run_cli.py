@@ -174,3 +174,51 @@ def test_a_terminal_gets_a_live_status_line(tmp_path: Path) -> None:
     assert "ForeachFlow/1: " in text and "done, " in text and "running" in text
     assert "[end/0] sum of squares: 55" in text
     assert "Run succeeded: ForeachFlow/1" in text
+
+
+CONCURRENT = '''import os
+import time
+
+from flowc import FlowSpec, Parameter, step
+
+
+class ConcurrentFlow(FlowSpec):
+    folder = Parameter("folder", default="")
+    width = Parameter("width", default=1)
+
+    @step
+    def start(self):
+        self.items = list(range(self.width))
+        self.next(self.work, foreach="items")
+
+    @step
+    def work(self):
+        mine = os.path.join(self.folder, str(self.input))
+        open(mine, "w").close()
+        deadline = time.time() + 10  # until every item runs at once, or 10 s
+        while len(os.listdir(self.folder)) < self.width and time.time() < deadline:
+            time.sleep(0.01)
+        self.seen = len(os.listdir(self.folder))
+        self.next(self.join)
+
+    @step
+    def join(self, inputs):
+        self.seen = [i.seen for i in inputs]
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+'''
+
+
+def test_by_default_one_more_task_than_cores_runs_at_once(tmp_path: Path) -> None:
+    """The runner forks and reaps on a core too: cores + 1 tasks keep every core busy."""
+    flow, folder = tmp_path / "concurrent.py", tmp_path / "running"
+    flow.write_text(CONCURRENT)
+    folder.mkdir()
+    width = (os.cpu_count() or 1) + 1
+    r = flowc("run", str(flow), "--datastore", str(tmp_path / "ds"), "--quiet", "--folder", str(folder),
+              "--width", str(width))
+    assert r.returncode == 0, r.stderr
+    assert Run("ConcurrentFlow/1", str(tmp_path / "ds"))["join"].task.data.seen == [width] * width
