@@ -112,6 +112,8 @@ CODES: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Diagnostic:
+    """One finding: a registered code, its severity, where (a span), and a hint."""
+
     code: str
     severity: str
     message: str

@@ -49,6 +49,8 @@ class Resources:
 
 @dataclass(frozen=True)
 class Retry:
+    """@retry: how many more attempts a failed task gets, and the wait between them."""
+
     span: Span
     times: int = 3
     minutes_between_retries: float = 2.0
@@ -64,6 +66,8 @@ class Timeout:
 
 @dataclass(frozen=True)
 class Catch:
+    """@catch: a failure on the last attempt is stored in ``var`` and the flow goes on."""
+
     span: Span
     var: Optional[str] = None
     print_exception: bool = True
@@ -71,6 +75,8 @@ class Catch:
 
 @dataclass(frozen=True)
 class Environment:
+    """@environment: variables set in the step's process."""
+
     span: Span
     vars: dict[str, str] = field(default_factory=dict)
 
@@ -97,6 +103,8 @@ class Secrets:
 
 @dataclass(frozen=True)
 class Toleration:
+    """One Kubernetes toleration of @kubernetes."""
+
     key: Optional[str] = None
     operator: Optional[str] = None
     value: Optional[str] = None
@@ -163,6 +171,8 @@ class Card:
 
 @dataclass(frozen=True)
 class StepDecorators:
+    """Every decorator a step carries, each None where absent."""
+
     resources: Optional[Resources] = None
     retry: Optional[Retry] = None
     timeout: Optional[Timeout] = None
@@ -191,6 +201,8 @@ class Schedule:
 
 @dataclass(frozen=True)
 class Project:
+    """@project: the name that namespaces the flow's deployments, and its branch."""
+
     span: Span
     name: str
     branch: Optional[str] = None
@@ -230,6 +242,8 @@ class Trigger:
 
 @dataclass(frozen=True)
 class FlowDecorators:
+    """Every decorator the flow class carries, each None where absent."""
+
     schedule: Optional[Schedule] = None
     project: Optional[Project] = None
     trigger: Optional[Trigger] = None
@@ -310,6 +324,8 @@ class Merge:
 
 @dataclass(frozen=True)
 class Step:
+    """One step: its kind, where it goes, its decorators, and what compiler/graph.py derived."""
+
     name: str
     kind: str
     span: Span
@@ -369,6 +385,8 @@ class Step:
 
 @dataclass(frozen=True)
 class Source:
+    """The flow file, by path and content hash."""
+
     path: str  # relative, POSIX separators
     sha256: str
     # modules imported from beside the flow file (relative to its folder),
@@ -378,6 +396,8 @@ class Source:
 
 @dataclass(frozen=True)
 class Flow:
+    """One flow: the IR every target reads."""
+
     name: str
     source: Source
     span: Span

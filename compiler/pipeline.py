@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class Analysis:
+    """What analyzing one file found: its flows' IR and every diagnostic."""
+
     path: str
     source_lines: list[str]
     flows: tuple[ir.Flow, ...] = ()

@@ -40,6 +40,8 @@ STOP_GRACE_SECONDS = 10.0  # how long an interrupted run waits for its tasks to 
 
 @dataclass(frozen=True)
 class TaskRef:
+    """A task to run: its step, foreach index path and loop iteration."""
+
     step: str
     index: tuple[int, ...] = ()
     iteration: int = 0
@@ -72,6 +74,8 @@ class Running:
 
 @dataclass
 class RunResult:
+    """How a run ended: its id, whether it succeeded, what failed or was interrupted."""
+
     run_id: str
     ok: bool
     failed: list[tuple[str, str, int]] = field(default_factory=list)  # (step, task, attempt)

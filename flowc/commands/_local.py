@@ -23,9 +23,10 @@ def load_flow_cached(path: str, flow_name: str | None, configs=None) -> ir.Flow:
     return load_flow(path, flow_name, configs, apart=True)
 
 
-def write_ir(flow: ir.Flow) -> str:
-    """The IR as a file tasks can read, content-addressed in a cache folder."""
-    text = ir.dump(flow).encode("utf-8")
+def write_ir(flow: ir.Flow, text: str | None = None) -> str:
+    """The IR as a file tasks can read, content-addressed in a cache folder
+    (``text``: ir.dump(flow), where the caller has it already)."""
+    text = (text if text is not None else ir.dump(flow)).encode("utf-8")
     import tempfile
 
     folder = os.path.join(tempfile.gettempdir(), "flowc-ir")

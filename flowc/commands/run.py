@@ -171,7 +171,7 @@ def main(args: argparse.Namespace) -> int:
     except EnvironmentProblem as exc:
         print(f"flowc run: {exc}", file=sys.stderr)
         return 2
-    ir_path = write_ir(flow)
+    ir_path = write_ir(flow, ir_text)
     runner = LocalRunner(plan, args.file, ir_path, datastore, run_id=args.run_id, params=values,
                          max_workers=args.max_workers, python=pythons.get, trigger=triggered,
                          env=events_env(datastore))
