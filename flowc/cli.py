@@ -43,9 +43,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     that one is imported and configured (the one about to run)."""
     from flowc import __version__
 
+    from flowc.runtime.help_format import LazyWidthFormatter
+
     parser = argparse.ArgumentParser(
         prog="flowc",
         allow_abbrev=False,
+        formatter_class=LazyWidthFormatter,
         description="Compile Metaflow-style flows to Argo Workflows, Airflow, Prefect and Step Functions; run them locally.",
     )
     parser.add_argument("--version", action="version", version=f"flowc {__version__}")
@@ -54,11 +57,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     sub.required = True
     for name, help_text in COMMANDS.items():
         if only is not None and name != only:
-            sub.add_parser(name, help=help_text, add_help=False)
+            sub.add_parser(name, help=help_text, add_help=False, formatter_class=LazyWidthFormatter)
             continue
         module = _module(name)
         p = sub.add_parser(name, help=help_text, description=help_text[0].upper() + help_text[1:] + ".",
-                           add_help=getattr(module, "ADD_HELP", True), allow_abbrev=False)
+                           add_help=getattr(module, "ADD_HELP", True), allow_abbrev=False,
+                           formatter_class=LazyWidthFormatter)
         module.configure(p)
         _PARSERS[name] = p
     return parser

@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from .help_format import LazyWidthFormatter
 
 _PARSER: argparse.ArgumentParser | None = None
 
@@ -18,26 +19,13 @@ def parser() -> argparse.ArgumentParser:
     return _PARSER
 
 
-class _Formatter(argparse.HelpFormatter):
-    """argparse's, without asking the terminal for its width: argparse makes
-    one for every argument it adds, and asking imports shutil, milliseconds
-    that every task command would pay for help it never prints. COLUMNS
-    still sets the width."""
-
-    def __init__(self, prog: str) -> None:
-        import os
-
-        columns = os.environ.get("COLUMNS", "")
-        super().__init__(prog, width=(int(columns) if columns.isdigit() else 100) - 2)
-
-
 def _build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m flowc.runtime", description="Run one task of a flowc flow.",
-                                allow_abbrev=False, formatter_class=_Formatter)
+                                allow_abbrev=False, formatter_class=LazyWidthFormatter)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     s = sub.add_parser("step", help="run one task", description="Run one task of a flow: the command every target runs.",
-                       allow_abbrev=False, formatter_class=_Formatter)
+                       allow_abbrev=False, formatter_class=LazyWidthFormatter)
     s.add_argument("--flow", required=True, help="the flow module (a path inside the code package with --package)")
     s.add_argument("--ir", required=True, help="the flow's IR JSON (flowc ir)")
     s.add_argument("--step", required=True)

@@ -102,7 +102,7 @@ class Run:
         return "running"
 
     def _runner_alive(self) -> bool:
-        import socket
+        from .identity import hostname
 
         raw = self._ds.read_run_file(self.id, "claim.json")
         try:
@@ -110,7 +110,7 @@ class Run:
         except ValueError:
             return True
         pid = claim.get("pid")
-        if not isinstance(pid, int) or claim.get("host") != socket.gethostname():
+        if not isinstance(pid, int) or claim.get("host") != hostname():
             return True  # another machine's runner: it cannot be checked from here
         try:
             os.kill(pid, 0)

@@ -22,7 +22,6 @@ from __future__ import annotations
 import glob
 import json
 import os
-import shutil
 import subprocess
 import sys
 from typing import Callable
@@ -43,11 +42,15 @@ def default_cache() -> str:
 
 
 def find_uv() -> str | None:
+    import shutil  # in the functions that use it: every run imports this module
+
     candidate = os.path.join(os.path.dirname(sys.executable), "uv")
     return candidate if os.access(candidate, os.X_OK) else shutil.which("uv")
 
 
 def find_conda() -> str | None:
+    import shutil
+
     for tool in ("micromamba", "mamba", "conda"):
         path = shutil.which(tool)
         if path:
@@ -73,6 +76,8 @@ def find_python(wanted: str) -> str | None:
     install, of the newest series the specifier allows."""
     if matches(wanted):
         return sys.executable
+    import shutil
+
     root = os.environ.get("PYENV_ROOT") or os.path.join(os.path.expanduser("~"), ".pyenv")
     candidates = []
     for major, minor in reversed(python_spec.minors(wanted, *SERIES)):
@@ -208,6 +213,7 @@ def build(spec: dict, cache: str | None = None, log: Callable[[str], None] = lam
         return python
     os.makedirs(cache, exist_ok=True)
     import fcntl
+    import shutil
 
     with open(os.path.join(cache, f".{key}.lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one builder per environment; the others wait and reuse

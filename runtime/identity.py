@@ -7,6 +7,18 @@ import re
 _SAFE = re.compile(r"[A-Za-z0-9_.\-]")
 
 
+def hostname() -> str:
+    """This machine's name, as a run's claim records it (socket.gethostname()
+    is the same name on POSIX, for a module that costs every run to import)."""
+    import os
+
+    if hasattr(os, "uname"):
+        return os.uname().nodename
+    import socket
+
+    return socket.gethostname()
+
+
 def safe_run_id(run_id: str) -> str:
     """A path-safe spelling of any orchestrator's run id, reversible and
     collision-free: characters outside [A-Za-z0-9_.-] become %XX."""

@@ -128,9 +128,9 @@ class LocalRunner:
     # ------------------------------------------------------------ run
 
     def start_run(self) -> str:
-        import socket
+        from .identity import hostname
 
-        claim = json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "at": time.time(),
+        claim = json.dumps({"pid": os.getpid(), "host": hostname(), "at": time.time(),
                             "params": self.params}, sort_keys=True, default=str).encode()
         try:
             if self.requested_run_id:

@@ -40,7 +40,10 @@ def _positive_int(text: str) -> int:
 
 
 def param_parser(flow, prog: str) -> argparse.ArgumentParser:
-    pp = argparse.ArgumentParser(prog=prog, add_help=False, description=flow.docstring, allow_abbrev=False)
+    from flowc.runtime.help_format import LazyWidthFormatter
+
+    pp = argparse.ArgumentParser(prog=prog, add_help=False, description=flow.docstring, allow_abbrev=False,
+                                 formatter_class=LazyWidthFormatter)
     group = pp.add_argument_group(f"parameters of {flow.name}")
     for param in flow.parameters:
         default = "required" if param.required else f"default: {param.default!r}"

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import time
 from urllib.parse import quote
+
+from flowc.runtime.identity import hostname
 
 RECORD = ".flowc-ui.json"
 CONNECT_TIMEOUT = 0.3  # the UI is on this machine: it answers at once or not at all
@@ -31,7 +32,7 @@ def run_path(flow: str, run: str) -> str:
 
 def publish(storage, host: str, port: int) -> None:
     """Record this process as the UI of the datastore (the newest UI wins)."""
-    record = {"host": host, "port": port, "pid": os.getpid(), "machine": socket.gethostname(),
+    record = {"host": host, "port": port, "pid": os.getpid(), "machine": hostname(),
               "url": base_url(host, port), "started_at": time.time()}
     storage.write_atomic(RECORD, json.dumps(record, indent=1, sort_keys=True).encode("utf-8"))
 
@@ -39,7 +40,7 @@ def publish(storage, host: str, port: int) -> None:
 def withdraw(storage) -> None:
     """Remove the record if it is still this process's (another UI may have taken over)."""
     record = _read(storage)
-    if not record or record.get("pid") != os.getpid() or record.get("machine") != socket.gethostname():
+    if not record or record.get("pid") != os.getpid() or record.get("machine") != hostname():
         return
     try:
         if hasattr(storage, "fs"):  # an fsspec store
@@ -72,7 +73,7 @@ def serving_url(storage) -> str | None:
     pid, port, host = record.get("pid"), record.get("port"), record.get("host")
     if not isinstance(pid, int) or not isinstance(port, int) or not isinstance(host, str):
         return None
-    if record.get("machine") != socket.gethostname():
+    if record.get("machine") != hostname():
         return None  # another machine's loopback is not ours
     try:
         os.kill(pid, 0)
@@ -80,6 +81,8 @@ def serving_url(storage) -> str | None:
         return None
     except OSError:
         pass  # alive, another user's
+    import socket  # here only: most runs find no record
+
     url = base_url(host, port)
     target = url.split("//", 1)[1].rsplit(":", 1)[0].strip("[]")
     try:

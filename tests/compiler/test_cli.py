@@ -222,3 +222,31 @@ def test_one_shot_commands_exit_without_losing_output_or_the_exit_code(tmp_path:
     result = flowc("compile", str(flow), "--target", "argo", "-o", str(out))
     assert result.returncode == 0, result.stderr
     assert out.read_text().count("big.py:") >= 300  # every task points back to its line
+
+
+@pytest.mark.parametrize("columns", ["40", "80", "200"])
+def test_help_reads_as_with_argparse_own_formatter(columns: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI's formatter asks the terminal its width only when help is printed
+    (runtime/help_format.py); the help it prints is argparse's own, at any width."""
+    import argparse
+
+    from flowc import cli
+    from flowc.runtime import help_format
+
+    monkeypatch.setenv("COLUMNS", columns)
+    ours = cli.build_parser()
+    ours_helps = [ours.format_help()] + [cli.command_parser(name).format_help() for name in cli.COMMANDS]
+    cli._PARSERS.clear()
+    monkeypatch.setattr(help_format, "LazyWidthFormatter", argparse.HelpFormatter)
+    stock = cli.build_parser()
+    stock_helps = [stock.format_help()] + [cli.command_parser(name).format_help() for name in cli.COMMANDS]
+    cli._PARSERS.clear()
+    assert ours_helps == stock_helps
+
+
+def test_a_command_that_prints_no_help_asks_the_terminal_nothing() -> None:
+    r = subprocess.run([sys.executable, "-X", "importtime", "-m", "flowc", "check", "-q", "examples/foreach_flow.py"],
+                       cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    loaded = {line.rsplit("|", 1)[1].strip() for line in r.stderr.splitlines() if line.startswith("import time:")}
+    assert "flowc.compiler.pipeline" in loaded and "shutil" not in loaded
