@@ -374,7 +374,7 @@ class LocalRunner:
                                 **group)
         fd = proc.stdout.fileno()
         os.set_blocking(fd, False)
-        self._watch(proc.pid, Running(ref, attempt, _raw_poller(proc.pid), proc.stdout.close, fds=[fd]))
+        self._watch(proc.pid, Running(ref, attempt, _raw_poller(proc.pid, proc), proc.stdout.close, fds=[fd]))
 
     def _watch(self, pid: int, task: Running) -> None:
         self.running[pid] = task
@@ -623,13 +623,21 @@ def _noop() -> None:
     pass
 
 
-def _raw_poller(pid: int) -> Callable[[], int | None]:
-    """The process's exit status as waitpid gives it; None while it runs."""
+def _raw_poller(pid: int, proc: subprocess.Popen | None = None) -> Callable[[], int | None]:
+    """The process's exit status as waitpid gives it; None while it runs.
+
+    A task command's Popen (``proc``) is held here until its process is
+    reaped, and then told so: a Popen dropped while its process runs goes to
+    subprocess's list of children to reap, and every later Popen reaps those
+    that have exited (subprocess._cleanup), so this waitpid would find no
+    child and a task that succeeded would fail with exit code 1."""
     def poll() -> int | None:
         try:
             done, status = os.waitpid(pid, os.WNOHANG)
         except ChildProcessError:
             return 256  # reaped elsewhere: exit code 1
+        if done and proc is not None:
+            proc.returncode = os.waitstatus_to_exitcode(status)  # subprocess never waits for it again
         return status if done else None
 
     return poll
