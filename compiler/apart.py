@@ -15,16 +15,14 @@ from dataclasses import replace
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Callable
-
-    from .pipeline import Analysis
+    from typing import Any, Callable
 
 
-def in_child(analyze: Callable[[], Analysis]) -> Analysis:
-    """``analyze()``'s result, computed in a forked child (without its facts,
-    which hold libcst nodes); computed here where there is no fork, or where
-    the child did not send one (an internal error then shows here as it
-    would have)."""
+def in_child(analyze: Callable[[], Any]) -> Any:
+    """``analyze()``'s result (a pipeline.Analysis), computed in a forked
+    child and without its facts, which hold libcst nodes; computed here where
+    there is no fork, or where the child did not send one (an internal error
+    then shows here as it would have)."""
     if not hasattr(os, "fork"):
         return analyze()
     sys.stdout.flush()
