@@ -15,9 +15,9 @@ def load_flow_cached(path: str, flow_name: str | None, configs=None) -> ir.Flow:
     file's bytes, its place, the modules beside it and flowc's compiler code:
     a run of an unchanged flow does not parse it again (nor load libcst). A
     flow that reads config or included files, and a run given --config
-    overrides, is analysed again each time (compiler/pipeline.py), in a
-    forked child (compiler/apart.py): the runner, which forks every task,
-    then never holds libcst."""
+    overrides, is analysed again each time (compiler/pipeline.py). Whatever
+    is analysed is analysed in a forked child (compiler/apart.py), so the
+    runner, which forks every task, never holds libcst."""
     from flowc.compiler import load_flow
 
     return load_flow(path, flow_name, configs, apart=True)

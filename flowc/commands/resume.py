@@ -18,9 +18,8 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from flowc.commands._local import EnvironmentProblem, prepare_environments, write_ir
+    from flowc.commands._local import EnvironmentProblem, load_flow_cached, prepare_environments, write_ir
     from flowc.commands.run import events_env, report_end, show_ui_address
-    from flowc.compiler import load_flow
     from flowc.runtime.client import default_datastore, find_run
     from flowc.runtime.plan import FlowPlan
     from flowc.runtime.progress import Reporter
@@ -43,7 +42,7 @@ def main(args: argparse.Namespace) -> int:
         from flowc.compiler.configs import ConfigInputs
 
         overrides = ConfigInputs(files=overrides.get("files") or {}, values=overrides.get("values") or {})
-    flow = load_flow(flow_file, args.flow or origin.flow_name, overrides or None)
+    flow = load_flow_cached(flow_file, args.flow or origin.flow_name, overrides or None)
     ir_text = ir.dump(flow)
     plan = FlowPlan.from_json(ir_text)
     rerun: set[str] = set()
@@ -61,7 +60,7 @@ def main(args: argparse.Namespace) -> int:
     except EnvironmentProblem as exc:
         print(f"flowc resume: {exc}", file=sys.stderr)
         return 2
-    runner = LocalRunner(plan, flow_file, write_ir(flow), datastore, run_id=args.run_id, params=params,
+    runner = LocalRunner(plan, flow_file, write_ir(flow, ir_text), datastore, run_id=args.run_id, params=params,
                          max_workers=args.max_workers, origin_run_id=origin.id, rerun_steps=rerun,
                          python=pythons.get, env=events_env(datastore))
     try:
