@@ -135,17 +135,18 @@ class Context:
         alone (datastore.get_item)."""
         if i not in self._values:
             frame = self.frames[i]
+            sha = self.artifacts.get(frame.var, frame.sha)
             try:
                 if frame.var in own:
                     self._values[i] = own[frame.var][frame.index]
-                elif self.artifacts.get(frame.var, frame.sha) == frame.sha:
-                    self._values[i] = self.ds.get_item(frame.sha, frame.index, frame.count)
+                elif sha == frame.sha:
+                    self._values[i] = self.ds.get_item(sha, frame.index, frame.count)
                 else:
-                    self._values[i] = self.ds.get_value(self.artifacts[frame.var])[frame.index]
+                    self._values[i] = self.ds.get_value(sha)[frame.index]
             except (TypeError, KeyError):  # an iterable without indexing, as Metaflow allows
                 import itertools
 
-                items = own[frame.var] if frame.var in own else self.ds.get_value(self.artifacts.get(frame.var, frame.sha))
+                items = own[frame.var] if frame.var in own else self.ds.get_value(sha)
                 self._values[i] = next(itertools.islice(iter(items), frame.index, None))
         return self._values[i]
 
