@@ -18,7 +18,6 @@ from typing import Callable
 
 from . import ir
 from .diagnostics import WARNING
-from .spans import Span
 
 Diag = Callable[..., None]  # (code, span, message, hint, severity=ERROR)
 

@@ -4,6 +4,7 @@ process, the cache filled the same way, and a runner that never loads libcst."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -54,7 +55,7 @@ def test_a_run_of_a_new_flow_never_loads_libcst_in_the_runner(tmp_path: Path) ->
               "sys.exit(code)\n")
     r = subprocess.run([sys.executable, "-c", script, "run", "examples/foreach_flow.py", "-q", "--datastore",
                         str(tmp_path / "ds")], cwd=REPO, capture_output=True, text=True, timeout=120,
-                       env={**__import__("os").environ, "FLOWC_CACHE_DIR": str(tmp_path / "cache")})
+                       env={**os.environ, "FLOWC_CACHE_DIR": str(tmp_path / "cache")})
     assert r.returncode == 0, r.stderr
     assert "loaded: []" in r.stdout
     assert _entries(tmp_path / "cache")  # analyzed (in the child), not found
