@@ -13,6 +13,8 @@ import pickle
 import sys
 from dataclasses import replace
 
+from . import dataclass_code
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Callable
@@ -37,6 +39,8 @@ def in_child(analyze: Callable[[], Any]) -> Any:
             while view:
                 view = view[os.write(w, view):]
             code = 0
+            os.close(w)
+            dataclass_code.save()  # libcst's classes, made here: kept for the next analysis
         except BaseException:  # noqa: B036 - whatever it was, the parent analyzes again
             pass
         finally:

@@ -173,13 +173,21 @@ ONE_SHOT = frozenset({"check", "ir", "graph", "compile", "targets", "config", "e
 
 
 def run() -> None:
+    from flowc.compiler import dataclass_code
+
+    dataclass_code.install()
     command = next((a for a in sys.argv[1:] if not a.startswith("-")), None)
     if command not in ONE_SHOT:
-        sys.exit(main())
+        try:
+            code = main()
+        finally:
+            dataclass_code.save()
+        sys.exit(code)
     import gc
 
     gc.disable()
     code = main()
+    dataclass_code.save()
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
