@@ -10,6 +10,7 @@ from pathlib import Path
 import libcst as cst
 from .positions import positions as compute_positions
 
+from . import allocator
 from .diagnostics import ERROR, Diagnostic
 from .source import display_path, project_root, read_source  # noqa: F401  (their old home)
 from .spans import Span
@@ -129,6 +130,7 @@ def parse_text(text: str, path: str) -> tuple[ParsedModule | None, Diagnostic | 
         line = text.count("\n", 0, text.index("\x00")) + 1
         return None, Diagnostic("FC001", ERROR, "not valid Python: the file holds a null byte", Span.at(path, line),
                                 "Python source cannot contain null bytes; is this a binary file?")
+    allocator.before_parse(len(text))
     early = _precheck(text, path)
     if early is not None:
         return None, early

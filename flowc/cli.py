@@ -173,8 +173,9 @@ ONE_SHOT = frozenset({"check", "ir", "graph", "compile", "targets", "config", "e
 
 
 def run() -> None:
-    from flowc.compiler import dataclass_code
+    from flowc.compiler import allocator, dataclass_code
 
+    allocator.allow()
     dataclass_code.install()
     command = next((a for a in sys.argv[1:] if not a.startswith("-")), None)
     if command not in ONE_SHOT:
