@@ -87,6 +87,7 @@ class ModuleAnalyzer:
         self.constants: dict[str, Any] = {}
         self.classes: dict[str, _Class] = {}
         self._path_helpers: dict[int, set[str]] = {}  # id(parsed module) -> its script_path-like functions
+        self._steps_known: dict[int, bool] = {}  # id(function) -> decorated with @step (read in its own module)
 
     # ------------------------------------------------------------ helpers
 
@@ -323,7 +324,7 @@ class ModuleAnalyzer:
         param_attrs = {p.attribute for p in parameters}
         steps_defs = [f for f in functions.values() if self._is_step(f)]
         # the flow's own module first, then each base module, each in source order
-        steps_defs.sort(key=lambda f: (self.span(f).file != self.p.path, self.span(f).file, self.span(f).line, self.span(f).col))
+        steps_defs.sort(key=self._source_order)
         methods = {n: f for n, f in functions.items() if not self._is_step(f)}
         members = frozenset(set(functions) | (set(attributes) - param_attrs))
 
@@ -372,9 +373,18 @@ class ModuleAnalyzer:
                 self.constants = ConfigScope(owner.constants, scope.configs, scope.failed, scope.is_config_expr)
             yield
 
+    def _source_order(self, node: cst.CSTNode) -> tuple[bool, str, int, int]:
+        """The flow's own module first, then each other module, each in source order."""
+        span = self.span(node)
+        return span.file != self.p.path, span.file, span.line, span.col
+
     def _is_step(self, fdef: cst.FunctionDef) -> bool:
-        with self.home(fdef):
-            return any(self.canonical(d.decorator) == "step" for d in fdef.decorators)
+        known = self._steps_known.get(id(fdef))
+        if known is None:
+            with self.home(fdef):
+                known = any(self.canonical(d.decorator) == "step" for d in fdef.decorators)
+            self._steps_known[id(fdef)] = known
+        return known
 
     def _step_flags(self, fdef: cst.FunctionDef) -> tuple[bool, bool]:
         start = end = False
