@@ -394,6 +394,9 @@ class Source:
     modules: tuple[str, ...] = ()
 
 
+_LOOKUPS = frozenset({"_first_by_name", "_by_name", "_ordered"})  # Flow's cached lookups
+
+
 @dataclass(frozen=True)
 class Flow:
     """One flow: the IR every target reads."""
@@ -414,6 +417,10 @@ class Flow:
 
     # Lookups are built once per flow (a frozen value; the caches are not
     # fields): a target asking for each step by name stays linear in the steps.
+    # A pickled flow (the analysis cache, compiler/apart.py) leaves them out.
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k not in _LOOKUPS}
 
     @functools.cached_property
     def _first_by_name(self) -> dict[str, Step]:

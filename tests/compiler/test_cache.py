@@ -35,7 +35,9 @@ def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _entries(where: Path) -> list[Path]:
-    return sorted(where.rglob("*.json"))
+    from flowc.compiler.cache import SUFFIX
+
+    return sorted(where.rglob(f"*{SUFFIX}"))
 
 
 @pytest.mark.parametrize("path", DIAGNOSTIC_FLOWS + ALL_FLOWS, ids=lambda p: f"{p.parent.name}/{p.stem}")
@@ -109,10 +111,20 @@ def test_a_damaged_entry_is_a_miss(tmp_path: Path, cache_dir: Path) -> None:
     flow.write_text(FLOW)
     first = _fingerprint(_analyze(flow))
     (entry,) = _entries(cache_dir)
-    entry.write_bytes(b'{"format": 1, "modules": {}, "flows": [{"name": ')
-    assert _fingerprint(_analyze(flow)) == first
-    entry.write_bytes(b'{"format": 1, "modules": {}, "path": "x", "flows": [], "diagnostics": [{}], "by_flow": []}')
-    assert _fingerprint(_analyze(flow)) == first
+    whole = entry.read_bytes()
+    import pickle
+
+    from flowc.compiler.cache import FORMAT
+
+    for damaged in (whole[: len(whole) // 2],  # cut short
+                    b"not a pickle at all",
+                    pickle.dumps([1, 2]),  # not an entry
+                    pickle.dumps({"format": FORMAT, "modules": {}, "path": "x", "flows": ({"name": "F"},),
+                                  "diagnostics": (), "by_flow": {}}),  # the right keys, a flow of the wrong kind
+                    pickle.dumps({"format": FORMAT, "modules": {}})):  # keys missing
+        entry.write_bytes(damaged)
+        assert _fingerprint(_analyze(flow)) == first
+        assert entry.read_bytes() == whole  # the store that follows the miss wrote it again
 
 
 def test_an_unwritable_cache_changes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -165,3 +177,20 @@ def test_cli_output_is_identical_with_a_warm_cache_and_skips_the_parser(target: 
     assert runs["cold"][0].stderr.decode().splitlines()[-1].startswith("1 ['libcst")
     assert runs["warm"][0].stderr.decode().splitlines()[-1] == "1 []"  # check: every file a hit
     assert runs["warm"][1].stderr.decode().splitlines()[-1] == "0 []"
+
+
+def test_an_entry_keeps_no_lookup_a_flow_builds_for_itself(tmp_path: Path, cache_dir: Path) -> None:
+    """Flow's cached lookups (steps by name, in order) are left out of an entry and built again on use."""
+    import pickle
+
+    flow_file = tmp_path / "flow.py"
+    flow_file.write_text(FLOW)
+    flow = _analyze(flow_file).flows[0]
+    flow.ordered_steps()
+    flow.step("start")  # the lookups are built
+    assert {"_by_name", "_first_by_name", "_ordered"} <= set(vars(flow))
+    again = pickle.loads(pickle.dumps(flow))
+    assert again == flow and not {"_by_name", "_first_by_name", "_ordered"} & set(vars(again))
+    assert [s.name for s in again.ordered_steps()] == [s.name for s in flow.ordered_steps()]
+    (entry,) = _entries(cache_dir)
+    assert b"_by_name" not in entry.read_bytes()
