@@ -72,7 +72,7 @@ def _load(package: str) -> dict[str, object]:
         if _folder and _folder[0]:
             try:
                 with open(os.path.join(_folder[0], package + ".marshal"), "rb") as f:
-                    loaded = marshal.load(f)
+                    loaded = marshal.loads(f.read())  # one read: marshal.load reads a file piece by piece
                 if isinstance(loaded, dict):
                     kept = loaded
             except Exception:  # noqa: BLE001 - missing, unreadable or damaged: compile as usual
@@ -133,7 +133,7 @@ def save() -> None:
         merged: dict[str, object] = {}
         try:  # another process may have added code since this one loaded the file
             with open(path, "rb") as f:
-                on_disk = marshal.load(f)
+                on_disk = marshal.loads(f.read())
             if isinstance(on_disk, dict):
                 merged = on_disk
         except Exception:  # noqa: BLE001 - missing or damaged: written anew
@@ -145,7 +145,7 @@ def save() -> None:
         tmp = f"{path}.{os.getpid()}.tmp"
         try:
             with open(tmp, "wb") as f:
-                marshal.dump(merged, f)
+                f.write(marshal.dumps(merged))
             os.replace(tmp, path)
         except (OSError, ValueError):
             try:
