@@ -120,8 +120,9 @@ def dumps(analysis, probed: dict[str, dict[str, str | None]]) -> bytes:
     return pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def loads(raw: bytes, text: str, real: Path):
-    """The Analysis an entry holds, or None when it is stale or unreadable."""
+def loads(raw: bytes, real: Path) -> dict[str, Any] | None:
+    """The fields of the Analysis an entry holds (all but the source lines),
+    or None when it is stale or unreadable."""
     import pickle
 
     data = pickle.loads(raw)
@@ -133,21 +134,20 @@ def loads(raw: bytes, text: str, real: Path):
             return None
     from . import ir
     from .diagnostics import Diagnostic
-    from .pipeline import Analysis
 
     flows, diagnostics, by_flow = data["flows"], data["diagnostics"], data["by_flow"]
     if not (all(type(f) is ir.Flow for f in flows) and all(type(d) is Diagnostic for d in diagnostics)
             and all(type(d) is Diagnostic for ds in by_flow.values() for d in ds)):
         return None
-    return Analysis(path=data["path"], source_lines=text.splitlines(), flows=flows, diagnostics=diagnostics,
-                    by_flow=by_flow)
+    return {"path": data["path"], "flows": flows, "diagnostics": diagnostics, "by_flow": by_flow}
 
 
 # ------------------------------------------------------------ the API
 
 
-def lookup(shown: str, real: Path, data: bytes, text: str) -> Any:
-    """The cached Analysis of this file, or None."""
+def lookup(shown: str, real: Path, data: bytes) -> dict[str, Any] | None:
+    """The cached analysis of this file (the fields of its Analysis but the
+    source lines, which the caller has), or None."""
     entry = _entry(key(shown, real, data))
     if entry is None:
         return None
@@ -156,7 +156,7 @@ def lookup(shown: str, real: Path, data: bytes, text: str) -> Any:
     except OSError:
         return None
     try:
-        return loads(raw, text, real)
+        return loads(raw, real)
     except Exception:  # noqa: BLE001 - a damaged entry (any unpickling error) is a miss; the store that follows replaces it
         return None
 

@@ -179,9 +179,9 @@ def analyze_file(path: str | Path, configs: "ConfigInputs | None" = None, apart:
     real = Path(path)
     if configs is not None and (configs.files or configs.values):
         return _computed(lambda: analyze_source(text, shown, real, configs), apart)
-    hit = cache.lookup(shown, real, data, text)
+    hit = cache.lookup(shown, real, data)
     if hit is not None:
-        return hit
+        return Analysis(source_lines=text.splitlines(), **hit)
 
     def analyze_and_store() -> Analysis:
         probed: set[str] = set()
