@@ -7,8 +7,8 @@ when the class is made. libcst defines ~200 node classes that way:
 compiling their ~1,000 methods is a third of ``import libcst`` (~35 ms of
 ~110), paid by every process that parses a flow; the IR's 24 classes cost
 every command ~7 ms more. The text is the same in every process, so its
-code is kept, keyed by the exact text, one file per top-level package that
-made the class, per Python bytecode version, in flowc's cache folder
+code is kept for flowc's and libcst's classes (KEPT), keyed by the exact
+text, one file per package, per Python bytecode version, in flowc's cache folder
 (compiler/cache.folder; ``FLOWC_CACHE_DIR=off`` turns this off too).
 
 exec() of a kept code object does what exec() of the text does: the code
@@ -34,6 +34,11 @@ import sys
 # A file grown past this many texts (the code of many libcst versions) is
 # written again with only what this process used.
 MAX_TEXTS = 4096
+# The packages whose classes are kept: flowc's and libcst's, the ones every
+# command makes. Any other (a flow's own module, in a task forked from
+# `flowc run`) is compiled as dataclasses would compile it, and nothing of it
+# is read or written.
+KEPT = frozenset({"flowc", "libcst"})
 
 _kept: dict[str, dict[str, object]] = {}  # package -> text -> code (loaded on first use)
 _new: dict[str, dict[str, object]] = {}  # package -> text -> code compiled in this process
@@ -85,6 +90,8 @@ def _exec(source, globals=None, locals=None, /, **kw):  # noqa: A002 - exec's ow
     if type(source) is not str or kw:
         return builtins.exec(source, globals, locals, **kw)
     package = _package(globals)
+    if package not in KEPT:
+        return builtins.exec(compile(source, "<string>", "exec", dont_inherit=True), globals, locals)
     kept = _load(package)
     _used.setdefault(package, set()).add(source)
     code = kept.get(source)

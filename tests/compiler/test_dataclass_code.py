@@ -110,6 +110,7 @@ def test_a_flowc_run_keeps_the_code_its_analysis_child_and_its_runner_compiled(t
 def kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """dataclass_code installed in this process over a folder of the test's own."""
     monkeypatch.setenv("FLOWC_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(dataclass_code, "KEPT", dataclass_code.KEPT | {"tests"})
     dataclass_code.uninstall()
     dataclass_code.install()
     try:
@@ -118,10 +119,26 @@ def kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         dataclass_code.uninstall()
 
 
-def _make(name: str, *fields: str) -> type:
-    """A dataclass of this module (so its code goes to the "tests" file)."""
-    return dataclasses.make_dataclass(name, [(f, int, 0) for f in fields], namespace={"__module__": __name__},
+def _make(name: str, *fields: str, module: str = __name__) -> type:
+    """A dataclass of this module (so its code goes to the "tests" file), or of ``module``."""
+    return dataclasses.make_dataclass(name, [(f, int, 0) for f in fields], namespace={"__module__": module},
                                       frozen=True)
+
+
+def test_a_class_of_another_package_is_compiled_as_dataclasses_would(kept: Path) -> None:
+    """A flow's own module (in a task forked from `flowc run`): nothing kept, read or written for it."""
+    import types
+
+    user = types.ModuleType("myflow")
+    sys.modules["myflow"] = user
+    try:
+        cls = _make("Row", "a", "b", module="myflow")
+    finally:
+        del sys.modules["myflow"]
+    assert cls(1, 2) == cls(1, 2) and cls.__init__.__annotations__["return"] is None
+    assert dataclass_code.counts() == {"kept": 0, "compiled": 0} and "myflow" not in dataclass_code._used
+    dataclass_code.save()
+    assert not kept.exists()
 
 
 def test_the_code_inherits_no_future_flag_from_flowc(kept: Path) -> None:
