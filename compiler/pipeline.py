@@ -8,14 +8,13 @@ CompileError carrying every diagnostic.
 
 from __future__ import annotations
 
-import gc
-
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from typing import TYPE_CHECKING
 
 from . import ir
+from .collector import paused
 from .diagnostics import ERROR, CompileError, Diagnostic, has_errors
 from .source import display_path, read
 from .spans import Span
@@ -88,17 +87,10 @@ def analyze_source(text: str, path: str, real_path: Path | None = None,
     import names it looked up are added to ``probed``) and the config files
     it reads; ``configs`` holds --config overrides.
 
-    The cyclic garbage collector is paused meanwhile: libcst allocates
-    hundreds of thousands of nodes and nothing here makes cycles to reclaim,
-    yet each collection walks every live node (a third of the time, growing
-    with the file)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    The cyclic garbage collector is paused meanwhile (compiler/collector.py):
+    libcst allocates hundreds of thousands of nodes."""
+    with paused():
         return _analyze_source(text, path, real_path, configs, probed)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _analyze_source(text: str, path: str, real_path: Path | None, configs: "ConfigInputs | None",
@@ -187,13 +179,8 @@ def analyze_file(path: str | Path, configs: "ConfigInputs | None" = None, apart:
         probed: set[str] = set()
         analysis = analyze_source(text, shown, real, configs, probed)
         if analysis.cacheable:
-            enabled = gc.isenabled()
-            gc.disable()  # as in analyze_source: the libcst nodes still alive would make each collection long
-            try:
+            with paused():  # as in analyze_source: the libcst nodes still alive would make each collection long
                 cache.store(shown, real, data, analysis, probed)
-            finally:
-                if enabled:
-                    gc.enable()
         return analysis
 
     return _computed(analyze_and_store, apart)

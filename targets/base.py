@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar
 
 from flowc.compiler import ir
+from flowc.compiler.collector import paused
 from flowc.compiler.diagnostics import ERROR, WARNING, CompileError, Diagnostic
 from flowc.compiler.spans import Span
 
@@ -125,15 +126,8 @@ class Target:
         """The target's files for a flow. The cyclic garbage collector pauses
         meanwhile, as during analysis: emitting allocates a great many small,
         acyclic objects, and each collection would walk all of them."""
-        import gc
-
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
+        with paused():
             return self._compile(flow)
-        finally:
-            if enabled:
-                gc.enable()
 
     def _compile(self, flow: ir.Flow) -> Output:
         from flowc.compiler.environments import resolve
