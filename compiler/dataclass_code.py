@@ -40,8 +40,8 @@ MAX_TEXTS = 4096
 # is read or written.
 KEPT = frozenset({"flowc", "libcst"})
 
-_kept: dict[str, dict[str, object]] = {}  # package -> text -> code (loaded on first use)
-_new: dict[str, dict[str, object]] = {}  # package -> text -> code compiled in this process
+_kept: dict[str, dict[str, object]] = {}  # package -> text -> code (loaded on first use, and compiled here)
+_changed: set[str] = set()  # the packages whose code this process compiled anew
 _used: dict[str, set[str]] = {}  # package -> the texts this process made classes from
 _folder: list[str] = []
 _counts = {"kept": 0, "compiled": 0}
@@ -86,19 +86,23 @@ def _load(package: str) -> dict[str, object]:
     return kept
 
 
+def _compile(source: str) -> object:
+    """What exec(source) in dataclasses compiles: no __future__ flag of this module inherited."""
+    return compile(source, "<string>", "exec", dont_inherit=True)
+
+
 def _exec(source, globals=None, locals=None, /, **kw):  # noqa: A002 - exec's own parameter names
     if type(source) is not str or kw:
         return builtins.exec(source, globals, locals, **kw)
     package = _package(globals)
     if package not in KEPT:
-        return builtins.exec(compile(source, "<string>", "exec", dont_inherit=True), globals, locals)
+        return builtins.exec(_compile(source), globals, locals)
     kept = _load(package)
     _used.setdefault(package, set()).add(source)
     code = kept.get(source)
     if code is None:
-        code = compile(source, "<string>", "exec", dont_inherit=True)
-        kept[source] = code
-        _new.setdefault(package, {})[source] = code
+        code = kept[source] = _compile(source)
+        _changed.add(package)
         _counts["compiled"] += 1
     else:
         _counts["kept"] += 1
@@ -121,7 +125,7 @@ def uninstall() -> None:
         del dataclasses.exec
     _folder.clear()
     _kept.clear()
-    _new.clear()
+    _changed.clear()
     _used.clear()
     _counts.update(kept=0, compiled=0)
 
@@ -129,13 +133,13 @@ def uninstall() -> None:
 def save() -> None:
     """Add the code this process compiled to the files; a folder that
     cannot be written only means nothing is kept."""
-    if not _new or not _folder or not _folder[0]:
+    if not _changed or not _folder or not _folder[0]:
         return
     try:
         os.makedirs(_folder[0], exist_ok=True)
     except OSError:
         return
-    for package, new in list(_new.items()):
+    for package in sorted(_changed):
         path = os.path.join(_folder[0], package + ".marshal")
         merged: dict[str, object] = {}
         try:  # another process may have added code since this one loaded the file
@@ -148,7 +152,7 @@ def save() -> None:
         kept = _kept.get(package, {})
         merged.update(kept)
         if len(merged) > MAX_TEXTS:
-            merged = {text: kept[text] for text in _used.get(package, ()) if text in kept}
+            merged = {text: kept[text] for text in _used[package]}  # every text used is in kept
         tmp = f"{path}.{os.getpid()}.tmp"
         try:
             with open(tmp, "wb") as f:
@@ -159,7 +163,7 @@ def save() -> None:
                 os.unlink(tmp)
             except OSError:
                 pass
-    _new.clear()
+    _changed.clear()
 
 
 def counts() -> dict[str, int]:
