@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 _SAFE = re.compile(r"[A-Za-z0-9_.\-]")
@@ -10,8 +11,6 @@ _SAFE = re.compile(r"[A-Za-z0-9_.\-]")
 def hostname() -> str:
     """This machine's name, as a run's claim records it (socket.gethostname()
     is the same name on POSIX, for a module that costs every run to import)."""
-    import os
-
     if hasattr(os, "uname"):
         return os.uname().nodename
     import socket
