@@ -23,7 +23,7 @@ short flow's first run, and what one task costs over the step's own work.
   its wheel in a venv of its own (what a container runs), and from .venv.
 
 Bytecode is kept (PYTHONDONTWRITEBYTECODE dropped, one untimed run first),
-as with installed packages. The tasks are forked from the scheduler (a local
+as with installed packages. The tasks are forked by the runner's fork server (a local
 datastore), as `flowc run` does by default. Metaflow's side is in
 runtime_bench.py. --write replaces benchmarks/results/scheduler.md.
 """

@@ -6,13 +6,16 @@ user code fails that task only. Each task is the same task every
 orchestrator runs (runtime/task.py); what is ready next is decided by
 runtime/inputs.py, the same function tasks use to find their inputs.
 
-Tasks start by forking this process (a warm interpreter: a task costs
+Tasks start as forks of this process (a warm interpreter: a task costs
 milliseconds, not a Python start-up) when the datastore is a local folder
 and the step runs in this interpreter; otherwise by starting
 ``python -m flowc.runtime step`` in a new process. A forked task is the
 step's own process, watched by this loop as the task command watches its
 step (runtime/supervise.py: the deadline, the output kept for its logs,
-the record of a step that did not come back): one process per task.
+the record of a step that did not come back): one process per task. It is
+forked by the fork server (runtime/forkserver.py), a copy of this process
+made before the first task, so that this loop, which writes memory all
+the time, shares none with the tasks.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import sys
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Callable
 
 from .datastore import DatastoreError, FlowDatastore
@@ -70,6 +74,7 @@ class Running:
     buffers: dict = field(default_factory=dict)  # pipe -> its last, unfinished line
     tail: list = field(default_factory=list)  # the last lines it printed
     pidfd: int = -1  # readable once the process has exited (Linux), watched with the output
+    exit_wakes: bool = False  # its exit wakes the loop (a pidfd, or the fork server's exit pipe)
 
 
 @dataclass
@@ -116,6 +121,8 @@ class LocalRunner:
         self.running: dict[int, Running] = {}
         self.failures: list[tuple[str, str, int]] = []
         self.selector = selectors.DefaultSelector()
+        self.fork_server: Any = None  # forkserver.ForkServer once a task is forked; False: fork here
+        self._fork_server_lost = False  # the last one died as a task was asked of it
 
     # ------------------------------------------------------------ lookups
 
@@ -191,6 +198,7 @@ class LocalRunner:
         finally:
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
+            self._drop_fork_server()
         if interrupted is not None:
             self.finish_run(False, interrupted)
             return RunResult(self.run_id, False, list(self.failures), interrupted=interrupted)
@@ -380,9 +388,12 @@ class LocalRunner:
         self.running[pid] = task
         for fd in task.fds:
             self.selector.register(fd, selectors.EVENT_READ, pid)
+        if task.exit_wakes:  # started by the fork server, whose exit pipe is watched
+            return
         try:  # the exit itself wakes the loop up: no polling between a task's last output and its end
             task.pidfd = os.pidfd_open(pid)
             self.selector.register(task.pidfd, selectors.EVENT_READ, None)
+            task.exit_wakes = True
         except (AttributeError, OSError):
             task.pidfd = -1
 
@@ -420,28 +431,57 @@ class LocalRunner:
 
         spec = self.task_spec(ref, attempt)
         self._start_watched(Running(ref, attempt, _noop, _noop, phase="step", spec=spec),
-                            lambda: step_process(spec), self.plan.steps[ref.step].timeout_seconds)
+                            partial(_forked, self.env, step_process, spec), self.plan.steps[ref.step].timeout_seconds)
 
     def _start_watched(self, task: Running, body: Callable[[], int], timeout: float | None) -> None:
+        """Start ``body`` (picklable: the fork server runs it) in a forked
+        process, and watch it."""
         from . import supervise
 
-        gc.freeze()  # the child's collections then skip (and so never write to) the pages it shares with us
+        server = self._fork_server()
+        if server is None:
+            gc.freeze()  # the child's collections then skip (and so never write to) the pages it shares with us
+            task.watch = supervise.start(body, timeout, capture=True)
+            task.poll = _raw_poller(task.watch.pid)
+        else:
+            from .forkserver import ServerGone
 
-        def child() -> int:
-            devnull = os.open(os.devnull, os.O_RDONLY)
-            os.dup2(devnull, 0)
-            os.close(devnull)
-            signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C reaches the runner only (see launch)
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            os.environ.update(self.env)
-            return body()
-
-        task.watch = supervise.start(child, timeout, capture=True)
-        task.poll = _raw_poller(task.watch.pid)
+            try:
+                task.watch = supervise.start(body, timeout, capture=True, spawn=server.spawn)
+            except ServerGone:  # it died: a new one starts the task (if that one dies too, this process)
+                self._drop_fork_server()
+                if self._fork_server_lost:  # twice in a row: forked here from now on
+                    self.fork_server = False
+                self._fork_server_lost = True
+                return self._start_watched(task, body, timeout)
+            self._fork_server_lost = False
+            task.poll = partial(server.poll, task.watch.pid)
+            task.exit_wakes = True
         # the status pipe says when the step's deadline starts: watched only when it has one
         # (otherwise read once it has exited), so a task wakes this loop only to print
         task.fds = task.watch.fds() if timeout else list(task.watch.outputs)
         self._watch(task.watch.pid, task)
+
+    def _fork_server(self):
+        """The fork server that starts forked tasks (runtime/forkserver.py),
+        started on first use; None where tasks are forked from here."""
+        if self.fork_server is None or (self.fork_server and not self.fork_server.alive):
+            self._drop_fork_server()
+            from . import forkserver
+
+            if not forkserver.available():
+                self.fork_server = False
+                return None
+            self.fork_server = forkserver.ForkServer(prepare=_prepare_forked)
+            self.selector.register(self.fork_server.fileno(), selectors.EVENT_READ, None)  # an exit wakes the loop
+        return self.fork_server or None
+
+    def _drop_fork_server(self) -> None:
+        """Close the fork server (after its tasks ended), or forget a dead one."""
+        if self.fork_server:
+            self.selector.unregister(self.fork_server.fileno())
+            self.fork_server.close()
+            self.fork_server = None
 
     def ended(self, task: Running, status: int) -> int | None:
         """A task's process has exited (``status``, waitpid's): read the rest of
@@ -455,24 +495,13 @@ class LocalRunner:
         out = task.watch.finish(status)
         logs = (task.logs[0] + out.stdout, task.logs[1] + out.stderr)
         if task.phase == "step" and not (out.reported and not out.timed_out):
-            from .task import after_step
+            from .supervise import Outcome
 
             spec = task.spec
             follow = Running(task.ref, task.attempt, _noop, _noop, phase="after", spec=spec, logs=logs,
                              tail=task.tail)
-
-            def record() -> int:
-                from .task import Executor, TaskError
-
-                executor = Executor(spec)
-                try:
-                    executor.load()
-                except TaskError as exc:
-                    sys.stderr.write(f"flowc: {exc}\n")
-                    return exc.code
-                return after_step(executor, out)
-
-            self._start_watched(follow, record, None)
+            how = Outcome(out.code, out.signal, out.timed_out, out.interrupted, out.reported)  # not its output
+            self._start_watched(follow, partial(_forked, self.env, _record_after_step, spec, how), None)
             return None
         from .task import store_logs
 
@@ -493,7 +522,7 @@ class LocalRunner:
         timeout = 0.05
         if self.delayed and not self.running:
             timeout = max(0.0, min(w for w, _, _ in self.delayed) - time.time())
-        elif any(not t.fds and t.pidfd < 0 for t in self.running.values()):
+        elif any(not t.fds and not t.exit_wakes for t in self.running.values()):
             timeout = 0.002  # exiting, and no pidfd to say when: look again soon
         now = time.monotonic()
         for task in self.running.values():
@@ -513,6 +542,8 @@ class LocalRunner:
                 code = self.ended(task, status)
                 if code is not None:
                     self.exited(task, code)
+        if self.fork_server and not self.fork_server.alive:  # it died: its tasks were reported killed
+            self._drop_fork_server()
 
     def forget(self, task: Running) -> None:
         """Stop watching a task that ended, and close what watched it."""
@@ -621,6 +652,39 @@ def _signal(pid: int, signum: int) -> None:
 
 def _noop() -> None:
     pass
+
+
+def _forked(env: dict[str, str], body: Callable[..., int], *args: Any) -> int:
+    """A forked task's process: as a task command starts (stdin empty, the
+    default signal handlers, the run's variables), then ``body(*args)``."""
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C reaches the runner only (see launch)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.environ.update(env)
+    return body(*args)
+
+
+def _prepare_forked() -> None:
+    """In the fork server, once: what each forked task would do first."""
+    from . import metaflow_shim
+
+    metaflow_shim.install()  # `import metaflow` in a flow gives flowc's names
+
+
+def _record_after_step(spec: Any, out: Any) -> int:
+    """The process that records why a forked step did not come back
+    (``out``: its supervise.Outcome)."""
+    from .task import Executor, TaskError, after_step
+
+    executor = Executor(spec)
+    try:
+        executor.load()
+    except TaskError as exc:
+        sys.stderr.write(f"flowc: {exc}\n")
+        return exc.code
+    return after_step(executor, out)
 
 
 def _raw_poller(pid: int, proc: subprocess.Popen | None = None) -> Callable[[], int | None]:

@@ -156,46 +156,38 @@ class Child:
         return Outcome(os.WEXITSTATUS(status), None, self.timed_out, self.interrupted, reported, out, err)
 
 
-def start(child: Callable[[], int], timeout: float | None, capture: bool = False) -> Child:
-    """Fork; the child, in a process group of its own, runs ``child()`` and
-    exits with what it returns. With ``capture``, its fds 1 and 2 are pipes
-    that the returned Child reads (non-blocking)."""
-    global _status_fd
+def start(child: Callable[[], int], timeout: float | None, capture: bool = False,
+          spawn: Callable[..., int] | None = None) -> Child:
+    """Start ``child()`` in a new process, in a process group of its own,
+    that exits with what it returns. With ``capture``, its fds 1 and 2 are
+    pipes that the returned Child reads (non-blocking).
+
+    The process is forked here, or, with ``spawn``, by another process:
+    ``spawn(child, life_r, status_w, outputs)`` forks it there, has the new
+    process call ``run_child`` with those fds, and returns its pid
+    (runtime/forkserver.py)."""
     _load_kernel_calls()
     sys.stdout.flush()
     sys.stderr.flush()
     life_r, life_w = os.pipe()
     status_r, status_w = os.pipe()
     pipes = [os.pipe() for _ in (1, 2)] if capture else []
-    pid = os.fork()
-    if pid == 0:
-        code = 1
+    outputs_w = [w for _, w in pipes]
+    if spawn is None:
+        pid = os.fork()
+        if pid == 0:
+            run_child(child, life_r, status_w, outputs_w, close=(life_w, status_r, *(r for r, _ in pipes)))
         try:
-            os.close(life_w)
-            os.close(status_r)
-            for (r, w), fd in zip(pipes, (1, 2)):
-                os.close(r)
-                os.dup2(w, fd)
-                os.close(w)
-            os.setpgid(0, 0)
-            _die_with_parent(life_r)
-            _status_fd = status_w
-            code = child()
-            mark(REPORTED)
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-            mark(REPORTED)
-        except BaseException:  # the runtime's own error: shown, and reported as a failure
-            import traceback
-
-            traceback.print_exc()
-            mark(REPORTED)
-        finally:
-            try:
-                sys.stdout.flush()
-                sys.stderr.flush()
-            finally:
-                os._exit(code)
+            os.setpgid(pid, pid)  # also here: no race with a kill before the child ran
+        except OSError:
+            pass
+    else:
+        try:
+            pid = spawn(child, life_r, status_w, outputs_w)
+        except BaseException:
+            for fd in (life_r, life_w, status_r, status_w, *(fd for pipe in pipes for fd in pipe)):
+                os.close(fd)
+            raise
     os.close(life_r)
     os.close(status_w)
     outputs = {}
@@ -204,11 +196,42 @@ def start(child: Callable[[], int], timeout: float | None, capture: bool = False
         os.set_blocking(r, False)
         outputs[r] = fd
     os.set_blocking(status_r, False)
-    try:
-        os.setpgid(pid, pid)  # also here: no race with a kill before the child ran
-    except OSError:
-        pass
     return Child(pid, timeout, status_r, life_w, outputs)
+
+
+def run_child(child: Callable[[], int], life_r: int, status_w: int, outputs: list[int],
+              close: tuple[int, ...] = ()) -> None:
+    """The new process of ``start``, given its ends of the pipes (the
+    lifeline, the status pipe, and with capture its fds 1 and 2), and the
+    fds it must not keep (``close``): runs ``child()`` in a process group
+    of its own and exits with what it returns; never returns."""
+    global _status_fd
+    code = 1
+    try:
+        for fd in close:
+            os.close(fd)
+        for w, fd in zip(outputs, (1, 2)):
+            os.dup2(w, fd)
+            os.close(w)
+        os.setpgid(0, 0)
+        _die_with_parent(life_r)
+        _status_fd = status_w
+        code = child()
+        mark(REPORTED)
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+        mark(REPORTED)
+    except BaseException:  # the runtime's own error: shown, and reported as a failure
+        import traceback
+
+        traceback.print_exc()
+        mark(REPORTED)
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
 
 
 def supervise(child: Callable[[], int], timeout: float | None, tee: bool = False) -> Outcome:
@@ -346,12 +369,18 @@ def _die_with_parent(life_r: int) -> None:
     owner, the group, with SIGKILL: O_ASYNC, F_SETOWN, F_SETSIG). A thread
     watching the pipe does the same where the kernel cannot; starting one
     cost a forked task a third of its time."""
-    _load_kernel_calls()
-    if _prctl:
-        _prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
+    die_with_parent()
     if _signal_group_on_eof(life_r):
         return
     _on_eof(life_r, lambda: kill_group(os.getpid(), signal.SIGKILL), "flowc-supervisor-watch")
+
+
+def die_with_parent() -> None:
+    """Have the kernel SIGKILL this process when its parent ends (Linux:
+    PR_SET_PDEATHSIG; elsewhere nothing)."""
+    _load_kernel_calls()
+    if _prctl:
+        _prctl(1, signal.SIGKILL)
 
 
 def _signal_group_on_eof(life_r: int) -> bool:

@@ -59,6 +59,14 @@ def _alive(pid: int) -> bool:
         return True
 
 
+def ctrl_c_as_on_a_terminal() -> None:
+    """The run in a session of its own, with SIGINT's default action: a
+    process started in the background of a shell without job control (as
+    a CI step may start the tests) inherits SIGINT ignored."""
+    os.setsid()
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("how, kind", [("sigint-group", "forked"), ("sigterm", "forked"),
                                        ("sigint-group", "started"), ("sigterm", "started")])
 def test_an_interrupted_run_says_so_and_resumes(tmp_path: Path, how: str, kind: str) -> None:
@@ -69,7 +77,7 @@ def test_an_interrupted_run_says_so_and_resumes(tmp_path: Path, how: str, kind: 
     env = {**os.environ, "NAP_SECONDS": "30", "NAP_PID_FILE": str(pid_file)}
     proc = subprocess.Popen([sys.executable, "-m", "flowc", "run", str(tmp_path / "nap.py"), "--datastore", url],
                             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
+                            preexec_fn=ctrl_c_as_on_a_terminal)
     try:
         deadline = time.time() + 60
         while not pid_file.exists() or not pid_file.read_text():

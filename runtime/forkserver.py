@@ -1,0 +1,280 @@
+"""Forked tasks start from a small process of their own, not from the runner.
+
+Why: after a fork, every page the parent writes that a running child still
+shares is copied first. The runner writes all the time (it reads each
+task's output and result, reports, schedules), so forking tasks from it
+made it copy ~330 pages per task, a fifth of a wide foreach's CPU. The
+fork server is forked from the runner once, before the first task; it
+does nothing but fork tasks, so it writes almost nothing, and the runner
+shares no page with any task.
+
+Each task is still the same process ``supervise.start`` would fork (its
+pipes are made by the runner and passed here with the request, its
+process group is its own, it ends with the runner): only its parent is
+this process, which therefore reaps it and sends its exit status back.
+
+    runner                                  fork server
+    spawn(body, fds)  -- request, fds -->   fork: the child runs body
+                      <-- pid ----------
+    poll(pid)         <-- pid, status --    waitpid (SIGCHLD)
+
+The server ends when the runner closes its socket, or dies with it. If the
+server dies, the tasks it started are reported killed (they die with it),
+and the next task starts a new server.
+"""
+
+from __future__ import annotations
+
+import errno
+import gc
+import os
+import pickle
+import selectors
+import signal
+import socket
+import struct
+import sys
+
+from . import supervise
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Callable
+
+_REQUEST = struct.Struct("!IB")  # length of the pickled body, how many output fds follow the two pipes
+_PID = struct.Struct("!q")  # the pid of the new task (negative: the errno of a failed fork)
+_EXIT = struct.Struct("!qi")  # pid, wait status: one record per task that ended
+_KILLED = signal.SIGKILL  # the wait status of a process killed by SIGKILL
+
+
+def available() -> bool:
+    return hasattr(os, "fork") and hasattr(socket, "send_fds") and hasattr(socket, "AF_UNIX")
+
+
+class ForkServer:
+    """The runner's side: starts the server (fork), asks it for tasks
+    (``spawn``, the ``spawn`` of supervise.start), and reads their exit
+    statuses (``poll``; ``fileno`` is readable when one arrived)."""
+
+    def __init__(self, prepare: Callable[[], None] | None = None) -> None:
+        """``prepare()``, if given, runs in the server before its first task:
+        what every task would otherwise do for itself, done once."""
+        requests, served = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        exits_r, exits_w = os.pipe()
+        runner = os.getpid()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        gc.freeze()  # the server's collections never write to the pages it shares with the runner
+        pid = os.fork()
+        if pid == 0:
+            try:
+                requests.close()
+                os.close(exits_r)
+                serve(served, exits_w, runner, prepare)
+            finally:
+                os._exit(0)
+        served.close()
+        os.close(exits_w)
+        os.set_blocking(exits_r, False)
+        self.pid = pid
+        self.requests = requests
+        self.exits = exits_r
+        self.statuses: dict[int, int] = {}  # exited tasks not yet polled
+        self.started: set[int] = set()  # tasks running, as far as this side knows
+        self.alive = True
+        self._pending = b""
+
+    def fileno(self) -> int:
+        return self.exits
+
+    def spawn(self, body: Callable[[], int], life_r: int, status_w: int, outputs: list[int]) -> int:
+        """Fork ``body`` (picklable: the server has only what the runner
+        had when it started) in the server, as supervise.run_child; its pid."""
+        data = pickle.dumps(body, pickle.HIGHEST_PROTOCOL)
+        try:
+            socket.send_fds(self.requests, [_REQUEST.pack(len(data), len(outputs)) + data],
+                            [life_r, status_w, *outputs])
+            (pid,) = _PID.unpack(_read_exactly(self.requests, _PID.size))
+        except (OSError, EOFError) as exc:
+            self.alive = False
+            raise ServerGone(f"the fork server is gone: {exc}") from None
+        if pid < 0:
+            raise OSError(-pid, os.strerror(-pid))
+        self.started.add(pid)
+        return pid
+
+    def poll(self, pid: int) -> int | None:
+        """The task's wait status once it has exited, else None."""
+        if pid not in self.statuses:
+            self._read_exits()
+        return self.statuses.pop(pid, None)
+
+    def _read_exits(self) -> None:
+        while self.alive:
+            try:
+                data = os.read(self.exits, 4096)
+            except BlockingIOError:
+                return
+            except OSError:
+                data = b""
+            if not data:  # the server ended: its tasks died with it (PR_SET_PDEATHSIG, their lifeline)
+                self.alive = False
+                for pid in self.started:
+                    self.statuses.setdefault(pid, _KILLED)
+                self.started.clear()
+                return
+            data = self._pending + data
+            whole = len(data) - len(data) % _EXIT.size
+            for pid, status in _EXIT.iter_unpack(data[:whole]):
+                self.started.discard(pid)
+                self.statuses[pid] = status
+            self._pending = data[whole:]
+
+    def close(self) -> None:
+        """End the server (it ends once its socket closes) and reap it. A
+        task it started that has not been reported ended died with it."""
+        self.requests.close()
+        try:
+            os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass
+        self._read_exits()  # the statuses it sent before it ended
+        self.alive = False
+        for pid in self.started:
+            self.statuses.setdefault(pid, _KILLED)
+        self.started.clear()
+        os.close(self.exits)
+
+
+class ServerGone(OSError):
+    """The fork server died (the runner starts another)."""
+
+
+def _read_exactly(sock: socket.socket, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = sock.recv(size - len(data))
+        if not chunk:
+            raise EOFError("the socket closed")
+        data += chunk
+    return data
+
+
+# ---------------------------------------------------------------- the server
+
+
+def serve(sock: socket.socket, exits_w: int, runner: int, prepare: Callable[[], None] | None = None) -> None:
+    """The server's loop: fork a task for each request; send the exit status
+    of each task that ends. Returns when the runner closes the socket."""
+    # Ctrl-C and SIGTERM are the runner's to handle (it stops every task, and
+    # waits for their exit statuses from here)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    supervise.die_with_parent()
+    if os.getppid() != runner:  # the runner died before the kernel was told
+        return
+    if prepare is not None:
+        prepare()
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_r, False)
+    os.set_blocking(wake_w, False)
+    signal.signal(signal.SIGCHLD, _ignore)  # a handler, so that the signal reaches the wake-up pipe
+    signal.set_wakeup_fd(wake_w)
+    selector = selectors.DefaultSelector()
+    selector.register(sock, selectors.EVENT_READ)
+    selector.register(wake_r, selectors.EVENT_READ)
+    own = (sock.fileno(), exits_w, wake_r, wake_w)  # a task closes these
+    try:
+        while True:
+            for key, _ in selector.select():
+                if key.fileobj is sock:
+                    request = _receive(sock)
+                    if request is None:
+                        return
+                    sock.sendall(_PID.pack(_fork(*request, own)))
+                else:
+                    try:
+                        while os.read(wake_r, 4096):
+                            pass
+                    except BlockingIOError:
+                        pass
+            _reap(exits_w)
+    finally:
+        signal.set_wakeup_fd(-1)
+
+
+def _ignore(signum: int, frame: object) -> None:
+    pass
+
+
+def _receive(sock: socket.socket) -> tuple[bytes, int, list[int]] | None:
+    """One request: the pickled body, how many output fds it has, and its
+    fds (life_r, status_w, outputs...)."""
+    try:
+        head, fds, _flags, _addr = socket.recv_fds(sock, 65536, 8)
+    except OSError:
+        return None
+    if not head:
+        return None
+    while len(head) < _REQUEST.size:
+        more = sock.recv(_REQUEST.size - len(head))
+        if not more:
+            return None
+        head += more
+    size, outputs = _REQUEST.unpack(head[:_REQUEST.size])
+    data = head[_REQUEST.size:]
+    while len(data) < size:
+        more = sock.recv(size - len(data))
+        if not more:
+            return None
+        data += more
+    return data, outputs, fds
+
+
+def _fork(data: bytes, outputs: int, fds: list[int], own: tuple[int, ...]) -> int:
+    """Fork the task; its pid (or minus the errno of a failed fork)."""
+    if len(fds) != 2 + outputs:  # cut short (this process is out of fds)
+        for fd in fds:
+            os.close(fd)
+        return -errno.EMFILE
+    life_r, status_w, *outputs_w = fds
+    gc.freeze()
+    try:
+        pid = os.fork()
+    except OSError as exc:
+        pid = -(exc.errno or 1)
+    if pid == 0:
+        signal.set_wakeup_fd(-1)
+        for signum in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_DFL)
+        supervise.run_child(_Unpickled(data), life_r, status_w, outputs_w, close=own)
+    if pid > 0:
+        try:
+            os.setpgid(pid, pid)  # also here: no race with a kill before the child ran
+        except OSError:
+            pass
+    for fd in fds:
+        os.close(fd)
+    return pid
+
+
+class _Unpickled:
+    """The task's body, unpickled in the task (never in the server, whose
+    pages stay as its children share them)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def __call__(self) -> int:
+        return pickle.loads(self.data)()
+
+
+def _reap(exits_w: int) -> None:
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        os.write(exits_w, _EXIT.pack(pid, status))

@@ -1,0 +1,181 @@
+"""Forked tasks start from the fork server (runtime/forkserver.py), a small
+process of the runner's that forks them, reaps them and sends their exit
+statuses back, so that the runner shares no memory with any task.
+
+The runner killed takes the server and its tasks with it:
+test_kill_resume.py (every process of the run's session is gone). Ctrl-C
+and SIGTERM to the whole group stop the run as before: test_interrupt.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from flowc.runtime import forkserver, supervise
+from flowc.runtime.client import Run
+from flowc.runtime.plan import FlowPlan
+from flowc.runtime.progress import Reporter
+from flowc.runtime.scheduler import LocalRunner
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.skipif(not forkserver.available() or not Path("/proc/self/stat").exists(),
+                                reason="needs fork, fd passing and /proc")
+
+PARENTS = '''
+import os
+
+from flowc import FlowSpec, step
+
+
+def parent_of(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[1])
+
+
+class ParentsFlow(FlowSpec):
+    @step
+    def start(self):
+        self.items = [0, 1, 2, 3]
+        self.next(self.work, foreach="items")
+
+    @step
+    def work(self):
+        self.me = os.getpid()
+        self.parent = os.getppid()
+        self.grandparent = parent_of(self.parent)
+        self.next(self.join)
+
+    @step
+    def join(self, inputs):
+        self.parents = sorted({i.parent for i in inputs})
+        self.grandparents = sorted({i.grandparent for i in inputs})
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+'''
+
+SERVER_KILLED = '''
+import os
+import signal
+import time
+
+from flowc import FlowSpec, current, retry, step
+
+
+class ServerKilledFlow(FlowSpec):
+    @step
+    def start(self):
+        self.items = [0, 1, 2]
+        self.next(self.work, foreach="items")
+
+    @retry(times=1)
+    @step
+    def work(self):
+        if self.input == 1 and current.retry_count == 0:
+            os.kill(os.getppid(), signal.SIGKILL)  # the fork server: this task dies with it
+            time.sleep(60)
+        self.server = os.getppid()
+        self.next(self.join)
+
+    @step
+    def join(self, inputs):
+        self.servers = [i.server for i in inputs]
+        self.next(self.end)
+
+    @step
+    def end(self):
+        pass
+'''
+
+
+def run_flow(tmp_path: Path, source: str, name: str, *extra: str) -> tuple[subprocess.Popen, Run]:
+    flow = tmp_path / f"{name.lower()}.py"
+    flow.write_text(source)
+    ds = tmp_path / "ds"
+    proc = subprocess.Popen([sys.executable, "-m", "flowc", "run", str(flow), "--datastore", str(ds),
+                             "--run-id", "r", "--quiet", *extra], cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, out + err
+    return proc, Run(f"{name}/r", str(ds))
+
+
+def test_forked_tasks_are_children_of_one_fork_server_of_the_runner_which_ends_with_the_run(tmp_path: Path) -> None:
+    proc, run = run_flow(tmp_path, PARENTS, "ParentsFlow", "--max-workers", "4")
+    data = run["join"].task.data
+    (server,) = data.parents  # every task forked by the same process
+    assert server != proc.pid, "tasks were forked by the runner itself"
+    assert data.grandparents == [proc.pid], "the fork server is not the runner's"
+    with pytest.raises(ProcessLookupError):  # it ended with the run (and the runner reaped it)
+        os.kill(server, 0)
+
+
+def test_the_fork_server_killed_fails_its_running_task_and_the_next_task_gets_a_new_server(tmp_path: Path) -> None:
+    proc, run = run_flow(tmp_path, SERVER_KILLED, "ServerKilledFlow", "--max-workers", "1")
+    first, retried, last = run["join"].task.data.servers
+    assert first != retried and retried == last, "a new fork server started the retry and the task after it"
+    failure = json.loads((tmp_path / "ds/ServerKilledFlow/runs/r/work/1/attempt-0/failure.json").read_text())
+    assert "signal 9" in failure["error"] or "SIGKILL" in failure["error"], failure
+
+
+def test_a_task_forked_by_the_server_gives_its_output_and_exit_status() -> None:
+    server = forkserver.ForkServer()
+    try:
+        watched = supervise.start(_exit_with, None, capture=True, spawn=server.spawn)
+        status = _wait(server, watched.pid)
+        out = watched.finish(status)
+        assert (out.code, out.stdout, out.stderr) == (3, b"to stdout\n", b"to stderr\n")
+        assert out.reported
+        killed = supervise.start(_killed, None, capture=True, spawn=server.spawn)
+        out = killed.finish(_wait(server, killed.pid))
+        assert (out.code, out.signal, out.reported) == (None, signal.SIGKILL, False)
+    finally:
+        server.close()
+    with pytest.raises(ProcessLookupError):
+        os.kill(server.pid, 0)
+
+
+def test_where_there_is_no_fork_server_tasks_are_forked_by_the_runner(tmp_path: Path) -> None:
+    flow = tmp_path / "parentsflow.py"
+    flow.write_text(PARENTS)
+    ir = tmp_path / "ParentsFlow.ir.json"
+    made = subprocess.run([sys.executable, "-m", "flowc", "ir", str(flow), "-o", str(ir)], cwd=REPO,
+                          capture_output=True, text=True, timeout=120)
+    assert made.returncode == 0, made.stderr
+    plan = FlowPlan.load(str(ir))
+    runner = LocalRunner(plan, str(flow), str(ir), str(tmp_path / "ds"), run_id="r",
+                         reporter=Reporter(plan.name, "", quiet=True))
+    runner.fork_server = False  # as where fds cannot be passed
+    assert runner.run().ok
+    assert Run("ParentsFlow/r", str(tmp_path / "ds"))["join"].task.data.parents == [os.getpid()]
+
+
+def _exit_with() -> int:
+    os.write(1, b"to stdout\n")  # its fds 1 and 2 (pytest holds sys.stdout and sys.stderr)
+    os.write(2, b"to stderr\n")
+    return 3
+
+
+def _killed() -> int:
+    os.kill(os.getpid(), signal.SIGKILL)
+    return 0
+
+
+def _wait(server: forkserver.ForkServer, pid: int) -> int:
+    import select
+
+    for _ in range(600):
+        status = server.poll(pid)
+        if status is not None:
+            return status
+        select.select([server.fileno()], [], [], 0.1)
+    raise AssertionError("no exit status from the fork server")
