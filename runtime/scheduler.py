@@ -25,7 +25,6 @@ import json
 import os
 import selectors
 import signal
-import subprocess
 import sys
 import time
 from collections import deque
@@ -373,6 +372,10 @@ class LocalRunner:
         # the lifeline: the task ends when this runner does (runtime/supervise.py)
         # a process group of its own: Ctrl-C reaches the runner only, which stops
         # each task with SIGTERM (stop_all) rather than raising KeyboardInterrupt in it
+        # imported here: a run that forks its tasks never imports subprocess, whose threading
+        # would run its at-fork handler in every task (tests/runtime/test_forkserver.py)
+        import subprocess
+
         life = self._lifeline()
         group = {"process_group": 0} if sys.version_info >= (3, 11) else {"preexec_fn": os.setpgrp}
         proc = subprocess.Popen([python or sys.executable, "-m", "flowc.runtime", *self.spec_args(ref, attempt)],
@@ -406,7 +409,7 @@ class LocalRunner:
     def _warm_up(self) -> None:
         """Load once, here, what every forked task would otherwise load again:
         the task executor's modules and the IR."""
-        from . import capture, exceptions, metaflow_shim, params, supervise, task  # noqa: F401
+        from . import exceptions, metaflow_shim, params, supervise, task  # noqa: F401
 
         supervise._load_kernel_calls()  # each task asks the kernel to end it with the runner
 

@@ -24,7 +24,6 @@ import os
 import select
 import signal
 import sys
-import threading
 import time
 
 TYPE_CHECKING = False
@@ -245,6 +244,8 @@ def supervise(child: Callable[[], int], timeout: float | None, tee: bool = False
     def forward(signum, frame):
         watched.interrupt(signum)
 
+    import threading
+
     previous = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)} \
         if threading.current_thread() is threading.main_thread() else {}
     try:
@@ -321,6 +322,8 @@ def _on_eof(fd: int, end, name: str) -> None:
         except OSError:
             pass
         end()
+
+    import threading
 
     threading.Thread(target=watch, daemon=True, name=name).start()
 

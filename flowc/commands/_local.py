@@ -27,9 +27,7 @@ def write_ir(flow: ir.Flow, text: str | None = None) -> str:
     """The IR as a file tasks can read, content-addressed in a cache folder
     (``text``: ir.dump(flow), where the caller has it already)."""
     text = (text if text is not None else ir.dump(flow)).encode("utf-8")
-    import tempfile
-
-    folder = os.path.join(tempfile.gettempdir(), "flowc-ir")
+    folder = os.path.join(_temp_root(), "flowc-ir")
     os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, f"{flow.name}-{hashlib.sha256(text).hexdigest()[:16]}.ir.json")
     if not os.path.exists(path):
@@ -38,6 +36,23 @@ def write_ir(flow: ir.Flow, text: str | None = None) -> str:
             f.write(text)
         os.replace(tmp, path)
     return path
+
+
+def _temp_root() -> str:
+    """The system's folder for temporary files, as tempfile.gettempdir()
+    finds it where that is simple (TMPDIR, TEMP, TMP, /tmp). The runner
+    does not import tempfile for it: tempfile imports random, whose
+    handler reseeds it in every process forked after that, so in every
+    task of a run (runtime/forkserver.py)."""
+    for name in ("TMPDIR", "TEMP", "TMP"):
+        folder = os.environ.get(name)
+        if folder and os.path.isdir(folder) and os.access(folder, os.W_OK | os.X_OK):
+            return os.path.abspath(folder)
+    if os.name == "posix" and os.access("/tmp", os.W_OK | os.X_OK):
+        return "/tmp"
+    import tempfile
+
+    return tempfile.gettempdir()
 
 
 def local_notes(flow: ir.Flow) -> list[str]:
@@ -67,10 +82,13 @@ def prepare_environments(flow: ir.Flow, enabled: bool, say) -> dict[str, str]:
     step runs here, with a warning for each step whose pins this
     interpreter does not satisfy."""
     from flowc.compiler.environments import resolve
-    from flowc.runtime import environment as envs
 
     plan = resolve(flow)
     custom = [e for e in plan.custom if e.manager != "none"]
+    if not custom:  # the runner, which forks the tasks, then never imports subprocess (and threading)
+        return {}
+    from flowc.runtime import environment as envs
+
     if not enabled:
         for env in custom:
             missing = envs.unsatisfied_pins(env.packages) if env.manager == "pypi" else [f"{len(env.packages)} conda pins"]

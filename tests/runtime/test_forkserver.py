@@ -30,6 +30,7 @@ pytestmark = pytest.mark.skipif(not forkserver.available() or not Path("/proc/se
 
 PARENTS = '''
 import os
+import sys
 
 from flowc import FlowSpec, step
 
@@ -50,12 +51,14 @@ class ParentsFlow(FlowSpec):
         self.me = os.getpid()
         self.parent = os.getppid()
         self.grandparent = parent_of(self.parent)
+        self.handlers = sorted(m for m in ("threading", "random", "logging") if m in sys.modules)
         self.next(self.join)
 
     @step
     def join(self, inputs):
         self.parents = sorted({i.parent for i in inputs})
         self.grandparents = sorted({i.grandparent for i in inputs})
+        self.handlers = sorted({m for i in inputs for m in i.handlers})
         self.next(self.end)
 
     @step
@@ -117,6 +120,15 @@ def test_forked_tasks_are_children_of_one_fork_server_of_the_runner_which_ends_w
     assert data.grandparents == [proc.pid], "the fork server is not the runner's"
     with pytest.raises(ProcessLookupError):  # it ended with the run (and the runner reaped it)
         os.kill(server, 0)
+
+
+def test_a_forked_task_runs_no_handler_of_a_module_its_step_did_not_import(tmp_path: Path) -> None:
+    """threading, random and logging register code that every forked process
+    runs first (os.register_at_fork: new locks, a new seed): a seventh of a
+    short task's page copies. Neither the runner, nor so the fork server,
+    nor a task's own runtime imports them; a step that does pays for it."""
+    _, run = run_flow(tmp_path, PARENTS, "ParentsFlow")
+    assert run["join"].task.data.handlers == []
 
 
 def test_the_fork_server_killed_fails_its_running_task_and_the_next_task_gets_a_new_server(tmp_path: Path) -> None:
