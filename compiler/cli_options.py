@@ -12,7 +12,7 @@ RUN_OPTIONS: dict[tuple[str, ...], dict] = {
     ("--flow",): {"help": "which flow, when the file defines several"},
     ("--datastore",): {"default": None, "help": "folder or fsspec URL (default: .flowc, or $FLOWC_DATASTORE)"},
     ("--run-id",): {"help": "name the run (default: the next number)"},
-    ("--max-workers",): {"type": int, "help": "tasks run at once (default: cores + 1)"},
+    ("--max-workers",): {"type": int, "help": "tasks run at once (default: cores + 2)"},
     ("-q", "--quiet"): {"action": "store_true", "help": "print only failures and the summary"},
     ("--no-environments",): {"action": "store_true",
                              "help": "run every step in this interpreter, ignoring @pypi/@conda "

@@ -627,11 +627,14 @@ class LocalRunner:
 
 
 def default_workers() -> int:
-    """Tasks run at once unless told: one more than the cores. This runner
-    forks, watches and reaps every task on a core too, and tasks wait on their
-    files; with as many tasks as cores, a core idles meanwhile (a foreach over
-    10,000 on 2 cores: 7% more wall time)."""
-    return (os.cpu_count() or 1) + 1
+    """Tasks run at once unless told: two more than the cores. This runner
+    and its fork server watch, start and reap every task on a core too, and
+    tasks wait on their files and on each other's (a folder's entries are
+    added one at a time); with as many tasks as cores, a core idles meanwhile
+    (a foreach over 10,000 on 2 cores: 7% more wall time than with one more),
+    and a second one more still helps (a foreach over 2,000: 4% less wall
+    time, the same CPU, two runs of ten pairs). Metaflow's default is 16."""
+    return (os.cpu_count() or 1) + 2
 
 
 def _on_sigterm_interrupt():

@@ -212,12 +212,13 @@ class ConcurrentFlow(FlowSpec):
 '''
 
 
-def test_by_default_one_more_task_than_cores_runs_at_once(tmp_path: Path) -> None:
-    """The runner forks and reaps on a core too: cores + 1 tasks keep every core busy."""
+def test_by_default_two_more_tasks_than_cores_run_at_once(tmp_path: Path) -> None:
+    """The runner and its fork server start and reap on a core too: cores + 2
+    tasks keep every core busy."""
     flow, folder = tmp_path / "concurrent.py", tmp_path / "running"
     flow.write_text(CONCURRENT)
     folder.mkdir()
-    width = (os.cpu_count() or 1) + 1
+    width = (os.cpu_count() or 1) + 2
     r = flowc("run", str(flow), "--datastore", str(tmp_path / "ds"), "--quiet", "--folder", str(folder),
               "--width", str(width))
     assert r.returncode == 0, r.stderr
