@@ -434,7 +434,7 @@ class LocalRunner:
 
         spec = self.task_spec(ref, attempt)
         self._start_watched(Running(ref, attempt, _noop, _noop, phase="step", spec=spec),
-                            partial(_forked, self.env, step_process, spec), self.plan.steps[ref.step].timeout_seconds)
+                            partial(step_process, spec), self.plan.steps[ref.step].timeout_seconds)
 
     def _start_watched(self, task: Running, body: Callable[[], int], timeout: float | None) -> None:
         """Start ``body`` (picklable: the fork server runs it) in a forked
@@ -444,7 +444,7 @@ class LocalRunner:
         server = self._fork_server()
         if server is None:
             gc.freeze()  # the child's collections then skip (and so never write to) the pages it shares with us
-            task.watch = supervise.start(body, timeout, capture=True)
+            task.watch = supervise.start(partial(_forked, self.env, body), timeout, capture=True)
             task.poll = _raw_poller(task.watch.pid)
         else:
             from .forkserver import ServerGone
@@ -475,7 +475,7 @@ class LocalRunner:
             if not forkserver.available():
                 self.fork_server = False
                 return None
-            self.fork_server = forkserver.ForkServer(prepare=_prepare_forked)
+            self.fork_server = forkserver.ForkServer(prepare=partial(_prepare_forked, self.env))
             self.selector.register(self.fork_server.fileno(), selectors.EVENT_READ, None)  # an exit wakes the loop
         return self.fork_server or None
 
@@ -504,7 +504,7 @@ class LocalRunner:
             follow = Running(task.ref, task.attempt, _noop, _noop, phase="after", spec=spec, logs=logs,
                              tail=task.tail)
             how = Outcome(out.code, out.signal, out.timed_out, out.interrupted, out.reported)  # not its output
-            self._start_watched(follow, partial(_forked, self.env, _record_after_step, spec, how), None)
+            self._start_watched(follow, partial(_record_after_step, spec, how), None)
             return None
         from .task import store_logs
 
@@ -660,23 +660,31 @@ def _noop() -> None:
     pass
 
 
-def _forked(env: dict[str, str], body: Callable[..., int], *args: Any) -> int:
-    """A forked task's process: as a task command starts (stdin empty, the
-    default signal handlers, the run's variables), then ``body(*args)``."""
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
-    os.close(devnull)
+def _forked(env: dict[str, str], body: Callable[[], int]) -> int:
+    """A task forked here: as a task command starts (stdin empty, the default
+    signal handlers, the run's variables), then ``body()``."""
+    _stdin_empty()
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C reaches the runner only (see launch)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     os.environ.update(env)
-    return body(*args)
+    return body()
 
 
-def _prepare_forked() -> None:
-    """In the fork server, once: what each forked task would do first."""
+def _prepare_forked(env: dict[str, str]) -> None:
+    """In the fork server, once, what _forked does in each task forked here
+    (the server's tasks get the default signal handlers as it forks them),
+    and what every task would do first."""
     from . import metaflow_shim
 
+    _stdin_empty()
+    os.environ.update(env)
     metaflow_shim.install()  # `import metaflow` in a flow gives flowc's names
+
+
+def _stdin_empty() -> None:
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
 
 
 def _record_after_step(spec: Any, out: Any) -> int:

@@ -52,6 +52,8 @@ class ParentsFlow(FlowSpec):
         self.parent = os.getppid()
         self.grandparent = parent_of(self.parent)
         self.handlers = sorted(m for m in ("threading", "random", "logging") if m in sys.modules)
+        self.stdin = os.read(0, 100).decode()  # fd 0: what sys.stdin reads in a task
+        self.events = os.environ.get("FLOWC_EVENTS", "")
         self.next(self.join)
 
     @step
@@ -59,6 +61,8 @@ class ParentsFlow(FlowSpec):
         self.parents = sorted({i.parent for i in inputs})
         self.grandparents = sorted({i.grandparent for i in inputs})
         self.handlers = sorted({m for i in inputs for m in i.handlers})
+        self.stdins = sorted({i.stdin for i in inputs})
+        self.events = sorted({i.events for i in inputs})
         self.next(self.end)
 
     @step
@@ -105,9 +109,9 @@ def run_flow(tmp_path: Path, source: str, name: str, *extra: str) -> tuple[subpr
     flow.write_text(source)
     ds = tmp_path / "ds"
     proc = subprocess.Popen([sys.executable, "-m", "flowc", "run", str(flow), "--datastore", str(ds),
-                             "--run-id", "r", "--quiet", *extra], cwd=REPO, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    out, err = proc.communicate(timeout=120)
+                             "--run-id", "r", "--quiet", *extra], cwd=REPO, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    out, err = proc.communicate("typed at the terminal\n", timeout=120)
     assert proc.returncode == 0, out + err
     return proc, Run(f"{name}/r", str(ds))
 
@@ -118,6 +122,9 @@ def test_forked_tasks_are_children_of_one_fork_server_of_the_runner_which_ends_w
     (server,) = data.parents  # every task forked by the same process
     assert server != proc.pid, "tasks were forked by the runner itself"
     assert data.grandparents == [proc.pid], "the fork server is not the runner's"
+    assert data.stdins == [""], "a task read the run's standard input"
+    (events,) = data.events  # the run's variables (where tasks publish events) reach each task
+    assert events.startswith("file:"), events
     with pytest.raises(ProcessLookupError):  # it ended with the run (and the runner reaped it)
         os.kill(server, 0)
 
