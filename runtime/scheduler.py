@@ -499,12 +499,13 @@ class LocalRunner:
         logs = (task.logs[0] + out.stdout, task.logs[1] + out.stderr)
         if task.phase == "step" and not (out.reported and not out.timed_out):
             from .supervise import Outcome
+            from .task import after_step_process
 
             spec = task.spec
             follow = Running(task.ref, task.attempt, _noop, _noop, phase="after", spec=spec, logs=logs,
                              tail=task.tail)
             how = Outcome(out.code, out.signal, out.timed_out, out.interrupted, out.reported)  # not its output
-            self._start_watched(follow, partial(_record_after_step, spec, how), None)
+            self._start_watched(follow, partial(after_step_process, spec, how), None)
             return None
         from .task import store_logs
 
@@ -685,20 +686,6 @@ def _stdin_empty() -> None:
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
-
-
-def _record_after_step(spec: Any, out: Any) -> int:
-    """The process that records why a forked step did not come back
-    (``out``: its supervise.Outcome)."""
-    from .task import Executor, TaskError, after_step
-
-    executor = Executor(spec)
-    try:
-        executor.load()
-    except TaskError as exc:
-        sys.stderr.write(f"flowc: {exc}\n")
-        return exc.code
-    return after_step(executor, out)
 
 
 def _raw_poller(pid: int, proc: subprocess.Popen | None = None) -> Callable[[], int | None]:

@@ -670,12 +670,9 @@ def _class_data(cls: type) -> dict[str, Any]:
 
 def output_only(spec: TaskSpec) -> int:
     """Write OUT.json of a task that finished (wherever it ran); never run it."""
-    executor = Executor(spec)
-    try:
-        executor.load()
-    except TaskError as exc:
-        sys.stderr.write(f"flowc: {exc}\n")
-        return exc.code
+    executor = _loaded(spec)
+    if isinstance(executor, int):
+        return executor
     meta = executor.ds.read_done(executor.run_id, executor.step.name, executor.task_id)
     if meta is None:
         sys.stderr.write(f"flowc: {executor.step.name}/{executor.task_id} has not finished in run {executor.run_id}\n")
@@ -687,12 +684,9 @@ def output_only(spec: TaskSpec) -> int:
 def run(spec: TaskSpec, capture: bool = True) -> int:
     """Run one task; returns the exit status. Never raises for a user's mistake.
     Its output is shown live and kept in the datastore (attempt-N/stdout, stderr)."""
-    executor = Executor(spec)
-    try:
-        executor.load()
-    except TaskError as exc:
-        sys.stderr.write(f"flowc: {exc}\n")
-        return exc.code
+    executor = _loaded(spec)
+    if isinstance(executor, int):
+        return executor
     from . import supervise
 
     supervise.watch_lifeline()
@@ -724,13 +718,31 @@ def store_logs(ds: FlowDatastore, run_id: str, step: str, tid: str, attempt: int
 def step_process(spec: TaskSpec) -> int:
     """The step's own process, started by a runner that watches it (the
     child side of runtime/supervise.py; the runner then calls after_step)."""
+    executor = _loaded(spec)
+    if isinstance(executor, int):
+        return executor
+    return _run_loaded(executor)
+
+
+def after_step_process(spec: TaskSpec, out: Any) -> int:
+    """The process that records why a step's own process did not come back,
+    started by a runner that watched it (``out``: its supervise.Outcome)."""
+    executor = _loaded(spec)
+    if isinstance(executor, int):
+        return executor
+    return after_step(executor, out)
+
+
+def _loaded(spec: TaskSpec) -> Executor | int:
+    """The task's Executor, loaded; or, when it cannot be (said on stderr),
+    the exit status."""
     executor = Executor(spec)
     try:
         executor.load()
     except TaskError as exc:
         sys.stderr.write(f"flowc: {exc}\n")
         return exc.code
-    return _run_loaded(executor)
+    return executor
 
 
 def _run_supervised(executor: Executor, tee: bool) -> tuple[int, bytes, bytes]:

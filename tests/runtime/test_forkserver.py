@@ -111,7 +111,12 @@ def run_flow(tmp_path: Path, source: str, name: str, *extra: str) -> tuple[subpr
     proc = subprocess.Popen([sys.executable, "-m", "flowc", "run", str(flow), "--datastore", str(ds),
                              "--run-id", "r", "--quiet", *extra], cwd=REPO, stdin=subprocess.PIPE,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    out, err = proc.communicate("typed at the terminal\n", timeout=120)
+    try:
+        out, err = proc.communicate("typed at the terminal\n", timeout=120)
+    finally:
+        if proc.poll() is None:  # a run that hangs fails the test, and is ended
+            proc.kill()
+            proc.wait()
     assert proc.returncode == 0, out + err
     return proc, Run(f"{name}/r", str(ds))
 
