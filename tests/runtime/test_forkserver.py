@@ -44,10 +44,10 @@ class ParentsFlow(FlowSpec):
     @step
     def start(self):
         self.items = [0, 1, 2, 3]
-        self.next(self.work, foreach="items")
+        self.next(self.fan, foreach="items")
 
     @step
-    def work(self):
+    def fan(self):
         self.me = os.getpid()
         self.parent = os.getppid()
         self.grandparent = parent_of(self.parent)
@@ -82,11 +82,11 @@ class ServerKilledFlow(FlowSpec):
     @step
     def start(self):
         self.items = [0, 1, 2]
-        self.next(self.work, foreach="items")
+        self.next(self.fan, foreach="items")
 
     @retry(times=1)
     @step
-    def work(self):
+    def fan(self):
         if self.input == 1 and current.retry_count == 0:
             os.kill(os.getppid(), signal.SIGKILL)  # the fork server: this task dies with it
             time.sleep(60)
@@ -147,7 +147,7 @@ def test_the_fork_server_killed_fails_its_running_task_and_the_next_task_gets_a_
     proc, run = run_flow(tmp_path, SERVER_KILLED, "ServerKilledFlow", "--max-workers", "1")
     first, retried, last = run["join"].task.data.servers
     assert first != retried and retried == last, "a new fork server started the retry and the task after it"
-    failure = json.loads((tmp_path / "ds/ServerKilledFlow/runs/r/work/1/attempt-0/failure.json").read_text())
+    failure = json.loads((tmp_path / "ds/ServerKilledFlow/runs/r/fan/1/attempt-0/failure.json").read_text())
     assert "signal 9" in failure["error"] or "SIGKILL" in failure["error"], failure
 
 
