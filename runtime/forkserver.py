@@ -153,6 +153,7 @@ class ServerGone(OSError):
 
 
 def _read_exactly(sock: socket.socket, size: int) -> bytes:
+    """``size`` more bytes from the socket (none for a size of 0 or less)."""
     data = b""
     while len(data) < size:
         chunk = sock.recv(size - len(data))
@@ -211,26 +212,18 @@ def _ignore(signum: int, frame: object) -> None:
 
 def _receive(sock: socket.socket) -> tuple[bytes, int, list[int]] | None:
     """One request: the pickled body, how many output fds it has, and its
-    fds (life_r, status_w, outputs...)."""
+    fds (life_r, status_w, outputs...); None once the runner has closed
+    the socket."""
     try:
         head, fds, _flags, _addr = socket.recv_fds(sock, 65536, 8)
-    except OSError:
-        return None
-    if not head:
-        return None
-    while len(head) < _REQUEST.size:
-        more = sock.recv(_REQUEST.size - len(head))
-        if not more:
+        if not head:
             return None
-        head += more
-    size, outputs = _REQUEST.unpack(head[:_REQUEST.size])
-    data = head[_REQUEST.size:]
-    while len(data) < size:
-        more = sock.recv(size - len(data))
-        if not more:
-            return None
-        data += more
-    return data, outputs, fds
+        head += _read_exactly(sock, _REQUEST.size - len(head))
+        size, outputs = _REQUEST.unpack(head[:_REQUEST.size])
+        data = head[_REQUEST.size:]
+        return data + _read_exactly(sock, size - len(data)), outputs, fds
+    except (OSError, EOFError):
+        return None
 
 
 def _fork(data: bytes, outputs: int, fds: list[int], own: tuple[int, ...]) -> int:
