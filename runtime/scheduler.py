@@ -121,7 +121,6 @@ class LocalRunner:
         self.failures: list[tuple[str, str, int]] = []
         self.selector = selectors.DefaultSelector()
         self.fork_server: Any = None  # forkserver.ForkServer once a task is forked; False: fork here
-        self._fork_server_lost = False  # the last one died as a task was asked of it
 
     # ------------------------------------------------------------ lookups
 
@@ -440,26 +439,26 @@ class LocalRunner:
         """Start ``body`` (picklable: the fork server runs it) in a forked
         process, and watch it."""
         from . import supervise
+        from .forkserver import ServerGone
 
-        server = self._fork_server()
-        if server is None:
+        for _ in range(2):  # a server that died as it was asked is replaced once
+            server = self._fork_server()
+            if server is None:
+                break
+            try:
+                task.watch = supervise.start(body, timeout, capture=True, spawn=server.spawn)
+            except ServerGone:
+                self._drop_fork_server()
+                continue
+            task.poll = partial(server.poll, task.watch.pid)
+            task.exit_wakes = True
+            break
+        else:  # its replacement died too: tasks are forked here from now on
+            self.fork_server = False
+        if task.watch is None:
             gc.freeze()  # the child's collections then skip (and so never write to) the pages it shares with us
             task.watch = supervise.start(partial(_forked, self.env, body), timeout, capture=True)
             task.poll = _raw_poller(task.watch.pid)
-        else:
-            from .forkserver import ServerGone
-
-            try:
-                task.watch = supervise.start(body, timeout, capture=True, spawn=server.spawn)
-            except ServerGone:  # it died: a new one starts the task (if that one dies too, this process)
-                self._drop_fork_server()
-                if self._fork_server_lost:  # twice in a row: forked here from now on
-                    self.fork_server = False
-                self._fork_server_lost = True
-                return self._start_watched(task, body, timeout)
-            self._fork_server_lost = False
-            task.poll = partial(server.poll, task.watch.pid)
-            task.exit_wakes = True
         # the status pipe says when the step's deadline starts: watched only when it has one
         # (otherwise read once it has exited), so a task wakes this loop only to print
         task.fds = task.watch.fds() if timeout else list(task.watch.outputs)
