@@ -168,7 +168,8 @@ def test_a_task_forked_by_the_server_gives_its_output_and_exit_status() -> None:
         os.kill(server.pid, 0)
 
 
-def test_where_there_is_no_fork_server_tasks_are_forked_by_the_runner(tmp_path: Path) -> None:
+def in_process_runner(tmp_path: Path) -> LocalRunner:
+    """A runner of PARENTS in this process (its tasks' parent is this process or a server of it)."""
     flow = tmp_path / "parentsflow.py"
     flow.write_text(PARENTS)
     ir = tmp_path / "ParentsFlow.ir.json"
@@ -176,11 +177,46 @@ def test_where_there_is_no_fork_server_tasks_are_forked_by_the_runner(tmp_path: 
                           capture_output=True, text=True, timeout=120)
     assert made.returncode == 0, made.stderr
     plan = FlowPlan.load(str(ir))
-    runner = LocalRunner(plan, str(flow), str(ir), str(tmp_path / "ds"), run_id="r",
-                         reporter=Reporter(plan.name, "", quiet=True))
+    return LocalRunner(plan, str(flow), str(ir), str(tmp_path / "ds"), run_id="r",
+                       reporter=Reporter(plan.name, "", quiet=True))
+
+
+def test_where_there_is_no_fork_server_tasks_are_forked_by_the_runner(tmp_path: Path) -> None:
+    runner = in_process_runner(tmp_path)
     runner.fork_server = False  # as where fds cannot be passed
     assert runner.run().ok
     assert Run("ParentsFlow/r", str(tmp_path / "ds"))["join"].task.data.parents == [os.getpid()]
+
+
+class DiesWhenAsked(forkserver.ForkServer):
+    """A fork server that dies as the first ``deaths`` servers are asked for a task."""
+
+    made = 0
+    deaths = 0
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        type(self).made += 1
+        self.dies = type(self).made <= type(self).deaths
+
+    def spawn(self, *args):
+        if self.dies:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+        return super().spawn(*args)
+
+
+@pytest.mark.parametrize("deaths, forked_here", [(1, False), (2, True)])
+def test_a_fork_server_that_dies_as_it_is_asked_is_replaced_once_then_the_runner_forks(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deaths: int, forked_here: bool) -> None:
+    monkeypatch.setattr(forkserver, "ForkServer", type("Dies", (DiesWhenAsked,), {"deaths": deaths}))
+    runner = in_process_runner(tmp_path)
+    assert runner.run().ok
+    parents = Run("ParentsFlow/r", str(tmp_path / "ds"))["join"].task.data.parents
+    if forked_here:
+        assert parents == [os.getpid()] and runner.fork_server is False
+    else:
+        assert len(parents) == 1 and parents != [os.getpid()], "the second server forked no task"
 
 
 def _exit_with() -> int:
@@ -203,3 +239,18 @@ def _wait(server: forkserver.ForkServer, pid: int) -> int:
             return status
         select.select([server.fileno()], [], [], 0.1)
     raise AssertionError("no exit status from the fork server")
+
+
+@pytest.mark.parametrize("env", [{}, {"TMPDIR": "missing", "TEMP": "."}, {"TMP": "."}])
+def test_the_runner_finds_the_folder_for_the_ir_where_tempfile_would(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                       env: dict[str, str]) -> None:
+    """Without importing tempfile (and so random) into the runner: the same folder as tempfile's own search."""
+    import tempfile
+
+    from flowc.commands._local import _temp_root
+
+    for name in ("TMPDIR", "TEMP", "TMP"):
+        monkeypatch.delenv(name, raising=False)
+    for name, folder in env.items():
+        monkeypatch.setenv(name, str(tmp_path / folder))
+    assert _temp_root() == tempfile._get_default_tempdir()
