@@ -33,7 +33,7 @@ demo: install
 	$(BIN)/python -m flowc.demo
 
 test: $(SETUP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=20
 
 # the edit-test loop: everything but the tests that run a real engine
 # (marked `engine`: Airflow dag.test, Prefect runs, Step Functions

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import signal
+import time
 import traceback
 from contextlib import contextmanager
 
@@ -28,9 +29,13 @@ class Hang(Exception):
 
 @contextmanager
 def time_bound(seconds: float):
+    """Raise Hang in the body after ``seconds``. An outer timer on SIGALRM
+    (pytest-timeout's, for the whole test) is given back what is left of it."""
     def fire(signum, frame):
         raise Hang()
 
+    outer, _interval = signal.getitimer(signal.ITIMER_REAL)
+    began = time.monotonic()
     old = signal.signal(signal.SIGALRM, fire)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
@@ -38,6 +43,8 @@ def time_bound(seconds: float):
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
+        if outer:  # at least a moment, so that an outer timer that ran out still fires
+            signal.setitimer(signal.ITIMER_REAL, max(outer - (time.monotonic() - began), 0.001))
 
 
 def _positioned(diags) -> bool:

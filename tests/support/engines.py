@@ -39,6 +39,7 @@ import atexit
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -284,12 +285,33 @@ def _start_prefect() -> str:
         server.stop()
 
     _closers.append(stop)
-    return server.api_url
+    return server
 
 
 def prefect_server() -> str:
-    """The session's Prefect server (a temporary database); its API URL."""
-    return service("prefect", _start_prefect)
+    """The session's Prefect server (a temporary database); its API URL.
+    A server that has died or stopped answering fails the test that asks for
+    it, saying so (a run against it would wait for it, minutes per call)."""
+    import urllib.request
+
+    server = service("prefect", _start_prefect)
+    process = server.server_process
+    if process is None or process.poll() is not None:
+        how = "was stopped" if process is None else _ended(process.returncode)
+        raise AssertionError(f"the session's Prefect server at {server.api_url} {how}")
+    try:
+        with urllib.request.urlopen(f"{server.api_url}/health", timeout=30) as answer:
+            answer.read()
+    except OSError as exc:
+        raise AssertionError(f"the session's Prefect server at {server.api_url} (pid {process.pid}) does not "
+                             f"answer /health within 30 s: {exc}") from None
+    return server.api_url
+
+
+def _ended(returncode: int) -> str:
+    if returncode < 0:
+        return f"was killed by {signal.Signals(-returncode).name}"
+    return f"exited with status {returncode}"
 
 
 def compile_prefect(path: Path, unsupported: str = "error", package: bool = False, **options: Any):

@@ -28,13 +28,14 @@ compile_flow = engines.compile_prefect
 write_files = engines.write_files
 build = engines.build_prefect
 load_prefect_flow = engines.load_prefect_flow
+prefect_server = engines.prefect_server
 free_port = engines.free_port
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def prefect_api() -> str:
     """One Prefect server (a temporary database) for the whole session, the engines' (shared with the
-    conformance matrix); its API URL."""
+    conformance matrix); its API URL, once this test has seen that it answers."""
     return engines.prefect_server()
 
 
@@ -151,5 +152,5 @@ def wait_until(predicate, timeout: float = 60.0, step: float = 0.2) -> bool:
     return predicate()
 
 
-__all__ = ["REPO", "compile_flow", "write_files", "build", "load_prefect_flow", "prefect_api",
+__all__ = ["REPO", "compile_flow", "write_files", "build", "load_prefect_flow", "prefect_api", "prefect_server",
            "prefect_cli", "Node", "wait_until"]

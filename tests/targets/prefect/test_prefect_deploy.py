@@ -16,7 +16,7 @@ import yaml
 from tests.conftest import REPO
 from tests.support.artifacts import flowc_run, run_artifacts
 
-from .conftest import Node, build, compile_flow, load_prefect_flow, prefect_cli, write_files
+from .conftest import Node, build, compile_flow, load_prefect_flow, prefect_cli, prefect_server, write_files
 
 pytestmark = pytest.mark.engine
 
@@ -25,12 +25,12 @@ FIXTURES = REPO / "tests" / "flows"
 
 
 @pytest.fixture(scope="module")
-def pool(prefect_api, tmp_path_factory) -> str:
+def pool(tmp_path_factory) -> str:
     """A Kubernetes work pool whose base job template is the one flowc emits."""
     files, _, _ = compile_flow(FIXTURES / "linear.py")
     folder = write_files(files, tmp_path_factory.mktemp("pool"))
     prefect_cli(["work-pool", "create", POOL, "--type", "kubernetes",
-                 "--base-job-template", "kubernetes-job-template.json"], folder, prefect_api)
+                 "--base-job-template", "kubernetes-job-template.json"], folder, prefect_server())
     return POOL
 
 

@@ -17,7 +17,7 @@ import pytest
 
 from tests.support.artifacts import run_artifacts
 
-from .conftest import Node, build, prefect_cli, wait_until
+from .conftest import Node, build, prefect_cli, prefect_server, wait_until
 
 pytestmark = pytest.mark.engine
 
@@ -26,12 +26,12 @@ EVENTS = Path(__file__).resolve().parent / "events"
 
 
 @pytest.fixture(scope="module")
-def pool(prefect_api, tmp_path_factory) -> str:
+def pool(tmp_path_factory) -> str:
     """A Kubernetes work pool made from the emitted base job template."""
     folder = tmp_path_factory.mktemp("pool")
     build(EVENTS / "ingest.py", folder, folder / "ds", work_pool=POOL)
     prefect_cli(["work-pool", "create", POOL, "--type", "kubernetes",
-                 "--base-job-template", "kubernetes-job-template.json"], folder, prefect_api)
+                 "--base-job-template", "kubernetes-job-template.json"], folder, prefect_server())
     return POOL
 
 
