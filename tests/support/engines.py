@@ -45,6 +45,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Iterable
@@ -265,13 +266,77 @@ def prefect_home() -> None:
     os.environ.update(_PREFECT_SETTINGS)
 
 
-def _start_prefect() -> str:
+# The session's server runs Prefect 3.8.8 (.venv-prefect38) when there is one;
+# the flows, clients and workers run the repository's 3.7.7, as a company's
+# workers may trail its server (both speak API 0.8.4). Prefect 3.7.x's server
+# on SQLite can deadlock its event loop for good when an automation changes
+# while the triggers service holds the automations lock (PrefectHQ/prefect
+# issue 23055: /health never answers again); 3.8.8 schedules that update on
+# the loop instead. The events tests change automations all the time
+# (tests/targets/prefect/automation_churn.py shows the deadlock).
+PREFECT_SERVER_PYTHON = REPO / ".venv-prefect38" / "bin" / "python"
+
+
+class PrefectServer:
+    """A Prefect API server (uvicorn serving Prefect's app, as Prefect's own
+    ephemeral server does) with its database and log in ``home``."""
+
+    def __init__(self, python: Path | str, home: Path) -> None:
+        self.port = free_port()
+        self.api_url = f"http://127.0.0.1:{self.port}/api"
+        self.log = home / "server.log"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API_")}
+        env.update(PREFECT_HOME=str(home), PREFECT_UI_ENABLED="0", PREFECT__SERVER_EPHEMERAL="1",
+                   PREFECT__SERVER_FINAL="1")
+        with open(self.log, "wb") as log:
+            self.process = subprocess.Popen(
+                [str(python), "-m", "uvicorn", "--factory", "prefect.server.api.server:create_app",
+                 "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "error", "--lifespan", "on"],
+                env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=str(home))
+
+    def problem(self, timeout: float) -> str | None:
+        """Why the server cannot be used now (None: it answers /health)."""
+        import urllib.request
+
+        if self.process.poll() is not None:
+            return f"{_ended(self.process.returncode)}; its log ends:\n{self.log_tail()}"
+        try:
+            with urllib.request.urlopen(f"{self.api_url}/health", timeout=timeout) as answer:
+                answer.read()
+        except OSError as exc:
+            return f"(pid {self.process.pid}) does not answer /health within {timeout:.0f} s: {exc}"
+        return None
+
+    def wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while (problem := self.problem(5)) is not None:
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"the Prefect server at {self.api_url} did not start: {problem}")
+            time.sleep(0.2)
+
+    def log_tail(self, size: int = 4000) -> str:
+        return self.log.read_bytes()[-size:].decode(errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def _start_prefect() -> PrefectServer:
     prefect_home()
-    from prefect.server.api.server import SubprocessASGIServer
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    server = SubprocessASGIServer(port=free_port())
-    server.start(timeout=120)
+    home = Path(os.environ["PREFECT_HOME"]) / "server"
+    home.mkdir(exist_ok=True)
+    python = PREFECT_SERVER_PYTHON if PREFECT_SERVER_PYTHON.exists() else sys.executable
+    server = PrefectServer(python, home)
+    server.wait_ready(timeout=float(_PREFECT_SETTINGS["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"]))
     os.environ["PREFECT_API_URL"] = server.api_url
     settings = temporary_settings(updates={PREFECT_API_URL: server.api_url})
     settings.__enter__()
@@ -292,19 +357,10 @@ def prefect_server() -> str:
     """The session's Prefect server (a temporary database); its API URL.
     A server that has died or stopped answering fails the test that asks for
     it, saying so (a run against it would wait for it, minutes per call)."""
-    import urllib.request
-
     server = service("prefect", _start_prefect)
-    process = server.server_process
-    if process is None or process.poll() is not None:
-        how = "was stopped" if process is None else _ended(process.returncode)
-        raise AssertionError(f"the session's Prefect server at {server.api_url} {how}")
-    try:
-        with urllib.request.urlopen(f"{server.api_url}/health", timeout=30) as answer:
-            answer.read()
-    except OSError as exc:
-        raise AssertionError(f"the session's Prefect server at {server.api_url} (pid {process.pid}) does not "
-                             f"answer /health within 30 s: {exc}") from None
+    problem = server.problem(timeout=30)
+    if problem is not None:
+        raise AssertionError(f"the session's Prefect server at {server.api_url} {problem}")
     return server.api_url
 
 
