@@ -18,7 +18,13 @@ this process, which therefore reaps it and sends its exit status back.
     runner                                  fork server
     spawn(body, fds)  -- request, fds -->   fork: the child runs body
                       <-- pid ----------
-    poll(pid)         <-- pid, status --    waitpid (SIGCHLD)
+    poll(pid)         <-- pid, status --    waitid, WNOWAIT (SIGCHLD)
+    release(pid)      -- release ------->   waitpid
+
+A task that has ended stays a zombie until the runner releases it: its pid
+(and so its process group) cannot be given to another process while the
+runner may still signal it (a step past its deadline, a stopped run), as
+when the runner reaped its tasks itself.
 
 The server ends when the runner closes its socket, or dies with it. If the
 server dies, the tasks it started are reported killed (they die with it),
@@ -43,14 +49,16 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Callable
 
-_REQUEST = struct.Struct("!IB")  # length of the pickled body, how many output fds follow the two pipes
+_REQUEST = struct.Struct("!cIB")  # FORK (the pickled body's length) or RELEASE (a pid); how many output fds
+_FORK, _RELEASE = b"f", b"r"
 _PID = struct.Struct("!q")  # the pid of the new task (negative: the errno of a failed fork)
 _EXIT = struct.Struct("!qi")  # pid, wait status: one record per task that ended
 _KILLED = signal.SIGKILL  # the wait status of a process killed by SIGKILL
 
 
 def available() -> bool:
-    return hasattr(os, "fork") and hasattr(socket, "send_fds") and hasattr(socket, "AF_UNIX")
+    return (hasattr(os, "fork") and hasattr(os, "waitid") and hasattr(socket, "send_fds")
+            and hasattr(socket, "AF_UNIX"))
 
 
 class ForkServer:
@@ -94,7 +102,7 @@ class ForkServer:
         had when it started) in the server, as supervise.run_child; its pid."""
         data = pickle.dumps(body, pickle.HIGHEST_PROTOCOL)
         try:
-            socket.send_fds(self.requests, [_REQUEST.pack(len(data), len(outputs)) + data],
+            socket.send_fds(self.requests, [_REQUEST.pack(_FORK, len(data), len(outputs)) + data],
                             [life_r, status_w, *outputs])
             (pid,) = _PID.unpack(_read_exactly(self.requests, _PID.size))
         except (OSError, EOFError) as exc:
@@ -104,6 +112,16 @@ class ForkServer:
             raise OSError(-pid, os.strerror(-pid))
         self.started.add(pid)
         return pid
+
+    def release(self, pid: int) -> None:
+        """Let the server reap a task whose exit status was read, once it will
+        not be signalled again."""
+        if not self.alive:
+            return
+        try:
+            self.requests.sendall(_REQUEST.pack(_RELEASE, pid, 0))
+        except OSError:
+            self.alive = False  # its tasks are reported killed as the loop next reads the exit pipe
 
     def poll(self, pid: int) -> int | None:
         """The task's wait status once it has exited, else None."""
@@ -187,6 +205,7 @@ def serve(sock: socket.socket, exits_w: int, runner: int, prepare: Callable[[], 
     selector.register(sock, selectors.EVENT_READ)
     selector.register(wake_r, selectors.EVENT_READ)
     own = (sock.fileno(), exits_w, wake_r, wake_w)  # a task closes these
+    running: set[int] = set()  # tasks whose end has not been sent
     try:
         while True:
             for key, _ in selector.select():
@@ -194,14 +213,21 @@ def serve(sock: socket.socket, exits_w: int, runner: int, prepare: Callable[[], 
                     request = _receive(sock)
                     if request is None:
                         return
-                    sock.sendall(_PID.pack(_fork(*request, own)))
+                    kind, number, outputs, fds = request
+                    if kind == _RELEASE:
+                        _release(number)
+                        continue
+                    pid = _fork(number, outputs, fds, own)
+                    if pid > 0:
+                        running.add(pid)
+                    sock.sendall(_PID.pack(pid))
                 else:
                     try:
                         while os.read(wake_r, 4096):
                             pass
                     except BlockingIOError:
                         pass
-            _reap(exits_w)
+            _send_exits(running, exits_w)
     finally:
         signal.set_wakeup_fd(-1)
 
@@ -210,18 +236,19 @@ def _ignore(signum: int, frame: object) -> None:
     pass
 
 
-def _receive(sock: socket.socket) -> tuple[bytes, int, list[int]] | None:
-    """One request: the pickled body, how many output fds it has, and its
-    fds (life_r, status_w, outputs...); None once the runner has closed
-    the socket."""
+def _receive(sock: socket.socket) -> tuple[bytes, bytes | int, int, list[int]] | None:
+    """One request: FORK with the pickled body, how many output fds it has,
+    and its fds (life_r, status_w, outputs...), or RELEASE with a pid; None
+    once the runner has closed the socket."""
     try:
-        head, fds, _flags, _addr = socket.recv_fds(sock, 65536, 8)
+        head, fds, _flags, _addr = socket.recv_fds(sock, _REQUEST.size, 8)
         if not head:
             return None
         head += _read_exactly(sock, _REQUEST.size - len(head))
-        size, outputs = _REQUEST.unpack(head[:_REQUEST.size])
-        data = head[_REQUEST.size:]
-        return data + _read_exactly(sock, size - len(data)), outputs, fds
+        kind, number, outputs = _REQUEST.unpack(head)
+        if kind == _RELEASE:
+            return kind, number, 0, fds
+        return kind, _read_exactly(sock, number), outputs, fds
     except (OSError, EOFError):
         return None
 
@@ -264,12 +291,30 @@ class _Unpickled:
         return pickle.loads(self.data)()
 
 
-def _reap(exits_w: int) -> None:
-    while True:
+def _send_exits(running: set[int], exits_w: int) -> None:
+    """Send the exit status of each task that ended, leaving it a zombie
+    (WNOWAIT) until the runner releases it."""
+    for pid in list(running):
         try:
-            pid, status = os.waitpid(-1, os.WNOHANG)
+            ended = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
         except ChildProcessError:
-            return
-        if pid == 0:
-            return
-        os.write(exits_w, _EXIT.pack(pid, status))
+            running.discard(pid)
+            continue
+        if ended is None:
+            continue
+        running.discard(pid)
+        os.write(exits_w, _EXIT.pack(pid, _wait_status(ended)))
+
+
+def _wait_status(ended: os.waitid_result) -> int:
+    """waitid's account of an end, as waitpid's status."""
+    if ended.si_code == os.CLD_EXITED:
+        return (ended.si_status & 0xFF) << 8
+    return ended.si_status | (0x80 if ended.si_code == os.CLD_DUMPED else 0)
+
+
+def _release(pid: int) -> None:
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass

@@ -74,6 +74,7 @@ class Running:
     tail: list = field(default_factory=list)  # the last lines it printed
     pidfd: int = -1  # readable once the process has exited (Linux), watched with the output
     exit_wakes: bool = False  # its exit wakes the loop (a pidfd, or the fork server's exit pipe)
+    release: Callable[[], None] = lambda: None  # its exit handled: the fork server may reap it
 
 
 @dataclass
@@ -451,6 +452,7 @@ class LocalRunner:
                 self._drop_fork_server()
                 continue
             task.poll = partial(server.poll, task.watch.pid)
+            task.release = partial(server.release, task.watch.pid)
             task.exit_wakes = True
             break
         else:  # its replacement died too: tasks are forked here from now on
@@ -495,6 +497,7 @@ class LocalRunner:
         if task.watch is None:
             return os.waitstatus_to_exitcode(status)
         out = task.watch.finish(status)
+        task.release()  # signalled no more (finish ends what a step past its deadline started)
         logs = (task.logs[0] + out.stdout, task.logs[1] + out.stderr)
         if task.phase == "step" and not (out.reported and not out.timed_out):
             from .supervise import Outcome

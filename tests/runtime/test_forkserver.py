@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -40,6 +41,14 @@ def parent_of(pid):
         return int(f.read().rsplit(")", 1)[1].split()[1])
 
 
+def state_of(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return "gone"
+
+
 class ParentsFlow(FlowSpec):
     @step
     def start(self):
@@ -58,6 +67,10 @@ class ParentsFlow(FlowSpec):
 
     @step
     def join(self, inputs):
+        server = os.getppid()
+        with open(f"/proc/{server}/task/{server}/children") as f:
+            siblings = [int(pid) for pid in f.read().split()]
+        self.zombies = [pid for pid in siblings if state_of(pid) == "Z"]  # ended, not released
         self.parents = sorted({i.parent for i in inputs})
         self.grandparents = sorted({i.grandparent for i in inputs})
         self.handlers = sorted({m for i in inputs for m in i.handlers})
@@ -127,6 +140,7 @@ def test_forked_tasks_are_children_of_one_fork_server_of_the_runner_which_ends_w
     (server,) = data.parents  # every task forked by the same process
     assert server != proc.pid, "tasks were forked by the runner itself"
     assert data.grandparents == [proc.pid], "the fork server is not the runner's"
+    assert data.zombies == [], "the runner did not release the tasks it had done with"
     assert data.stdins == [""], "a task read the run's standard input"
     (events,) = data.events  # the run's variables (where tasks publish events) reach each task
     assert events.startswith("file:"), events
@@ -166,6 +180,27 @@ def test_a_task_forked_by_the_server_gives_its_output_and_exit_status() -> None:
         server.close()
     with pytest.raises(ProcessLookupError):
         os.kill(server.pid, 0)
+
+
+def test_an_ended_task_keeps_its_pid_until_the_runner_releases_it() -> None:
+    """Until then the runner may still signal its process group (a step past
+    its deadline, a stopped run): its pid must not be another process's."""
+    server = forkserver.ForkServer()
+    try:
+        watched = supervise.start(_exit_with, None, capture=True, spawn=server.spawn)
+        out = watched.finish(_wait(server, watched.pid))
+        assert out.code == 3
+        with open(f"/proc/{watched.pid}/stat") as stat:
+            assert stat.read().rsplit(")", 1)[1].split()[0] == "Z", "the server reaped the task itself"
+        server.release(watched.pid)
+        for _ in range(100):
+            if not os.path.exists(f"/proc/{watched.pid}"):
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError("the server did not reap the released task")
+    finally:
+        server.close()
 
 
 def in_process_runner(tmp_path: Path) -> LocalRunner:
