@@ -14,7 +14,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -25,6 +24,7 @@ from flowc.runtime.plan import FlowPlan
 from flowc.runtime.progress import Reporter
 from flowc.runtime.scheduler import LocalRunner
 from tests.conftest import REPO
+from tests.support.procs import stat_fields, wait_until
 
 pytestmark = pytest.mark.skipif(not forkserver.available() or not Path("/proc/self/stat").exists(),
                                 reason="needs fork, fd passing and /proc")
@@ -190,15 +190,10 @@ def test_an_ended_task_keeps_its_pid_until_the_runner_releases_it() -> None:
         watched = supervise.start(_exit_with, None, capture=True, spawn=server.spawn)
         out = watched.finish(_wait(server, watched.pid))
         assert out.code == 3
-        with open(f"/proc/{watched.pid}/stat") as stat:
-            assert stat.read().rsplit(")", 1)[1].split()[0] == "Z", "the server reaped the task itself"
+        assert stat_fields(watched.pid)[0] == "Z", "the server reaped the task itself"
         server.release(watched.pid)
-        for _ in range(100):
-            if not os.path.exists(f"/proc/{watched.pid}"):
-                break
-            time.sleep(0.05)
-        else:
-            raise AssertionError("the server did not reap the released task")
+        assert wait_until(lambda: stat_fields(watched.pid) is None, timeout=5, step=0.05), \
+            "the server did not reap the released task"
     finally:
         server.close()
 

@@ -17,7 +17,7 @@ import pytest
 
 from flowc.runtime.client import Run
 from tests.conftest import REPO
-from tests.runtime.test_kill_resume import session_members
+from tests.support.procs import alive, session_members
 
 FLOW = '''
 import os
@@ -45,18 +45,6 @@ class NapFlow(FlowSpec):
     def end(self):
         print("woke", self.y)
 '''
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:  # a zombie is gone for our purposes
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(") ")[-1][:1] != "Z"
-    except OSError:
-        return True
 
 
 def ctrl_c_as_on_a_terminal() -> None:
@@ -100,7 +88,7 @@ def test_an_interrupted_run_says_so_and_resumes(tmp_path: Path, how: str, kind: 
     assert f"resume with: flowc resume NapFlow/1 --datastore {url}" in err, err
     assert "Run failed" not in err and "Traceback" not in err, err
     assert stopped_in < 15, f"stopping took {stopped_in:.1f} s"
-    assert not _alive(step_pid), "the step's process outlived the run"
+    assert not alive(step_pid), "the step's process outlived the run"
     assert session_members(proc.pid) == [], "processes of the run outlived it"
     run = Run("NapFlow/1", str(ds))
     assert run.status == "interrupted" and run.interrupted_tasks == ["nap/0"]

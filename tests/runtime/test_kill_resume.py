@@ -24,6 +24,7 @@ import pytest
 
 from flowc.runtime.client import Run
 from tests.conftest import REPO
+from tests.support.procs import session_members, wait_until
 
 MB = 1024 * 1024
 
@@ -120,18 +121,6 @@ class SlowForeachFlow(FlowSpec):
 '''
 
 
-def session_members(sid: int) -> list[int]:
-    out = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-                fields = stat.rsplit(")", 1)[1].split()
-                if int(fields[3]) == sid and fields[0] != "Z":  # session id; zombies do nothing
-                    out.append(int(entry))
-            except (OSError, IndexError, ValueError):
-                continue
-    return out
 
 
 @pytest.mark.parametrize("kind", ["forked", "started"])
@@ -153,9 +142,7 @@ def test_the_runner_killed_mid_run_leaves_no_task_behind_and_resumes(tmp_path: P
     assert first.exists()
     os.kill(run.pid, signal.SIGKILL)  # the runner itself, while work 1..3 still run
     run.wait()
-    deadline = time.time() + 5
-    while session_members(run.pid) and time.time() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: not session_members(run.pid), timeout=5, step=0.05)
     assert session_members(run.pid) == [], "tasks went on running after the runner was killed"
     assert not (ds / "SlowForeachFlow/runs/s/join").exists()
     assert json.loads((ds / "SlowForeachFlow/runs/s/run.json").read_text())["status"] == "running"
@@ -305,7 +292,5 @@ def test_the_runner_killed_takes_the_steps_own_subprocesses_with_it(tmp_path: Pa
     assert grandchild in session_members(run.pid)
     os.kill(run.pid, signal.SIGKILL)
     run.wait()
-    deadline = time.time() + 5
-    while session_members(run.pid) and time.time() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: not session_members(run.pid), timeout=5, step=0.05)
     assert session_members(run.pid) == [], "the step's subprocess outlived the runner"

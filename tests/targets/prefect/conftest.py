@@ -18,6 +18,7 @@ import pytest
 
 from tests.conftest import REPO
 from tests.support import engines
+from tests.support.procs import wait_until
 
 HERE = Path(__file__).resolve().parent
 
@@ -143,13 +144,6 @@ class Node:
                 await client.set_flow_run_state(run.id, Crashed(message="the job's container exited"), force=True)
 
 
-def wait_until(predicate, timeout: float = 60.0, step: float = 0.2) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return predicate()
 
 
 __all__ = ["REPO", "compile_flow", "write_files", "build", "load_prefect_flow", "prefect_api", "prefect_server",
