@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import random
+import signal
 import subprocess
 import sys
 import tempfile
@@ -18,7 +19,7 @@ import pytest
 
 from flowc.compiler import analyze_source
 from tests.fuzz.generate import source
-from tests.fuzz.harness import run_case
+from tests.fuzz.harness import Hang, run_case, time_bound
 
 CASES = 600
 SEED = "make-test"
@@ -88,3 +89,24 @@ def test_what_metaflow_check_rejects_flowc_rejects() -> None:
                 analysis = analyze_source(text, "flow.py")
                 assert not (analysis.ok and analysis.flows), (i, text)
     assert 0 < rejected_by_metaflow < len(sample)  # the sample holds both kinds
+
+
+def test_a_case_time_bound_gives_the_tests_own_timer_back() -> None:
+    """The harness's per-case timer is SIGALRM's, as pytest-timeout's for the
+    whole test is: after a case, the outer timer runs on with what was left."""
+    test_timer, _ = signal.getitimer(signal.ITIMER_REAL)  # pytest-timeout's, given back at the end
+    previous = signal.signal(signal.SIGALRM, signal.SIG_IGN)
+    signal.setitimer(signal.ITIMER_REAL, 30.0)
+    try:
+        with time_bound(5.0):
+            pass
+        left, _ = signal.getitimer(signal.ITIMER_REAL)
+        assert 25.0 < left <= 30.0, left
+        with pytest.raises(Hang):
+            with time_bound(0.05):
+                while True:
+                    pass
+        assert signal.getitimer(signal.ITIMER_REAL)[0] > 25.0
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+        signal.setitimer(signal.ITIMER_REAL, test_timer)
