@@ -213,11 +213,11 @@ def serve(sock: socket.socket, exits_w: int, runner: int, prepare: Callable[[], 
                     request = _receive(sock)
                     if request is None:
                         return
-                    kind, number, outputs, fds = request
+                    kind, body_or_pid, outputs, fds = request
                     if kind == _RELEASE:
-                        _release(number)
+                        _release(body_or_pid)
                         continue
-                    pid = _fork(number, outputs, fds, own)
+                    pid = _fork(body_or_pid, outputs, fds, own)
                     if pid > 0:
                         running.add(pid)
                     sock.sendall(_PID.pack(pid))
@@ -237,9 +237,9 @@ def _ignore(signum: int, frame: object) -> None:
 
 
 def _receive(sock: socket.socket) -> tuple[bytes, bytes | int, int, list[int]] | None:
-    """One request: FORK with the pickled body, how many output fds it has,
-    and its fds (life_r, status_w, outputs...), or RELEASE with a pid; None
-    once the runner has closed the socket."""
+    """One request: (FORK, the pickled body, how many output fds it has, its
+    fds: life_r, status_w, outputs...) or (RELEASE, a pid, 0, []); None once
+    the runner has closed the socket."""
     try:
         head, fds, _flags, _addr = socket.recv_fds(sock, _REQUEST.size, 8)
         if not head:

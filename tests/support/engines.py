@@ -365,9 +365,12 @@ def prefect_server() -> str:
 
 
 def _ended(returncode: int) -> str:
-    if returncode < 0:
+    if returncode >= 0:
+        return f"exited with status {returncode}"
+    try:
         return f"was killed by {signal.Signals(-returncode).name}"
-    return f"exited with status {returncode}"
+    except ValueError:  # a real-time signal has no name
+        return f"was killed by signal {-returncode}"
 
 
 def compile_prefect(path: Path, unsupported: str = "error", package: bool = False, **options: Any):
